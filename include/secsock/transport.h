@@ -1,0 +1,140 @@
+/*
+ * secsock transport: one API over plain TCP, TLS, and (later) UDP and DTLS.
+ *
+ * A transport is a backend bound to a role (client or server) and a security
+ * configuration; for TLS it owns the process's one SSL_CTX. It is created
+ * once, before threads start, and is then only read, so any number of threads
+ * may create connections from it.
+ *
+ * A connection is opaque. Its calls behave like read(2)/write(2): they wait
+ * at most the connection's timeout and return a count or a negative
+ * secsock_status. Each connection carries the text of its last error.
+ * A connection is used by one thread at a time.
+ */
+#ifndef SECSOCK_TRANSPORT_H
+#define SECSOCK_TRANSPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include "secsock/security.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct secsock_transport secsock_transport;
+typedef struct secsock_conn secsock_conn;
+
+/* Negative results. 0 and positive counts mean success. */
+enum secsock_status {
+    SECSOCK_OK = 0,
+    SECSOCK_ERR_IO = -1,         /* a socket error, a reset */
+    SECSOCK_ERR_RESOLVE = -2,    /* name resolution failed */
+    SECSOCK_ERR_CONNECT = -3,    /* connection refused, unreachable */
+    SECSOCK_ERR_HANDSHAKE = -4,  /* TLS handshake failed */
+    SECSOCK_ERR_VERIFY = -5,     /* the peer's certificate was refused */
+    SECSOCK_ERR_TIMEOUT = -6,    /* nothing happened within the timeout */
+    SECSOCK_ERR_TRUNCATED = -7,  /* TLS peer closed without close_notify */
+    SECSOCK_ERR_CONFIG = -8,     /* bad configuration: files, names, lists */
+    SECSOCK_ERR_PROTOCOL = -9,   /* the peer broke the protocol */
+    SECSOCK_WANT_READ = -10,     /* non-blocking calls only: retry when readable */
+    SECSOCK_WANT_WRITE = -11,    /* non-blocking calls only: retry when writable */
+    SECSOCK_ERR_NOMEM = -12,
+};
+
+/* A short English name for a status, e.g. "timeout". */
+const char *secsock_status_name(int status);
+
+enum secsock_role { SECSOCK_CLIENT, SECSOCK_SERVER };
+
+/* Backends, by name: "tcp", "tls" ("udp", "dtls" with the datagram issue). */
+secsock_transport *secsock_transport_new(const char *backend, enum secsock_role role,
+                                         const secsock_config *cfg,
+                                         char *err, size_t errlen);
+void secsock_transport_free(secsock_transport *t);
+const char *secsock_transport_name(const secsock_transport *t);
+int secsock_transport_is_secure(const secsock_transport *t);
+/* For a server started with a self-signed certificate: its "sha256:HEX"
+ * fingerprint, colon-separated hex pairs. NULL otherwise. */
+const char *secsock_transport_fingerprint(const secsock_transport *t);
+
+struct secsock_connect_opts {
+    const char *host;         /* the name: used for SNI and verification */
+    const char *port;         /* service name or number */
+    const char *connect_addr; /* connect here instead of resolving host (curl --resolve) */
+    int family;               /* AF_UNSPEC, AF_INET or AF_INET6 */
+    int timeout_ms;           /* bounds connect, handshake and each later wait */
+};
+
+/* Resolves, connects (trying each address) and, for TLS, completes and
+ * verifies the handshake. On failure *out is still set when a connection
+ * object exists (so its error text can be read) and must be closed;
+ * otherwise the error goes to err. */
+int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
+                    secsock_conn **out, char *err, size_t errlen);
+
+/* Server side: bound listening socket (stream backends) with SO_REUSEADDR.
+ * port "0" picks a free port; the bound address is written to addr/port. */
+int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
+                   int backlog, int *listen_fd, char *err, size_t errlen);
+/* Wraps an accepted socket; takes ownership of fd (closed on failure too). */
+secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
+                                   const struct sockaddr *peer, socklen_t peerlen);
+/* Server side: runs the handshake (no-op in plaintext) within timeout_ms. */
+int secsock_handshake(secsock_conn *c, int timeout_ms);
+
+/* Reads up to len bytes: >0 bytes, 0 at a clean end of stream (FIN, or TLS
+ * close_notify), or a negative status. A TLS peer that closes without
+ * close_notify gives SECSOCK_ERR_TRUNCATED once the bytes before it are read. */
+ssize_t secsock_read(secsock_conn *c, void *buf, size_t len);
+/* Writes all len bytes or fails: 0 or a negative status. */
+int secsock_write_all(secsock_conn *c, const void *buf, size_t len);
+
+/* Non-blocking forms for event loops: like the above, but return
+ * SECSOCK_WANT_READ/SECSOCK_WANT_WRITE instead of waiting. A write that
+ * returned WANT_* must be retried with the same bytes. */
+ssize_t secsock_read_nowait(secsock_conn *c, void *buf, size_t len);
+ssize_t secsock_write_nowait(secsock_conn *c, const void *buf, size_t len);
+/* The descriptor to poll, and whether bytes are buffered inside the backend. */
+int secsock_conn_fd(const secsock_conn *c);
+
+/* Ends our direction: TCP half-close, or TLS close_notify. Reading goes on. */
+int secsock_shutdown_write(secsock_conn *c);
+/* Closes (sending close_notify if not sent yet) and frees. NULL is fine. */
+void secsock_close(secsock_conn *c);
+/* Closes at once: no close_notify, and a TCP reset (SO_LINGER 0). */
+void secsock_abort(secsock_conn *c);
+
+void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms);
+const char *secsock_conn_error(const secsock_conn *c);
+/* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6). */
+const char *secsock_conn_peer(const secsock_conn *c);
+
+/* What was negotiated. Empty strings where not applicable (plaintext). */
+struct secsock_session_info {
+    int secure;                  /* 1 for TLS/DTLS */
+    char version[16];            /* "TLSv1.3" */
+    char cipher[64];
+    char group[32];              /* key-exchange group, e.g. "x25519" */
+    char alpn[64];
+    char sni[256];               /* sent (client) or received (server) */
+    int resumed;
+    int has_peer_cert;
+    char peer_subject[256];
+    char peer_issuer[256];
+    char peer_san[512];          /* "DNS:localhost, IP:127.0.0.1" */
+    char peer_not_before[32];
+    char peer_not_after[32];
+    char peer_fingerprint[104];  /* "sha256:AB:CD:..." */
+    long verify_code;            /* X509_V_OK (0) when verified */
+    char verify_result[128];     /* "ok", or the reason it failed */
+    int verified;                /* verification was performed and passed */
+};
+int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,51 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char pki_dir[256];
+
+static void remove_pki(void)
+{
+    char cmd[300];
+    if (pki_dir[0] == '\0')
+        return;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", pki_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "testutil: could not remove %s\n", pki_dir);
+}
+
+const char *testutil_pki_dir(void)
+{
+    if (pki_dir[0] != '\0')
+        return pki_dir;
+    const char *script = getenv("SECSOCK_TEST_PKI");
+    if (script == NULL) {
+        fprintf(stderr, "testutil: SECSOCK_TEST_PKI is not set (run through ctest)\n");
+        abort();
+    }
+    snprintf(pki_dir, sizeof pki_dir, "/tmp/secsock-pki-XXXXXX");
+    if (mkdtemp(pki_dir) == NULL) {
+        perror("mkdtemp");
+        abort();
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "bash '%s' '%s' >/dev/null", script, pki_dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "testutil: %s failed\n", cmd);
+        abort();
+    }
+    atexit(remove_pki);
+    return pki_dir;
+}
+
+const char *testutil_pki_file(const char *name)
+{
+    static char slots[8][512];
+    static int next;
+    char *out = slots[next++ % 8];
+    snprintf(out, sizeof slots[0], "%s/%s", testutil_pki_dir(), name);
+    return out;
+}
