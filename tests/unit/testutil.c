@@ -6,11 +6,12 @@
 #include <unistd.h>
 
 static char pki_dir[256];
+static pid_t pki_owner; /* Check forks per test: only the maker removes it */
 
 static void remove_pki(void)
 {
     char cmd[300];
-    if (pki_dir[0] == '\0')
+    if (pki_dir[0] == '\0' || getpid() != pki_owner)
         return;
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", pki_dir);
     if (system(cmd) != 0)
@@ -37,6 +38,7 @@ const char *testutil_pki_dir(void)
         fprintf(stderr, "testutil: %s failed\n", cmd);
         abort();
     }
+    pki_owner = getpid();
     atexit(remove_pki);
     return pki_dir;
 }
