@@ -17,7 +17,9 @@ size_t term_escape_line(const unsigned char *in, size_t len, char *out);
 
 /* A stream to a terminal: like term_escape_line but line structure is kept:
  * "\n", "\t" and a "\r" directly followed by "\n" pass through unchanged
- * (a "\r\n" split across two calls too). */
+ * (a "\r\n" split across two calls too); a lone "\r" becomes "\r". Backslash
+ * is kept as is: it is harmless on a terminal and doubling it would garble
+ * the peer's text; so unlike a log line, this output cannot be decoded back. */
 struct term_stream {
     int pending_cr; /* a "\r" seen at the end of the last chunk */
 };
