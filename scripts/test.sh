@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Builds secsock and runs its test suite: a normal gcc build in build/, then
+# an ASan+UBSan build in build-asan/. A skipped or not-run test is a failure.
+# The last line is always "test.sh: N passed, M failed".
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/test.sh [--quick] [--no-install]
+
+Installs missing Debian packages (apt-get; as root, or prints the sudo line),
+then builds and tests:
+  build/        gcc, RelWithDebInfo             ctest -j2
+  build-asan/   clang, ASan+UBSan (-DSECSOCK_SANITIZE=address)   ctest -j2
+
+Options:
+  --quick        only the normal build
+  --no-install   do not install packages (only warn about missing ones)
+  -h, --help     this help
+
+A test that is skipped or not run counts as failed. Exits non-zero if
+anything failed; the last line is "test.sh: N passed, M failed".
+Environment: SECSOCK_TEST_BUDGET  seconds for the whole run (default 1200).
+EOF
+}
+
+quick=0
+install=1
+while (($# > 0)); do
+    case "$1" in
+        --quick) quick=1 ;;
+        --no-install) install=0 ;;
+        -h | --help) usage; exit 0 ;;
+        *)
+            printf 'test.sh: unknown option: %s\n' "$1" >&2
+            usage >&2
+            exit 2
+            ;;
+    esac
+    shift
+done
+
+cd "$SECSOCK_ROOT"
+
+if ((install)); then
+    ensure_packages "${SECSOCK_TEST_PACKAGES[@]}"
+else
+    ensure_packages --no-install "${SECSOCK_TEST_PACKAGES[@]}"
+fi
+
+budget="${SECSOCK_TEST_BUDGET:-1200}"
+[[ "$budget" =~ ^[0-9]+$ ]] || die "SECSOCK_TEST_BUDGET must be a number of seconds"
+deadline=$((SECONDS + budget))
+jobs="$(nproc 2>/dev/null || echo 2)"
+results="$(mktemp -d "${TMPDIR:-/tmp}/secsock-test.XXXXXX")"
+trap 'rm -rf "$results"' EXIT
+
+passed=0
+failed=0
+failures=()
+
+record_failure() { # NAME
+    failed=$((failed + 1))
+    failures+=("$1")
+}
+
+# junit_counts FILE : prints "PASSED FAILED" then one failed test name per
+# line. Passed means status="run" with no <failure>/<error>/<skipped>.
+junit_counts() {
+    python3 - "$1" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+
+root = ET.parse(sys.argv[1]).getroot()
+cases = root.iter("testcase")
+passed, bad = 0, []
+for case in cases:
+    status = case.get("status", "run")
+    problems = [c.tag for c in case if c.tag in ("failure", "error", "skipped")]
+    if status == "run" and not problems:
+        passed += 1
+    else:
+        why = status if status != "run" else ",".join(problems)
+        bad.append(f"{case.get('name')} ({why})")
+print(passed, len(bad))
+for b in bad:
+    print(b)
+EOF
+}
+
+# run_suite LABEL BUILDDIR CC BUILDTYPE [CMAKE-ARGS...]
+run_suite() {
+    local label="$1" dir="$2" cc="$3" type="$4"
+    shift 4
+    printf '\n=== %s: configure and build %s/ (CC=%s, %s) ===\n' "$label" "$dir" "$cc" "$type"
+    if ! CC="$cc" cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@"; then
+        record_failure "$label: cmake configure"
+        return 0
+    fi
+    if ! cmake --build "$dir" -j "$jobs"; then
+        record_failure "$label: build"
+        return 0
+    fi
+
+    local left=$((deadline - SECONDS))
+    if ((left < 30)); then
+        record_failure "$label: ctest not run, out of time (SECSOCK_TEST_BUDGET=$budget)"
+        return 0
+    fi
+    printf '\n=== %s: ctest (time left %ss) ===\n' "$label" "$left"
+    local junit="$results/$label.xml" log="$results/$label.log" rc=0
+    timeout -k 30 "$left" ctest --test-dir "$dir" --output-on-failure -j2 \
+        --output-junit "$junit" </dev/null 2>&1 | tee "$log" || rc=$?
+    if ((rc == 124 || rc == 137)); then
+        record_failure "$label: ctest killed, out of time (SECSOCK_TEST_BUDGET=$budget)"
+    fi
+
+    if [[ ! -s "$junit" ]]; then
+        record_failure "$label: ctest wrote no results (exit $rc)"
+        return 0
+    fi
+    local counts p f
+    local -a lines
+    if ! counts="$(junit_counts "$junit")"; then
+        record_failure "$label: unreadable ctest results"
+        return 0
+    fi
+    mapfile -t lines <<<"$counts"
+    read -r p f <<<"${lines[0]}"
+    passed=$((passed + p))
+    failed=$((failed + f))
+    local l
+    for l in "${lines[@]:1}"; do
+        [[ -n "$l" ]] && failures+=("$label: $l")
+    done
+    if ((p + f == 0)); then
+        record_failure "$label: no tests found"
+    elif ((f == 0 && rc != 0)); then
+        record_failure "$label: ctest exited with status $rc"
+    elif ((f == 0)) && grep -Eq '\*\*\*(Skipped|Not Run)' "$log"; then
+        # The junit file and the log disagree; trust the stricter one.
+        record_failure "$label: ctest reported a skipped or not-run test"
+    fi
+}
+
+run_suite gcc build gcc RelWithDebInfo
+
+if ((quick == 0)); then
+    asan_cc=clang
+    if ! command -v clang >/dev/null 2>&1; then
+        warn "clang not found; using gcc for the sanitizer build"
+        asan_cc=gcc
+    fi
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    run_suite asan build-asan "$asan_cc" Debug -DSECSOCK_SANITIZE=address
+fi
+
+echo
+if ((${#failures[@]} > 0)); then
+    echo "Failed:"
+    printf '  %s\n' "${failures[@]}"
+fi
+echo "test.sh: $passed passed, $failed failed"
+((failed == 0))
