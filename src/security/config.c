@@ -1,0 +1,270 @@
+/* The security configuration: checked setters with secure defaults. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "security/security_internal.h"
+
+static int config_fail(secsock_config *cfg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int config_fail(secsock_config *cfg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+secsock_config *secsock_config_new(void)
+{
+    secsock_config *cfg = calloc(1, sizeof *cfg);
+    if (cfg != NULL)
+        cfg->min_version = SECSOCK_TLS1_2;
+    return cfg;
+}
+
+void secsock_config_free(secsock_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    free(cfg->cafile);
+    free(cfg->cert_file);
+    free(cfg->key_file);
+    free(cfg->servername);
+    free(cfg->alpn);
+    free(cfg->ciphers);
+    free(cfg->ciphersuites);
+    free(cfg->keylog_file);
+    free(cfg);
+}
+
+const char *secsock_config_error(const secsock_config *cfg) { return cfg->error; }
+
+static int set_string(secsock_config *cfg, char **field, const char *value)
+{
+    char *copy = strdup(value);
+    if (copy == NULL)
+        return config_fail(cfg, "out of memory");
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+/* A file option must name a readable file: say which one when it does not. */
+static int set_readable_file(secsock_config *cfg, char **field, const char *what,
+                             const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return config_fail(cfg, "cannot read %s '%s': %s", what, path, strerror(errno));
+    fclose(f);
+    return set_string(cfg, field, path);
+}
+
+int secsock_config_set_cafile(secsock_config *cfg, const char *path)
+{
+    return set_readable_file(cfg, &cfg->cafile, "CA file", path);
+}
+
+int secsock_config_set_cert_file(secsock_config *cfg, const char *path)
+{
+    return set_readable_file(cfg, &cfg->cert_file, "certificate file", path);
+}
+
+int secsock_config_set_key_file(secsock_config *cfg, const char *path)
+{
+    return set_readable_file(cfg, &cfg->key_file, "key file", path);
+}
+
+int secsock_config_set_self_signed(secsock_config *cfg, int on)
+{
+    cfg->self_signed = on != 0;
+    return 0;
+}
+
+int secsock_config_set_servername(secsock_config *cfg, const char *name)
+{
+    if (name[0] == '\0' || strlen(name) > 253)
+        return config_fail(cfg, "invalid server name '%s'", name);
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && strchr(".-_:*", *p) == NULL)
+            return config_fail(cfg, "invalid server name '%s'", name);
+    return set_string(cfg, &cfg->servername, name);
+}
+
+int secsock_config_insecure_noverify(secsock_config *cfg)
+{
+    cfg->insecure = 1;
+    return 0;
+}
+
+static int hex_value(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch = tolower(ch);
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+int secsock_parse_pin(const char *pin, unsigned char out[32])
+{
+    if (strncasecmp(pin, "sha256:", 7) != 0)
+        return -1;
+    size_t n = 0;
+    int high = -1;
+    for (const char *p = pin + 7; *p; p++) {
+        if (*p == ':' && high < 0)
+            continue;
+        int v = hex_value((unsigned char)*p);
+        if (v < 0 || n == 32)
+            return -1;
+        if (high < 0) {
+            high = v;
+        } else {
+            out[n++] = (unsigned char)(high << 4 | v);
+            high = -1;
+        }
+    }
+    return n == 32 && high < 0 ? 0 : -1;
+}
+
+int secsock_config_set_pin(secsock_config *cfg, const char *pin)
+{
+    if (secsock_parse_pin(pin, cfg->pin) != 0)
+        return config_fail(cfg, "invalid pin '%s': want sha256: and 64 hex digits", pin);
+    cfg->has_pin = 1;
+    return 0;
+}
+
+int secsock_config_verify_client(secsock_config *cfg, int on)
+{
+    cfg->verify_client = on != 0;
+    return 0;
+}
+
+int secsock_config_set_alpn(secsock_config *cfg, const char *list)
+{
+    size_t len = strlen(list);
+    /* "a,b" becomes "\1a\1b": one length byte replaces each separator. */
+    unsigned char *wire = malloc(len + 1);
+    if (wire == NULL)
+        return config_fail(cfg, "out of memory");
+    size_t out = 0;
+    const char *start = list;
+    for (const char *p = list;; p++) {
+        if (*p != ',' && *p != '\0')
+            continue;
+        size_t plen = (size_t)(p - start);
+        if (plen == 0 || plen > 255) {
+            free(wire);
+            return config_fail(cfg, "invalid ALPN list '%s'", list);
+        }
+        wire[out++] = (unsigned char)plen;
+        memcpy(wire + out, start, plen);
+        out += plen;
+        if (*p == '\0')
+            break;
+        start = p + 1;
+    }
+    free(cfg->alpn);
+    cfg->alpn = (char *)wire;
+    cfg->alpn_len = out;
+    return 0;
+}
+
+static int parse_version(const char *v)
+{
+    if (strcmp(v, "1.2") == 0)
+        return SECSOCK_TLS1_2;
+    if (strcmp(v, "1.3") == 0)
+        return SECSOCK_TLS1_3;
+    return -1;
+}
+
+int secsock_config_set_min_version(secsock_config *cfg, const char *version)
+{
+    int v = parse_version(version);
+    if (v < 0)
+        return config_fail(cfg, "invalid minimum TLS version '%s': want 1.2 or 1.3", version);
+    if (cfg->max_version != 0 && v > cfg->max_version)
+        return config_fail(cfg, "minimum TLS version %s is above the maximum", version);
+    cfg->min_version = v;
+    return 0;
+}
+
+int secsock_config_set_max_version(secsock_config *cfg, const char *version)
+{
+    int v = parse_version(version);
+    if (v < 0)
+        return config_fail(cfg, "invalid maximum TLS version '%s': want 1.2 or 1.3", version);
+    if (v < cfg->min_version)
+        return config_fail(cfg, "maximum TLS version %s is below the minimum", version);
+    cfg->max_version = v;
+    return 0;
+}
+
+/* OpenSSL accepts a cipher list when any element matches, silently dropping
+ * unknown names; we check each element so a typo is an error, not a gap. */
+static int check_cipher_elements(secsock_config *cfg, const char *list, int tls13)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+    if (ctx == NULL)
+        return config_fail(cfg, "out of memory");
+    char *copy = strdup(list);
+    int rc = copy != NULL ? 0 : config_fail(cfg, "out of memory");
+    char *save = NULL;
+    for (char *el = copy ? strtok_r(copy, ":", &save) : NULL; el && rc == 0;
+         el = strtok_r(NULL, ":", &save)) {
+        if (!tls13 && (strchr("!-+", el[0]) != NULL || el[0] == '@'))
+            continue; /* removals and directives select nothing by themselves */
+        int ok = tls13 ? SSL_CTX_set_ciphersuites(ctx, el) : SSL_CTX_set_cipher_list(ctx, el);
+        if (ok && tls13) {
+            /* set_ciphersuites accepts unknown names; count what it kept. */
+            STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(ctx);
+            int found = 0;
+            for (int i = 0; sk != NULL && i < sk_SSL_CIPHER_num(sk); i++)
+                found |= strcmp(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk, i)), el) == 0;
+            ok = found;
+        }
+        if (!ok)
+            rc = config_fail(cfg, "unknown %s '%s'", tls13 ? "TLS 1.3 cipher suite" : "cipher",
+                             el);
+    }
+    ERR_clear_error();
+    free(copy);
+    SSL_CTX_free(ctx);
+    return rc;
+}
+
+int secsock_config_set_ciphers(secsock_config *cfg, const char *list)
+{
+    if (check_cipher_elements(cfg, list, 0) != 0)
+        return -1;
+    return set_string(cfg, &cfg->ciphers, list);
+}
+
+int secsock_config_set_ciphersuites(secsock_config *cfg, const char *list)
+{
+    if (check_cipher_elements(cfg, list, 1) != 0)
+        return -1;
+    return set_string(cfg, &cfg->ciphersuites, list);
+}
+
+int secsock_config_set_keylog_file(secsock_config *cfg, const char *path)
+{
+    if (path[0] == '\0')
+        return config_fail(cfg, "empty key-log file name");
+    return set_string(cfg, &cfg->keylog_file, path);
+}

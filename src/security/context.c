@@ -1,0 +1,224 @@
+/*
+ * One SSL_CTX per process, built from the config: versions, ciphers,
+ * verification, certificates, ALPN and key logging. It is finished before
+ * the first thread starts and only read afterwards.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "security/security_internal.h"
+
+const char *security_ssl_error_text(char *buf, size_t len)
+{
+    unsigned long e = ERR_peek_error();
+    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+    if (reason != NULL)
+        snprintf(buf, len, "%s", reason);
+    else if (e != 0)
+        ERR_error_string_n(e, buf, len);
+    else
+        snprintf(buf, len, "unknown error");
+    ERR_clear_error();
+    return buf;
+}
+
+static SSL_CTX *ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *fmt,
+                         const char *arg)
+{
+    char why[160];
+    security_ssl_error_text(why, sizeof why);
+    char what[200];
+    snprintf(what, sizeof what, fmt, arg);
+    snprintf(err, errlen, "%s: %s", what, why);
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+/* --pin replaces chain and name verification: the exact certificate is trusted. */
+static int verify_pin(X509_STORE_CTX *store, void *arg)
+{
+    const struct security_ctx_state *state = arg;
+    X509 *leaf = X509_STORE_CTX_get0_cert(store);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (leaf != NULL && X509_digest(leaf, EVP_sha256(), md, &mdlen) && mdlen == 32 &&
+        CRYPTO_memcmp(md, state->pin, 32) == 0)
+        return 1;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+}
+
+static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned int inlen, void *arg)
+{
+    (void)ssl;
+    const struct security_ctx_state *state = arg;
+    unsigned char *chosen = NULL;
+    if (SSL_select_next_proto(&chosen, outlen, state->alpn, (unsigned int)state->alpn_len, in,
+                              inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK; /* no common protocol: carry on without ALPN */
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static int load_own_certificate(SSL_CTX *ctx, const secsock_config *cfg,
+                                struct security_ctx_state *state, char *err, size_t errlen)
+{
+    if (cfg->self_signed) {
+        X509 *cert = NULL;
+        EVP_PKEY *key = NULL;
+        if (selfsigned_make(&cert, &key, err, errlen) != 0)
+            return -1;
+        int ok = SSL_CTX_use_certificate(ctx, cert) && SSL_CTX_use_PrivateKey(ctx, key);
+        security_cert_fingerprint(cert, state->fingerprint, sizeof state->fingerprint);
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        if (!ok) {
+            snprintf(err, errlen, "cannot use the self-signed certificate");
+            return -1;
+        }
+        return 0;
+    }
+    if (cfg->cert_file == NULL && cfg->key_file == NULL)
+        return 0;
+    if (cfg->cert_file == NULL || cfg->key_file == NULL) {
+        snprintf(err, errlen, "--cert and --key go together");
+        return -1;
+    }
+    char why[160];
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
+        snprintf(err, errlen, "cannot load certificate '%s': %s", cfg->cert_file,
+                 security_ssl_error_text(why, sizeof why));
+        return -1;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
+        snprintf(err, errlen, "cannot load key '%s': %s", cfg->key_file,
+                 security_ssl_error_text(why, sizeof why));
+        return -1;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        ERR_clear_error();
+        snprintf(err, errlen, "key '%s' does not match certificate '%s'", cfg->key_file,
+                 cfg->cert_file);
+        return -1;
+    }
+    return 0;
+}
+
+static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secsock_role role,
+                              struct security_ctx_state *state, char *err, size_t errlen)
+{
+    char why[160];
+    if (cfg->cafile != NULL && SSL_CTX_load_verify_locations(ctx, cfg->cafile, NULL) != 1) {
+        snprintf(err, errlen, "cannot load CA file '%s': %s", cfg->cafile,
+                 security_ssl_error_text(why, sizeof why));
+        return -1;
+    }
+    if (role == SECSOCK_SERVER) {
+        if (!cfg->verify_client) {
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+            return 0;
+        }
+        if (cfg->cafile == NULL) {
+            snprintf(err, errlen, "--verify-client needs --cafile");
+            return -1;
+        }
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->cafile);
+        if (names != NULL)
+            SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+        return 0;
+    }
+    if (cfg->insecure) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+        return 0;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (cfg->has_pin) {
+        state->has_pin = 1;
+        memcpy(state->pin, cfg->pin, sizeof state->pin);
+        SSL_CTX_set_cert_verify_callback(ctx, verify_pin, state);
+    } else if (cfg->cafile == NULL && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        snprintf(err, errlen, "cannot load the system's CA certificates: %s",
+                 security_ssl_error_text(why, sizeof why));
+        return -1;
+    }
+    return 0;
+}
+
+static int setup_alpn(SSL_CTX *ctx, const secsock_config *cfg, enum secsock_role role,
+                      struct security_ctx_state *state, char *err, size_t errlen)
+{
+    if (cfg->alpn == NULL)
+        return 0;
+    if (role == SECSOCK_CLIENT) {
+        /* SSL_CTX_set_alpn_protos returns 0 on success. */
+        if (SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)cfg->alpn,
+                                    (unsigned int)cfg->alpn_len) != 0) {
+            snprintf(err, errlen, "cannot set ALPN protocols");
+            return -1;
+        }
+        return 0;
+    }
+    state->alpn = malloc(cfg->alpn_len);
+    if (state->alpn == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(state->alpn, cfg->alpn, cfg->alpn_len);
+    state->alpn_len = cfg->alpn_len;
+    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, state);
+    return 0;
+}
+
+void security_ctx_state_clear(struct security_ctx_state *state)
+{
+    free(state->alpn);
+    memset(state, 0, sizeof *state);
+}
+
+SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
+                              const SSL_METHOD *method, struct security_ctx_state *state,
+                              char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(method);
+    if (ctx == NULL)
+        return ctx_fail(ctx, err, errlen, "%s", "cannot create the TLS context");
+
+    if (!SSL_CTX_set_min_proto_version(ctx, cfg->min_version) ||
+        !SSL_CTX_set_max_proto_version(ctx, cfg->max_version))
+        return ctx_fail(ctx, err, errlen, "%s", "cannot set the TLS versions");
+    /* Renegotiation is an attack surface with no use here. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+                                 SSL_OP_NO_CLIENT_RENEGOTIATION);
+    /* Partial writes let write_nowait report progress record by record. */
+    long mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+    if (role == SECSOCK_SERVER)
+        mode |= SSL_MODE_RELEASE_BUFFERS; /* idle connections hold no record buffers */
+    SSL_CTX_set_mode(ctx, mode);
+
+    const char *ciphers = cfg->ciphers != NULL ? cfg->ciphers : SECSOCK_DEFAULT_CIPHERS;
+    if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
+        return ctx_fail(ctx, err, errlen, "cannot use cipher list '%s'", ciphers);
+    if (cfg->ciphersuites != NULL && SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites) != 1)
+        return ctx_fail(ctx, err, errlen, "cannot use cipher suites '%s'", cfg->ciphersuites);
+
+    if (load_own_certificate(ctx, cfg, state, err, errlen) != 0 ||
+        setup_verification(ctx, cfg, role, state, err, errlen) != 0 ||
+        setup_alpn(ctx, cfg, role, state, err, errlen) != 0) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (role == SECSOCK_SERVER && !cfg->self_signed && cfg->cert_file == NULL) {
+        snprintf(err, errlen, "a TLS server needs --cert and --key, or --self-signed");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (cfg->keylog_file != NULL)
+        SSL_CTX_set_keylog_callback(ctx, keylog_write_line);
+    return ctx;
+}

@@ -1,0 +1,71 @@
+/* What the security modules share inside the library. */
+#ifndef SECSOCK_SECURITY_INTERNAL_H
+#define SECSOCK_SECURITY_INTERNAL_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "secsock/security.h"
+#include "secsock/transport.h"
+
+struct secsock_config {
+    char *cafile;
+    char *cert_file;
+    char *key_file;
+    char *servername;
+    char *alpn;          /* wire format: length-prefixed protocol names */
+    size_t alpn_len;
+    char *ciphers;
+    char *ciphersuites;
+    char *keylog_file;
+    int self_signed;
+    int insecure;
+    int verify_client;
+    int has_pin;
+    unsigned char pin[32];
+    int min_version;
+    int max_version;
+    char error[256];
+};
+
+/* Mozilla "intermediate": forward-secret AEAD suites only, for TLS 1.2. */
+#define SECSOCK_DEFAULT_CIPHERS                                                      \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                     \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                     \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* What the SSL_CTX's callbacks read. It is owned by the transport and
+ * outlives the SSL_CTX. */
+struct security_ctx_state {
+    int has_pin;
+    unsigned char pin[32];
+    unsigned char *alpn;      /* server: the protocols we accept, wire format */
+    size_t alpn_len;
+    char fingerprint[104];    /* self-signed server: its certificate's fingerprint */
+};
+
+/* Builds the SSL_CTX for a role from the config (context.c), filling state. */
+SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
+                              const SSL_METHOD *method, struct security_ctx_state *state,
+                              char *err, size_t errlen);
+void security_ctx_state_clear(struct security_ctx_state *state);
+
+/* The process's key-log file (keylog.c). open takes a reference: the first
+ * open chooses the file, later ones must name the same; close drops one. */
+int keylog_open(const char *path, char *err, size_t errlen);
+void keylog_close(void);
+void keylog_write_line(const SSL *ssl, const char *line);
+
+/* An ephemeral certificate for localhost (selfsigned.c). */
+int selfsigned_make(X509 **cert_out, EVP_PKEY **key_out, char *err, size_t errlen);
+
+/* "sha256:AB:CD:..." of a certificate (session.c). */
+void security_cert_fingerprint(X509 *cert, char *out, size_t outlen);
+/* Fills the TLS fields of info from an SSL object (session.c). */
+void security_session_info(SSL *ssl, struct secsock_session_info *info);
+
+/* The first error on OpenSSL's queue as text, and clears the queue. */
+const char *security_ssl_error_text(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * Inside a connection: the backend table and the base struct every backend
+ * embeds first (Redis's ConnectionType shape). Backends are non-blocking:
+ * they return SECSOCK_WANT_READ/WRITE, and transport.c alone does the
+ * waiting, so timeouts live in one place.
+ */
+#ifndef SECSOCK_TRANSPORT_CONN_H
+#define SECSOCK_TRANSPORT_CONN_H
+
+#include <stdarg.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "secsock/transport.h"
+#include "security/security_internal.h"
+
+struct secsock_backend {
+    const char *name;
+    int secure;
+    int socktype;
+    /* Builds the transport's shared state (the SSL_CTX) from the config. */
+    int (*transport_init)(secsock_transport *t, const secsock_config *cfg,
+                          char *err, size_t errlen);
+    void (*transport_free)(secsock_transport *t);
+    /* Allocates a connection around a connected socket. verify_name is the
+     * name a client checks the server against (NULL on the server). */
+    secsock_conn *(*conn_new)(const secsock_transport *t, int fd, const char *verify_name);
+    /* One non-blocking handshake step: 0 when done, WANT_*, or an error. */
+    int (*handshake)(secsock_conn *c);
+    ssize_t (*read)(secsock_conn *c, void *buf, size_t len);
+    ssize_t (*write)(secsock_conn *c, const void *buf, size_t len);
+    /* One non-blocking step of ending our direction: 0 when done, WANT_*. */
+    int (*shutdown_write)(secsock_conn *c);
+    /* Frees backend state; the fd is closed by the caller. */
+    void (*conn_free)(secsock_conn *c);
+    void (*session_info)(const secsock_conn *c, struct secsock_session_info *info);
+};
+
+struct secsock_transport {
+    const struct secsock_backend *backend;
+    enum secsock_role role;
+    SSL_CTX *ssl_ctx;           /* TLS/DTLS: the process's one context */
+    char *servername;           /* client: overrides the host for SNI/verification */
+    int verify_peer;            /* client: 0 only with --insecure */
+    struct security_ctx_state sec; /* what the SSL_CTX's callbacks read */
+    int keylog;                 /* holds a reference on the key-log file */
+};
+
+struct secsock_conn {
+    const struct secsock_backend *backend;
+    const secsock_transport *transport;
+    int fd;
+    int timeout_ms;
+    int wrote_shutdown;         /* our direction has been ended */
+    int handshake_done;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    char peer_text[64];
+    char error[256];
+};
+
+/* Records the error text and returns status, so backends can write
+ * `return conn_fail(c, SECSOCK_ERR_IO, "...")`. */
+int conn_fail(secsock_conn *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets the fields of the base struct; backends call it from conn_new. */
+void conn_base_init(secsock_conn *c, const struct secsock_backend *backend,
+                    const secsock_transport *t, int fd);
+
+extern const struct secsock_backend secsock_backend_tcp;
+extern const struct secsock_backend secsock_backend_tls;
+
+#endif

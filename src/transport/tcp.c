@@ -1,0 +1,79 @@
+/* The plaintext stream backend: a TCP socket, nothing more. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "transport/conn.h"
+
+static secsock_conn *tcp_conn_new(const secsock_transport *t, int fd, const char *verify_name)
+{
+    (void)verify_name;
+    secsock_conn *c = calloc(1, sizeof *c);
+    if (c != NULL)
+        conn_base_init(c, &secsock_backend_tcp, t, fd);
+    return c;
+}
+
+static int tcp_handshake(secsock_conn *c)
+{
+    (void)c;
+    return 0;
+}
+
+static int io_error(secsock_conn *c, const char *what)
+{
+    if (errno == ECONNRESET || errno == EPIPE)
+        return conn_fail(c, SECSOCK_ERR_IO, "connection reset by %s", c->peer_text);
+    return conn_fail(c, SECSOCK_ERR_IO, "%s %s: %s", what, c->peer_text, strerror(errno));
+}
+
+static ssize_t tcp_read(secsock_conn *c, void *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, len, 0);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return SECSOCK_WANT_READ;
+        return io_error(c, "reading from");
+    }
+}
+
+static ssize_t tcp_write(secsock_conn *c, const void *buf, size_t len)
+{
+    for (;;) {
+        /* MSG_NOSIGNAL: a vanished peer is an error, never a SIGPIPE. */
+        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return SECSOCK_WANT_WRITE;
+        return io_error(c, "writing to");
+    }
+}
+
+static int tcp_shutdown_write(secsock_conn *c)
+{
+    if (shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+        return io_error(c, "shutting down");
+    return 0;
+}
+
+static void tcp_conn_free(secsock_conn *c) { free(c); }
+
+const struct secsock_backend secsock_backend_tcp = {
+    .name = "tcp",
+    .secure = 0,
+    .socktype = SOCK_STREAM,
+    .conn_new = tcp_conn_new,
+    .handshake = tcp_handshake,
+    .read = tcp_read,
+    .write = tcp_write,
+    .shutdown_write = tcp_shutdown_write,
+    .conn_free = tcp_conn_free,
+};

@@ -1,0 +1,251 @@
+/*
+ * The TLS backend: OpenSSL over a non-blocking TCP socket. The call
+ * sequences follow OpenSSL's demos/guide (tls-client-block.c,
+ * tls-server-block.c); tls_result() is the one place SSL_get_error is read.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "net/net.h"
+#include "transport/conn.h"
+
+struct tls_conn {
+    secsock_conn base; /* first: a tls_conn is a secsock_conn */
+    SSL *ssl;
+    int fatal;         /* after a fatal error OpenSSL forbids SSL_shutdown */
+    char verify_name[256];
+};
+
+static int tls_transport_init(secsock_transport *t, const secsock_config *cfg, char *err,
+                              size_t errlen)
+{
+    if (cfg == NULL) {
+        snprintf(err, errlen, "TLS needs a security configuration");
+        return -1;
+    }
+    if (cfg->keylog_file != NULL) {
+        if (keylog_open(cfg->keylog_file, err, errlen) != 0)
+            return -1;
+        t->keylog = 1;
+    }
+    t->ssl_ctx = security_context_new(cfg, t->role, TLS_method(), &t->sec, err, errlen);
+    if (t->ssl_ctx == NULL)
+        return -1;
+    t->verify_peer = !cfg->insecure;
+    if (cfg->servername != NULL && (t->servername = strdup(cfg->servername)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void tls_transport_free(secsock_transport *t)
+{
+    SSL_CTX_free(t->ssl_ctx);
+    security_ctx_state_clear(&t->sec);
+    free(t->servername);
+    if (t->keylog)
+        keylog_close();
+}
+
+static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char *verify_name)
+{
+    struct tls_conn *tc = calloc(1, sizeof *tc);
+    if (tc == NULL)
+        return NULL;
+    conn_base_init(&tc->base, &secsock_backend_tls, t, fd);
+    tc->ssl = SSL_new(t->ssl_ctx);
+    if (tc->ssl == NULL || !SSL_set_fd(tc->ssl, fd))
+        goto fail;
+    if (t->role == SECSOCK_SERVER) {
+        SSL_set_accept_state(tc->ssl);
+        return &tc->base;
+    }
+    SSL_set_connect_state(tc->ssl);
+    snprintf(tc->verify_name, sizeof tc->verify_name, "%s", verify_name);
+    if (net_is_ip_literal(verify_name)) {
+        /* RFC 6066: no SNI for an address; check the certificate's IP SANs. */
+        if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tc->ssl), verify_name))
+            goto fail;
+    } else if (!SSL_set_tlsext_host_name(tc->ssl, verify_name) ||
+               !SSL_set1_host(tc->ssl, verify_name)) {
+        goto fail;
+    }
+    return &tc->base;
+fail:
+    ERR_clear_error();
+    SSL_free(tc->ssl);
+    free(tc);
+    return NULL;
+}
+
+enum tls_op { TLS_HANDSHAKE, TLS_READ, TLS_WRITE, TLS_SHUTDOWN };
+
+static int verify_failure(struct tls_conn *tc)
+{
+    long code = SSL_get_verify_result(tc->ssl);
+    secsock_conn *c = &tc->base;
+    if (code == X509_V_ERR_APPLICATION_VERIFICATION && c->transport->sec.has_pin) {
+        char got[104] = "";
+        X509 *peer = SSL_get0_peer_certificate(tc->ssl);
+        if (peer != NULL)
+            security_cert_fingerprint(peer, got, sizeof got);
+        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate pin mismatch (server sent %s)",
+                         got[0] ? got : "an unreadable certificate");
+    }
+    const char *why = X509_verify_cert_error_string(code);
+    if (code == X509_V_ERR_HOSTNAME_MISMATCH || code == X509_V_ERR_IP_ADDRESS_MISMATCH)
+        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s (wanted %s)",
+                         why, tc->verify_name);
+    if (code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+        code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+        code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+        return conn_fail(c, SECSOCK_ERR_VERIFY,
+                         "certificate verify failed: %s (unknown CA: see --cafile, --pin)", why);
+    return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s", why);
+}
+
+/* Maps the result of an SSL call (made with errno cleared) to a status. */
+static int tls_result(struct tls_conn *tc, int ret, enum tls_op op, int saved_errno)
+{
+    secsock_conn *c = &tc->base;
+    int e = SSL_get_error(tc->ssl, ret);
+    unsigned long queued = ERR_peek_error();
+    char why[160];
+
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        return SECSOCK_WANT_READ;
+    case SSL_ERROR_WANT_WRITE:
+        return SECSOCK_WANT_WRITE;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0; /* close_notify: a clean end of the peer's stream */
+    case SSL_ERROR_SYSCALL:
+    case SSL_ERROR_SSL:
+        break;
+    default:
+        ERR_clear_error();
+        return conn_fail(c, SECSOCK_ERR_PROTOCOL, "unexpected TLS state %d", e);
+    }
+    tc->fatal = 1;
+    int eof = (e == SSL_ERROR_SYSCALL && saved_errno == 0 && queued == 0) ||
+              ERR_GET_REASON(queued) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+    if (eof) {
+        ERR_clear_error();
+        if (op == TLS_HANDSHAKE)
+            return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
+                             "%s closed the connection during the TLS handshake",
+                             c->peer_text);
+        return conn_fail(c, SECSOCK_ERR_TRUNCATED,
+                         "%s closed the connection without close_notify (truncated)",
+                         c->peer_text);
+    }
+    if (e == SSL_ERROR_SYSCALL && queued == 0) {
+        if (saved_errno == ECONNRESET || saved_errno == EPIPE)
+            return conn_fail(c, op == TLS_HANDSHAKE ? SECSOCK_ERR_HANDSHAKE : SECSOCK_ERR_IO,
+                             "connection reset by %s%s", c->peer_text,
+                             op == TLS_HANDSHAKE ? " during the TLS handshake" : "");
+        return conn_fail(c, SECSOCK_ERR_IO, "TLS i/o with %s: %s", c->peer_text,
+                         strerror(saved_errno));
+    }
+    if (op == TLS_HANDSHAKE) {
+        if (ERR_GET_REASON(queued) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+            SSL_get_verify_result(tc->ssl) != X509_V_OK) {
+            ERR_clear_error();
+            return verify_failure(tc);
+        }
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "TLS handshake with %s failed: %s",
+                         c->peer_text, security_ssl_error_text(why, sizeof why));
+    }
+    return conn_fail(c, SECSOCK_ERR_PROTOCOL, "TLS error with %s: %s", c->peer_text,
+                     security_ssl_error_text(why, sizeof why));
+}
+
+static int tls_handshake(secsock_conn *c)
+{
+    struct tls_conn *tc = (struct tls_conn *)c;
+    ERR_clear_error();
+    errno = 0;
+    int ret = SSL_do_handshake(tc->ssl);
+    if (ret == 1)
+        return 0;
+    return tls_result(tc, ret, TLS_HANDSHAKE, errno);
+}
+
+static ssize_t tls_read(secsock_conn *c, void *buf, size_t len)
+{
+    struct tls_conn *tc = (struct tls_conn *)c;
+    if (tc->fatal)
+        return conn_fail(c, SECSOCK_ERR_IO, "TLS connection already failed");
+    size_t n = 0;
+    ERR_clear_error();
+    errno = 0;
+    int ret = SSL_read_ex(tc->ssl, buf, len, &n);
+    if (ret == 1)
+        return (ssize_t)n;
+    return tls_result(tc, ret, TLS_READ, errno);
+}
+
+static ssize_t tls_write(secsock_conn *c, const void *buf, size_t len)
+{
+    struct tls_conn *tc = (struct tls_conn *)c;
+    if (tc->fatal)
+        return conn_fail(c, SECSOCK_ERR_IO, "TLS connection already failed");
+    size_t n = 0;
+    ERR_clear_error();
+    errno = 0;
+    int ret = SSL_write_ex(tc->ssl, buf, len, &n);
+    if (ret == 1)
+        return (ssize_t)n;
+    return tls_result(tc, ret, TLS_WRITE, errno);
+}
+
+static int tls_shutdown_write(secsock_conn *c)
+{
+    struct tls_conn *tc = (struct tls_conn *)c;
+    if (tc->fatal || !SSL_is_init_finished(tc->ssl))
+        return 0; /* nothing can be said on a broken or unfinished session */
+    ERR_clear_error();
+    errno = 0;
+    int ret = SSL_shutdown(tc->ssl);
+    if (ret >= 0)
+        return 0; /* close_notify sent; we don't wait for the peer's */
+    int rc = tls_result(tc, ret, TLS_SHUTDOWN, errno);
+    return rc == SECSOCK_WANT_READ ? 0 : rc;
+}
+
+static void tls_conn_free(secsock_conn *c)
+{
+    struct tls_conn *tc = (struct tls_conn *)c;
+    SSL_free(tc->ssl);
+    free(tc);
+}
+
+static void tls_session_info(const secsock_conn *c, struct secsock_session_info *info)
+{
+    const struct tls_conn *tc = (const struct tls_conn *)c;
+    security_session_info(tc->ssl, info);
+    if (c->transport->role == SECSOCK_CLIENT) /* what we sent, not what OpenSSL echoes */
+        snprintf(info->sni, sizeof info->sni, "%s",
+                 net_is_ip_literal(tc->verify_name) ? "" : tc->verify_name);
+}
+
+const struct secsock_backend secsock_backend_tls = {
+    .name = "tls",
+    .secure = 1,
+    .socktype = SOCK_STREAM,
+    .transport_init = tls_transport_init,
+    .transport_free = tls_transport_free,
+    .conn_new = tls_conn_new,
+    .handshake = tls_handshake,
+    .read = tls_read,
+    .write = tls_write,
+    .shutdown_write = tls_shutdown_write,
+    .conn_free = tls_conn_free,
+    .session_info = tls_session_info,
+};
