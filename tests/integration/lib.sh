@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# Helpers for the integration tests. Source it at the top of a test:
+#
+#   #!/usr/bin/env bash
+#   set -euo pipefail
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   need ncat
+#   make_pki "$TEST_TMP/pki"
+#   pid="" port=""     # (declared, so shellcheck sees them assigned)
+#   start_server pid port "$SECSOCK_BIN/tcp-server" -p 0
+#   out="$("$SECSOCK_BIN/tcp-client" 127.0.0.1 "$port")"
+#   assert_contains "$out" "is working"
+#   wait_for_log "$(server_out "$pid")" "[*] Received:"
+#
+# Environment (ctest sets both): SECSOCK_BIN, the directory of the built
+# programs (default build/bin); SECSOCK_SRC, the repository root.
+#
+# A test never skips: a missing peer program is a failure (need).
+# On exit every process started with start_server/start_bg is killed, and if
+# the test failed their output is shown. TEST_TMP is removed unless
+# KEEP_TEST_TMP=1.
+#
+# ctest also runs this file itself (tests/integration/*.sh): executed rather
+# than sourced, it tests its own helpers.
+
+# shellcheck disable=SC2034 # variables here are for the tests that source us
+
+set -euo pipefail
+
+if [[ -z "${SECSOCK_SRC:-}" ]]; then
+    SECSOCK_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+fi
+SECSOCK_BIN="${SECSOCK_BIN:-$SECSOCK_SRC/build/bin}"
+export SECSOCK_SRC SECSOCK_BIN
+
+TEST_NAME="$(basename "${0%.sh}")"
+TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/secsock-it-$TEST_NAME.XXXXXX")"
+_IT_PIDS=()     # processes to kill at exit
+_IT_NAMES=()    # "pid:label" for the logs
+_IT_SEQ=0
+
+_it_log() { printf '[%s] %s\n' "$TEST_NAME" "$*" >&2; }
+
+# fail MSG... : the test fails here (exit 1), naming the caller's line.
+fail() {
+    # Name the first caller outside this file.
+    local i=1
+    while ((i < ${#BASH_SOURCE[@]} - 1)) && [[ "${BASH_SOURCE[i]}" == "${BASH_SOURCE[0]}" ]]; do
+        i=$((i + 1))
+    done
+    local where="${BASH_SOURCE[i]:-?}:${BASH_LINENO[i - 1]:-?}"
+    printf 'FAIL [%s] %s: %s\n' "$TEST_NAME" "${where##*/}" "$*" >&2
+    exit 1
+}
+
+# need CMD... : each CMD must be runnable (a name on PATH or a path);
+# otherwise the test fails (it is never skipped).
+need() {
+    local c
+    for c in "$@"; do
+        if ! command -v "$c" >/dev/null 2>&1; then
+            fail "required program '$c' is missing (install it: scripts/test.sh does; build the project for \$SECSOCK_BIN programs)"
+        fi
+    done
+}
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+    if [[ "$1" != "$2" ]]; then
+        fail "${3:-values differ}: expected [$1], got [$2]"
+    fi
+}
+
+# assert_contains HAYSTACK NEEDLE [WHAT] : fixed-string match.
+assert_contains() {
+    if [[ "$1" != *"$2"* ]]; then
+        fail "${3:-output} does not contain [$2]; it was: [$1]"
+    fi
+}
+
+# assert_not_contains HAYSTACK NEEDLE [WHAT]
+assert_not_contains() {
+    if [[ "$1" == *"$2"* ]]; then
+        fail "${3:-output} contains [$2] but must not; it was: [$1]"
+    fi
+}
+
+# assert_file_contains FILE NEEDLE : fixed-string match in a file.
+assert_file_contains() {
+    [[ -f "$1" ]] || fail "no such file: $1"
+    if ! grep -qF -- "$2" "$1"; then
+        fail "$1 does not contain [$2]; it has: [$(cat "$1")]"
+    fi
+}
+
+# assert_status EXPECTED CMD... : runs CMD, checks its exit status.
+assert_status() {
+    local want="$1" got=0
+    shift
+    "$@" || got=$?
+    [[ "$got" == "$want" ]] || fail "exit status of [$*]: expected $want, got $got"
+}
+
+# wait_for_log FILE NEEDLE [SECONDS=10] : waits until FILE contains NEEDLE.
+wait_for_log() {
+    local file="$1" needle="$2" limit="${3:-10}" i
+    for ((i = 0; i < limit * 20; i++)); do
+        if [[ -f "$file" ]] && grep -qF -- "$needle" "$file"; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    fail "after ${limit}s, $file does not contain [$needle]; it has: [$(cat "$file" 2>/dev/null)]"
+}
+
+# free_port [tcp|udp] : prints a currently free loopback port.
+free_port() {
+    local proto="${1:-tcp}"
+    python3 - "$proto" <<'EOF'
+import socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+with socket.socket(socket.AF_INET, kind) as s:
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+EOF
+}
+
+# start_bg VAR_PID CMD... : starts CMD in the background, output to files
+# (see server_out/server_err), killed at exit.
+start_bg() {
+    local -n _sb_pid="$1"
+    shift
+    _IT_SEQ=$((_IT_SEQ + 1))
+    local _sb_base="$TEST_TMP/proc.$_IT_SEQ"
+    "$@" >"$_sb_base.out" 2>"$_sb_base.err" </dev/null &
+    _sb_pid=$!
+    ln -s "$_sb_base.out" "$TEST_TMP/pid.$_sb_pid.out"
+    ln -s "$_sb_base.err" "$TEST_TMP/pid.$_sb_pid.err"
+    _IT_PIDS+=("$_sb_pid")
+    local _sb_label="${1##*/} ${*:2}"
+    _IT_NAMES+=("$_sb_pid:${_sb_label:0:80}")
+}
+
+# server_out PID / server_err PID : the files holding a started process's
+# stdout / stderr.
+server_out() { printf '%s\n' "$TEST_TMP/pid.$1.out"; }
+server_err() { printf '%s\n' "$TEST_TMP/pid.$1.err"; }
+
+# start_server VAR_PID VAR_PORT CMD... : starts a server (stdout and stderr
+# to files), waits up to 10s for its "[*] Listening on ADDR:PORT" line on
+# stdout and stores the pid and port. Fails if the server exits first.
+start_server() {
+    local -n _ss_pid="$1" _ss_port="$2"
+    shift 2
+    local _ss_new _ss_line="" _ss_i _ss_st=0
+    local _ss_re='^\[\*\] Listening on (.+):([0-9]+)( |$)'
+    start_bg _ss_new "$@"
+    local _ss_out="$TEST_TMP/pid.$_ss_new.out" _ss_err="$TEST_TMP/pid.$_ss_new.err"
+    for ((_ss_i = 0; _ss_i < 200; _ss_i++)); do
+        _ss_line="$(grep -m1 -E '^\[\*\] Listening on ' "$_ss_out" 2>/dev/null || true)"
+        [[ -n "$_ss_line" ]] && break
+        if ! kill -0 "$_ss_new" 2>/dev/null; then
+            wait "$_ss_new" || _ss_st=$?
+            fail "server [$*] exited (status $_ss_st) before listening; stdout: [$(cat "$_ss_out")] stderr: [$(cat "$_ss_err")]"
+        fi
+        sleep 0.05
+    done
+    [[ -n "$_ss_line" ]] || fail "server [$*] printed no '[*] Listening on' line within 10s; stdout: [$(cat "$_ss_out")] stderr: [$(cat "$_ss_err")]"
+    [[ "$_ss_line" =~ $_ss_re ]] || fail "cannot read the port from [$_ss_line]"
+    _ss_pid="$_ss_new"
+    _ss_port="${BASH_REMATCH[2]}"
+}
+
+# stop_process PID : TERM, then KILL after 3s; returns its exit status
+# (128+signal if it died of a signal).
+stop_process() {
+    local pid="$1" i st=0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 60; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || st=$?
+    return "$st"
+}
+
+# make_pki DIR : a fresh test PKI (tests/lib/pki.sh) in DIR, created if needed.
+make_pki() {
+    mkdir -p "$1"
+    bash "$SECSOCK_SRC/tests/lib/pki.sh" "$1" || fail "tests/lib/pki.sh $1 failed"
+}
+
+_it_cleanup() {
+    local st=$? pid entry
+    for pid in "${_IT_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${_IT_PIDS[@]}"; do
+        local i
+        for ((i = 0; i < 40; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    if ((st != 0)); then
+        for entry in "${_IT_NAMES[@]}"; do
+            pid="${entry%%:*}"
+            printf -- '--- %s (pid %s) stdout:\n' "${entry#*:}" "$pid" >&2
+            cat "$TEST_TMP/pid.$pid.out" >&2 2>/dev/null || true
+            printf -- '--- %s (pid %s) stderr:\n' "${entry#*:}" "$pid" >&2
+            cat "$TEST_TMP/pid.$pid.err" >&2 2>/dev/null || true
+        done
+    fi
+    if [[ "${KEEP_TEST_TMP:-0}" == 1 ]]; then
+        _it_log "kept $TEST_TMP"
+    else
+        rm -rf "$TEST_TMP"
+    fi
+    exit "$st"
+}
+trap _it_cleanup EXIT
+
+# ---------------------------------------------------------------------------
+# Self-test, when run as a script (ctest does: integration/lib).
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    set -euo pipefail
+    need python3 openssl
+    assert_eq "a b" "a b"
+    assert_contains "hello world" "o w"
+    assert_not_contains "hello" "x"
+    (assert_eq 1 2) 2>/dev/null && fail "assert_eq 1 2 passed"
+    (assert_contains "abc" "[*]") 2>/dev/null && fail "assert_contains matched a pattern"
+    (need no-such-program-secsock) 2>/dev/null && fail "need passed for a missing program"
+
+    p="$(free_port)"
+    [[ "$p" =~ ^[0-9]+$ ]] || fail "free_port gave [$p]"
+    p="$(free_port udp)"
+    [[ "$p" =~ ^[0-9]+$ ]] || fail "free_port udp gave [$p]"
+
+    spid="" sport="" sleeper=""
+    # A stand-in server: prints the listening line, answers one connection.
+    start_server spid sport python3 -u -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print("[*] Listening on 127.0.0.1:%d" % s.getsockname()[1])
+c, a = s.accept()
+print("[*] Accepted connection from %s:%d" % a)
+print("[*] Received: %r" % c.recv(100))
+c.sendall(b"fake server is working")
+c.close()
+'
+    [[ "$sport" =~ ^[0-9]+$ ]] || fail "start_server port [$sport]"
+    reply="$(python3 -c '
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"ping")
+print(c.recv(100).decode())
+' "$sport")"
+    assert_eq "fake server is working" "$reply"
+    wait_for_log "$(server_out "$spid")" "[*] Received: b'ping'"
+
+    # A server that dies before listening is reported, not waited for.
+    if (start_server p2 q2 bash -c 'echo oops >&2; exit 3') 2>"$TEST_TMP/died.err"; then
+        fail "start_server accepted a server that exited"
+    fi
+    assert_file_contains "$TEST_TMP/died.err" "exited (status 3) before listening"
+
+    start_bg sleeper sleep 60
+    stop_process "$sleeper" || true
+    kill -0 "$sleeper" 2>/dev/null && fail "stop_process left $sleeper running"
+
+    # A process a test leaves running is killed when the test exits.
+    orphan="$(bash -c 'source "$1"; start_bg p sleep 60; echo "$p"' _ "${BASH_SOURCE[0]}")"
+    [[ "$orphan" =~ ^[0-9]+$ ]] || fail "nested test printed [$orphan]"
+    kill -0 "$orphan" 2>/dev/null && fail "the exit trap left $orphan running"
+
+    make_pki "$TEST_TMP/pki"
+    [[ -s "$TEST_TMP/pki/expired.crt" ]] || fail "make_pki made no expired.crt"
+    _it_log "lib.sh self-test passed"
+fi
