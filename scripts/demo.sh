@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# The demo: tcp-client talks to tcp-server, first in plain TCP, then over TLS
+# with the local CA from certs/, and shows what each side printed.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/demo.sh [--no-install] [--width N]
+
+Builds build/ if needed, makes certs/ with scripts/gen-certs.sh if there is
+no certs/ca.crt, then runs two exchanges on 127.0.0.1:
+  1. plain TCP:  tcp-server -p 0
+                 tcp-client -A demo-agent/1.0 127.0.0.1 PORT
+  2. TLS:        tcp-server --tls --cert certs/server.crt --key certs/server.key -p 0
+                 tcp-client --tls --cafile certs/ca.crt -v localhost PORT
+and shows, for each, what the client printed next to what the server logged
+(one after the other when the terminal is narrower than 160 columns).
+
+Options:
+  --no-install   do not install missing packages (only warn)
+  --width N      the output width (default: the terminal's)
+  -h, --help     this help
+EOF
+}
+
+install=1
+width=""
+while (($# > 0)); do
+    case "$1" in
+        --no-install) install=0; shift ;;
+        --width)
+            (($# >= 2)) || { usage >&2; exit 2; }
+            width="$2"
+            shift 2
+            ;;
+        -h | --help) usage; exit 0 ;;
+        *)
+            printf 'demo.sh: unknown option: %s\n' "$1" >&2
+            usage >&2
+            exit 2
+            ;;
+    esac
+done
+if [[ -z "$width" ]]; then
+    width="${COLUMNS:-}"
+    if [[ -z "$width" && -t 1 ]]; then
+        width="$(tput cols 2>/dev/null || true)"
+    fi
+    width="${width:-80}"
+fi
+[[ "$width" =~ ^[0-9]+$ && "$width" -ge 40 ]] || die "--width wants a number of columns >= 40"
+
+cd "$SECSOCK_ROOT"
+
+if ((install)); then
+    ensure_packages "${SECSOCK_BUILD_PACKAGES[@]}"
+else
+    ensure_packages --no-install "${SECSOCK_BUILD_PACKAGES[@]}"
+fi
+
+# Build (incrementally: a no-op when up to date).
+if [[ ! -f build/CMakeCache.txt ]]; then
+    note "configuring build/"
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+note "building tcp-client and tcp-server in build/"
+cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target tcp-client tcp-server >/dev/null
+server_bin="$SECSOCK_ROOT/build/bin/tcp-server"
+client_bin="$SECSOCK_ROOT/build/bin/tcp-client"
+[[ -x "$server_bin" && -x "$client_bin" ]] || die "build/bin/tcp-server or build/bin/tcp-client was not built"
+
+if [[ ! -f certs/ca.crt ]]; then
+    note "no certs/ca.crt: making a local CA and certificates"
+    bash scripts/gen-certs.sh
+fi
+for f in certs/ca.crt certs/server.crt certs/server.key; do
+    [[ -r "$f" ]] || die "$f is missing; run: scripts/gen-certs.sh --force"
+done
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/secsock-demo.XXXXXX")"
+server_pid=""
+
+# stop_server : TERM, then KILL after 3s. Prints a note if it needed KILL.
+stop_server() {
+    [[ -n "$server_pid" ]] || return 0
+    local i
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for ((i = 0; i < 60; i++)); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+        warn "tcp-server (pid $server_pid) ignored SIGTERM for 3s; killing it"
+        kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+trap 'stop_server; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start_server NAME ARGS... : starts tcp-server, its stdout and stderr going to
+# $tmp/NAME.server; sets port from its "[*] Listening on ADDR:PORT" line.
+port=""
+start_server() {
+    local name="$1" line="" i
+    shift
+    local log="$tmp/$name.server"
+    "$server_bin" "$@" >"$log" 2>&1 </dev/null &
+    server_pid=$!
+    for ((i = 0; i < 200; i++)); do
+        line="$(grep -m1 -E '^\[\*\] Listening on ' "$log" || true)"
+        [[ -n "$line" ]] && break
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            server_pid=""
+            cat "$log" >&2
+            die "tcp-server $* exited before listening"
+        fi
+        sleep 0.05
+    done
+    [[ -n "$line" ]] || { cat "$log" >&2; die "tcp-server $* printed no '[*] Listening on' line within 10s"; }
+    if [[ ! "$line" =~ :([0-9]+)(\ .*)?$ ]]; then
+        die "cannot read the port from: $line"
+    fi
+    port="${BASH_REMATCH[1]}"
+}
+
+# run_client NAME ARGS... : runs tcp-client, output (stdout and stderr, in
+# order) to $tmp/NAME.client; returns its exit status.
+run_client() {
+    local name="$1"
+    shift
+    local st=0
+    timeout 20 "$client_bin" "$@" >"$tmp/$name.client" 2>&1 </dev/null || st=$?
+    return "$st"
+}
+
+# wait_received NAME : gives the server up to 3s to log what it received.
+wait_received() {
+    local i
+    for ((i = 0; i < 60; i++)); do
+        grep -qF '[*] Received:' "$tmp/$1.server" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+rule() { printf '%*s\n' "$width" '' | tr ' ' "${1:--}"; }
+
+# text_column TITLE FILE WIDTH : the title, a ~ underline, the file; folded.
+text_column() {
+    local n="${#1}"
+    ((n > $3)) && n=$3
+    { printf '%s\n' "$1"; printf '%*s\n' "$n" '' | tr ' ' '~'; expand "$2"; } | fold -w "$3"
+}
+
+# side_by_side WIDTH LEFT-TITLE LEFT-FILE RIGHT-TITLE RIGHT-FILE
+side_by_side() {
+    local col i n
+    col=$((($1 - 3) / 2))
+    local -a left right
+    mapfile -t left < <(text_column "$2" "$3" "$col")
+    mapfile -t right < <(text_column "$4" "$5" "$col")
+    n=${#left[@]}
+    ((${#right[@]} > n)) && n=${#right[@]}
+    for ((i = 0; i < n; i++)); do
+        printf '%-*s | %s\n' "$col" "${left[i]:-}" "${right[i]:-}"
+    done
+}
+
+# show NAME TITLE CLIENT-CMD SERVER-CMD CLIENT-STATUS
+show() {
+    local name="$1" title="$2" ccmd="$3" scmd="$4" st="$5"
+    local ctitle="client: \$ $ccmd  (exit $st)" stitle="server: \$ $scmd"
+    echo
+    rule "="
+    printf '%s\n' "$title"
+    rule "="
+    if ((width >= 160)); then
+        side_by_side "$width" "$ctitle" "$tmp/$name.client" "$stitle" "$tmp/$name.server"
+    else
+        printf '%s\n' "$ctitle"
+        rule -
+        expand "$tmp/$name.client"
+        echo
+        printf '%s\n' "$stitle"
+        rule -
+        expand "$tmp/$name.server"
+    fi
+}
+
+failed=()
+
+# exchange NAME TITLE SERVER-ARGS... -- CLIENT-ARGS... (the port is appended)
+exchange() {
+    local name="$1" title="$2"
+    shift 2
+    local -a sargs=() cargs=()
+    while (($# > 0)) && [[ "$1" != -- ]]; do
+        sargs+=("$1")
+        shift
+    done
+    shift
+    cargs=("$@")
+
+    start_server "$name" "${sargs[@]}"
+    cargs+=("$port")
+    local st=0
+    run_client "$name" "${cargs[@]}" || st=$?
+    if ((st != 0)); then
+        failed+=("$name: tcp-client exited with status $st")
+    elif ! wait_received "$name"; then
+        failed+=("$name: tcp-server logged no '[*] Received:' line")
+    fi
+    stop_server
+    show "$name" "$title" "tcp-client ${cargs[*]}" "tcp-server ${sargs[*]}" "$st"
+}
+
+exchange tcp "1. Plain TCP: tcp-client sends an HTTP GET to tcp-server" \
+    -p 0 -- -A 'demo-agent/1.0' 127.0.0.1
+exchange tls "2. TLS: the same over TLS, the server's certificate checked against certs/ca.crt" \
+    --tls --cert certs/server.crt --key certs/server.key -p 0 -- \
+    --tls --cafile certs/ca.crt -v localhost
+
+echo
+rule "="
+if ((${#failed[@]} > 0)); then
+    printf 'demo.sh: FAILED: %s\n' "${failed[@]}"
+    exit 1
+fi
+echo "demo.sh: both exchanges worked (plain TCP and TLS)"
