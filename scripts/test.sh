@@ -45,6 +45,25 @@ done
 
 cd "$SECSOCK_ROOT"
 
+passed=0
+failed=0
+failures=()
+results=""
+summary_printed=0
+
+# Whatever happens (a failed install, Ctrl-C), the last line is the summary.
+on_exit() {
+    local st=$?
+    [[ -n "$results" ]] && rm -rf "$results"
+    if ((summary_printed == 0)); then
+        ((st == 0)) && st=1
+        echo "test.sh: stopped early (status $st)"
+        echo "test.sh: $passed passed, $((failed + 1)) failed"
+    fi
+    exit "$st"
+}
+trap on_exit EXIT
+
 if ((install)); then
     ensure_packages "${SECSOCK_TEST_PACKAGES[@]}"
 else
@@ -56,11 +75,6 @@ budget="${SECSOCK_TEST_BUDGET:-1200}"
 deadline=$((SECONDS + budget))
 jobs="$(nproc 2>/dev/null || echo 2)"
 results="$(mktemp -d "${TMPDIR:-/tmp}/secsock-test.XXXXXX")"
-trap 'rm -rf "$results"' EXIT
-
-passed=0
-failed=0
-failures=()
 
 record_failure() { # NAME
     failed=$((failed + 1))
@@ -164,5 +178,6 @@ if ((${#failures[@]} > 0)); then
     echo "Failed:"
     printf '  %s\n' "${failures[@]}"
 fi
+summary_printed=1
 echo "test.sh: $passed passed, $failed failed"
 ((failed == 0))
