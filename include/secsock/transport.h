@@ -75,10 +75,11 @@ struct secsock_connect_opts {
 int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
                     secsock_conn **out, char *err, size_t errlen);
 
-/* Server side: bound listening socket (stream backends) with SO_REUSEADDR.
- * port "0" picks a free port; the bound address is written to addr/port. */
+/* Server side: a bound listening socket (stream backends) with SO_REUSEADDR.
+ * port "0" picks a free port; the bound "ADDR:PORT" is written to bound. */
 int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
-                   int backlog, int *listen_fd, char *err, size_t errlen);
+                   int backlog, int *listen_fd, char *bound, size_t boundlen, char *err,
+                   size_t errlen);
 /* Wraps an accepted socket; takes ownership of fd (closed on failure too). */
 secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
                                    const struct sockaddr *peer, socklen_t peerlen);

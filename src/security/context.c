@@ -26,14 +26,16 @@ const char *security_ssl_error_text(char *buf, size_t len)
     return buf;
 }
 
-static SSL_CTX *ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *fmt,
+/* "WHAT 'ARG': OpenSSL's reason" (ARG may be NULL). */
+static SSL_CTX *ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *what,
                          const char *arg)
 {
     char why[160];
     security_ssl_error_text(why, sizeof why);
-    char what[200];
-    snprintf(what, sizeof what, fmt, arg);
-    snprintf(err, errlen, "%s: %s", what, why);
+    if (arg != NULL)
+        snprintf(err, errlen, "%s '%s': %s", what, arg, why);
+    else
+        snprintf(err, errlen, "%s: %s", what, why);
     SSL_CTX_free(ctx);
     return NULL;
 }
@@ -187,14 +189,13 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
 {
     SSL_CTX *ctx = SSL_CTX_new(method);
     if (ctx == NULL)
-        return ctx_fail(ctx, err, errlen, "%s", "cannot create the TLS context");
+        return ctx_fail(ctx, err, errlen, "cannot create the TLS context", NULL);
 
     if (!SSL_CTX_set_min_proto_version(ctx, cfg->min_version) ||
         !SSL_CTX_set_max_proto_version(ctx, cfg->max_version))
-        return ctx_fail(ctx, err, errlen, "%s", "cannot set the TLS versions");
+        return ctx_fail(ctx, err, errlen, "cannot set the TLS versions", NULL);
     /* Renegotiation is an attack surface with no use here. */
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                                 SSL_OP_NO_CLIENT_RENEGOTIATION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     /* Partial writes let write_nowait report progress record by record. */
     long mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
     if (role == SECSOCK_SERVER)
@@ -203,9 +204,9 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
 
     const char *ciphers = cfg->ciphers != NULL ? cfg->ciphers : SECSOCK_DEFAULT_CIPHERS;
     if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
-        return ctx_fail(ctx, err, errlen, "cannot use cipher list '%s'", ciphers);
+        return ctx_fail(ctx, err, errlen, "cannot use cipher list", ciphers);
     if (cfg->ciphersuites != NULL && SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites) != 1)
-        return ctx_fail(ctx, err, errlen, "cannot use cipher suites '%s'", cfg->ciphersuites);
+        return ctx_fail(ctx, err, errlen, "cannot use cipher suites", cfg->ciphersuites);
 
     if (load_own_certificate(ctx, cfg, state, err, errlen) != 0 ||
         setup_verification(ctx, cfg, role, state, err, errlen) != 0 ||

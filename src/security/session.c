@@ -41,11 +41,12 @@ static void time_text(const ASN1_TIME *t, char *out, size_t outlen)
         strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void append(char *out, size_t outlen, const char *fmt, const char *value)
+/* Appends "KIND:VALUE" to a comma-separated list. */
+static void append(char *out, size_t outlen, const char *kind, const char *value)
 {
     size_t used = strlen(out);
     if (used < outlen)
-        snprintf(out + used, outlen - used, fmt, used ? ", " : "", value);
+        snprintf(out + used, outlen - used, "%s%s:%s", used ? ", " : "", kind, value);
 }
 
 static void san_text(X509 *cert, char *out, size_t outlen)
@@ -62,12 +63,12 @@ static void san_text(X509 *cert, char *out, size_t outlen)
             for (int j = 0; j < s->length && n < (int)sizeof buf - 1; j++)
                 buf[n++] = s->data[j] >= 0x20 && s->data[j] < 0x7f ? (char)s->data[j] : '?';
             buf[n] = '\0';
-            append(out, outlen, "%sDNS:%s", buf);
+            append(out, outlen, "DNS", buf);
         } else if (gn->type == GEN_IPADD) {
             const ASN1_OCTET_STRING *ip = gn->d.iPAddress;
             int af = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : 0;
             if (af && inet_ntop(af, ip->data, buf, sizeof buf) != NULL)
-                append(out, outlen, "%sIP:%s", buf);
+                append(out, outlen, "IP", buf);
         }
     }
     GENERAL_NAMES_free(names);

@@ -175,11 +175,11 @@ int secsock_connect(const secsock_transport *t, const struct secsock_connect_opt
 }
 
 int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
-                   int backlog, int *listen_fd, char *err, size_t errlen)
+                   int backlog, int *listen_fd, char *bound, size_t boundlen, char *err,
+                   size_t errlen)
 {
-    char bound[64];
     return net_listen(bind_addr, port, t->backend->socktype, backlog, listen_fd, bound,
-                      sizeof bound, err, errlen);
+                      boundlen, err, errlen);
 }
 
 secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,

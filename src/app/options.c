@@ -1,0 +1,461 @@
+/* The shared option table and parser for the four programs. */
+#include "options.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "http.h"
+#include "secsock/transport.h"
+
+#define ALL (APP_TCP_CLIENT | APP_TCP_SERVER | APP_UDP_CLIENT | APP_UDP_SERVER)
+#define CLIENTS (APP_TCP_CLIENT | APP_UDP_CLIENT)
+#define SERVERS (APP_TCP_SERVER | APP_UDP_SERVER)
+#define TCP (APP_TCP_CLIENT | APP_TCP_SERVER)
+#define UDP (APP_UDP_CLIENT | APP_UDP_SERVER)
+
+enum opt_id {
+    OPT_HELP = 'h', OPT_VERSION = 'V', OPT_VERBOSE = 'v', OPT_IPV4 = '4', OPT_IPV6 = '6',
+    OPT_TIMEOUT = 't', OPT_INSECURE = 'k', OPT_USER_AGENT = 'A', OPT_HEADER = 'H',
+    OPT_BIND = 'b', OPT_PORT = 'p',
+    OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
+    OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
+    OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
+    OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
+};
+
+struct opt_def {
+    const char *name;
+    int id;            /* the short option letter, or an OPT_ value above 255 */
+    const char *arg;   /* NULL for a flag */
+    unsigned programs;
+    int security;      /* only meaningful with --tls/--dtls */
+    const char *help;
+};
+
+static const struct opt_def opt_table[] = {
+    { "tls", OPT_TLS, NULL, TCP, 0, "use TLS (TLS 1.2 minimum)" },
+    { "dtls", OPT_DTLS, NULL, UDP, 0, "use DTLS 1.2" },
+    { "verbose", OPT_VERBOSE, NULL, ALL, 0, "print connection and TLS session details" },
+    { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0,
+      "clients: bound on connect, handshake and each wait (default 10); "
+      "servers: idle timeout (default 30)" },
+    { "ipv4", OPT_IPV4, NULL, CLIENTS, 0, "use IPv4 only" },
+    { "ipv6", OPT_IPV6, NULL, CLIENTS, 0, "use IPv6 only" },
+    { "resolve", OPT_RESOLVE, "HOST:PORT:ADDR", CLIENTS, 0,
+      "connect to ADDR for HOST:PORT; Host, SNI and verification still use HOST" },
+    { "method", OPT_METHOD, "NAME", APP_TCP_CLIENT, 0, "HTTP method (default GET)" },
+    { "path", OPT_PATH, "PATH", APP_TCP_CLIENT, 0, "HTTP request path (default /)" },
+    { "user-agent", OPT_USER_AGENT, "UA", APP_TCP_CLIENT, 0,
+      "User-Agent header (default tcp-client/" SECSOCK_VERSION ")" },
+    { "header", OPT_HEADER, "'NAME: VALUE'", APP_TCP_CLIENT, 0,
+      "add a header, or replace a default one; 'NAME:' removes it (repeatable)" },
+    { "send", OPT_SEND, "STRING", APP_TCP_CLIENT, 0,
+      "send STRING instead of an HTTP request, then half-close" },
+    { "send-file", OPT_SEND_FILE, "FILE|-", APP_TCP_CLIENT, 0,
+      "stream FILE (- for stdin) while copying the reply to stdout, then half-close" },
+    { "bind", OPT_BIND, "ADDR", SERVERS, 0, "address to listen on (default 127.0.0.1)" },
+    { "port", OPT_PORT, "PORT", SERVERS, 0, "port to listen on; 0 picks a free one" },
+    { "backlog", OPT_BACKLOG, "N", APP_TCP_SERVER, 0, "listen backlog (default 128)" },
+    { "max-clients", OPT_MAX_CLIENTS, "N", SERVERS, 0,
+      "clients served at once; more wait in the backlog (default 256)" },
+    { "handshake-timeout", OPT_HANDSHAKE_TIMEOUT, "SECONDS", SERVERS, 0,
+      "drop clients that have not finished the handshake by then (default 10)" },
+    { "grace", OPT_GRACE, "SECONDS", SERVERS, 0,
+      "at SIGINT/SIGTERM, let clients in flight finish this long (default 10)" },
+    { "reply", OPT_REPLY, "TEXT", SERVERS, 0, "the reply to each request" },
+    { "echo", OPT_ECHO, NULL, SERVERS, 0, "echo what the client sends until it half-closes" },
+    { "http", OPT_HTTP, NULL, APP_TCP_SERVER, 0,
+      "answer HTTP/1.1 requests with 200 OK and the reply text" },
+    { "cafile", OPT_CAFILE, "FILE", ALL, 1,
+      "trust the CAs in FILE (default: the system's; servers: for --verify-client)" },
+    { "cert", OPT_CERT, "FILE", ALL, 1, "own certificate chain (PEM, leaf first)" },
+    { "key", OPT_KEY, "FILE", ALL, 1, "own private key (PEM)" },
+    { "self-signed", OPT_SELF_SIGNED, NULL, SERVERS, 1,
+      "make an ephemeral self-signed certificate; its fingerprint is printed" },
+    { "verify-client", OPT_VERIFY_CLIENT, NULL, SERVERS, 1,
+      "require a client certificate signed by --cafile" },
+    { "servername", OPT_SERVERNAME, "NAME", CLIENTS, 1,
+      "name sent as SNI and verified (default: HOST)" },
+    { "insecure", OPT_INSECURE, NULL, CLIENTS, 1,
+      "do not verify the server's certificate (prints a warning)" },
+    { "pin", OPT_PIN, "sha256:HEX", CLIENTS, 1,
+      "accept exactly the certificate with this SHA-256 fingerprint" },
+    { "alpn", OPT_ALPN, "LIST", ALL, 1, "comma-separated ALPN protocols" },
+    { "tls-min", OPT_TLS_MIN, "1.2|1.3", TCP, 1, "lowest TLS version (default 1.2)" },
+    { "tls-max", OPT_TLS_MAX, "1.2|1.3", TCP, 1, "highest TLS version (default 1.3)" },
+    { "ciphers", OPT_CIPHERS, "LIST", ALL, 1, "TLS 1.2 cipher list (OpenSSL syntax)" },
+    { "ciphersuites", OPT_CIPHERSUITES, "LIST", TCP, 1, "TLS 1.3 cipher suites" },
+    { "keylog", OPT_KEYLOG, "FILE", ALL, 1,
+      "append session secrets to FILE in NSS key-log format (also SSLKEYLOGFILE)" },
+    { "help", OPT_HELP, NULL, ALL, 0, "show this help and exit" },
+    { "version", OPT_VERSION, NULL, ALL, 0, "show the version and exit" },
+};
+#define N_OPTS (sizeof opt_table / sizeof opt_table[0])
+
+struct program_info {
+    enum app_program program;
+    const char *usage;
+    const char *summary;
+};
+
+static const struct program_info programs[] = {
+    { APP_TCP_CLIENT, "[OPTIONS] HOST [PORT]",
+      "Connect to HOST:PORT (80, or 443 with --tls), send an HTTP GET (or --send data)\n"
+      "and write the whole reply to stdout." },
+    { APP_TCP_SERVER, "[OPTIONS]",
+      "Listen on 127.0.0.1:9999 and answer each client in its own thread:\n"
+      "read a request, print it, reply, close." },
+    { APP_UDP_CLIENT, "[OPTIONS] HOST [PORT] [MESSAGE]",
+      "Send MESSAGE to HOST:PORT (8080) as one datagram and print the reply." },
+    { APP_UDP_SERVER, "[OPTIONS]",
+      "Listen on 127.0.0.1:8080 and answer each datagram." },
+};
+
+static const struct program_info *program_info(enum app_program p)
+{
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++)
+        if (programs[i].program == p)
+            return &programs[i];
+    return &programs[0];
+}
+
+static void print_help(const struct app_options *o)
+{
+    const struct program_info *pi = program_info(o->program);
+    printf("Usage: %s %s\n%s\n\nOptions:\n", o->name, pi->usage, pi->summary);
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt_def *d = &opt_table[i];
+        if (!(d->programs & (unsigned)o->program))
+            continue;
+        char left[64];
+        int n = d->id < 256 ? snprintf(left, sizeof left, "  -%c, --%s", d->id, d->name)
+                            : snprintf(left, sizeof left, "      --%s", d->name);
+        if (d->arg != NULL && n > 0 && (size_t)n < sizeof left)
+            snprintf(left + n, sizeof left - (size_t)n, " %s", d->arg);
+        printf("%-34s %s\n", left, d->help);
+    }
+    printf("\nExit codes:\n"
+           "  0  success\n"
+           "  1  any other failure (i/o error, truncated reply)\n"
+           "  2  usage error: bad option, value or file\n"
+           "  3  name resolution or connection failure\n"
+           "  4  TLS handshake or certificate verification failure\n"
+           "  5  timeout\n");
+}
+
+static int usage_error(const struct app_options *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* One line naming the culprit; exit code 2. */
+static int usage_error(const struct app_options *o, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s (see %s --help)\n", o->name, msg, o->name);
+    return APP_EXIT_USAGE;
+}
+
+int app_parse_seconds(const char *s)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > 86400)
+        return -1;
+    return (int)(v * 1000 + 0.5) > 0 ? (int)(v * 1000 + 0.5) : 1;
+}
+
+static int parse_count(const char *s, long min, long max)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || v < min || v > max)
+        return -1;
+    return (int)v;
+}
+
+static int valid_port(const char *s, int allow_zero)
+{
+    return parse_count(s, allow_zero ? 0 : 1, 65535) >= 0;
+}
+
+int app_parse_resolve(const char *arg, char *buf, size_t buflen, const char **host,
+                      const char **port, const char **addr)
+{
+    if (strlen(arg) >= buflen)
+        return -1;
+    strcpy(buf, arg);
+    char *c1 = strchr(buf, ':');
+    char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c1 == NULL || c2 == NULL || c1 == buf)
+        return -1;
+    *c1 = *c2 = '\0';
+    char *a = c2 + 1;
+    size_t alen = strlen(a);
+    if (alen >= 2 && a[0] == '[' && a[alen - 1] == ']') {
+        a[alen - 1] = '\0';
+        a++;
+    }
+    if (!valid_port(c1 + 1, 0) || *a == '\0')
+        return -1;
+    *host = buf;
+    *port = c1 + 1;
+    *addr = a;
+    return 0;
+}
+
+static void set_defaults(struct app_options *o, enum app_program program, const char *argv0)
+{
+    memset(o, 0, sizeof *o);
+    o->program = program;
+    const char *slash = strrchr(argv0, '/');
+    o->name = slash ? slash + 1 : argv0;
+    o->family = AF_UNSPEC;
+    o->timeout_ms = program & SERVERS ? 30000 : 10000;
+    o->method = "GET";
+    o->path = "/";
+    o->user_agent = "tcp-client/" SECSOCK_VERSION;
+    o->bind = "127.0.0.1";
+    o->backlog = 128;
+    o->max_clients = 256;
+    o->handshake_timeout_ms = 10000;
+    o->grace_ms = 10000;
+}
+
+/* Applies one parsed option. Returns -1 to go on, or an exit code. */
+static int apply(struct app_options *o, int id, const char *arg)
+{
+    char err[256];
+    switch (id) {
+    case OPT_HELP: print_help(o); return APP_EXIT_OK;
+    case OPT_VERSION: printf("%s %s\n", o->name, SECSOCK_VERSION); return APP_EXIT_OK;
+    case OPT_VERBOSE: o->verbose++; break;
+    case OPT_IPV4: o->family = AF_INET; break;
+    case OPT_IPV6: o->family = AF_INET6; break;
+    case OPT_TIMEOUT:
+    case OPT_HANDSHAKE_TIMEOUT:
+    case OPT_GRACE: {
+        int ms = app_parse_seconds(arg);
+        if (ms < 0)
+            return usage_error(o, "invalid timeout '%s': want seconds, above 0, at most 86400",
+                               arg);
+        *(id == OPT_TIMEOUT             ? &o->timeout_ms
+          : id == OPT_HANDSHAKE_TIMEOUT ? &o->handshake_timeout_ms
+                                        : &o->grace_ms) = ms;
+        break;
+    }
+    case OPT_TLS: case OPT_DTLS: o->secure = 1; break;
+    case OPT_CAFILE: o->cafile = arg; break;
+    case OPT_CERT: o->cert = arg; break;
+    case OPT_KEY: o->key = arg; break;
+    case OPT_SERVERNAME: o->servername = arg; break;
+    case OPT_INSECURE: o->insecure = 1; break;
+    case OPT_PIN: o->pin = arg; break;
+    case OPT_ALPN: o->alpn = arg; break;
+    case OPT_TLS_MIN: o->tls_min = arg; break;
+    case OPT_TLS_MAX: o->tls_max = arg; break;
+    case OPT_CIPHERS: o->ciphers = arg; break;
+    case OPT_CIPHERSUITES: o->ciphersuites = arg; break;
+    case OPT_KEYLOG: o->keylog = arg; break;
+    case OPT_SELF_SIGNED: o->self_signed = 1; break;
+    case OPT_VERIFY_CLIENT: o->verify_client = 1; break;
+    case OPT_METHOD: o->method = arg; break;
+    case OPT_PATH: o->path = arg; break;
+    case OPT_USER_AGENT: o->user_agent = arg; break;
+    case OPT_HEADER:
+        if (o->nheaders == APP_MAX_HEADERS)
+            return usage_error(o, "too many headers (at most %d)", APP_MAX_HEADERS);
+        if (http_header_check(arg, err, sizeof err) != 0)
+            return usage_error(o, "%s", err);
+        o->headers[o->nheaders++] = arg;
+        break;
+    case OPT_RESOLVE:
+        if (app_parse_resolve(arg, o->resolve_buf, sizeof o->resolve_buf, &o->resolve_host,
+                              &o->resolve_port, &o->resolve_addr) != 0)
+            return usage_error(o, "invalid --resolve '%s': want HOST:PORT:ADDR", arg);
+        break;
+    case OPT_SEND: o->send_string = arg; break;
+    case OPT_SEND_FILE: o->send_file = arg; break;
+    case OPT_BIND: o->bind = arg; break;
+    case OPT_PORT:
+        if (!valid_port(arg, 1))
+            return usage_error(o, "invalid port '%s': want 0 to 65535", arg);
+        o->port = arg;
+        break;
+    case OPT_BACKLOG:
+        if ((o->backlog = parse_count(arg, 1, 65535)) < 0)
+            return usage_error(o, "invalid backlog '%s': want 1 to 65535", arg);
+        break;
+    case OPT_MAX_CLIENTS:
+        if ((o->max_clients = parse_count(arg, 1, 100000)) < 0)
+            return usage_error(o, "invalid --max-clients '%s': want 1 to 100000", arg);
+        break;
+    case OPT_REPLY: o->reply = arg; break;
+    case OPT_ECHO: o->echo = 1; break;
+    case OPT_HTTP: o->http = 1; break;
+    default: return APP_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static const struct opt_def *find_def(int id)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (opt_table[i].id == id)
+            return &opt_table[i];
+    return NULL;
+}
+
+/* Combinations that cannot mean what the user wants. */
+static int check_combinations(struct app_options *o, const unsigned char *seen)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (seen[i] && opt_table[i].security && !o->secure)
+            return usage_error(o, "--%s needs --tls or --dtls", opt_table[i].name);
+    if (o->insecure && o->pin != NULL)
+        return usage_error(o, "%s", "--insecure and --pin contradict each other");
+    if (o->echo && o->http)
+        return usage_error(o, "%s", "--echo and --http contradict each other");
+    if (o->send_string != NULL && o->send_file != NULL)
+        return usage_error(o, "%s", "--send and --send-file contradict each other");
+    if ((o->send_string != NULL || o->send_file != NULL) &&
+        (o->nheaders > 0 || strcmp(o->path, "/") != 0 || strcmp(o->method, "GET") != 0))
+        return usage_error(o, "%s", "--path, --method and --header make no sense with --send");
+    if ((o->cert != NULL) != (o->key != NULL))
+        return usage_error(o, "%s", "--cert and --key go together");
+    if ((o->program & SERVERS) && o->secure && o->cert == NULL && !o->self_signed)
+        return usage_error(o, "%s needs --cert and --key, or --self-signed",
+                           o->program == APP_TCP_SERVER ? "--tls" : "--dtls");
+    if (o->self_signed && o->cert != NULL)
+        return usage_error(o, "%s", "--self-signed and --cert contradict each other");
+    return -1;
+}
+
+static int parse_positionals(struct app_options *o, int argc, char **argv)
+{
+    int nargs = argc - optind;
+    int max = o->program == APP_UDP_CLIENT ? 3 : (o->program & CLIENTS) ? 2 : 0;
+    if (nargs > max)
+        return usage_error(o, "unexpected argument '%s'", argv[optind + max]);
+    if (o->program & CLIENTS) {
+        if (nargs < 1)
+            return usage_error(o, "%s", "missing HOST");
+        o->host = argv[optind];
+        if (o->host[0] == '\0')
+            return usage_error(o, "%s", "empty HOST");
+        if (nargs >= 2) {
+            if (!valid_port(argv[optind + 1], 0))
+                return usage_error(o, "invalid port '%s': want 1 to 65535", argv[optind + 1]);
+            o->port = argv[optind + 1];
+        }
+    }
+    return -1;
+}
+
+int app_options_parse(struct app_options *o, enum app_program program, int argc, char **argv)
+{
+    set_defaults(o, program, argc > 0 ? argv[0] : "secsock");
+    struct option longopts[N_OPTS + 1];
+    char shortopts[2 * N_OPTS + 2] = "+"; /* stop at the first operand: MESSAGE may be "-x" */
+    size_t nl = 0, ns = 1;
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt_def *d = &opt_table[i];
+        if (!(d->programs & (unsigned)program))
+            continue;
+        longopts[nl++] = (struct option){ d->name, d->arg ? required_argument : no_argument,
+                                          NULL, d->id };
+        if (d->id < 256) {
+            shortopts[ns++] = (char)d->id;
+            if (d->arg)
+                shortopts[ns++] = ':';
+        }
+    }
+    longopts[nl] = (struct option){ 0 };
+    shortopts[ns] = '\0';
+
+    unsigned char seen[N_OPTS] = { 0 };
+    opterr = 0;
+    optind = 1;
+    int id;
+    while ((id = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (id == '?' || id == ':') {
+            const char *bad = argv[optind - 1];
+            if (optopt != 0 && find_def(optopt) != NULL && id == '?')
+                return usage_error(o, "option '%s' needs a value", bad);
+            return usage_error(o, "unknown option '%s'", bad);
+        }
+        const struct opt_def *d = find_def(id);
+        if (d != NULL)
+            seen[d - opt_table] = 1;
+        int rc = apply(o, id, optarg);
+        if (rc >= 0)
+            return rc;
+    }
+    int rc = parse_positionals(o, argc, argv);
+    if (rc >= 0)
+        return rc;
+    return check_combinations(o, seen);
+}
+
+secsock_config *app_security_config(const struct app_options *o, char *err, size_t errlen)
+{
+    secsock_config *cfg = secsock_config_new();
+    if (cfg == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!o->secure)
+        return cfg;
+    const char *keylog = o->keylog;
+    const char *env = getenv("SSLKEYLOGFILE");
+    if (keylog == NULL && env != NULL && env[0] != '\0')
+        keylog = env;
+    int rc = 0;
+    rc |= o->cafile && secsock_config_set_cafile(cfg, o->cafile);
+    rc |= !rc && o->cert && secsock_config_set_cert_file(cfg, o->cert);
+    rc |= !rc && o->key && secsock_config_set_key_file(cfg, o->key);
+    rc |= !rc && o->self_signed && secsock_config_set_self_signed(cfg, 1);
+    rc |= !rc && o->servername && secsock_config_set_servername(cfg, o->servername);
+    rc |= !rc && o->insecure && secsock_config_insecure_noverify(cfg);
+    rc |= !rc && o->pin && secsock_config_set_pin(cfg, o->pin);
+    rc |= !rc && o->verify_client && secsock_config_verify_client(cfg, 1);
+    rc |= !rc && o->alpn && secsock_config_set_alpn(cfg, o->alpn);
+    rc |= !rc && o->tls_min && secsock_config_set_min_version(cfg, o->tls_min);
+    rc |= !rc && o->tls_max && secsock_config_set_max_version(cfg, o->tls_max);
+    rc |= !rc && o->ciphers && secsock_config_set_ciphers(cfg, o->ciphers);
+    rc |= !rc && o->ciphersuites && secsock_config_set_ciphersuites(cfg, o->ciphersuites);
+    rc |= !rc && keylog && secsock_config_set_keylog_file(cfg, keylog);
+    if (rc) {
+        snprintf(err, errlen, "%s", secsock_config_error(cfg));
+        secsock_config_free(cfg);
+        return NULL;
+    }
+    if (o->insecure)
+        fprintf(stderr, "%s: warning: --insecure: the peer's certificate and name are NOT "
+                        "verified\n", o->name);
+    if (keylog != NULL)
+        fprintf(stderr, "%s: warning: writing TLS session secrets to '%s'%s\n", o->name, keylog,
+                o->keylog ? "" : " (SSLKEYLOGFILE)");
+    return cfg;
+}
+
+int app_exit_code(int status)
+{
+    switch (status) {
+    case SECSOCK_OK: return APP_EXIT_OK;
+    case SECSOCK_ERR_CONFIG: return APP_EXIT_USAGE;
+    case SECSOCK_ERR_RESOLVE:
+    case SECSOCK_ERR_CONNECT: return APP_EXIT_CONNECT;
+    case SECSOCK_ERR_HANDSHAKE:
+    case SECSOCK_ERR_VERIFY: return APP_EXIT_TLS;
+    case SECSOCK_ERR_TIMEOUT: return APP_EXIT_TIMEOUT;
+    default: return APP_EXIT_FAILURE;
+    }
+}

@@ -1,0 +1,95 @@
+/*
+ * One option parser for the four programs. Every option is described once
+ * in a table (options.c) that drives getopt_long, --help and the checks,
+ * so the programs cannot disagree about what an option means.
+ */
+#ifndef SECSOCK_APP_OPTIONS_H
+#define SECSOCK_APP_OPTIONS_H
+
+#include <stddef.h>
+
+#include "secsock/security.h"
+
+enum app_program {
+    APP_TCP_CLIENT = 1 << 0,
+    APP_TCP_SERVER = 1 << 1,
+    APP_UDP_CLIENT = 1 << 2,
+    APP_UDP_SERVER = 1 << 3,
+};
+
+#define APP_MAX_HEADERS 64
+
+struct app_options {
+    enum app_program program;
+    const char *name;           /* argv[0]'s base name, for messages */
+
+    /* Clients: where to go. */
+    const char *host;
+    const char *port;           /* NULL: the program's default */
+    int family;                 /* AF_UNSPEC, AF_INET, AF_INET6 */
+    const char *resolve_host;   /* --resolve HOST:PORT:ADDR, split */
+    const char *resolve_port;
+    const char *resolve_addr;
+    char resolve_buf[512];
+
+    /* Everyone. */
+    int verbose;
+    int timeout_ms;             /* -t: clients per wait; servers idle */
+    int secure;                 /* --tls (TCP) or --dtls (UDP) */
+
+    /* Security (see security.h). */
+    const char *cafile, *cert, *key, *servername, *pin, *alpn;
+    const char *tls_min, *tls_max, *ciphers, *ciphersuites, *keylog;
+    int insecure, self_signed, verify_client;
+
+    /* tcp-client. */
+    const char *method;
+    const char *path;
+    const char *user_agent;
+    const char *headers[APP_MAX_HEADERS];
+    size_t nheaders;
+    const char *send_string;
+    const char *send_file;
+
+    /* Servers. */
+    const char *bind;
+    const char *reply;
+    int backlog;
+    int max_clients;
+    int handshake_timeout_ms;
+    int grace_ms;               /* at SIGINT/SIGTERM: how long clients may finish */
+    int echo;
+    int http;
+};
+
+/* Exit codes, one table for every program (README, --help). */
+enum app_exit {
+    APP_EXIT_OK = 0,
+    APP_EXIT_FAILURE = 1,
+    APP_EXIT_USAGE = 2,
+    APP_EXIT_CONNECT = 3,
+    APP_EXIT_TLS = 4,
+    APP_EXIT_TIMEOUT = 5,
+};
+
+/* Parses argv into o with the program's defaults. Returns -1 when the
+ * program should go on, or the exit code to leave with (0 after --help or
+ * --version, 2 after a usage error, with one line on stderr). */
+int app_options_parse(struct app_options *o, enum app_program program, int argc, char **argv);
+
+/* Builds the security configuration from the options, or NULL with the
+ * reason in err (a usage error: exit 2). Prints the --insecure and key-log
+ * warnings. */
+secsock_config *app_security_config(const struct app_options *o, char *err, size_t errlen);
+
+/* The exit code for a secsock_status. */
+int app_exit_code(int status);
+
+/* Parses a duration in seconds ("2", "0.5") into milliseconds; -1 if invalid. */
+int app_parse_seconds(const char *s);
+
+/* Splits curl's --resolve HOST:PORT:ADDR (ADDR may be [v6] or bare v6). */
+int app_parse_resolve(const char *arg, char *buf, size_t buflen, const char **host,
+                      const char **port, const char **addr);
+
+#endif

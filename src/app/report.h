@@ -1,0 +1,16 @@
+/* What the programs tell the user: log lines and TLS session details. */
+#ifndef SECSOCK_APP_REPORT_H
+#define SECSOCK_APP_REPORT_H
+
+#include <stdio.h>
+
+#include "secsock/transport.h"
+
+/* One whole line to f, safe from any thread (a line is never interleaved). */
+void app_log(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The negotiated session (-v): version, cipher, group, ALPN, SNI, the peer
+ * certificate and the verification result, each line starting with prefix. */
+void app_print_session(FILE *f, const char *prefix, const secsock_conn *c);
+
+#endif

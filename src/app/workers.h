@@ -1,0 +1,45 @@
+/*
+ * The bounded pool of server threads. Threads are made on demand up to
+ * max, reused for later items, and joined at the end; the accept loop
+ * waits for a free slot before it accepts, so excess clients wait in the
+ * kernel's backlog rather than in our memory.
+ */
+#ifndef SECSOCK_APP_WORKERS_H
+#define SECSOCK_APP_WORKERS_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+typedef void (*workers_handler)(void *ctx, void *item);
+
+struct workers {
+    pthread_mutex_t lock;
+    pthread_cond_t work_ready;
+    pthread_cond_t slot_free;
+    pthread_attr_t attr;
+    workers_handler handler;
+    void *ctx;
+    void **queue;      /* ring of max items */
+    size_t qhead, qlen;
+    pthread_t *threads;
+    int nthreads;
+    int max;
+    int busy;          /* items queued or being handled */
+    int idle;          /* threads waiting for an item */
+    int stopping;
+};
+
+/* stack_size 0: a size that fits a TLS handshake, not the 8 MiB default. */
+int workers_init(struct workers *w, int max, size_t stack_size, workers_handler handler,
+                 void *ctx);
+/* Waits up to timeout_ms for a free slot: 1 if one is free, 0 if not. */
+int workers_wait_slot(struct workers *w, int timeout_ms);
+/* Hands item to a thread. Call after workers_wait_slot() said 1 (from the
+ * one thread that submits). Returns 0, or -1 if no thread could be made. */
+int workers_submit(struct workers *w, void *item);
+/* Waits up to timeout_ms for every item to be handled; returns how many are left. */
+int workers_wait_idle(struct workers *w, int timeout_ms);
+/* Joins every thread (items still running are waited for) and frees. */
+void workers_destroy(struct workers *w);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * tcp-client: the seed's TCP client made real. Sends an HTTP GET (or
+ * --send data, or a stream with --send-file) over TCP or TLS and writes the
+ * whole reply to stdout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "options.h"
+#include "pump.h"
+#include "report.h"
+#include "secsock/transport.h"
+#include "term.h"
+
+/* stdout: verbatim when redirected; escaped when a person is watching. */
+struct output {
+    int tty;
+    struct term_stream ts;
+};
+
+static int output_write(void *arg, const unsigned char *data, size_t len)
+{
+    struct output *out = arg;
+    if (out->tty)
+        return term_stream_write(&out->ts, stdout, data, len);
+    return fwrite(data, 1, len, stdout) == len ? 0 : -1;
+}
+
+static int fail(const struct app_options *o, int status, const char *msg)
+{
+    fprintf(stderr, "%s: %s\n", o->name, msg);
+    return app_exit_code(status);
+}
+
+/* Reads the reply: for HTTP until the response's end, else until the peer closes. */
+static int read_reply(const struct app_options *o, secsock_conn *c, struct output *out,
+                      int http)
+{
+    struct http_framing *framing = NULL;
+    if (http) {
+        framing = malloc(sizeof *framing);
+        if (framing == NULL)
+            return fail(o, SECSOCK_ERR_NOMEM, "out of memory");
+        http_framing_init(framing, strcmp(o->method, "HEAD") == 0);
+    }
+    unsigned char buf[16384];
+    int rc = 0;
+    for (;;) {
+        ssize_t n = secsock_read(c, buf, sizeof buf);
+        if (n < 0) {
+            rc = fail(o, (int)n, secsock_conn_error(c));
+            break;
+        }
+        size_t keep = (size_t)n;
+        enum http_framing_result fr = HTTP_FRAMING_MORE;
+        if (framing != NULL)
+            fr = n > 0 ? http_framing_feed(framing, buf, (size_t)n, &keep)
+                       : http_framing_eof(framing);
+        if (keep > 0 && output_write(out, buf, keep) != 0) {
+            rc = fail(o, SECSOCK_ERR_IO, "cannot write to stdout");
+            break;
+        }
+        if (fr == HTTP_FRAMING_ERROR) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "bad HTTP response: %s", framing->error);
+            rc = fail(o, SECSOCK_ERR_PROTOCOL, msg);
+            break;
+        }
+        if (n == 0 || fr == HTTP_FRAMING_DONE)
+            break;
+    }
+    free(framing);
+    return rc;
+}
+
+static int send_file(const struct app_options *o, secsock_conn *c, struct output *out)
+{
+    int fd = strcmp(o->send_file, "-") == 0 ? STDIN_FILENO
+                                             : open(o->send_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "cannot read '%s': %s", o->send_file, strerror(errno));
+        return fail(o, SECSOCK_ERR_CONFIG, msg);
+    }
+    char err[256];
+    int rc = pump_duplex(c, fd, output_write, out, o->timeout_ms, err, sizeof err);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (rc != 0)
+        return fail(o, rc, err[0] ? err : secsock_conn_error(c));
+    return 0;
+}
+
+/* The request: HTTP by default, or the --send bytes. */
+static char *make_request(const struct app_options *o, const char *port, size_t *len,
+                          char *err, size_t errlen)
+{
+    if (o->send_string != NULL) {
+        *len = strlen(o->send_string);
+        char *copy = strdup(o->send_string);
+        if (copy == NULL)
+            snprintf(err, errlen, "out of memory");
+        return copy;
+    }
+    struct http_request_spec spec = {
+        .method = o->method,
+        .host = o->host,
+        .port = port,
+        .default_port = o->secure ? 443 : 80,
+        .path = o->path,
+        .user_agent = o->user_agent,
+        .headers = o->headers,
+        .nheaders = o->nheaders,
+    };
+    return http_request_build(&spec, len, err, errlen);
+}
+
+static int run(const struct app_options *o, const secsock_transport *t)
+{
+    const char *port = o->port ? o->port : (o->secure ? "443" : "80");
+    char err[512];
+    size_t req_len = 0;
+    char *request = NULL;
+    if (o->send_file == NULL &&
+        (request = make_request(o, port, &req_len, err, sizeof err)) == NULL)
+        return fail(o, SECSOCK_ERR_CONFIG, err);
+
+    /* --resolve applies to its own HOST:PORT only, like curl's. */
+    int resolved = o->resolve_host != NULL && strcmp(o->resolve_host, o->host) == 0 &&
+                   strcmp(o->resolve_port, port) == 0;
+    struct secsock_connect_opts copts = {
+        .host = o->host,
+        .port = port,
+        .connect_addr = resolved ? o->resolve_addr : NULL,
+        .family = o->family,
+        .timeout_ms = o->timeout_ms,
+    };
+    secsock_conn *c = NULL;
+    int rc = secsock_connect(t, &copts, &c, err, sizeof err);
+    if (o->verbose && c != NULL)
+        app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),
+                secsock_transport_name(t));
+    if (rc != 0) {
+        if (o->verbose && c != NULL)
+            app_print_session(stderr, "* ", c);
+        secsock_close(c);
+        free(request);
+        return fail(o, rc, err);
+    }
+    if (o->verbose)
+        app_print_session(stderr, "* ", c);
+
+    struct output out = { .tty = isatty(STDOUT_FILENO) };
+    term_stream_init(&out.ts);
+    if (o->send_file != NULL) {
+        rc = send_file(o, c, &out);
+    } else if (secsock_write_all(c, request, req_len) != 0) {
+        rc = fail(o, SECSOCK_ERR_IO, secsock_conn_error(c));
+    } else {
+        /* --send data is complete: say so, as `printf DATA | ncat` would. */
+        if (o->send_string != NULL && secsock_shutdown_write(c) != 0)
+            rc = fail(o, SECSOCK_ERR_IO, secsock_conn_error(c));
+        if (rc == 0)
+            rc = read_reply(o, c, &out, o->send_string == NULL);
+    }
+    if (out.tty)
+        term_stream_finish(&out.ts, stdout);
+    if (fflush(stdout) != 0 && rc == 0)
+        rc = fail(o, SECSOCK_ERR_IO, "cannot write to stdout");
+    secsock_close(c);
+    free(request);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN); /* a closed peer or stdout is an error, not a death */
+    struct app_options o;
+    int rc = app_options_parse(&o, APP_TCP_CLIENT, argc, argv);
+    if (rc >= 0)
+        return rc;
+    char err[512];
+    secsock_config *cfg = app_security_config(&o, err, sizeof err);
+    if (cfg == NULL)
+        return fail(&o, SECSOCK_ERR_CONFIG, err);
+    secsock_transport *t =
+        secsock_transport_new(o.secure ? "tls" : "tcp", SECSOCK_CLIENT, cfg, err, sizeof err);
+    secsock_config_free(cfg);
+    if (t == NULL)
+        return fail(&o, SECSOCK_ERR_CONFIG, err);
+    rc = run(&o, t);
+    secsock_transport_free(t);
+    return rc;
+}
