@@ -35,6 +35,9 @@ struct secsock_config {
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                     \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
+/* "sha256:" and 32 colon-separated hex pairs, with its NUL. */
+#define SECSOCK_FP_LEN 104
+
 /* What the SSL_CTX's callbacks read. It is owned by the transport and
  * outlives the SSL_CTX. */
 struct security_ctx_state {
@@ -42,7 +45,7 @@ struct security_ctx_state {
     unsigned char pin[32];
     unsigned char *alpn;      /* server: the protocols we accept, wire format */
     size_t alpn_len;
-    char fingerprint[104];    /* self-signed server: its certificate's fingerprint */
+    char fingerprint[SECSOCK_FP_LEN]; /* self-signed server: its certificate's fingerprint */
 };
 
 /* Builds the SSL_CTX for a role from the config (context.c), filling state. */

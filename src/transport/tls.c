@@ -19,6 +19,7 @@ struct tls_conn {
     SSL *ssl;
     int fatal;         /* after a fatal error OpenSSL forbids SSL_shutdown */
     char verify_name[256];
+    char presented_fp[SECSOCK_FP_LEN]; /* set by a failed --pin check */
 };
 
 static int tls_transport_init(secsock_transport *t, const secsock_config *cfg, char *err,
@@ -62,6 +63,7 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
     tc->ssl = SSL_new(t->ssl_ctx);
     if (tc->ssl == NULL || !SSL_set_fd(tc->ssl, fd))
         goto fail;
+    SSL_set_app_data(tc->ssl, tc->presented_fp);
     if (t->role == SECSOCK_SERVER) {
         SSL_set_accept_state(tc->ssl);
         return &tc->base;
@@ -91,12 +93,8 @@ static int verify_failure(struct tls_conn *tc)
     long code = SSL_get_verify_result(tc->ssl);
     secsock_conn *c = &tc->base;
     if (code == X509_V_ERR_APPLICATION_VERIFICATION && c->transport->sec.has_pin) {
-        char got[104] = "";
-        X509 *peer = SSL_get0_peer_certificate(tc->ssl);
-        if (peer != NULL)
-            security_cert_fingerprint(peer, got, sizeof got);
         return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate pin mismatch (server sent %s)",
-                         got[0] ? got : "an unreadable certificate");
+                         tc->presented_fp[0] ? tc->presented_fp : "no usable certificate");
     }
     const char *why = X509_verify_cert_error_string(code);
     if (code == X509_V_ERR_HOSTNAME_MISMATCH || code == X509_V_ERR_IP_ADDRESS_MISMATCH)
