@@ -9,26 +9,34 @@
 #include <stddef.h>
 
 struct http_request_spec {
-    const char *method;        /* "GET" */
+    const char *method;        /* a token, e.g. "GET"; NULL means "GET" */
     const char *host;          /* as given by the user; IPv6 literals get [] */
-    const char *port;          /* numeric */
+    const char *port;          /* numeric; NULL or "" leaves ":PORT" out */
     int default_port;          /* 80 or 443: ":PORT" is left out of Host when equal */
-    const char *path;          /* "/" */
-    const char *user_agent;
+    const char *path;          /* e.g. "/"; NULL means "/" */
+    const char *user_agent;    /* NULL or "" sends no User-Agent */
     const char *const *headers; /* "Name: value" lines from -H, in order */
     size_t nheaders;
 };
 
-/* Builds "METHOD PATH HTTP/1.1\r\nHost: ...\r\nUser-Agent: ...\r\nAccept: *\/*\r\n
- * Connection: close\r\n<extra headers>\r\n". A -H header replaces a default
- * header of the same name (case-insensitive), keeping the default's place;
- * "Name:" with an empty value removes it (curl's rule). Header names must be
- * tokens and no part may contain CR or LF. Returns a malloc'd NUL-terminated
- * string and its length, or NULL with a one-line reason in err. */
+/* Builds "METHOD PATH HTTP/1.1", then the default headers Host, User-Agent,
+ * "Accept: <any type>" and "Connection: close", then the other -H headers,
+ * then the empty line, all ending in CRLF. Host is "[v6addr]" for a host with
+ * a ':' (its "%zone" left out: it means nothing to the server) plus ":PORT"
+ * when the port is not default_port. The first -H naming a default header
+ * (case-insensitive) replaces it in its place; "Name:" with an empty value
+ * removes it (curl's rule) and is itself never sent; the other -H headers
+ * follow in order, their values trimmed of surrounding blanks. Method and
+ * header names must be tokens; no part may contain CR, LF or another control
+ * character (a tab is allowed in values), nor the request line's parts a
+ * space. Returns a malloc'd NUL-terminated string and its length, or NULL
+ * with a one-line reason naming the culprit in err, e.g.
+ * invalid header "Foo bar: x": name is not a token */
 char *http_request_build(const struct http_request_spec *spec, size_t *len,
                          char *err, size_t errlen);
 
-/* Checks one -H argument: "Name: value" or "Name:". 0 ok, -1 with reason. */
+/* Checks one -H argument: "Name: value" or "Name:". 0 ok, -1 with a
+ * one-line reason in err. */
 int http_header_check(const char *header, char *err, size_t errlen);
 
 enum http_framing_result {
@@ -40,9 +48,13 @@ enum http_framing_result {
 typedef void (*http_body_cb)(void *arg, const unsigned char *data, size_t len);
 
 /* Incremental response parser. Feed it what arrives; it says when the
- * message ends. Interim 1xx responses are skipped. Responses to HEAD and
- * 204/304 have no body. Without Content-Length or chunked, the body runs
- * to the connection's close (http_framing_until_close). */
+ * message ends (RFC 9112 6.3). Interim 1xx responses are skipped; after
+ * 101 Switching Protocols everything is body until the close. Responses to
+ * HEAD and 204/304 have no body. Transfer-Encoding overrides Content-Length;
+ * if its final coding is not chunked (or the response is HTTP/1.0) the body
+ * runs to the close, as it does without either (until_close is then set).
+ * Bare LF line ends are accepted. Feeding in any pieces, down to one byte at
+ * a time, gives the same result; the struct is all the memory it uses. */
 struct http_framing {
     int state;
     int head_request;
@@ -50,17 +62,22 @@ struct http_framing {
     int until_close;
     unsigned long long remaining; /* Content-Length left, or current chunk left */
     size_t head_len;
-    char head[16384];          /* the head being collected (bounded) */
+    char head[16384];          /* the head being collected; a bigger one is an
+                                  error. Once parsed: the final response's head
+                                  (head_len bytes, not NUL-terminated) */
     size_t line_len;
-    char line[1024];           /* chunk-size / trailer line being collected */
-    http_body_cb on_body;      /* optional: decoded body bytes (de-chunked) */
+    char line[1024];           /* chunk-size line being collected (a longer one
+                                  is an error); trailer lines are skipped */
+    http_body_cb on_body;      /* optional: decoded body bytes (de-chunked);
+                                  set it after http_framing_init */
     void *on_body_arg;
     char error[128];
 };
 
 void http_framing_init(struct http_framing *f, int head_request);
 /* Consumes bytes; *consumed tells how many belonged to the response (on DONE
- * it may be less than len). */
+ * it may be less than len: the rest is the next response's; once DONE, it
+ * is 0). On ERROR it only tells how far parsing got. */
 enum http_framing_result http_framing_feed(struct http_framing *f, const unsigned char *buf,
                                            size_t len, size_t *consumed);
 /* At the connection's close: DONE if the body was close-delimited (or the
