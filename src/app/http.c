@@ -624,6 +624,7 @@ static void parse_head(struct http_framing *f)
         return;
     if (status < 200 && status != 101) {
         f->head_len = 0; /* interim (100 Continue, 103 ...): the real one follows */
+        f->interim_seen = 1;
         return;
     }
     f->status = status;
@@ -661,12 +662,21 @@ static size_t feed_head(struct http_framing *f, const unsigned char *p, size_t n
     }
     memcpy(f->head + f->head_len, p, take);
     f->head_len += take;
-    /* Fail early on a peer that is not speaking HTTP (a TLS port, a banner)
-     * instead of waiting for a line end that may never come. */
+    /* A reply that does not start like HTTP (the seed's server answers
+     * with plain text) is not HTTP at all: like HTTP/0.9, it runs to the
+     * close. Decided on the first bytes, without waiting for a line end. */
     if (f->head[0] != '\r' && f->head[0] != '\n') {
         size_t cmp = f->head_len < sizeof prefix - 1 ? f->head_len : sizeof prefix - 1;
         if (memcmp(f->head, prefix, cmp) != 0) {
-            fail(f, "malformed status line: not HTTP/1.x");
+            if (f->interim_seen) {
+                fail(f, "malformed status line: not HTTP/1.x");
+                return take;
+            }
+            f->not_http = 1;
+            f->until_close = 1;
+            f->state = ST_BODY_CLOSE;
+            deliver(f, (const unsigned char *)f->head, f->head_len);
+            f->head_len = 0;
             return take;
         }
     }

@@ -53,13 +53,17 @@ typedef void (*http_body_cb)(void *arg, const unsigned char *data, size_t len);
  * HEAD and 204/304 have no body. Transfer-Encoding overrides Content-Length;
  * if its final coding is not chunked (or the response is HTTP/1.0) the body
  * runs to the close, as it does without either (until_close is then set).
- * Bare LF line ends are accepted. Feeding in any pieces, down to one byte at
+ * A reply whose first bytes are not "HTTP/1." is not HTTP (not_http is set)
+ * and runs to the close, like HTTP/0.9: tcp-client's GET to a seed-style
+ * server gets its plain-text answer. Bare LF line ends are accepted. Feeding in any pieces, down to one byte at
  * a time, gives the same result; the struct is all the memory it uses. */
 struct http_framing {
     int state;
     int head_request;
     int status;                /* of the final response, once the head is parsed */
     int until_close;
+    int not_http;              /* the reply did not start like HTTP: raw to the close */
+    int interim_seen;          /* a 1xx came first: what follows must be HTTP */
     unsigned long long remaining; /* Content-Length left, or current chunk left */
     size_t head_len;
     char head[16384];          /* the head being collected; a bigger one is an
