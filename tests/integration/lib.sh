@@ -24,6 +24,7 @@
 # than sourced, it tests its own helpers.
 
 # shellcheck disable=SC2034 # variables here are for the tests that source us
+# shellcheck disable=SC2030,SC2031 # run_case gives each case its own process lists
 
 set -euo pipefail
 
@@ -131,7 +132,8 @@ start_bg() {
     local -n _sb_pid="$1"
     shift
     _IT_SEQ=$((_IT_SEQ + 1))
-    local _sb_base="$TEST_TMP/proc.$_IT_SEQ"
+    # BASHPID: cases (run_case) are subshells with their own counters.
+    local _sb_base="$TEST_TMP/proc.$BASHPID.$_IT_SEQ"
     "$@" >"$_sb_base.out" 2>"$_sb_base.err" </dev/null &
     _sb_pid=$!
     ln -s "$_sb_base.out" "$TEST_TMP/pid.$_sb_pid.out"
@@ -191,13 +193,117 @@ make_pki() {
     bash "$SECSOCK_SRC/tests/lib/pki.sh" "$1" || fail "tests/lib/pki.sh $1 failed"
 }
 
-_it_cleanup() {
-    local st=$? pid entry
+# capture CMD... : runs CMD bounded by CAPTURE_TIMEOUT seconds (default 60),
+# stdin from /dev/null unless redirected by the caller. Sets CAP_OUT and
+# CAP_ERR (its stdout and stderr, trailing newlines kept) and CAP_RC (its exit
+# status; 124 if it was killed by the timeout). Never fails by itself.
+CAP_OUT="" CAP_ERR="" CAP_RC=0
+capture() {
+    local base="$TEST_TMP/capture.$BASHPID"
+    CAP_RC=0
+    timeout -k 5 "${CAPTURE_TIMEOUT:-60}" "$@" >"$base.out" 2>"$base.err" || CAP_RC=$?
+    CAP_OUT="$(cat "$base.out"; printf x)"
+    CAP_OUT="${CAP_OUT%x}"
+    CAP_ERR="$(cat "$base.err"; printf x)"
+    CAP_ERR="${CAP_ERR%x}"
+}
+
+# assert_capture RC [WHAT] : the last capture exited with RC (its stdout and
+# stderr are shown if not).
+assert_capture() {
+    if [[ "$CAP_RC" != "$1" ]]; then
+        fail "${2:-command}: exit status expected $1, got $CAP_RC; stdout: [$CAP_OUT] stderr: [$CAP_ERR]"
+    fi
+}
+
+# count_in FILE NEEDLE : prints how many lines of FILE contain NEEDLE.
+count_in() {
+    local n
+    n="$(grep -cF -- "$2" "$1" 2>/dev/null)" || true
+    printf '%s\n' "${n:-0}"
+}
+
+# wait_for_count FILE NEEDLE N [SECONDS=10] : waits until N lines of FILE
+# contain NEEDLE (fails if more do, or if fewer do after SECONDS).
+wait_for_count() {
+    local file="$1" needle="$2" want="$3" limit="${4:-10}" i n=0
+    for ((i = 0; i < limit * 20; i++)); do
+        n="$(count_in "$file" "$needle")"
+        ((n >= want)) && break
+        sleep 0.05
+    done
+    [[ "$n" == "$want" ]] ||
+        fail "expected $want line(s) with [$needle] in $file, found $n; it has: [$(cat "$file" 2>/dev/null)]"
+}
+
+# alive PID [WHAT] : PID is still running.
+alive() {
+    kill -0 "$1" 2>/dev/null || fail "${2:-process $1} is not running any more"
+}
+
+# cert_fingerprint CERT : prints its SHA-256 fingerprint as the programs
+# print it: sha256:AB:CD:...
+cert_fingerprint() {
+    local fp
+    fp="$(openssl x509 -in "$1" -noout -fingerprint -sha256)" || fail "cannot read $1"
+    printf 'sha256:%s\n' "${fp#*=}"
+}
+
+# run_case NAME CMD... : runs CMD (usually a function) as one case of the test,
+# in a subshell with errexit: a failing case is reported, the processes it
+# started are stopped (and their output shown), and the test goes on with the
+# next case. finish_cases, at the end, fails the test if any case failed.
+_IT_FAILED_CASES=()
+_IT_CASES=0
+run_case() {
+    local name="$1" st=0
+    shift
+    _IT_CASES=$((_IT_CASES + 1))
+    _it_log "case: $name"
+    set +e
+    (
+        set -euo pipefail
+        _IT_PIDS=()
+        _IT_NAMES=()
+        trap _it_case_end EXIT
+        "$@"
+    )
+    st=$?
+    set -e
+    if ((st != 0)); then
+        _IT_FAILED_CASES+=("$name")
+        _it_log "case FAILED: $name"
+    fi
+    return 0
+}
+
+# The EXIT trap of a run_case subshell.
+_it_case_end() {
+    local st=$?
+    _it_stop_all
+    ((st == 0)) || _it_show_logs
+    exit "$st"
+}
+
+# finish_cases : fails the test if a run_case case failed.
+finish_cases() {
+    local n="${#_IT_FAILED_CASES[@]}" c
+    if ((n > 0)); then
+        for c in "${_IT_FAILED_CASES[@]}"; do
+            printf 'FAIL [%s] case: %s\n' "$TEST_NAME" "$c" >&2
+        done
+        fail "$n of $_IT_CASES case(s) failed"
+    fi
+    _it_log "all $_IT_CASES case(s) passed"
+}
+
+# Stops every process in _IT_PIDS (TERM, then KILL after 2s).
+_it_stop_all() {
+    local pid i
     for pid in "${_IT_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in "${_IT_PIDS[@]}"; do
-        local i
         for ((i = 0; i < 40; i++)); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.05
@@ -205,15 +311,24 @@ _it_cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
-    if ((st != 0)); then
-        for entry in "${_IT_NAMES[@]}"; do
-            pid="${entry%%:*}"
-            printf -- '--- %s (pid %s) stdout:\n' "${entry#*:}" "$pid" >&2
-            cat "$TEST_TMP/pid.$pid.out" >&2 2>/dev/null || true
-            printf -- '--- %s (pid %s) stderr:\n' "${entry#*:}" "$pid" >&2
-            cat "$TEST_TMP/pid.$pid.err" >&2 2>/dev/null || true
-        done
-    fi
+}
+
+# Shows the output of every process in _IT_NAMES on stderr.
+_it_show_logs() {
+    local entry pid
+    for entry in "${_IT_NAMES[@]}"; do
+        pid="${entry%%:*}"
+        printf -- '--- %s (pid %s) stdout:\n' "${entry#*:}" "$pid" >&2
+        cat "$TEST_TMP/pid.$pid.out" >&2 2>/dev/null || true
+        printf -- '--- %s (pid %s) stderr:\n' "${entry#*:}" "$pid" >&2
+        cat "$TEST_TMP/pid.$pid.err" >&2 2>/dev/null || true
+    done
+}
+
+_it_cleanup() {
+    local st=$?
+    _it_stop_all
+    ((st == 0)) || _it_show_logs
     if [[ "${KEEP_TEST_TMP:-0}" == 1 ]]; then
         _it_log "kept $TEST_TMP"
     else
@@ -279,7 +394,37 @@ print(c.recv(100).decode())
     [[ "$orphan" =~ ^[0-9]+$ ]] || fail "nested test printed [$orphan]"
     kill -0 "$orphan" 2>/dev/null && fail "the exit trap left $orphan running"
 
+    capture bash -c 'printf "out\n\n"; printf err >&2; exit 3'
+    assert_eq $'out\n\n' "$CAP_OUT" "capture stdout"
+    assert_eq "err" "$CAP_ERR" "capture stderr"
+    assert_eq 3 "$CAP_RC" "capture status"
+    printf 'a x\nb\na y\n' >"$TEST_TMP/lines"
+    assert_eq 2 "$(count_in "$TEST_TMP/lines" "a ")" "count_in"
+    assert_eq 0 "$(count_in "$TEST_TMP/lines" "zzz")" "count_in, no match"
+    wait_for_count "$TEST_TMP/lines" "b" 1 1
+
+    # run_case: a failing case (a failed assertion or a failed command) stops
+    # its processes; later cases still run; finish_cases then fails.
+    rc_st=0
+    bash -c '
+        source "$1"
+        c_fail() { start_bg p sleep 60; echo "$p" >"$2/case1.pid"; assert_eq 1 2; }
+        c_cmd() { false; echo "not reached" >"$2/case2"; }
+        c_ok() { echo ran >"$2/case3"; }
+        run_case one c_fail "$@"
+        run_case two c_cmd "$@"
+        run_case three c_ok "$@"
+        finish_cases
+    ' _ "${BASH_SOURCE[0]}" "$TEST_TMP" 2>"$TEST_TMP/cases.err" || rc_st=$?
+    assert_eq 1 "$rc_st" "status of a test with failed cases"
+    kill -0 "$(cat "$TEST_TMP/case1.pid")" 2>/dev/null && fail "a failed case left its process running"
+    [[ -e "$TEST_TMP/case2" ]] && fail "errexit does not hold inside run_case"
+    assert_file_contains "$TEST_TMP/case3" "ran"
+    assert_file_contains "$TEST_TMP/cases.err" "2 of 3 case(s) failed"
+
     make_pki "$TEST_TMP/pki"
     [[ -s "$TEST_TMP/pki/expired.crt" ]] || fail "make_pki made no expired.crt"
+    assert_eq "$(openssl x509 -in "$TEST_TMP/pki/ca.crt" -noout -fingerprint -sha256 | sed 's/.*=/sha256:/')" \
+        "$(cert_fingerprint "$TEST_TMP/pki/ca.crt")" "cert_fingerprint"
     _it_log "lib.sh self-test passed"
 fi
