@@ -151,11 +151,19 @@ wait_received() {
 
 rule() { printf '%*s\n' "$width" '' | tr ' ' "${1:--}"; }
 
+# show_file FILE : the file, tabs expanded, ending with a newline.
+show_file() {
+    expand "$1"
+    if [[ -s "$1" && "$(tail -c 1 "$1")" != "" ]]; then
+        echo
+    fi
+}
+
 # text_column TITLE FILE WIDTH : the title, a ~ underline, the file; folded.
 text_column() {
     local n="${#1}"
     ((n > $3)) && n=$3
-    { printf '%s\n' "$1"; printf '%*s\n' "$n" '' | tr ' ' '~'; expand "$2"; } | fold -w "$3"
+    { printf '%s\n' "$1"; printf '%*s\n' "$n" '' | tr ' ' '~'; show_file "$2"; } | fold -w "$3"
 }
 
 # side_by_side WIDTH LEFT-TITLE LEFT-FILE RIGHT-TITLE RIGHT-FILE
@@ -185,11 +193,11 @@ show() {
     else
         printf '%s\n' "$ctitle"
         rule -
-        expand "$tmp/$name.client"
+        show_file "$tmp/$name.client"
         echo
         printf '%s\n' "$stitle"
         rule -
-        expand "$tmp/$name.server"
+        show_file "$tmp/$name.server"
     fi
 }
 

@@ -128,4 +128,6 @@ printf '  ca.crt ca.key                 local CA\n'
 printf '  server.crt server.key         CN=%s, SAN %s\n' "$cn" "$san"
 printf '  server-fullchain.crt          server.crt + ca.crt\n'
 printf '  client.crt client.key         CN=secsock client (clientAuth)\n'
-printf 'server.crt SHA-256 fingerprint: %s\n' "$(pki_fingerprint "$dir/server.crt")"
+fp="$(pki_fingerprint "$dir/server.crt")"
+printf 'server.crt SHA-256 fingerprint: %s\n' "$fp"
+printf '  (to pin it instead of trusting ca.crt: tcp-client --tls --pin sha256:%s ...)\n' "$fp"
