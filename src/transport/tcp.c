@@ -24,8 +24,8 @@ static int tcp_handshake(secsock_conn *c)
 static int io_error(secsock_conn *c, const char *what)
 {
     if (errno == ECONNRESET || errno == EPIPE)
-        return conn_fail(c, SECSOCK_ERR_IO, "connection reset by %s", c->peer_text);
-    return conn_fail(c, SECSOCK_ERR_IO, "%s %s: %s", what, c->peer_text, strerror(errno));
+        return conn_fail(c, SECSOCK_ERR_IO, "connection reset by peer");
+    return conn_fail(c, SECSOCK_ERR_IO, "%s: %s", what, strerror(errno));
 }
 
 static ssize_t tcp_read(secsock_conn *c, void *buf, size_t len)
@@ -38,7 +38,7 @@ static ssize_t tcp_read(secsock_conn *c, void *buf, size_t len)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return SECSOCK_WANT_READ;
-        return io_error(c, "reading from");
+        return io_error(c, "read");
     }
 }
 
@@ -53,14 +53,14 @@ static ssize_t tcp_write(secsock_conn *c, const void *buf, size_t len)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return SECSOCK_WANT_WRITE;
-        return io_error(c, "writing to");
+        return io_error(c, "write");
     }
 }
 
 static int tcp_shutdown_write(secsock_conn *c)
 {
     if (shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN)
-        return io_error(c, "shutting down");
+        return io_error(c, "shutdown");
     return 0;
 }
 

@@ -108,6 +108,24 @@ static int verify_failure(struct tls_conn *tc)
     return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s", why);
 }
 
+/* An alert in which the peer rejects our certificate (or its absence). */
+static int peer_refused_certificate(int reason)
+{
+    switch (reason) {
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Maps the result of an SSL call (made with errno cleared) to a status. */
 static int tls_result(struct tls_conn *tc, int ret, enum tls_op op, int saved_errno)
 {
@@ -131,36 +149,41 @@ static int tls_result(struct tls_conn *tc, int ret, enum tls_op op, int saved_er
         return conn_fail(c, SECSOCK_ERR_PROTOCOL, "unexpected TLS state %d", e);
     }
     tc->fatal = 1;
+    int reason = ERR_GET_REASON(queued);
     int eof = (e == SSL_ERROR_SYSCALL && saved_errno == 0 && queued == 0) ||
-              ERR_GET_REASON(queued) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+              reason == SSL_R_UNEXPECTED_EOF_WHILE_READING;
     if (eof) {
         ERR_clear_error();
         if (op == TLS_HANDSHAKE)
             return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
-                             "%s closed the connection during the TLS handshake",
-                             c->peer_text);
+                             "peer closed the connection during the TLS handshake");
         return conn_fail(c, SECSOCK_ERR_TRUNCATED,
-                         "%s closed the connection without close_notify (truncated)",
-                         c->peer_text);
+                         "peer closed the connection without close_notify (truncated)");
     }
     if (e == SSL_ERROR_SYSCALL && queued == 0) {
         if (saved_errno == ECONNRESET || saved_errno == EPIPE)
             return conn_fail(c, op == TLS_HANDSHAKE ? SECSOCK_ERR_HANDSHAKE : SECSOCK_ERR_IO,
-                             "connection reset by %s%s", c->peer_text,
+                             "connection reset by peer%s",
                              op == TLS_HANDSHAKE ? " during the TLS handshake" : "");
-        return conn_fail(c, SECSOCK_ERR_IO, "TLS i/o with %s: %s", c->peer_text,
-                         strerror(saved_errno));
+        return conn_fail(c, SECSOCK_ERR_IO, "TLS i/o: %s", strerror(saved_errno));
     }
-    if (op == TLS_HANDSHAKE) {
-        if (ERR_GET_REASON(queued) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
-            SSL_get_verify_result(tc->ssl) != X509_V_OK) {
-            ERR_clear_error();
-            return verify_failure(tc);
-        }
-        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "TLS handshake with %s failed: %s",
-                         c->peer_text, security_ssl_error_text(why, sizeof why));
+    if (op == TLS_HANDSHAKE && reason == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+        SSL_get_verify_result(tc->ssl) != X509_V_OK) {
+        ERR_clear_error();
+        return verify_failure(tc);
     }
-    return conn_fail(c, SECSOCK_ERR_PROTOCOL, "TLS error with %s: %s", c->peer_text,
+    /* In TLS 1.3 a client's handshake is over before the server has judged
+     * the client's certificate: the refusal arrives on the first read, and
+     * is still a handshake failure. */
+    if (reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
+        ERR_clear_error();
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "TLS handshake failed: the server requires "
+                                                   "a client certificate (see --cert, --key)");
+    }
+    if (op == TLS_HANDSHAKE || peer_refused_certificate(reason))
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "TLS handshake failed: %s",
+                         security_ssl_error_text(why, sizeof why));
+    return conn_fail(c, SECSOCK_ERR_PROTOCOL, "TLS error: %s",
                      security_ssl_error_text(why, sizeof why));
 }
 

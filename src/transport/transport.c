@@ -209,8 +209,8 @@ ssize_t secsock_read(secsock_conn *c, void *buf, size_t len)
         if (n != SECSOCK_WANT_READ && n != SECSOCK_WANT_WRITE)
             return n;
         if (net_wait(c->fd, n == SECSOCK_WANT_WRITE, c->timeout_ms) != 0)
-            return conn_fail(c, SECSOCK_ERR_TIMEOUT, "no data from %s for %d ms",
-                             c->peer_text, c->timeout_ms);
+            return conn_fail(c, SECSOCK_ERR_TIMEOUT, "timeout: no data from the peer for %d ms",
+                             c->timeout_ms);
     }
 }
 
@@ -221,8 +221,8 @@ int secsock_write_all(secsock_conn *c, const void *buf, size_t len)
         ssize_t n = c->backend->write(c, p, len);
         if (n == SECSOCK_WANT_READ || n == SECSOCK_WANT_WRITE) {
             if (net_wait(c->fd, n == SECSOCK_WANT_WRITE, c->timeout_ms) != 0)
-                return conn_fail(c, SECSOCK_ERR_TIMEOUT, "%s did not accept data for %d ms",
-                                 c->peer_text, c->timeout_ms);
+                return conn_fail(c, SECSOCK_ERR_TIMEOUT,
+                                 "timeout: the peer accepted no data for %d ms", c->timeout_ms);
             continue;
         }
         if (n < 0)
