@@ -1,0 +1,434 @@
+/* The shared option table and parser (src/app/options.c). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "options.h"
+#include "secsock/transport.h"
+
+/* app_options_parse over a NULL-terminated argument list, argv[0] first. */
+static int parse_argv(struct app_options *o, enum app_program p, char **argv)
+{
+    int argc = 0;
+    while (argv[argc] != NULL)
+        argc++;
+    return app_options_parse(o, p, argc, argv);
+}
+
+#define CLIENT(o, ...) parse_argv((o), APP_TCP_CLIENT, (char *[]){ "tcp-client", __VA_ARGS__, NULL })
+#define SERVER(o, ...) parse_argv((o), APP_TCP_SERVER, (char *[]){ "tcp-server", __VA_ARGS__, NULL })
+#define SERVER0(o) parse_argv((o), APP_TCP_SERVER, (char *[]){ "/usr/bin/tcp-server", NULL })
+
+/* Usage errors and --help print; keep the test output clean. */
+static void quiet(void)
+{
+    ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
+    ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
+}
+
+/* ---- defaults ---------------------------------------------------------- */
+
+START_TEST(client_defaults)
+{
+    struct app_options o;
+    ck_assert_int_eq(CLIENT(&o, "example.org"), -1);
+    ck_assert_int_eq(o.program, APP_TCP_CLIENT);
+    ck_assert_str_eq(o.name, "tcp-client");
+    ck_assert_str_eq(o.host, "example.org");
+    ck_assert_ptr_null(o.port); /* the program chooses: 80, or 443 with --tls */
+    ck_assert_int_eq(o.timeout_ms, 10000);
+    ck_assert_int_eq(o.family, AF_UNSPEC);
+    ck_assert_int_eq(o.secure, 0);
+    ck_assert_int_eq(o.verbose, 0);
+    ck_assert_int_eq(o.insecure, 0);
+    ck_assert_str_eq(o.method, "GET");
+    ck_assert_str_eq(o.path, "/");
+    ck_assert_str_eq(o.user_agent, "tcp-client/" SECSOCK_VERSION);
+    ck_assert_uint_eq(o.nheaders, 0);
+    ck_assert_ptr_null(o.send_string);
+    ck_assert_ptr_null(o.send_file);
+    ck_assert_ptr_null(o.resolve_host);
+    ck_assert_ptr_null(o.cafile);
+    ck_assert_ptr_null(o.pin);
+}
+END_TEST
+
+START_TEST(server_defaults)
+{
+    struct app_options o;
+    ck_assert_int_eq(SERVER0(&o), -1);
+    ck_assert_int_eq(o.program, APP_TCP_SERVER);
+    ck_assert_str_eq(o.name, "tcp-server"); /* the base name of argv[0] */
+    ck_assert_str_eq(o.bind, "127.0.0.1");
+    ck_assert_ptr_null(o.port); /* the program's 9999 */
+    ck_assert_int_eq(o.max_clients, 256);
+    ck_assert_int_eq(o.timeout_ms, 30000);
+    ck_assert_int_eq(o.handshake_timeout_ms, 10000);
+    ck_assert_int_gt(o.backlog, 0);
+    ck_assert_int_gt(o.grace_ms, 0);
+    ck_assert_int_eq(o.echo, 0);
+    ck_assert_int_eq(o.http, 0);
+    ck_assert_int_eq(o.secure, 0);
+    ck_assert_ptr_null(o.reply);
+    ck_assert_ptr_null(o.host);
+}
+END_TEST
+
+/* ---- each option sets its field ---------------------------------------- */
+
+START_TEST(client_options)
+{
+    struct app_options o;
+    ck_assert_int_eq(CLIENT(&o, "-v", "-v", "-4", "-t", "2.5", "--path", "/x?y=1", "--method",
+                            "HEAD", "-A", "ua/1", "-H", "X-One: 1", "--header", "X-Two: 2",
+                            "--resolve", "lm3nitro.com:8080:127.0.0.1", "lm3nitro.com", "8080"),
+                     -1);
+    ck_assert_int_eq(o.verbose, 2);
+    ck_assert_int_eq(o.family, AF_INET);
+    ck_assert_int_eq(o.timeout_ms, 2500);
+    ck_assert_str_eq(o.path, "/x?y=1");
+    ck_assert_str_eq(o.method, "HEAD");
+    ck_assert_str_eq(o.user_agent, "ua/1");
+    ck_assert_uint_eq(o.nheaders, 2);
+    ck_assert_str_eq(o.headers[0], "X-One: 1");
+    ck_assert_str_eq(o.headers[1], "X-Two: 2");
+    ck_assert_str_eq(o.resolve_host, "lm3nitro.com");
+    ck_assert_str_eq(o.resolve_port, "8080");
+    ck_assert_str_eq(o.resolve_addr, "127.0.0.1");
+    ck_assert_str_eq(o.host, "lm3nitro.com");
+    ck_assert_str_eq(o.port, "8080");
+
+    ck_assert_int_eq(CLIENT(&o, "-6", "--timeout", "1", "::1"), -1);
+    ck_assert_int_eq(o.family, AF_INET6);
+    ck_assert_int_eq(o.timeout_ms, 1000);
+    ck_assert_str_eq(o.host, "::1");
+
+    ck_assert_int_eq(CLIENT(&o, "--send", "ping", "h"), -1);
+    ck_assert_str_eq(o.send_string, "ping");
+    ck_assert_int_eq(CLIENT(&o, "--send-file", "-", "h"), -1);
+    ck_assert_str_eq(o.send_file, "-");
+    ck_assert_ptr_null(o.send_string); /* nothing left over from the last parse */
+}
+END_TEST
+
+START_TEST(client_tls_options)
+{
+    struct app_options o;
+    ck_assert_int_eq(CLIENT(&o, "--tls", "--cafile", "ca.pem", "--cert", "c.pem", "--key",
+                            "k.pem", "--servername", "sni.example", "--alpn", "h2,http/1.1",
+                            "--tls-min", "1.2", "--tls-max", "1.3", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256",
+                            "--ciphersuites", "TLS_AES_128_GCM_SHA256", "--keylog", "keys.log",
+                            "host"),
+                     -1);
+    ck_assert_int_eq(o.secure, 1);
+    ck_assert_str_eq(o.cafile, "ca.pem");
+    ck_assert_str_eq(o.cert, "c.pem");
+    ck_assert_str_eq(o.key, "k.pem");
+    ck_assert_str_eq(o.servername, "sni.example");
+    ck_assert_str_eq(o.alpn, "h2,http/1.1");
+    ck_assert_str_eq(o.tls_min, "1.2");
+    ck_assert_str_eq(o.tls_max, "1.3");
+    ck_assert_str_eq(o.ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256");
+    ck_assert_str_eq(o.ciphersuites, "TLS_AES_128_GCM_SHA256");
+    ck_assert_str_eq(o.keylog, "keys.log");
+    ck_assert_ptr_null(o.port);
+
+    ck_assert_int_eq(CLIENT(&o, "--tls", "-k", "host"), -1);
+    ck_assert_int_eq(o.insecure, 1);
+    ck_assert_int_eq(CLIENT(&o, "--tls", "--insecure", "host"), -1);
+    ck_assert_int_eq(o.insecure, 1);
+    ck_assert_int_eq(CLIENT(&o, "--tls", "--pin", "sha256:00", "host"), -1);
+    ck_assert_str_eq(o.pin, "sha256:00"); /* checked when the config is built */
+    ck_assert_int_eq(o.insecure, 0);
+}
+END_TEST
+
+START_TEST(server_options)
+{
+    struct app_options o;
+    ck_assert_int_eq(SERVER(&o, "-b", "::1", "-p", "0", "--backlog", "7", "--max-clients", "3",
+                            "--handshake-timeout", "0.25", "--grace", "2", "-t", "4",
+                            "--reply", "hi there", "--echo", "-v"),
+                     -1);
+    ck_assert_str_eq(o.bind, "::1");
+    ck_assert_str_eq(o.port, "0");
+    ck_assert_int_eq(o.backlog, 7);
+    ck_assert_int_eq(o.max_clients, 3);
+    ck_assert_int_eq(o.handshake_timeout_ms, 250);
+    ck_assert_int_eq(o.grace_ms, 2000);
+    ck_assert_int_eq(o.timeout_ms, 4000);
+    ck_assert_str_eq(o.reply, "hi there");
+    ck_assert_int_eq(o.echo, 1);
+    ck_assert_int_eq(o.verbose, 1);
+
+    ck_assert_int_eq(SERVER(&o, "--port", "65535", "--http", "--bind", "0.0.0.0"), -1);
+    ck_assert_str_eq(o.port, "65535");
+    ck_assert_str_eq(o.bind, "0.0.0.0");
+    ck_assert_int_eq(o.http, 1);
+    ck_assert_int_eq(o.echo, 0);
+}
+END_TEST
+
+START_TEST(server_tls_options)
+{
+    struct app_options o;
+    ck_assert_int_eq(SERVER(&o, "--tls", "--cert", "s.pem", "--key", "s.key", "--cafile",
+                            "ca.pem", "--verify-client", "--alpn", "http/1.1", "--tls-max", "1.2"),
+                     -1);
+    ck_assert_int_eq(o.secure, 1);
+    ck_assert_str_eq(o.cert, "s.pem");
+    ck_assert_str_eq(o.key, "s.key");
+    ck_assert_str_eq(o.cafile, "ca.pem");
+    ck_assert_int_eq(o.verify_client, 1);
+    ck_assert_str_eq(o.alpn, "http/1.1");
+    ck_assert_str_eq(o.tls_max, "1.2");
+
+    ck_assert_int_eq(SERVER(&o, "--tls", "--self-signed"), -1);
+    ck_assert_int_eq(o.self_signed, 1);
+    ck_assert_ptr_null(o.cert);
+}
+END_TEST
+
+/* ---- usage errors: exit code 2 ----------------------------------------- */
+
+START_TEST(client_usage_errors)
+{
+    struct app_options o;
+    ck_assert_int_eq(CLIENT(&o, "host", "70000"), 2);
+    ck_assert_int_eq(CLIENT(&o, "host", "0"), 2);
+    ck_assert_int_eq(CLIENT(&o, "host", "http"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-t", "-1", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-t", "abc", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-t", "0", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--timeout", "", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "host", "-t"), 2);  /* an option after HOST is an argument */
+    ck_assert_int_eq(CLIENT(&o, "--nope", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-x", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--echo", "host"), 2);   /* a server option */
+    ck_assert_int_eq(CLIENT(&o, "-t"), 2);               /* missing value */
+    ck_assert_int_eq(CLIENT(&o, "--path"), 2);
+    ck_assert_int_eq(parse_argv(&o, APP_TCP_CLIENT, (char *[]){ "tcp-client", NULL }), 2);
+    ck_assert_int_eq(CLIENT(&o, "-v"), 2);               /* missing HOST */
+    ck_assert_int_eq(CLIENT(&o, ""), 2);                 /* empty HOST */
+    ck_assert_int_eq(CLIENT(&o, "host", "80", "extra"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--cafile", "ca.pem", "host"), 2);  /* needs --tls */
+    ck_assert_int_eq(CLIENT(&o, "--pin", "sha256:00", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-k", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--tls", "--insecure", "--pin", "sha256:00", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--tls", "--cert", "c.pem", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--tls", "--key", "k.pem", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--resolve", "nope", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--resolve", "host:99999:127.0.0.1", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-H", "NoColon", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-H", "Bad Name: x", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-H", "X-Evil: a\r\nInjected: b", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--send", "a", "--send-file", "f", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "--send", "a", "--path", "/x", "host"), 2);
+}
+END_TEST
+
+START_TEST(server_usage_errors)
+{
+    struct app_options o;
+    ck_assert_int_eq(SERVER(&o, "-p", "70000"), 2);
+    ck_assert_int_eq(SERVER(&o, "-p", "-1"), 2);
+    ck_assert_int_eq(SERVER(&o, "-p", "x"), 2);
+    ck_assert_int_eq(SERVER(&o, "-t", "-1"), 2);
+    ck_assert_int_eq(SERVER(&o, "-t", "abc"), 2);
+    ck_assert_int_eq(SERVER(&o, "--handshake-timeout", "inf"), 2);
+    ck_assert_int_eq(SERVER(&o, "--max-clients", "0"), 2);
+    ck_assert_int_eq(SERVER(&o, "--backlog", "x"), 2);
+    ck_assert_int_eq(SERVER(&o, "--nope"), 2);
+    ck_assert_int_eq(SERVER(&o, "--path", "/"), 2);          /* a client option */
+    ck_assert_int_eq(SERVER(&o, "extra"), 2);                /* no positional arguments */
+    ck_assert_int_eq(SERVER(&o, "--tls"), 2);                /* no certificate */
+    ck_assert_int_eq(SERVER(&o, "--tls", "--key", "k.pem"), 2);
+    ck_assert_int_eq(SERVER(&o, "--tls", "--cert", "c.pem"), 2);
+    ck_assert_int_eq(SERVER(&o, "--self-signed"), 2);        /* needs --tls */
+    ck_assert_int_eq(SERVER(&o, "--tls", "--self-signed", "--cert", "c", "--key", "k"), 2);
+    ck_assert_int_eq(SERVER(&o, "--echo", "--http"), 2);
+}
+END_TEST
+
+START_TEST(help_and_version_exit_0)
+{
+    struct app_options o;
+    ck_assert_int_eq(CLIENT(&o, "--help"), 0);
+    ck_assert_int_eq(CLIENT(&o, "-h"), 0);
+    ck_assert_int_eq(SERVER(&o, "--help"), 0);
+    ck_assert_int_eq(CLIENT(&o, "--version"), 0);
+    ck_assert_int_eq(SERVER(&o, "-V"), 0);
+}
+END_TEST
+
+/* getopt keeps state between calls; the parser must reset it, so that a
+ * process (a test, a program that re-parses) can parse more than once. */
+START_TEST(parse_twice)
+{
+    struct app_options o;
+    ck_assert_int_eq(CLIENT(&o, "-v", "-t", "3", "first"), -1);
+    ck_assert_int_eq(CLIENT(&o, "second"), -1);
+    ck_assert_str_eq(o.host, "second");
+    ck_assert_int_eq(o.verbose, 0);
+    ck_assert_int_eq(o.timeout_ms, 10000);
+    ck_assert_int_eq(SERVER(&o, "-p", "1234"), -1);
+    ck_assert_str_eq(o.port, "1234");
+    ck_assert_int_eq(CLIENT(&o, "--nope", "h"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-4", "third"), -1);
+    ck_assert_str_eq(o.host, "third");
+    ck_assert_int_eq(o.family, AF_INET);
+}
+END_TEST
+
+START_TEST(parse_after_stopping_inside_a_cluster)
+{
+    /* "-hv": --help ends the parse with 'v' still unread in the cluster.
+     * The next parse must not pick that 'v' up. */
+    struct app_options o;
+    ck_assert_int_eq(CLIENT(&o, "-hv", "host"), 0);
+    ck_assert_int_eq(CLIENT(&o, "host"), -1);
+    ck_assert_int_eq(o.verbose, 0);
+    ck_assert_int_eq(o.family, AF_UNSPEC);
+    /* The same after a usage error inside a cluster ("-t" wants a number). */
+    ck_assert_int_eq(CLIENT(&o, "-4t0", "host"), 2);
+    ck_assert_int_eq(CLIENT(&o, "host"), -1);
+    ck_assert_int_eq(o.family, AF_UNSPEC);
+}
+END_TEST
+
+/* ---- app_parse_seconds -------------------------------------------------- */
+
+START_TEST(parse_seconds)
+{
+    ck_assert_int_eq(app_parse_seconds("0.5"), 500);
+    ck_assert_int_eq(app_parse_seconds("1"), 1000);
+    ck_assert_int_eq(app_parse_seconds("2.25"), 2250);
+    ck_assert_int_eq(app_parse_seconds("30"), 30000);
+    ck_assert_int_eq(app_parse_seconds("86400"), 86400000);
+    ck_assert_int_eq(app_parse_seconds("0"), -1);
+    ck_assert_int_eq(app_parse_seconds("0.0"), -1);
+    ck_assert_int_eq(app_parse_seconds("-1"), -1);
+    ck_assert_int_eq(app_parse_seconds("inf"), -1);
+    ck_assert_int_eq(app_parse_seconds("infinity"), -1);
+    ck_assert_int_eq(app_parse_seconds("nan"), -1);
+    ck_assert_int_eq(app_parse_seconds("1e9"), -1);
+    ck_assert_int_eq(app_parse_seconds("86401"), -1);
+    ck_assert_int_eq(app_parse_seconds(""), -1);
+    ck_assert_int_eq(app_parse_seconds("abc"), -1);
+    ck_assert_int_eq(app_parse_seconds("5s"), -1);
+    ck_assert_int_eq(app_parse_seconds(" "), -1);
+    ck_assert_int_gt(app_parse_seconds("0.0001"), 0); /* tiny, but not "no timeout" */
+}
+END_TEST
+
+/* ---- app_parse_resolve -------------------------------------------------- */
+
+static int resolve(const char *arg, const char **h, const char **p, const char **a)
+{
+    static char buf[256];
+    return app_parse_resolve(arg, buf, sizeof buf, h, p, a);
+}
+
+START_TEST(parse_resolve)
+{
+    const char *h = NULL, *p = NULL, *a = NULL;
+    ck_assert_int_eq(resolve("lm3nitro.com:443:127.0.0.1", &h, &p, &a), 0);
+    ck_assert_str_eq(h, "lm3nitro.com");
+    ck_assert_str_eq(p, "443");
+    ck_assert_str_eq(a, "127.0.0.1");
+
+    ck_assert_int_eq(resolve("example.org:8443:[::1]", &h, &p, &a), 0);
+    ck_assert_str_eq(h, "example.org");
+    ck_assert_str_eq(p, "8443");
+    ck_assert_str_eq(a, "::1"); /* brackets stripped */
+
+    ck_assert_int_eq(resolve("example.org:80:::1", &h, &p, &a), 0);
+    ck_assert_str_eq(a, "::1"); /* bare IPv6 */
+
+    ck_assert_int_eq(resolve("example.org:80:[2001:db8::1]", &h, &p, &a), 0);
+    ck_assert_str_eq(a, "2001:db8::1");
+
+    const char *bad[] = {
+        "",
+        "example.org",
+        "example.org:443",
+        "example.org:443:",
+        ":443:127.0.0.1",
+        "example.org::127.0.0.1",
+        "example.org:http:127.0.0.1",
+        "example.org:0:127.0.0.1",
+        "example.org:65536:127.0.0.1",
+        "example.org:443:[]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(resolve(bad[i], &h, &p, &a) == -1, "accepted '%s'", bad[i]);
+
+    char small[8];
+    ck_assert_int_eq(app_parse_resolve("example.org:443:127.0.0.1", small, sizeof small, &h, &p,
+                                       &a),
+                     -1); /* does not fit */
+}
+END_TEST
+
+/* ---- app_exit_code ------------------------------------------------------ */
+
+START_TEST(exit_codes)
+{
+    ck_assert_int_eq(app_exit_code(SECSOCK_OK), APP_EXIT_OK);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_CONFIG), APP_EXIT_USAGE);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_RESOLVE), APP_EXIT_CONNECT);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_CONNECT), APP_EXIT_CONNECT);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_HANDSHAKE), APP_EXIT_TLS);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_VERIFY), APP_EXIT_TLS);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_TIMEOUT), APP_EXIT_TIMEOUT);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_IO), APP_EXIT_FAILURE);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_TRUNCATED), APP_EXIT_FAILURE);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_PROTOCOL), APP_EXIT_FAILURE);
+    ck_assert_int_eq(app_exit_code(SECSOCK_ERR_NOMEM), APP_EXIT_FAILURE);
+    /* The numbers are in --help and the README. */
+    ck_assert_int_eq(APP_EXIT_OK, 0);
+    ck_assert_int_eq(APP_EXIT_FAILURE, 1);
+    ck_assert_int_eq(APP_EXIT_USAGE, 2);
+    ck_assert_int_eq(APP_EXIT_CONNECT, 3);
+    ck_assert_int_eq(APP_EXIT_TLS, 4);
+    ck_assert_int_eq(APP_EXIT_TIMEOUT, 5);
+}
+END_TEST
+
+static Suite *options_suite(void)
+{
+    Suite *s = suite_create("options");
+    TCase *parse = tcase_create("parse");
+    TCase *helpers = tcase_create("helpers");
+
+    tcase_add_checked_fixture(parse, quiet, NULL);
+    tcase_add_test(parse, client_defaults);
+    tcase_add_test(parse, server_defaults);
+    tcase_add_test(parse, client_options);
+    tcase_add_test(parse, client_tls_options);
+    tcase_add_test(parse, server_options);
+    tcase_add_test(parse, server_tls_options);
+    tcase_add_test(parse, client_usage_errors);
+    tcase_add_test(parse, server_usage_errors);
+    tcase_add_test(parse, help_and_version_exit_0);
+    tcase_add_test(parse, parse_twice);
+    tcase_add_test(parse, parse_after_stopping_inside_a_cluster);
+    suite_add_tcase(s, parse);
+
+    tcase_add_test(helpers, parse_seconds);
+    tcase_add_test(helpers, parse_resolve);
+    tcase_add_test(helpers, exit_codes);
+    suite_add_tcase(s, helpers);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(options_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
