@@ -382,7 +382,7 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
 
     unsigned char seen[N_OPTS] = { 0 };
     opterr = 0;
-    optind = 1;
+    optind = 0; /* glibc: 0, not 1, also forgets a half-read "-hv" cluster */
     int id;
     while ((id = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (id == '?' || id == ':') {

@@ -104,8 +104,16 @@ static int load_own_certificate(SSL_CTX *ctx, const secsock_config *cfg,
         return -1;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
-        snprintf(err, errlen, "cannot load key '%s': %s", cfg->key_file,
-                 security_ssl_error_text(why, sizeof why));
+        /* OpenSSL compares the key with the certificate while loading it. */
+        int reason = ERR_GET_REASON(ERR_peek_last_error());
+        if (reason == X509_R_KEY_VALUES_MISMATCH || reason == X509_R_KEY_TYPE_MISMATCH) {
+            ERR_clear_error();
+            snprintf(err, errlen, "key '%s' does not match certificate '%s'", cfg->key_file,
+                     cfg->cert_file);
+        } else {
+            snprintf(err, errlen, "cannot load key '%s': %s", cfg->key_file,
+                     security_ssl_error_text(why, sizeof why));
+        }
         return -1;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {

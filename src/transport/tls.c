@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "net/net.h"
+#include "transport/sockbio.h"
 #include "transport/conn.h"
 
 struct tls_conn {
@@ -20,6 +21,7 @@ struct tls_conn {
     int fatal;         /* after a fatal error OpenSSL forbids SSL_shutdown */
     char verify_name[256];
     char presented_fp[SECSOCK_FP_LEN]; /* set by a failed --pin check */
+    struct sockbio_state sock;
 };
 
 static int tls_transport_init(secsock_transport *t, const secsock_config *cfg, char *err,
@@ -61,8 +63,13 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
         return NULL;
     conn_base_init(&tc->base, &secsock_backend_tls, t, fd);
     tc->ssl = SSL_new(t->ssl_ctx);
-    if (tc->ssl == NULL || !SSL_set_fd(tc->ssl, fd))
+    tc->sock.fd = fd;
+    BIO *bio = sockbio_new(&tc->sock);
+    if (tc->ssl == NULL || bio == NULL) {
+        BIO_free(bio);
         goto fail;
+    }
+    SSL_set_bio(tc->ssl, bio, bio); /* the SSL owns the BIO now */
     SSL_set_app_data(tc->ssl, tc->presented_fp);
     if (t->role == SECSOCK_SERVER) {
         SSL_set_accept_state(tc->ssl);

@@ -1,0 +1,16 @@
+/* A socket BIO that can never raise SIGPIPE (see sockbio.c). */
+#ifndef SECSOCK_TRANSPORT_SOCKBIO_H
+#define SECSOCK_TRANSPORT_SOCKBIO_H
+
+#include <openssl/bio.h>
+
+struct sockbio_state {
+    int fd;
+    int eof; /* the peer closed: OpenSSL asks, to tell truncation from a reset */
+};
+
+/* A BIO over state->fd (not owned: closing the BIO leaves the fd open).
+ * state must outlive the BIO. NULL if out of memory. */
+BIO *sockbio_new(struct sockbio_state *state);
+
+#endif
