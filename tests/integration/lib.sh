@@ -193,10 +193,14 @@ make_pki() {
     bash "$SECSOCK_SRC/tests/lib/pki.sh" "$1" || fail "tests/lib/pki.sh $1 failed"
 }
 
+# A sanitizer's report (ASan/LSan/UBSan/TSan builds) in a program's stderr.
+_IT_SAN_RE='ERROR: [A-Za-z]*Sanitizer|WARNING: ThreadSanitizer|: runtime error: '
+
 # capture CMD... : runs CMD bounded by CAPTURE_TIMEOUT seconds (default 60),
 # stdin from /dev/null unless redirected by the caller. Sets CAP_OUT and
 # CAP_ERR (its stdout and stderr, trailing newlines kept) and CAP_RC (its exit
-# status; 124 if it was killed by the timeout). Never fails by itself.
+# status; 124 if it was killed by the timeout). Fails only if CMD's stderr
+# holds a sanitizer report.
 CAP_OUT="" CAP_ERR="" CAP_RC=0
 capture() {
     local base="$TEST_TMP/capture.$BASHPID"
@@ -206,6 +210,9 @@ capture() {
     CAP_OUT="${CAP_OUT%x}"
     CAP_ERR="$(cat "$base.err"; printf x)"
     CAP_ERR="${CAP_ERR%x}"
+    if [[ "$CAP_ERR" =~ $_IT_SAN_RE ]]; then
+        fail "sanitizer report from [$*]: $CAP_ERR"
+    fi
 }
 
 # assert_capture RC [WHAT] : the last capture exited with RC (its stdout and
@@ -281,6 +288,7 @@ run_case() {
 _it_case_end() {
     local st=$?
     _it_stop_all
+    _it_check_sanitizers || st=1
     ((st == 0)) || _it_show_logs
     exit "$st"
 }
@@ -325,9 +333,24 @@ _it_show_logs() {
     done
 }
 
+# After _it_stop_all: fails (prints and returns 1) if a process this shell
+# started left a sanitizer report on its stderr.
+_it_check_sanitizers() {
+    local entry pid found=0
+    for entry in "${_IT_NAMES[@]}"; do
+        pid="${entry%%:*}"
+        if grep -qE "$_IT_SAN_RE" "$TEST_TMP/pid.$pid.err" 2>/dev/null; then
+            printf 'FAIL [%s] sanitizer report from %s (pid %s)\n' "$TEST_NAME" "${entry#*:}" "$pid" >&2
+            found=1
+        fi
+    done
+    return "$found"
+}
+
 _it_cleanup() {
     local st=$?
     _it_stop_all
+    _it_check_sanitizers || st=1
     ((st == 0)) || _it_show_logs
     if [[ "${KEEP_TEST_TMP:-0}" == 1 ]]; then
         _it_log "kept $TEST_TMP"
@@ -421,6 +444,16 @@ print(c.recv(100).decode())
     [[ -e "$TEST_TMP/case2" ]] && fail "errexit does not hold inside run_case"
     assert_file_contains "$TEST_TMP/case3" "ran"
     assert_file_contains "$TEST_TMP/cases.err" "2 of 3 case(s) failed"
+
+    # A sanitizer report fails the test: from a background process (seen at
+    # exit, after it was stopped) or from a captured command.
+    rc_st=0
+    bash -c 'source "$1"; start_bg p bash -c "echo ==1==ERROR: LeakSanitizer: detected memory leaks >&2"; sleep 0.3' \
+        _ "${BASH_SOURCE[0]}" 2>"$TEST_TMP/san.err" || rc_st=$?
+    assert_eq 1 "$rc_st" "status of a test whose server reported a leak"
+    assert_file_contains "$TEST_TMP/san.err" "sanitizer report from bash"
+    (capture bash -c 'echo "x.c:1:2: runtime error: signed integer overflow" >&2') 2>/dev/null &&
+        fail "capture ignored a UBSan report"
 
     make_pki "$TEST_TMP/pki"
     [[ -s "$TEST_TMP/pki/expired.crt" ]] || fail "make_pki made no expired.crt"
