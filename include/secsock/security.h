@@ -60,6 +60,9 @@ int secsock_config_set_max_version(secsock_config *cfg, const char *version);
 /* OpenSSL cipher strings: TLS 1.2 list and TLS 1.3 suites. Checked here. */
 int secsock_config_set_ciphers(secsock_config *cfg, const char *list);
 int secsock_config_set_ciphersuites(secsock_config *cfg, const char *list);
+/* DTLS: the path MTU (IP packet size) records must fit; 0 means 1280,
+ * IPv6's minimum, which any path carries. */
+int secsock_config_set_mtu(secsock_config *cfg, int mtu);
 /* Write session secrets in NSS key-log format to this file (mode 0600). */
 int secsock_config_set_keylog_file(secsock_config *cfg, const char *path);
 

@@ -42,6 +42,8 @@ enum secsock_status {
     SECSOCK_WANT_READ = -10,     /* non-blocking calls only: retry when readable */
     SECSOCK_WANT_WRITE = -11,    /* non-blocking calls only: retry when writable */
     SECSOCK_ERR_NOMEM = -12,
+    SECSOCK_ERR_CANCELLED = -13, /* the cancel descriptor became readable */
+    SECSOCK_ERR_TOO_BIG = -14,   /* a message larger than one datagram can carry */
 };
 
 /* A short English name for a status, e.g. "timeout". */
@@ -49,7 +51,7 @@ const char *secsock_status_name(int status);
 
 enum secsock_role { SECSOCK_CLIENT, SECSOCK_SERVER };
 
-/* Backends, by name: "tcp", "tls" ("udp", "dtls" with the datagram issue). */
+/* Backends, by name: "tcp", "tls" (streams), "udp", "dtls" (datagrams). */
 secsock_transport *secsock_transport_new(const char *backend, enum secsock_role role,
                                          const secsock_config *cfg,
                                          char *err, size_t errlen);
@@ -75,14 +77,35 @@ struct secsock_connect_opts {
 int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
                     secsock_conn **out, char *err, size_t errlen);
 
-/* Server side: a bound listening socket (stream backends) with SO_REUSEADDR.
+/* Server side: a bound socket with SO_REUSEADDR (listening, for streams).
  * port "0" picks a free port; the bound "ADDR:PORT" is written to bound. */
 int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
                    int backlog, int *listen_fd, char *bound, size_t boundlen, char *err,
                    size_t errlen);
-/* Wraps an accepted socket; takes ownership of fd (closed on failure too). */
+/* Wraps an accepted stream socket; takes ownership of fd (closed on failure too). */
 secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
                                    const struct sockaddr *peer, socklen_t peerlen);
+
+/* A listener hands out one connection per client, whatever the backend:
+ * "tcp"/"tls": an accepted socket; "udp": one datagram from a peer (reading
+ * it gives the datagram, then the end; writing answers that peer from the
+ * listening socket); "dtls": a peer whose ClientHello carried a valid
+ * cookie (DTLSv1_listen: nothing is kept for peers before that), on a
+ * socket of its own connected to the peer. Used from one thread. */
+typedef struct secsock_listener secsock_listener;
+int secsock_listener_new(const secsock_transport *t, const char *bind_addr, const char *port,
+                         int backlog, secsock_listener **out, char *err, size_t errlen);
+/* "ADDR:PORT" actually bound. */
+const char *secsock_listener_address(const secsock_listener *l);
+/* Waits up to timeout_ms (or until the cancel descriptor is readable) for
+ * the next client. 0 with *out set; SECSOCK_ERR_TIMEOUT or _CANCELLED when
+ * none came; another negative status for a client that failed before it
+ * became a connection (the listener stays usable; err says why). */
+int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
+                   size_t errlen);
+void secsock_listener_set_cancel_fd(secsock_listener *l, int fd);
+void secsock_listener_free(secsock_listener *l);
+
 /* Server side: runs the handshake (no-op in plaintext) within timeout_ms. */
 int secsock_handshake(secsock_conn *c, int timeout_ms);
 
@@ -109,6 +132,14 @@ void secsock_close(secsock_conn *c);
 void secsock_abort(secsock_conn *c);
 
 void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms);
+/* From now on every wait on c also ends, with SECSOCK_ERR_CANCELLED, when
+ * fd is readable (a server's stop pipe). -1 turns it off. */
+void secsock_conn_set_cancel_fd(secsock_conn *c, int fd);
+/* Datagram backends: one read is one datagram and one write one datagram.
+ * The largest message a write can carry (0 for streams), and whether the
+ * last datagram read was longer than the buffer (its tail was dropped). */
+size_t secsock_max_message(const secsock_conn *c);
+int secsock_datagram_truncated(const secsock_conn *c);
 const char *secsock_conn_error(const secsock_conn *c);
 /* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6). */
 const char *secsock_conn_peer(const secsock_conn *c);

@@ -29,9 +29,10 @@ int net_set_nonblocking(int fd)
     return 0;
 }
 
-int net_wait(int fd, int want_write, int timeout_ms)
+int net_wait(int fd, int want_write, int cancel_fd, int timeout_ms)
 {
-    struct pollfd pfd = { .fd = fd, .events = want_write ? POLLOUT : POLLIN };
+    struct pollfd pfd[2] = { { .fd = fd, .events = want_write ? POLLOUT : POLLIN },
+                             { .fd = cancel_fd, .events = POLLIN } };
     long long deadline = timeout_ms < 0 ? -1 : net_now_ms() + timeout_ms;
     for (;;) {
         int left = -1;
@@ -39,7 +40,9 @@ int net_wait(int fd, int want_write, int timeout_ms)
             long long rest = deadline - net_now_ms();
             left = rest > 0 ? (int)rest : 0;
         }
-        int n = poll(&pfd, 1, left);
+        int n = poll(pfd, cancel_fd >= 0 ? 2 : 1, left);
+        if (n > 0 && cancel_fd >= 0 && pfd[1].revents != 0)
+            return SECSOCK_ERR_CANCELLED;
         if (n > 0)
             return 0; /* ready, or an error the next call will report */
         if (n == 0)
@@ -88,7 +91,7 @@ static int connect_one(const struct addrinfo *ai, long long deadline, int *fd_ou
             return -e;
         }
         long long left = deadline - net_now_ms();
-        if (left <= 0 || net_wait(fd, 1, (int)left) != 0) {
+        if (left <= 0 || net_wait(fd, 1, -1, (int)left) != 0) {
             close(fd);
             return -ETIMEDOUT;
         }

@@ -26,8 +26,9 @@ int net_is_ip_literal(const char *s);
 int net_set_nonblocking(int fd);
 
 /* Waits until fd is readable (want_write 0) or writable: 0, SECSOCK_ERR_TIMEOUT,
- * or SECSOCK_ERR_IO. A negative timeout waits forever. */
-int net_wait(int fd, int want_write, int timeout_ms);
+ * or SECSOCK_ERR_IO. A negative timeout waits forever. When cancel_fd is not
+ * -1 and becomes readable first, SECSOCK_ERR_CANCELLED. */
+int net_wait(int fd, int want_write, int cancel_fd, int timeout_ms);
 
 /* Milliseconds on the monotonic clock. */
 long long net_now_ms(void);

@@ -268,3 +268,11 @@ int secsock_config_set_keylog_file(secsock_config *cfg, const char *path)
         return config_fail(cfg, "empty key-log file name");
     return set_string(cfg, &cfg->keylog_file, path);
 }
+
+int secsock_config_set_mtu(secsock_config *cfg, int mtu)
+{
+    if (mtu != 0 && (mtu < 576 || mtu > 65535))
+        return config_fail(cfg, "invalid MTU %d: want 576 to 65535", mtu);
+    cfg->mtu = mtu;
+    return 0;
+}

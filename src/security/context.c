@@ -205,8 +205,10 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
     if (ctx == NULL)
         return ctx_fail(ctx, err, errlen, "cannot create the TLS context", NULL);
 
-    if (!SSL_CTX_set_min_proto_version(ctx, cfg->min_version) ||
-        !SSL_CTX_set_max_proto_version(ctx, cfg->max_version))
+    /* DTLS: 1.2 only (OpenSSL 3.0 has no DTLS 1.3; 1.0 is refused). */
+    int dtls = method == DTLS_method();
+    if (!SSL_CTX_set_min_proto_version(ctx, dtls ? DTLS1_2_VERSION : cfg->min_version) ||
+        !SSL_CTX_set_max_proto_version(ctx, dtls ? DTLS1_2_VERSION : cfg->max_version))
         return ctx_fail(ctx, err, errlen, "cannot set the TLS versions", NULL);
     /* Renegotiation is an attack surface with no use here. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);

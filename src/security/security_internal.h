@@ -26,6 +26,7 @@ struct secsock_config {
     unsigned char pin[32];
     int min_version;
     int max_version;
+    int mtu;             /* DTLS path MTU, 0 for the default */
     char error[256];
 };
 

@@ -35,6 +35,16 @@ struct secsock_backend {
     /* Frees backend state; the fd is closed by the caller. */
     void (*conn_free)(secsock_conn *c);
     void (*session_info)(const secsock_conn *c, struct secsock_session_info *info);
+    /* Datagram backends: the largest message one write carries. */
+    size_t (*max_message)(const secsock_conn *c);
+    /* Backends with their own clock (DTLS retransmission): ms until the
+     * timer wants timer_fire(), or -1 when none runs. */
+    int (*timer_ms)(secsock_conn *c);
+    int (*timer_fire)(secsock_conn *c);
+    /* Listener: per-backend state, and the next client (NULL: stream accept). */
+    int (*listener_init)(secsock_listener *l, char *err, size_t errlen);
+    void (*listener_free)(secsock_listener *l);
+    int (*accept)(secsock_listener *l, secsock_conn **out, char *err, size_t errlen);
 };
 
 struct secsock_transport {
@@ -45,13 +55,17 @@ struct secsock_transport {
     int verify_peer;            /* client: 0 only with --insecure */
     struct security_ctx_state sec; /* what the SSL_CTX's callbacks read */
     int keylog;                 /* holds a reference on the key-log file */
+    int mtu;                    /* DTLS: the path MTU records are sized for */
 };
 
 struct secsock_conn {
     const struct secsock_backend *backend;
     const secsock_transport *transport;
     int fd;
+    int owns_fd;                /* 0 for a UDP peer answered from the listening socket */
+    int cancel_fd;              /* -1, or waits end when it is readable */
     int timeout_ms;
+    int datagram_truncated;
     int wrote_shutdown;         /* our direction has been ended */
     int handshake_done;
     struct sockaddr_storage peer;
@@ -59,6 +73,25 @@ struct secsock_conn {
     char peer_text[64];
     char error[256];
 };
+
+struct secsock_listener {
+    const secsock_transport *t;
+    int fd;
+    int cancel_fd;
+    struct sockaddr_storage local;
+    socklen_t local_len;
+    char address[64];
+    void *state;                /* the backend's (DTLS: listen SSL, cookie secrets) */
+};
+
+/* Waits until c's socket is ready (want_write: for writing) or its timer
+ * is due, up to deadline (net_now_ms() clock): 0 when the operation should
+ * be retried, or SECSOCK_ERR_TIMEOUT / _CANCELLED / another error. */
+int conn_wait(secsock_conn *c, int want_write, long long deadline);
+
+/* Wraps a connected socket in a backend connection (peer set from addr). */
+secsock_conn *conn_wrap(const secsock_transport *t, int fd, const char *verify_name,
+                        const struct sockaddr *peer, socklen_t peerlen);
 
 /* Records the error text and returns status, so backends can write
  * `return conn_fail(c, SECSOCK_ERR_IO, "...")`. */
@@ -70,5 +103,7 @@ void conn_base_init(secsock_conn *c, const struct secsock_backend *backend,
 
 extern const struct secsock_backend secsock_backend_tcp;
 extern const struct secsock_backend secsock_backend_tls;
+extern const struct secsock_backend secsock_backend_udp;
+extern const struct secsock_backend secsock_backend_dtls;
 
 #endif

@@ -1,266 +1,27 @@
-/*
- * The TLS backend: OpenSSL over a non-blocking TCP socket. The call
- * sequences follow OpenSSL's demos/guide (tls-client-block.c,
- * tls-server-block.c); tls_result() is the one place SSL_get_error is read.
- */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
+/* The TLS backend: an OpenSSL connection over a non-blocking TCP socket. */
 #include <sys/socket.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
-#include "net/net.h"
-#include "transport/sockbio.h"
-#include "transport/conn.h"
-
-struct tls_conn {
-    secsock_conn base; /* first: a tls_conn is a secsock_conn */
-    SSL *ssl;
-    int fatal;         /* after a fatal error OpenSSL forbids SSL_shutdown */
-    char verify_name[256];
-    char presented_fp[SECSOCK_FP_LEN]; /* set by a failed --pin check */
-    struct sockbio_state sock;
-};
+#include "transport/ossl_conn.h"
 
 static int tls_transport_init(secsock_transport *t, const secsock_config *cfg, char *err,
                               size_t errlen)
 {
-    if (cfg == NULL) {
-        snprintf(err, errlen, "TLS needs a security configuration");
-        return -1;
-    }
-    if (cfg->keylog_file != NULL) {
-        if (keylog_open(cfg->keylog_file, err, errlen) != 0)
-            return -1;
-        t->keylog = 1;
-    }
-    t->ssl_ctx = security_context_new(cfg, t->role, TLS_method(), &t->sec, err, errlen);
-    if (t->ssl_ctx == NULL)
-        return -1;
-    t->verify_peer = !cfg->insecure;
-    if (cfg->servername != NULL && (t->servername = strdup(cfg->servername)) == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
-static void tls_transport_free(secsock_transport *t)
-{
-    SSL_CTX_free(t->ssl_ctx);
-    security_ctx_state_clear(&t->sec);
-    free(t->servername);
-    if (t->keylog)
-        keylog_close();
+    return ossl_transport_init(t, cfg, TLS_method(), err, errlen);
 }
 
 static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char *verify_name)
 {
-    struct tls_conn *tc = calloc(1, sizeof *tc);
+    struct ossl_conn *tc = ossl_conn_new(&secsock_backend_tls, t, fd, verify_name, NULL);
     if (tc == NULL)
         return NULL;
-    conn_base_init(&tc->base, &secsock_backend_tls, t, fd);
-    tc->ssl = SSL_new(t->ssl_ctx);
     tc->sock.fd = fd;
-    BIO *bio = sockbio_new(&tc->sock);
-    if (tc->ssl == NULL || bio == NULL) {
-        BIO_free(bio);
-        goto fail;
+    BIO *bio = sockbio_new(&tc->sock); /* send(MSG_NOSIGNAL): no SIGPIPE */
+    if (bio == NULL) {
+        ossl_conn_free(&tc->base);
+        return NULL;
     }
     SSL_set_bio(tc->ssl, bio, bio); /* the SSL owns the BIO now */
-    SSL_set_app_data(tc->ssl, tc->presented_fp);
-    if (t->role == SECSOCK_SERVER) {
-        SSL_set_accept_state(tc->ssl);
-        return &tc->base;
-    }
-    SSL_set_connect_state(tc->ssl);
-    snprintf(tc->verify_name, sizeof tc->verify_name, "%s", verify_name);
-    if (net_is_ip_literal(verify_name)) {
-        /* RFC 6066: no SNI for an address; check the certificate's IP SANs. */
-        if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tc->ssl), verify_name))
-            goto fail;
-    } else if (!SSL_set_tlsext_host_name(tc->ssl, verify_name) ||
-               !SSL_set1_host(tc->ssl, verify_name)) {
-        goto fail;
-    }
     return &tc->base;
-fail:
-    ERR_clear_error();
-    SSL_free(tc->ssl);
-    free(tc);
-    return NULL;
-}
-
-enum tls_op { TLS_HANDSHAKE, TLS_READ, TLS_WRITE, TLS_SHUTDOWN };
-
-static int verify_failure(struct tls_conn *tc)
-{
-    long code = SSL_get_verify_result(tc->ssl);
-    secsock_conn *c = &tc->base;
-    if (code == X509_V_ERR_APPLICATION_VERIFICATION && c->transport->sec.has_pin) {
-        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate pin mismatch (server sent %s)",
-                         tc->presented_fp[0] ? tc->presented_fp : "no usable certificate");
-    }
-    const char *why = X509_verify_cert_error_string(code);
-    if (code == X509_V_ERR_HOSTNAME_MISMATCH || code == X509_V_ERR_IP_ADDRESS_MISMATCH)
-        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s (wanted %s)",
-                         why, tc->verify_name);
-    if (code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-        code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-        code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
-        return conn_fail(c, SECSOCK_ERR_VERIFY,
-                         "certificate verify failed: %s (unknown CA: see --cafile, --pin)", why);
-    return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s", why);
-}
-
-/* An alert in which the peer rejects our certificate (or its absence). */
-static int peer_refused_certificate(int reason)
-{
-    switch (reason) {
-    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* Maps the result of an SSL call (made with errno cleared) to a status. */
-static int tls_result(struct tls_conn *tc, int ret, enum tls_op op, int saved_errno)
-{
-    secsock_conn *c = &tc->base;
-    int e = SSL_get_error(tc->ssl, ret);
-    unsigned long queued = ERR_peek_error();
-    char why[160];
-
-    switch (e) {
-    case SSL_ERROR_WANT_READ:
-        return SECSOCK_WANT_READ;
-    case SSL_ERROR_WANT_WRITE:
-        return SECSOCK_WANT_WRITE;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0; /* close_notify: a clean end of the peer's stream */
-    case SSL_ERROR_SYSCALL:
-    case SSL_ERROR_SSL:
-        break;
-    default:
-        ERR_clear_error();
-        return conn_fail(c, SECSOCK_ERR_PROTOCOL, "unexpected TLS state %d", e);
-    }
-    tc->fatal = 1;
-    int reason = ERR_GET_REASON(queued);
-    int eof = (e == SSL_ERROR_SYSCALL && saved_errno == 0 && queued == 0) ||
-              reason == SSL_R_UNEXPECTED_EOF_WHILE_READING;
-    if (eof) {
-        ERR_clear_error();
-        if (op == TLS_HANDSHAKE)
-            return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
-                             "peer closed the connection during the TLS handshake");
-        return conn_fail(c, SECSOCK_ERR_TRUNCATED,
-                         "peer closed the connection without close_notify (truncated)");
-    }
-    if (e == SSL_ERROR_SYSCALL && queued == 0) {
-        if (saved_errno == ECONNRESET || saved_errno == EPIPE)
-            return conn_fail(c, op == TLS_HANDSHAKE ? SECSOCK_ERR_HANDSHAKE : SECSOCK_ERR_IO,
-                             "connection reset by peer%s",
-                             op == TLS_HANDSHAKE ? " during the TLS handshake" : "");
-        return conn_fail(c, SECSOCK_ERR_IO, "TLS i/o: %s", strerror(saved_errno));
-    }
-    if (op == TLS_HANDSHAKE && reason == SSL_R_CERTIFICATE_VERIFY_FAILED &&
-        SSL_get_verify_result(tc->ssl) != X509_V_OK) {
-        ERR_clear_error();
-        return verify_failure(tc);
-    }
-    /* In TLS 1.3 a client's handshake is over before the server has judged
-     * the client's certificate: the refusal arrives on the first read, and
-     * is still a handshake failure. */
-    if (reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
-        ERR_clear_error();
-        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "TLS handshake failed: the server requires "
-                                                   "a client certificate (see --cert, --key)");
-    }
-    if (op == TLS_HANDSHAKE || peer_refused_certificate(reason))
-        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "TLS handshake failed: %s",
-                         security_ssl_error_text(why, sizeof why));
-    return conn_fail(c, SECSOCK_ERR_PROTOCOL, "TLS error: %s",
-                     security_ssl_error_text(why, sizeof why));
-}
-
-static int tls_handshake(secsock_conn *c)
-{
-    struct tls_conn *tc = (struct tls_conn *)c;
-    ERR_clear_error();
-    errno = 0;
-    int ret = SSL_do_handshake(tc->ssl);
-    if (ret == 1)
-        return 0;
-    return tls_result(tc, ret, TLS_HANDSHAKE, errno);
-}
-
-static ssize_t tls_read(secsock_conn *c, void *buf, size_t len)
-{
-    struct tls_conn *tc = (struct tls_conn *)c;
-    if (tc->fatal)
-        return conn_fail(c, SECSOCK_ERR_IO, "TLS connection already failed");
-    size_t n = 0;
-    ERR_clear_error();
-    errno = 0;
-    int ret = SSL_read_ex(tc->ssl, buf, len, &n);
-    if (ret == 1)
-        return (ssize_t)n;
-    return tls_result(tc, ret, TLS_READ, errno);
-}
-
-static ssize_t tls_write(secsock_conn *c, const void *buf, size_t len)
-{
-    struct tls_conn *tc = (struct tls_conn *)c;
-    if (tc->fatal)
-        return conn_fail(c, SECSOCK_ERR_IO, "TLS connection already failed");
-    size_t n = 0;
-    ERR_clear_error();
-    errno = 0;
-    int ret = SSL_write_ex(tc->ssl, buf, len, &n);
-    if (ret == 1)
-        return (ssize_t)n;
-    return tls_result(tc, ret, TLS_WRITE, errno);
-}
-
-static int tls_shutdown_write(secsock_conn *c)
-{
-    struct tls_conn *tc = (struct tls_conn *)c;
-    if (tc->fatal || !SSL_is_init_finished(tc->ssl))
-        return 0; /* nothing can be said on a broken or unfinished session */
-    ERR_clear_error();
-    errno = 0;
-    int ret = SSL_shutdown(tc->ssl);
-    if (ret >= 0)
-        return 0; /* close_notify sent; we don't wait for the peer's */
-    int rc = tls_result(tc, ret, TLS_SHUTDOWN, errno);
-    return rc == SECSOCK_WANT_READ ? 0 : rc;
-}
-
-static void tls_conn_free(secsock_conn *c)
-{
-    struct tls_conn *tc = (struct tls_conn *)c;
-    SSL_free(tc->ssl);
-    free(tc);
-}
-
-static void tls_session_info(const secsock_conn *c, struct secsock_session_info *info)
-{
-    const struct tls_conn *tc = (const struct tls_conn *)c;
-    security_session_info(tc->ssl, info);
-    if (c->transport->role == SECSOCK_CLIENT) /* what we sent, not what OpenSSL echoes */
-        snprintf(info->sni, sizeof info->sni, "%s",
-                 net_is_ip_literal(tc->verify_name) ? "" : tc->verify_name);
 }
 
 const struct secsock_backend secsock_backend_tls = {
@@ -268,12 +29,12 @@ const struct secsock_backend secsock_backend_tls = {
     .secure = 1,
     .socktype = SOCK_STREAM,
     .transport_init = tls_transport_init,
-    .transport_free = tls_transport_free,
+    .transport_free = ossl_transport_free,
     .conn_new = tls_conn_new,
-    .handshake = tls_handshake,
-    .read = tls_read,
-    .write = tls_write,
-    .shutdown_write = tls_shutdown_write,
-    .conn_free = tls_conn_free,
-    .session_info = tls_session_info,
+    .handshake = ossl_handshake,
+    .read = ossl_read,
+    .write = ossl_write,
+    .shutdown_write = ossl_shutdown_write,
+    .conn_free = ossl_conn_free,
+    .session_info = ossl_session_info,
 };

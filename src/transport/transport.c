@@ -1,6 +1,7 @@
 /*
- * Backend lookup and the thin wrappers callers use. Backends never wait;
- * every wait (and so every timeout) happens here.
+ * Backend lookup, listeners, and the thin wrappers callers use. Backends
+ * never wait; every wait (and so every timeout, every cancellation and every
+ * DTLS retransmission timer) happens in conn_wait().
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,12 +12,13 @@
 #include <unistd.h>
 
 #include "net/net.h"
-#include "security/security_internal.h"
 #include "transport/conn.h"
 
 static const struct secsock_backend *const backends[] = {
     &secsock_backend_tcp,
     &secsock_backend_tls,
+    &secsock_backend_udp,
+    &secsock_backend_dtls,
 };
 
 const char *secsock_status_name(int status)
@@ -35,6 +37,8 @@ const char *secsock_status_name(int status)
     case SECSOCK_WANT_READ: return "want read";
     case SECSOCK_WANT_WRITE: return "want write";
     case SECSOCK_ERR_NOMEM: return "out of memory";
+    case SECSOCK_ERR_CANCELLED: return "cancelled";
+    case SECSOCK_ERR_TOO_BIG: return "message too big";
     default: return "unknown error";
     }
 }
@@ -54,6 +58,8 @@ void conn_base_init(secsock_conn *c, const struct secsock_backend *backend,
     c->backend = backend;
     c->transport = t;
     c->fd = fd;
+    c->owns_fd = 1;
+    c->cancel_fd = -1;
     c->timeout_ms = 10000;
 }
 
@@ -100,8 +106,8 @@ const char *secsock_transport_fingerprint(const secsock_transport *t)
     return t->sec.fingerprint[0] != '\0' ? t->sec.fingerprint : NULL;
 }
 
-static secsock_conn *conn_wrap(const secsock_transport *t, int fd, const char *verify_name,
-                               const struct sockaddr *peer, socklen_t peerlen)
+secsock_conn *conn_wrap(const secsock_transport *t, int fd, const char *verify_name,
+                        const struct sockaddr *peer, socklen_t peerlen)
 {
     secsock_conn *c = t->backend->conn_new(t, fd, verify_name);
     if (c == NULL) {
@@ -120,8 +126,20 @@ static secsock_conn *conn_wrap(const secsock_transport *t, int fd, const char *v
     return c;
 }
 
-/* Drives a non-blocking step function until done, waiting up to timeout_ms
- * in total for the socket. */
+int conn_wait(secsock_conn *c, int want_write, long long deadline)
+{
+    long long left = deadline - net_now_ms();
+    if (left <= 0)
+        return SECSOCK_ERR_TIMEOUT;
+    int timer = c->backend->timer_ms != NULL ? c->backend->timer_ms(c) : -1;
+    int tick = timer >= 0 && timer < left ? timer : (int)left;
+    int rc = net_wait(c->fd, want_write, c->cancel_fd, tick);
+    if (rc == SECSOCK_ERR_TIMEOUT && tick == timer)
+        return c->backend->timer_fire(c); /* e.g. retransmit a DTLS flight */
+    return rc;
+}
+
+/* Drives a non-blocking step function until done, within timeout_ms. */
 static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms,
                  const char *what)
 {
@@ -130,10 +148,13 @@ static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms,
         int rc = step(c);
         if (rc != SECSOCK_WANT_READ && rc != SECSOCK_WANT_WRITE)
             return rc;
-        long long left = deadline - net_now_ms();
-        if (left <= 0 || net_wait(c->fd, rc == SECSOCK_WANT_WRITE, (int)left) != 0)
-            return conn_fail(c, SECSOCK_ERR_TIMEOUT, "%s timed out after %d ms", what,
-                             timeout_ms);
+        rc = conn_wait(c, rc == SECSOCK_WANT_WRITE, deadline);
+        if (rc == SECSOCK_ERR_TIMEOUT)
+            return conn_fail(c, rc, "%s timed out after %d ms", what, timeout_ms);
+        if (rc == SECSOCK_ERR_CANCELLED)
+            return conn_fail(c, rc, "%s cancelled", what);
+        if (rc < 0)
+            return rc;
     }
 }
 
@@ -192,6 +213,92 @@ secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
     return conn_wrap(t, fd, NULL, peer, peerlen);
 }
 
+int secsock_listener_new(const secsock_transport *t, const char *bind_addr, const char *port,
+                         int backlog, secsock_listener **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    secsock_listener *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return SECSOCK_ERR_NOMEM;
+    }
+    l->t = t;
+    l->cancel_fd = -1;
+    int rc = net_listen(bind_addr, port, t->backend->socktype, backlog, &l->fd, l->address,
+                        sizeof l->address, err, errlen);
+    if (rc != 0) {
+        free(l);
+        return rc;
+    }
+    l->local_len = sizeof l->local;
+    if (getsockname(l->fd, (struct sockaddr *)&l->local, &l->local_len) < 0 ||
+        net_set_nonblocking(l->fd) < 0 ||
+        (t->backend->listener_init != NULL && t->backend->listener_init(l, err, errlen) != 0)) {
+        if (err[0] == '\0')
+            snprintf(err, errlen, "cannot set up %s: %s", l->address, strerror(errno));
+        close(l->fd);
+        free(l);
+        return SECSOCK_ERR_IO;
+    }
+    *out = l;
+    return 0;
+}
+
+const char *secsock_listener_address(const secsock_listener *l) { return l->address; }
+void secsock_listener_set_cancel_fd(secsock_listener *l, int fd) { l->cancel_fd = fd; }
+
+void secsock_listener_free(secsock_listener *l)
+{
+    if (l == NULL)
+        return;
+    if (l->t->backend->listener_free != NULL)
+        l->t->backend->listener_free(l);
+    close(l->fd);
+    free(l);
+}
+
+static int stream_accept(secsock_listener *l, secsock_conn **out, char *err, size_t errlen)
+{
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+            errno == ECONNABORTED)
+            return SECSOCK_WANT_READ; /* that client is gone: wait for the next */
+        snprintf(err, errlen, "accept: %s", strerror(errno));
+        return errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS
+                   ? SECSOCK_ERR_NOMEM
+                   : SECSOCK_ERR_IO;
+    }
+    *out = conn_wrap(l->t, fd, NULL, (struct sockaddr *)&peer, len);
+    if (*out == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return SECSOCK_ERR_NOMEM;
+    }
+    return 0;
+}
+
+int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
+                   size_t errlen)
+{
+    *out = NULL;
+    err[0] = '\0';
+    long long deadline = net_now_ms() + timeout_ms;
+    for (;;) {
+        int rc = l->t->backend->accept != NULL ? l->t->backend->accept(l, out, err, errlen)
+                                               : stream_accept(l, out, err, errlen);
+        if (rc != SECSOCK_WANT_READ)
+            return rc;
+        long long left = deadline - net_now_ms();
+        if (left <= 0)
+            return SECSOCK_ERR_TIMEOUT;
+        rc = net_wait(l->fd, 0, l->cancel_fd, (int)left);
+        if (rc != 0)
+            return rc;
+    }
+}
+
 ssize_t secsock_read_nowait(secsock_conn *c, void *buf, size_t len)
 {
     return c->backend->read(c, buf, len);
@@ -202,33 +309,45 @@ ssize_t secsock_write_nowait(secsock_conn *c, const void *buf, size_t len)
     return c->backend->write(c, buf, len);
 }
 
+static int wait_failed(secsock_conn *c, int rc, const char *what)
+{
+    if (rc == SECSOCK_ERR_TIMEOUT)
+        return conn_fail(c, rc, "timeout: %s for %d ms", what, c->timeout_ms);
+    if (rc == SECSOCK_ERR_CANCELLED)
+        return conn_fail(c, rc, "cancelled");
+    return rc;
+}
+
 ssize_t secsock_read(secsock_conn *c, void *buf, size_t len)
 {
+    long long deadline = net_now_ms() + c->timeout_ms;
     for (;;) {
         ssize_t n = c->backend->read(c, buf, len);
         if (n != SECSOCK_WANT_READ && n != SECSOCK_WANT_WRITE)
             return n;
-        if (net_wait(c->fd, n == SECSOCK_WANT_WRITE, c->timeout_ms) != 0)
-            return conn_fail(c, SECSOCK_ERR_TIMEOUT, "timeout: no data from the peer for %d ms",
-                             c->timeout_ms);
+        int rc = conn_wait(c, n == SECSOCK_WANT_WRITE, deadline);
+        if (rc != 0)
+            return wait_failed(c, rc, "no data from the peer");
     }
 }
 
 int secsock_write_all(secsock_conn *c, const void *buf, size_t len)
 {
     const unsigned char *p = buf;
+    long long deadline = net_now_ms() + c->timeout_ms;
     while (len > 0) {
         ssize_t n = c->backend->write(c, p, len);
         if (n == SECSOCK_WANT_READ || n == SECSOCK_WANT_WRITE) {
-            if (net_wait(c->fd, n == SECSOCK_WANT_WRITE, c->timeout_ms) != 0)
-                return conn_fail(c, SECSOCK_ERR_TIMEOUT,
-                                 "timeout: the peer accepted no data for %d ms", c->timeout_ms);
+            int rc = conn_wait(c, n == SECSOCK_WANT_WRITE, deadline);
+            if (rc != 0)
+                return wait_failed(c, rc, "the peer accepted no data");
             continue;
         }
         if (n < 0)
             return (int)n;
         p += n;
         len -= (size_t)n;
+        deadline = net_now_ms() + c->timeout_ms; /* progress: the timeout is per wait */
     }
     return 0;
 }
@@ -247,21 +366,45 @@ int secsock_shutdown_write(secsock_conn *c)
 
 static void conn_destroy(secsock_conn *c)
 {
-    int fd = c->fd;
+    int fd = c->owns_fd ? c->fd : -1;
     c->backend->conn_free(c);
     if (fd >= 0)
         close(fd);
+}
+
+/* After a refused TLS handshake the client may still be sending (TLS 1.3
+ * clients write right after their Finished). Closing with its bytes unread
+ * would make the kernel send a reset that can overtake our alert, so read
+ * and drop what comes, for a moment, after saying we are done. */
+static void linger_after_failed_handshake(secsock_conn *c)
+{
+    if (shutdown(c->fd, SHUT_WR) < 0)
+        return;
+    unsigned char scrap[4096];
+    long long deadline = net_now_ms() + 500;
+    for (;;) {
+        ssize_t n = recv(c->fd, scrap, sizeof scrap, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            return;
+        long long left = deadline - net_now_ms();
+        if (n < 0 && (left <= 0 || net_wait(c->fd, 0, c->cancel_fd, (int)left) != 0))
+            return;
+    }
 }
 
 void secsock_close(secsock_conn *c)
 {
     if (c == NULL)
         return;
+    if (!c->handshake_done && c->owns_fd && c->backend->secure &&
+        c->backend->socktype == SOCK_STREAM && c->transport->role == SECSOCK_SERVER)
+        linger_after_failed_handshake(c);
     /* A polite close: say we are done (close_notify), but don't wait long
      * for a peer that stopped reading. */
     if (c->handshake_done && !c->wrote_shutdown) {
         int saved = c->timeout_ms;
         c->timeout_ms = saved < 1000 ? saved : 1000;
+        c->cancel_fd = -1; /* a cancelled connection still says goodbye */
         (void)secsock_shutdown_write(c);
         c->timeout_ms = saved;
     }
@@ -272,14 +415,23 @@ void secsock_abort(secsock_conn *c)
 {
     if (c == NULL)
         return;
-    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-    (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    if (c->owns_fd && c->backend->socktype == SOCK_STREAM) {
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+        (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
     conn_destroy(c);
 }
 
 void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms) { c->timeout_ms = timeout_ms; }
+void secsock_conn_set_cancel_fd(secsock_conn *c, int fd) { c->cancel_fd = fd; }
 const char *secsock_conn_error(const secsock_conn *c) { return c->error; }
 const char *secsock_conn_peer(const secsock_conn *c) { return c->peer_text; }
+int secsock_datagram_truncated(const secsock_conn *c) { return c->datagram_truncated; }
+
+size_t secsock_max_message(const secsock_conn *c)
+{
+    return c->backend->max_message != NULL ? c->backend->max_message(c) : 0;
+}
 
 int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info)
 {

@@ -1,0 +1,36 @@
+/* The OpenSSL connection the TLS and DTLS backends share (ossl_conn.c). */
+#ifndef SECSOCK_TRANSPORT_OSSL_CONN_H
+#define SECSOCK_TRANSPORT_OSSL_CONN_H
+
+#include "transport/conn.h"
+#include "transport/sockbio.h"
+
+struct ossl_conn {
+    secsock_conn base;   /* first: an ossl_conn is a secsock_conn */
+    SSL *ssl;
+    int fatal;           /* after a fatal error OpenSSL forbids SSL_shutdown */
+    char verify_name[256];
+    char presented_fp[SECSOCK_FP_LEN]; /* set by a failed --pin check */
+    struct sockbio_state sock;         /* TLS: the socket BIO's state */
+};
+
+/* The transport's SSL_CTX (and key log) from the config. */
+int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
+                        const SSL_METHOD *method, char *err, size_t errlen);
+void ossl_transport_free(secsock_transport *t);
+
+/* A connection with its SSL (ssl, or a new one when NULL; owned either
+ * way) in the role's state, and for a client the SNI and the name or
+ * address to verify. The caller attaches the BIO. */
+struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
+                                const secsock_transport *t, int fd, const char *verify_name,
+                                SSL *ssl);
+
+int ossl_handshake(secsock_conn *c);
+ssize_t ossl_read(secsock_conn *c, void *buf, size_t len);
+ssize_t ossl_write(secsock_conn *c, const void *buf, size_t len);
+int ossl_shutdown_write(secsock_conn *c);
+void ossl_conn_free(secsock_conn *c);
+void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info);
+
+#endif
