@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 
 #include "http.h"
-#include "secsock/transport.h"
 
 #define ALL (APP_TCP_CLIENT | APP_TCP_SERVER | APP_UDP_CLIENT | APP_UDP_SERVER)
 #define CLIENTS (APP_TCP_CLIENT | APP_UDP_CLIENT)
@@ -25,6 +24,7 @@ enum opt_id {
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
     OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
+    OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
 };
 
@@ -58,6 +58,15 @@ static const struct opt_def opt_table[] = {
       "send STRING instead of an HTTP request, then half-close" },
     { "send-file", OPT_SEND_FILE, "FILE|-", APP_TCP_CLIENT, 0,
       "stream FILE (- for stdin) while copying the reply to stdout, then half-close" },
+    { "retries", OPT_RETRIES, "N", APP_UDP_CLIENT, 0,
+      "send again up to N times when no reply comes within the timeout (default 3)" },
+    { "count", OPT_COUNT, "N", APP_UDP_CLIENT, 0,
+      "do N request/reply exchanges; print round trips, losses and latency on stderr" },
+    { "no-reply", OPT_NO_REPLY, NULL, APP_UDP_CLIENT, 0, "only send; wait for no reply" },
+    { "max-reply", OPT_MAX_REPLY, "BYTES", APP_UDP_CLIENT, 0,
+      "receive buffer; a longer reply is reported as truncated (default 65535)" },
+    { "mtu", OPT_MTU, "BYTES", UDP, 1,
+      "DTLS path MTU records must fit (default 1280, safe on any path)" },
     { "bind", OPT_BIND, "ADDR", SERVERS, 0, "address to listen on (default 127.0.0.1)" },
     { "port", OPT_PORT, "PORT", SERVERS, 0, "port to listen on; 0 picks a free one" },
     { "backlog", OPT_BACKLOG, "N", APP_TCP_SERVER, 0, "listen backlog (default 128)" },
@@ -142,7 +151,7 @@ static void print_help(const struct app_options *o)
     printf("\nExit codes:\n"
            "  0  success\n"
            "  1  any other failure (i/o error, truncated reply)\n"
-           "  2  usage error: bad option, value or file\n"
+           "  2  usage error: bad option, value or file; a message too big for a datagram\n"
            "  3  name resolution or connection failure\n"
            "  4  TLS handshake or certificate verification failure\n"
            "  5  timeout\n");
@@ -227,6 +236,11 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     o->max_clients = 256;
     o->handshake_timeout_ms = 10000;
     o->grace_ms = 10000;
+    o->retries = 3;
+    o->count = 1;
+    o->max_reply = 65535;
+    if (program == APP_UDP_CLIENT)
+        o->timeout_ms = 2000; /* per try: a datagram's answer is quick or lost */
 }
 
 /* Applies one parsed option. Returns -1 to go on, or an exit code. */
@@ -283,6 +297,23 @@ static int apply(struct app_options *o, int id, const char *arg)
         break;
     case OPT_SEND: o->send_string = arg; break;
     case OPT_SEND_FILE: o->send_file = arg; break;
+    case OPT_RETRIES:
+        if ((o->retries = parse_count(arg, 0, 100)) < 0)
+            return usage_error(o, "invalid --retries '%s': want 0 to 100", arg);
+        break;
+    case OPT_COUNT:
+        if ((o->count = parse_count(arg, 1, 1000000)) < 0)
+            return usage_error(o, "invalid --count '%s': want 1 to 1000000", arg);
+        break;
+    case OPT_NO_REPLY: o->no_reply = 1; break;
+    case OPT_MAX_REPLY:
+        if ((o->max_reply = parse_count(arg, 1, 65535)) < 0)
+            return usage_error(o, "invalid --max-reply '%s': want 1 to 65535", arg);
+        break;
+    case OPT_MTU:
+        if ((o->mtu = parse_count(arg, 576, 65535)) < 0)
+            return usage_error(o, "invalid --mtu '%s': want 576 to 65535", arg);
+        break;
     case OPT_BIND: o->bind = arg; break;
     case OPT_PORT:
         if (!valid_port(arg, 1))
@@ -321,6 +352,8 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
             return usage_error(o, "--%s needs --tls or --dtls", opt_table[i].name);
     if (o->insecure && o->pin != NULL)
         return usage_error(o, "%s", "--insecure and --pin contradict each other");
+    if (o->no_reply && o->count > 1)
+        return usage_error(o, "%s", "--no-reply and --count contradict each other");
     if (o->echo && o->http)
         return usage_error(o, "%s", "--echo and --http contradict each other");
     if (o->send_string != NULL && o->send_file != NULL)
@@ -355,6 +388,8 @@ static int parse_positionals(struct app_options *o, int argc, char **argv)
                 return usage_error(o, "invalid port '%s': want 1 to 65535", argv[optind + 1]);
             o->port = argv[optind + 1];
         }
+        if (nargs >= 3)
+            o->message = argv[optind + 2];
     }
     return -1;
 }
@@ -404,7 +439,8 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     return check_combinations(o, seen);
 }
 
-secsock_config *app_security_config(const struct app_options *o, char *err, size_t errlen)
+static secsock_config *security_config(const struct app_options *o, const char *keylog,
+                                       char *err, size_t errlen)
 {
     secsock_config *cfg = secsock_config_new();
     if (cfg == NULL) {
@@ -413,10 +449,6 @@ secsock_config *app_security_config(const struct app_options *o, char *err, size
     }
     if (!o->secure)
         return cfg;
-    const char *keylog = o->keylog;
-    const char *env = getenv("SSLKEYLOGFILE");
-    if (keylog == NULL && env != NULL && env[0] != '\0')
-        keylog = env;
     int rc = 0;
     rc |= o->cafile && secsock_config_set_cafile(cfg, o->cafile);
     rc |= !rc && o->cert && secsock_config_set_cert_file(cfg, o->cert);
@@ -432,25 +464,46 @@ secsock_config *app_security_config(const struct app_options *o, char *err, size
     rc |= !rc && o->ciphers && secsock_config_set_ciphers(cfg, o->ciphers);
     rc |= !rc && o->ciphersuites && secsock_config_set_ciphersuites(cfg, o->ciphersuites);
     rc |= !rc && keylog && secsock_config_set_keylog_file(cfg, keylog);
+    rc |= !rc && o->mtu && secsock_config_set_mtu(cfg, o->mtu);
     if (rc) {
         snprintf(err, errlen, "%s", secsock_config_error(cfg));
         secsock_config_free(cfg);
         return NULL;
     }
+    return cfg;
+}
+
+secsock_transport *app_transport(const struct app_options *o, enum secsock_role role,
+                                 char *err, size_t errlen)
+{
+    const char *keylog = o->keylog;
+    const char *env = getenv("SSLKEYLOGFILE");
+    if (o->secure && keylog == NULL && env != NULL && env[0] != '\0')
+        keylog = env;
+    secsock_config *cfg = security_config(o, keylog, err, errlen);
+    if (cfg == NULL)
+        return NULL;
+    int datagram = o->program & UDP;
+    const char *backend = datagram ? (o->secure ? "dtls" : "udp") : (o->secure ? "tls" : "tcp");
+    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, errlen);
+    secsock_config_free(cfg);
+    if (t == NULL)
+        return NULL;
     if (o->insecure)
         fprintf(stderr, "%s: warning: --insecure: the peer's certificate and name are NOT "
                         "verified\n", o->name);
     if (keylog != NULL)
-        fprintf(stderr, "%s: warning: writing TLS session secrets to '%s'%s\n", o->name, keylog,
-                o->keylog ? "" : " (SSLKEYLOGFILE)");
-    return cfg;
+        fprintf(stderr, "%s: warning: writing %s session secrets to '%s'%s\n", o->name,
+                datagram ? "DTLS" : "TLS", keylog, o->keylog ? "" : " (SSLKEYLOGFILE)");
+    return t;
 }
 
 int app_exit_code(int status)
 {
     switch (status) {
     case SECSOCK_OK: return APP_EXIT_OK;
-    case SECSOCK_ERR_CONFIG: return APP_EXIT_USAGE;
+    case SECSOCK_ERR_CONFIG:
+    case SECSOCK_ERR_TOO_BIG: return APP_EXIT_USAGE;
     case SECSOCK_ERR_RESOLVE:
     case SECSOCK_ERR_CONNECT: return APP_EXIT_CONNECT;
     case SECSOCK_ERR_HANDSHAKE:

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "secsock/security.h"
+#include "secsock/transport.h"
 
 enum app_program {
     APP_TCP_CLIENT = 1 << 0,
@@ -51,6 +51,14 @@ struct app_options {
     const char *send_string;
     const char *send_file;
 
+    /* udp-client. */
+    const char *message;        /* NULL: "Hello udp HOST server"; "-": stdin */
+    int retries;
+    int count;
+    int no_reply;
+    int max_reply;              /* receive buffer: longer replies are truncated */
+    int mtu;                    /* DTLS path MTU, 0 for the default */
+
     /* Servers. */
     const char *bind;
     const char *reply;
@@ -77,10 +85,11 @@ enum app_exit {
  * --version, 2 after a usage error, with one line on stderr). */
 int app_options_parse(struct app_options *o, enum app_program program, int argc, char **argv);
 
-/* Builds the security configuration from the options, or NULL with the
- * reason in err (a usage error: exit 2). Prints the --insecure and key-log
- * warnings. */
-secsock_config *app_security_config(const struct app_options *o, char *err, size_t errlen);
+/* The program's transport ("tcp", "tls", "udp" or "dtls") with the
+ * security configuration from the options, or NULL with the reason in err
+ * (a bad value or file: exit 2). Warns about --insecure and key logging. */
+secsock_transport *app_transport(const struct app_options *o, enum secsock_role role,
+                                 char *err, size_t errlen);
 
 /* The exit code for a secsock_status. */
 int app_exit_code(int status);

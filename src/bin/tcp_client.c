@@ -186,12 +186,7 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     char err[512];
-    secsock_config *cfg = app_security_config(&o, err, sizeof err);
-    if (cfg == NULL)
-        return fail(&o, SECSOCK_ERR_CONFIG, err);
-    secsock_transport *t =
-        secsock_transport_new(o.secure ? "tls" : "tcp", SECSOCK_CLIENT, cfg, err, sizeof err);
-    secsock_config_free(cfg);
+    secsock_transport *t = app_transport(&o, SECSOCK_CLIENT, err, sizeof err);
     if (t == NULL)
         return fail(&o, SECSOCK_ERR_CONFIG, err);
     rc = run(&o, t);

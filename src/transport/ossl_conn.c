@@ -63,7 +63,10 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
         goto fail;
     SSL_set_app_data(tc->ssl, tc->presented_fp);
     if (t->role == SECSOCK_SERVER) {
-        SSL_set_accept_state(tc->ssl);
+        /* An SSL handed over by DTLSv1_listen is mid-handshake already:
+         * setting the accept state again would forget its ClientHello. */
+        if (ssl == NULL)
+            SSL_set_accept_state(tc->ssl);
         return tc;
     }
     SSL_set_connect_state(tc->ssl);

@@ -1,0 +1,41 @@
+/*
+ * What tcp-server and udp-server share: listen, hand each client to the
+ * bounded worker pool, run the handshake there (never in the accept loop),
+ * stop on SIGINT/SIGTERM, print a summary. The programs only say how one
+ * client is served.
+ */
+#ifndef SECSOCK_APP_SERVER_H
+#define SECSOCK_APP_SERVER_H
+
+#include <pthread.h>
+
+#include "options.h"
+#include "secsock/transport.h"
+
+struct app_server;
+
+/* Serves one client after its handshake: 0, or a negative secsock_status
+ * (the connection's error text is logged). */
+typedef int (*app_serve_fn)(struct app_server *s, secsock_conn *c);
+
+struct app_server {
+    /* Set by the program. */
+    const struct app_options *o;
+    const secsock_transport *t;
+    app_serve_fn serve;
+    const char *reply;        /* the reply text */
+    int log_accept;           /* log "[*] Accepted connection from ..." */
+    int close_at_stop;        /* datagram sessions: end at once, politely, at a stop
+                               * signal; streams get the grace period */
+    /* Kept by app_server_run. */
+    pthread_mutex_t lock;
+    unsigned long served, failed_handshakes, failed;
+};
+
+/* Runs the server until SIGINT/SIGTERM; returns the exit code. */
+int app_server_run(struct app_server *s);
+
+/* Logs what a client sent, escaped, on one line: "[*] WHAT: ...". */
+void app_server_log_received(const char *what, const unsigned char *data, size_t len);
+
+#endif

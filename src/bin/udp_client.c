@@ -1,0 +1,206 @@
+/*
+ * udp-client: the seed's UDP client made real, in plaintext or over DTLS
+ * 1.2. Sends MESSAGE as one datagram, waits for the reply, sends again when
+ * none comes in time, and prints the reply.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "report.h"
+#include "secsock/transport.h"
+#include "term.h"
+
+#define MESSAGE_MAX 65536 /* more than any datagram carries: longer is refused */
+
+static int fail(const struct app_options *o, int status, const char *msg)
+{
+    fprintf(stderr, "%s: %s\n", o->name, msg);
+    return app_exit_code(status);
+}
+
+/* MESSAGE, the seed's default, or stdin for "-". */
+static char *load_message(const struct app_options *o, size_t *len, char *err, size_t errlen)
+{
+    char *msg = malloc(MESSAGE_MAX + 1);
+    if (msg == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (o->message == NULL) {
+        *len = (size_t)snprintf(msg, MESSAGE_MAX, "Hello udp %s server", o->host);
+    } else if (strcmp(o->message, "-") != 0) {
+        *len = strlen(o->message);
+        if (*len > MESSAGE_MAX)
+            *len = MESSAGE_MAX + 1; /* refused below, with the real limit */
+        else
+            memcpy(msg, o->message, *len);
+    } else {
+        *len = fread(msg, 1, MESSAGE_MAX + 1, stdin);
+        if (ferror(stdin)) {
+            snprintf(err, errlen, "cannot read the message from stdin");
+            free(msg);
+            return NULL;
+        }
+    }
+    return msg;
+}
+
+static int print_reply(const unsigned char *data, size_t len)
+{
+    if (isatty(STDOUT_FILENO)) {
+        struct term_stream ts;
+        term_stream_init(&ts);
+        term_stream_write(&ts, stdout, data, len);
+        term_stream_finish(&ts, stdout);
+        fputc('\n', stdout); /* like the seed's print() */
+    } else {
+        fwrite(data, 1, len, stdout);
+    }
+    return fflush(stdout) == 0 ? 0 : -1;
+}
+
+static int compare_ms(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* One request/reply exchange with retries. Returns 1 with a reply in buf,
+ * 0 when none came, or a negative status. */
+static int exchange(const struct app_options *o, secsock_conn *c, const char *msg, size_t len,
+                    unsigned char *buf, size_t *got)
+{
+    for (int attempt = 0; attempt <= o->retries; attempt++) {
+        int rc = secsock_write_all(c, msg, len);
+        if (rc != 0)
+            return rc;
+        ssize_t n = secsock_read(c, buf, (size_t)o->max_reply);
+        if (n > 0) {
+            *got = (size_t)n;
+            return 1;
+        }
+        if (n != SECSOCK_ERR_TIMEOUT && n != 0)
+            return (int)n;
+        if (o->verbose && attempt < o->retries)
+            app_log(stderr, "* no reply within %d ms: sending again", o->timeout_ms);
+    }
+    return 0;
+}
+
+static int report_stats(const struct app_options *o, long long *rtt, int received)
+{
+    int lost = o->count - received;
+    qsort(rtt, (size_t)received, sizeof *rtt, compare_ms);
+    fprintf(stderr, "%d exchanges, %d replies, %d lost (%.1f%%)", o->count, received, lost,
+            100.0 * lost / o->count);
+    if (received > 0)
+        fprintf(stderr, ", round trip min/median/max = %.3f/%.3f/%.3f ms",
+                (double)rtt[0] / 1000, (double)rtt[received / 2] / 1000,
+                (double)rtt[received - 1] / 1000);
+    fputc('\n', stderr);
+    return received > 0 ? APP_EXIT_OK : APP_EXIT_TIMEOUT;
+}
+
+static int run(const struct app_options *o, const secsock_transport *t, const char *msg,
+               size_t len)
+{
+    const char *port = o->port ? o->port : "8080";
+    int resolved = o->resolve_host != NULL && strcmp(o->resolve_host, o->host) == 0 &&
+                   strcmp(o->resolve_port, port) == 0;
+    struct secsock_connect_opts copts = {
+        .host = o->host,
+        .port = port,
+        .connect_addr = resolved ? o->resolve_addr : NULL,
+        .family = o->family,
+        /* The DTLS handshake retransmits within the same budget as a message. */
+        .timeout_ms = o->timeout_ms * (o->retries + 1),
+    };
+    char err[512];
+    secsock_conn *c = NULL;
+    int rc = secsock_connect(t, &copts, &c, err, sizeof err);
+    if (o->verbose && c != NULL) {
+        app_log(stderr, "* sending to %s (%s)", secsock_conn_peer(c), secsock_transport_name(t));
+        app_print_session(stderr, "* ", c);
+    }
+    if (rc != 0) {
+        secsock_close(c);
+        return fail(o, rc, err);
+    }
+    secsock_conn_set_timeout(c, o->timeout_ms);
+    size_t max = secsock_max_message(c);
+    if (len > max) {
+        snprintf(err, sizeof err, "a message of %s%zu bytes does not fit in one %s (at most %zu)",
+                 len > MESSAGE_MAX ? "over " : "", len > MESSAGE_MAX ? (size_t)MESSAGE_MAX : len,
+                 o->secure ? "DTLS record (see --mtu)" : "datagram", max);
+        secsock_close(c);
+        return fail(o, SECSOCK_ERR_TOO_BIG, err);
+    }
+    if (o->no_reply) {
+        rc = secsock_write_all(c, msg, len);
+        rc = rc == 0 ? APP_EXIT_OK : fail(o, rc, secsock_conn_error(c));
+        secsock_close(c);
+        return rc;
+    }
+    unsigned char *buf = malloc((size_t)o->max_reply);
+    long long *rtt = calloc((size_t)o->count, sizeof *rtt);
+    int received = 0;
+    rc = APP_EXIT_OK;
+    for (int i = 0; buf != NULL && rtt != NULL && i < o->count && rc == APP_EXIT_OK; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        size_t got = 0;
+        int r = exchange(o, c, msg, len, buf, &got);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (r < 0) {
+            rc = fail(o, r, secsock_conn_error(c));
+        } else if (r == 1) {
+            rtt[received++] = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+            if (o->count == 1 && print_reply(buf, got) != 0)
+                rc = fail(o, SECSOCK_ERR_IO, "cannot write to stdout");
+            if (secsock_datagram_truncated(c)) {
+                snprintf(err, sizeof err, "reply truncated: the datagram was longer than %d bytes "
+                         "(see --max-reply)", o->max_reply);
+                rc = fail(o, SECSOCK_ERR_TRUNCATED, err);
+            }
+        }
+    }
+    if (buf == NULL || rtt == NULL)
+        rc = fail(o, SECSOCK_ERR_NOMEM, "out of memory");
+    else if (rc == APP_EXIT_OK && o->count > 1)
+        rc = report_stats(o, rtt, received);
+    else if (rc == APP_EXIT_OK && received == 0) {
+        snprintf(err, sizeof err, "no reply from %s after %d tries of %d ms",
+                 secsock_conn_peer(c), o->retries + 1, o->timeout_ms);
+        rc = fail(o, SECSOCK_ERR_TIMEOUT, err);
+    }
+    free(buf);
+    free(rtt);
+    secsock_close(c);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct app_options o;
+    int rc = app_options_parse(&o, APP_UDP_CLIENT, argc, argv);
+    if (rc >= 0)
+        return rc;
+    char err[512];
+    size_t len = 0;
+    char *msg = load_message(&o, &len, err, sizeof err);
+    if (msg == NULL)
+        return fail(&o, SECSOCK_ERR_IO, err);
+    secsock_transport *t = app_transport(&o, SECSOCK_CLIENT, err, sizeof err);
+    if (t == NULL) {
+        free(msg);
+        return fail(&o, SECSOCK_ERR_CONFIG, err);
+    }
+    rc = run(&o, t, msg, len);
+    secsock_transport_free(t);
+    free(msg);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * udp-server: answers datagrams, in plaintext or over DTLS 1.2. In
+ * plaintext every datagram is answered from the one listening socket; over
+ * DTLS each peer that passed the cookie exchange has a session of its own,
+ * served by a worker until close_notify, the idle timeout or a stop signal.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "options.h"
+#include "report.h"
+#include "secsock/transport.h"
+#include "server.h"
+
+#define DATAGRAM_MAX 65536
+
+/* Every datagram of the session: print it, answer it. */
+static int serve(struct app_server *s, secsock_conn *c)
+{
+    unsigned char buf[DATAGRAM_MAX];
+    char what[96];
+    snprintf(what, sizeof what, "Received from %s", secsock_conn_peer(c));
+    for (;;) {
+        ssize_t n = secsock_read(c, buf, sizeof buf);
+        if (n == 0) {
+            if (s->o->secure)
+                app_log(stdout, "[*] %s closed the session", secsock_conn_peer(c));
+            return 0;
+        }
+        if (n == SECSOCK_ERR_TIMEOUT) {
+            app_log(stdout, "[*] %s idle for %d ms: closing the session", secsock_conn_peer(c),
+                    s->o->timeout_ms);
+            return 0;
+        }
+        if (n < 0)
+            return (int)n;
+        app_server_log_received(what, buf, (size_t)n);
+        int rc = s->o->echo ? secsock_write_all(c, buf, (size_t)n)
+                            : secsock_write_all(c, s->reply, strlen(s->reply));
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct app_options o;
+    int rc = app_options_parse(&o, APP_UDP_SERVER, argc, argv);
+    if (rc >= 0)
+        return rc;
+    char err[512];
+    secsock_transport *t = app_transport(&o, SECSOCK_SERVER, err, sizeof err);
+    if (t == NULL) {
+        fprintf(stderr, "%s: %s\n", o.name, err);
+        return APP_EXIT_USAGE;
+    }
+    struct app_server s = {
+        .o = &o,
+        .t = t,
+        .serve = serve,
+        .reply = o.reply ? o.reply : "udp-server is working",
+        .log_accept = o.secure, /* a DTLS session starts; a datagram is just received */
+        .close_at_stop = 1,
+    };
+    rc = app_server_run(&s);
+    secsock_transport_free(t);
+    return rc;
+}
