@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The demo: tcp-client talks to tcp-server, first in plain TCP, then over TLS
-# with the local CA from certs/, and shows what each side printed.
+# The demo: tcp-client talks to tcp-server, in plain TCP and over TLS, then
+# udp-client to udp-server, in plain UDP and over DTLS, with the local CA from
+# certs/; shows what each side printed.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -11,11 +12,15 @@ usage() {
 Usage: scripts/demo.sh [--no-install] [--width N]
 
 Builds build/ if needed, makes certs/ with scripts/gen-certs.sh if there is
-no certs/ca.crt, then runs two exchanges on 127.0.0.1:
+no certs/ca.crt, then runs four exchanges on 127.0.0.1:
   1. plain TCP:  tcp-server -p 0
                  tcp-client -A demo-agent/1.0 127.0.0.1 PORT
   2. TLS:        tcp-server --tls --cert certs/server.crt --key certs/server.key -p 0
                  tcp-client --tls --cafile certs/ca.crt -v localhost PORT
+  3. plain UDP:  udp-server -p 0
+                 udp-client 127.0.0.1 PORT
+  4. DTLS:       udp-server --dtls --cert certs/server.crt --key certs/server.key -p 0
+                 udp-client --dtls --cafile certs/ca.crt -v localhost PORT
 and shows, for each, what the client printed next to what the server logged
 (one after the other when the terminal is narrower than 160 columns).
 
@@ -66,11 +71,12 @@ if [[ ! -f build/CMakeCache.txt ]]; then
     note "configuring build/"
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-note "building tcp-client and tcp-server in build/"
-cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target tcp-client tcp-server >/dev/null
-server_bin="$SECSOCK_ROOT/build/bin/tcp-server"
-client_bin="$SECSOCK_ROOT/build/bin/tcp-client"
-[[ -x "$server_bin" && -x "$client_bin" ]] || die "build/bin/tcp-server or build/bin/tcp-client was not built"
+programs=(tcp-client tcp-server udp-client udp-server)
+note "building ${programs[*]} in build/"
+cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target "${programs[@]}" >/dev/null
+for p in "${programs[@]}"; do
+    [[ -x "build/bin/$p" ]] || die "build/bin/$p was not built"
+done
 
 if [[ ! -f certs/ca.crt ]]; then
     note "no certs/ca.crt: making a local CA and certificates"
@@ -82,6 +88,8 @@ done
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/secsock-demo.XXXXXX")"
 server_pid=""
+# The programs of the current exchange (set by exchange): tcp-* or udp-*.
+server_name="" client_name=""
 
 # stop_server : TERM, then KILL after 3s. Prints a note if it needed KILL.
 stop_server() {
@@ -93,7 +101,7 @@ stop_server() {
         sleep 0.05
     done
     if kill -0 "$server_pid" 2>/dev/null; then
-        warn "tcp-server (pid $server_pid) ignored SIGTERM for 3s; killing it"
+        warn "$server_name (pid $server_pid) ignored SIGTERM for 3s; killing it"
         kill -KILL "$server_pid" 2>/dev/null || true
     fi
     wait "$server_pid" 2>/dev/null || true
@@ -103,14 +111,14 @@ trap 'stop_server; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start_server NAME ARGS... : starts tcp-server, its stdout and stderr going to
+# start_server NAME ARGS... : starts $server_name, its stdout and stderr going to
 # $tmp/NAME.server; sets port from its "[*] Listening on ADDR:PORT" line.
 port=""
 start_server() {
     local name="$1" line="" i
     shift
     local log="$tmp/$name.server"
-    "$server_bin" "$@" >"$log" 2>&1 </dev/null &
+    "$SECSOCK_ROOT/build/bin/$server_name" "$@" >"$log" 2>&1 </dev/null &
     server_pid=$!
     for ((i = 0; i < 200; i++)); do
         line="$(grep -m1 -E '^\[\*\] Listening on ' "$log" || true)"
@@ -118,32 +126,34 @@ start_server() {
         if ! kill -0 "$server_pid" 2>/dev/null; then
             server_pid=""
             cat "$log" >&2
-            die "tcp-server $* exited before listening"
+            die "$server_name $* exited before listening"
         fi
         sleep 0.05
     done
-    [[ -n "$line" ]] || { cat "$log" >&2; die "tcp-server $* printed no '[*] Listening on' line within 10s"; }
+    [[ -n "$line" ]] || { cat "$log" >&2; die "$server_name $* printed no '[*] Listening on' line within 10s"; }
     if [[ ! "$line" =~ :([0-9]+)(\ .*)?$ ]]; then
         die "cannot read the port from: $line"
     fi
     port="${BASH_REMATCH[1]}"
 }
 
-# run_client NAME ARGS... : runs tcp-client, output (stdout and stderr, in
+# run_client NAME ARGS... : runs $client_name, output (stdout and stderr, in
 # order) to $tmp/NAME.client; returns its exit status.
 run_client() {
     local name="$1"
     shift
     local st=0
-    timeout 20 "$client_bin" "$@" >"$tmp/$name.client" 2>&1 </dev/null || st=$?
+    timeout 20 "$SECSOCK_ROOT/build/bin/$client_name" "$@" >"$tmp/$name.client" 2>&1 </dev/null || st=$?
     return "$st"
 }
 
-# wait_received NAME : gives the server up to 3s to log what it received.
+# wait_received NAME : gives the server up to 3s to log what it received
+# ("[*] Received: ..." from tcp-server, "[*] Received from ADDR: ..." from
+# udp-server).
 wait_received() {
     local i
     for ((i = 0; i < 60; i++)); do
-        grep -qF '[*] Received:' "$tmp/$1.server" && return 0
+        grep -qE '^\[\*\] Received[: ]' "$tmp/$1.server" && return 0
         sleep 0.05
     done
     return 1
@@ -203,10 +213,13 @@ show() {
 
 failed=()
 
-# exchange NAME TITLE SERVER-ARGS... -- CLIENT-ARGS... (the port is appended)
+# exchange NAME TITLE tcp|udp SERVER-ARGS... -- CLIENT-ARGS... (the port is
+# appended to the client's)
 exchange() {
     local name="$1" title="$2"
-    shift 2
+    server_name="$3-server"
+    client_name="$3-client"
+    shift 3
     local -a sargs=() cargs=()
     while (($# > 0)) && [[ "$1" != -- ]]; do
         sargs+=("$1")
@@ -220,19 +233,24 @@ exchange() {
     local st=0
     run_client "$name" "${cargs[@]}" || st=$?
     if ((st != 0)); then
-        failed+=("$name: tcp-client exited with status $st")
+        failed+=("$name: $client_name exited with status $st")
     elif ! wait_received "$name"; then
-        failed+=("$name: tcp-server logged no '[*] Received:' line")
+        failed+=("$name: $server_name logged no '[*] Received' line")
     fi
     stop_server
-    show "$name" "$title" "tcp-client ${cargs[*]}" "tcp-server ${sargs[*]}" "$st"
+    show "$name" "$title" "$client_name ${cargs[*]}" "$server_name ${sargs[*]}" "$st"
 }
 
-exchange tcp "1. Plain TCP: tcp-client sends an HTTP GET to tcp-server" \
+exchange tcp "1. Plain TCP: tcp-client sends an HTTP GET to tcp-server" tcp \
     -p 0 -- -A 'demo-agent/1.0' 127.0.0.1
-exchange tls "2. TLS: the same over TLS, the server's certificate checked against certs/ca.crt" \
+exchange tls "2. TLS: the same over TLS, the server's certificate checked against certs/ca.crt" tcp \
     --tls --cert certs/server.crt --key certs/server.key -p 0 -- \
     --tls --cafile certs/ca.crt -v localhost
+exchange udp "3. Plain UDP: udp-client sends one datagram to udp-server" udp \
+    -p 0 -- 127.0.0.1
+exchange dtls "4. DTLS: the same over DTLS 1.2, the certificate checked against certs/ca.crt" udp \
+    --dtls --cert certs/server.crt --key certs/server.key -p 0 -- \
+    --dtls --cafile certs/ca.crt -v localhost
 
 echo
 rule "="
@@ -240,4 +258,4 @@ if ((${#failed[@]} > 0)); then
     printf 'demo.sh: FAILED: %s\n' "${failed[@]}"
     exit 1
 fi
-echo "demo.sh: both exchanges worked (plain TCP and TLS)"
+echo "demo.sh: all four exchanges worked (plain TCP, TLS, plain UDP, DTLS)"
