@@ -52,7 +52,6 @@ struct secsock_transport {
     enum secsock_role role;
     SSL_CTX *ssl_ctx;           /* TLS/DTLS: the process's one context */
     char *servername;           /* client: overrides the host for SNI/verification */
-    int verify_peer;            /* client: 0 only with --insecure */
     struct security_ctx_state sec; /* what the SSL_CTX's callbacks read */
     int keylog;                 /* holds a reference on the key-log file */
     int mtu;                    /* DTLS: the path MTU records are sized for */

@@ -20,7 +20,7 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
                         const SSL_METHOD *method, char *err, size_t errlen)
 {
     if (cfg == NULL) {
-        snprintf(err, errlen, "TLS needs a security configuration");
+        snprintf(err, errlen, "TLS and DTLS need a security configuration");
         return -1;
     }
     if (cfg->keylog_file != NULL) {
@@ -31,7 +31,6 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
     t->ssl_ctx = security_context_new(cfg, t->role, method, &t->sec, err, errlen);
     if (t->ssl_ctx == NULL)
         return -1;
-    t->verify_peer = !cfg->insecure;
     if (cfg->servername != NULL && (t->servername = strdup(cfg->servername)) == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -85,6 +84,12 @@ fail:
     SSL_free(tc->ssl);
     free(tc);
     return NULL;
+}
+
+/* "TLS" or "DTLS", for messages. */
+static const char *proto(const secsock_conn *c)
+{
+    return c->backend->socktype == SOCK_DGRAM ? "DTLS" : "TLS";
 }
 
 enum ossl_op { OSSL_HANDSHAKE, OSSL_READ, OSSL_WRITE, OSSL_SHUTDOWN };
@@ -157,7 +162,7 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
         ERR_clear_error();
         if (op == OSSL_HANDSHAKE)
             return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
-                             "peer closed the connection during the TLS handshake");
+                             "peer closed the connection during the %s handshake", proto(c));
         return conn_fail(c, SECSOCK_ERR_TRUNCATED,
                          "peer closed the connection without close_notify (truncated)");
     }
@@ -170,9 +175,11 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
         }
         if (saved_errno == ECONNRESET || saved_errno == EPIPE)
             return conn_fail(c, op == OSSL_HANDSHAKE ? SECSOCK_ERR_HANDSHAKE : SECSOCK_ERR_IO,
-                             "connection reset by peer%s",
-                             op == OSSL_HANDSHAKE ? " during the TLS handshake" : "");
-        return conn_fail(c, SECSOCK_ERR_IO, "TLS i/o: %s", strerror(saved_errno));
+                             "connection reset by peer%s%s%s",
+                             op == OSSL_HANDSHAKE ? " during the " : "",
+                             op == OSSL_HANDSHAKE ? proto(c) : "",
+                             op == OSSL_HANDSHAKE ? " handshake" : "");
+        return conn_fail(c, SECSOCK_ERR_IO, "%s i/o: %s", proto(c), strerror(saved_errno));
     }
     if (op == OSSL_HANDSHAKE && reason == SSL_R_CERTIFICATE_VERIFY_FAILED &&
         SSL_get_verify_result(tc->ssl) != X509_V_OK) {
@@ -184,13 +191,14 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
      * is still a handshake failure. */
     if (reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
         ERR_clear_error();
-        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "TLS handshake failed: the server requires "
-                                                   "a client certificate (see --cert, --key)");
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
+                         "%s handshake failed: the server requires a client certificate "
+                         "(see --cert, --key)", proto(c));
     }
     if (op == OSSL_HANDSHAKE || peer_refused_certificate(reason))
-        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "TLS handshake failed: %s",
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "%s handshake failed: %s", proto(c),
                          security_ssl_error_text(why, sizeof why));
-    return conn_fail(c, SECSOCK_ERR_PROTOCOL, "TLS error: %s",
+    return conn_fail(c, SECSOCK_ERR_PROTOCOL, "%s error: %s", proto(c),
                      security_ssl_error_text(why, sizeof why));
 }
 
@@ -209,7 +217,7 @@ ssize_t ossl_read(secsock_conn *c, void *buf, size_t len)
 {
     struct ossl_conn *tc = (struct ossl_conn *)c;
     if (tc->fatal)
-        return conn_fail(c, SECSOCK_ERR_IO, "the TLS session already failed");
+        return conn_fail(c, SECSOCK_ERR_IO, "the %s session already failed", proto(c));
     size_t n = 0;
     ERR_clear_error();
     errno = 0;
@@ -223,7 +231,7 @@ ssize_t ossl_write(secsock_conn *c, const void *buf, size_t len)
 {
     struct ossl_conn *tc = (struct ossl_conn *)c;
     if (tc->fatal)
-        return conn_fail(c, SECSOCK_ERR_IO, "the TLS session already failed");
+        return conn_fail(c, SECSOCK_ERR_IO, "the %s session already failed", proto(c));
     size_t n = 0;
     ERR_clear_error();
     errno = 0;

@@ -81,7 +81,6 @@ secsock_transport *secsock_transport_new(const char *backend, enum secsock_role 
     }
     t->backend = b;
     t->role = role;
-    t->verify_peer = 1;
     if (b->transport_init != NULL && b->transport_init(t, cfg, err, errlen) != 0) {
         secsock_transport_free(t);
         return NULL;
@@ -163,7 +162,9 @@ int secsock_handshake(secsock_conn *c, int timeout_ms)
     if (c->handshake_done)
         return 0;
     int rc = drive(c, c->backend->handshake, timeout_ms,
-                   c->backend->secure ? "TLS handshake" : "handshake");
+                   !c->backend->secure                  ? "handshake"
+                   : c->backend->socktype == SOCK_DGRAM ? "DTLS handshake"
+                                                        : "TLS handshake");
     if (rc == 0)
         c->handshake_done = 1;
     return rc;
