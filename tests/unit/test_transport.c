@@ -2,7 +2,8 @@
  * The transport API talking to itself in one process (s2n-tls's self-talk
  * tests; libevent's regress_ssl.c runs one body against every backend).
  * A server thread accepts on 127.0.0.1, wraps the socket with
- * secsock_conn_from_fd, runs the handshake and plays a scripted part; the
+ * secsock_conn_from_fd (or takes it from a secsock_listener: the
+ * "listener" variants), runs the handshake and plays a scripted part; the
  * test body is the client, over a real loopback connection.
  */
 #include <check.h>
@@ -118,11 +119,14 @@ struct server {
     secsock_transport *t;
     enum srv_mode mode;
     const char *payload;
-    int lfd;
+    int lfd;                /* -1 when l is used */
+    secsock_listener *l;    /* the listener API: secsock_accept */
     char port[16];
     pthread_t thread;
     /* Results, read after server_join(). */
     int accepted;
+    int accept_rc;
+    char peer[64];          /* secsock_conn_peer of the accepted connection */
     int handshake_rc;
     char error[256];
     struct secsock_session_info info;
@@ -180,9 +184,36 @@ static void serve(struct server *s, secsock_conn *c)
     secsock_close(c);
 }
 
+/* The next client through secsock_accept. */
+static secsock_conn *server_accept_listener(struct server *s)
+{
+    secsock_conn *c = NULL;
+    s->accept_rc = secsock_accept(s->l, WAIT_MS, &c, s->error, sizeof s->error);
+    if (s->accept_rc != 0)
+        return NULL;
+    return c;
+}
+
 static void *server_main(void *arg)
 {
     struct server *s = arg;
+    if (s->l != NULL) {
+        secsock_conn *c = server_accept_listener(s);
+        if (c == NULL)
+            return NULL;
+        s->accepted = 1;
+        snprintf(s->peer, sizeof s->peer, "%s", secsock_conn_peer(c));
+        secsock_conn_set_timeout(c, WAIT_MS);
+        s->handshake_rc = secsock_handshake(c, WAIT_MS);
+        if (s->handshake_rc != 0) {
+            snprintf(s->error, sizeof s->error, "%s", secsock_conn_error(c));
+            secsock_close(c);
+            return NULL;
+        }
+        secsock_session_info(c, &s->info);
+        serve(s, c);
+        return NULL;
+    }
     struct pollfd pfd = { .fd = s->lfd, .events = POLLIN };
     if (poll(&pfd, 1, WAIT_MS) != 1)
         return NULL;
@@ -195,6 +226,7 @@ static void *server_main(void *arg)
     if (c == NULL)
         return NULL;
     s->accepted = 1;
+    snprintf(s->peer, sizeof s->peer, "%s", secsock_conn_peer(c));
     secsock_conn_set_timeout(c, WAIT_MS);
     s->handshake_rc = secsock_handshake(c, WAIT_MS);
     if (s->handshake_rc != 0) {
@@ -207,20 +239,30 @@ static void *server_main(void *arg)
     return NULL;
 }
 
-/* Listens on 127.0.0.1, any port, and serves one connection in a thread.
- * Takes the transport. */
-static void server_start(struct server *s, secsock_transport *t, enum srv_mode mode,
-                         const char *payload)
+/* Listens on 127.0.0.1, any port, and serves one connection in a thread:
+ * with secsock_listen and accept4 + secsock_conn_from_fd, or (listener)
+ * with secsock_listener_new and secsock_accept. Takes the transport. */
+static void server_start_with(struct server *s, secsock_transport *t, enum srv_mode mode,
+                              const char *payload, int listener)
 {
     memset(s, 0, sizeof *s);
     s->t = t;
     s->mode = mode;
     s->payload = payload;
+    s->lfd = -1;
+    s->accept_rc = 1;    /* not run */
     s->handshake_rc = 1; /* not run */
     char bound[64] = "", err[256] = "";
-    int rc = secsock_listen(t, "127.0.0.1", "0", 16, &s->lfd, bound, sizeof bound, err,
-                            sizeof err);
-    ck_assert_msg(rc == 0, "secsock_listen: %s", err);
+    if (listener) {
+        int rc = secsock_listener_new(t, "127.0.0.1", "0", 16, &s->l, err, sizeof err);
+        ck_assert_msg(rc == 0, "secsock_listener_new: %d %s", rc, err);
+        ck_assert_ptr_nonnull(s->l);
+        snprintf(bound, sizeof bound, "%s", secsock_listener_address(s->l));
+    } else {
+        int rc = secsock_listen(t, "127.0.0.1", "0", 16, &s->lfd, bound, sizeof bound, err,
+                                sizeof err);
+        ck_assert_msg(rc == 0, "secsock_listen: %s", err);
+    }
     const char *colon = strrchr(bound, ':');
     ck_assert_msg(colon != NULL && strncmp(bound, "127.0.0.1:", 10) == 0, "bound '%s'", bound);
     snprintf(s->port, sizeof s->port, "%s", colon + 1);
@@ -228,10 +270,18 @@ static void server_start(struct server *s, secsock_transport *t, enum srv_mode m
     ck_assert_int_eq(pthread_create(&s->thread, NULL, server_main, s), 0);
 }
 
+static void server_start(struct server *s, secsock_transport *t, enum srv_mode mode,
+                         const char *payload)
+{
+    server_start_with(s, t, mode, payload, 0);
+}
+
 static void server_join(struct server *s)
 {
     pthread_join(s->thread, NULL);
-    close(s->lfd);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    secsock_listener_free(s->l);
     secsock_transport_free(s->t);
 }
 
@@ -289,23 +339,30 @@ static void fill_pattern(unsigned char *buf, size_t len, unsigned seed)
 struct variant {
     const char *backend;
     const char *host; /* what the client connects to and verifies */
+    int listener;     /* the server uses secsock_listener_new + secsock_accept */
 };
 
 static const struct variant variants[] = {
-    { "tcp", "127.0.0.1" },
-    { "tcp", "localhost" },
-    { "tls", "localhost" },
-    { "tls", "127.0.0.1" }, /* verified against the IP SAN; no SNI */
+    { "tcp", "127.0.0.1", 0 },
+    { "tcp", "localhost", 0 },
+    { "tls", "localhost", 0 },
+    { "tls", "127.0.0.1", 0 }, /* verified against the IP SAN; no SNI */
+    /* The same bodies with the server on the listener API. */
+    { "tcp", "127.0.0.1", 1 },
+    { "tls", "localhost", 1 },
 };
 #define N_VARIANTS ((int)(sizeof variants / sizeof variants[0]))
+#define N_FD_VARIANTS 4 /* the first ones: for bodies that start no server */
 
 static int is_tls(const struct variant *v) { return strcmp(v->backend, "tls") == 0; }
 
 static void start_variant_server(struct server *s, const struct variant *v, enum srv_mode mode,
                                  const char *payload)
 {
-    server_start(s, transport(v->backend, SECSOCK_SERVER, is_tls(v) ? server_cfg("server") : NULL),
-                 mode, payload);
+    server_start_with(s,
+                      transport(v->backend, SECSOCK_SERVER,
+                                is_tls(v) ? server_cfg("server") : NULL),
+                      mode, payload, v->listener);
 }
 
 static void connect_variant(struct client *cl, const struct variant *v, const struct server *s)
@@ -328,6 +385,14 @@ START_TEST(roundtrip_small)
     snprintf(want_peer, sizeof want_peer, "127.0.0.1:%s", s.port);
     ck_assert_str_eq(secsock_conn_peer(cl.c), want_peer);
     ck_assert_int_ge(secsock_conn_fd(cl.c), 0);
+    /* What the server will see as its peer: our local address. */
+    struct sockaddr_in local;
+    socklen_t locallen = sizeof local;
+    ck_assert_int_eq(getsockname(secsock_conn_fd(cl.c), (struct sockaddr *)&local, &locallen), 0);
+    char want_local[32];
+    snprintf(want_local, sizeof want_local, "127.0.0.1:%u", (unsigned)ntohs(local.sin_port));
+    /* Streams: no message limit, never a truncated datagram. */
+    ck_assert_uint_eq(secsock_max_message(cl.c), 0);
 
     for (int i = 0; i < 3; i++) {
         char msg[32], got[32] = "";
@@ -336,8 +401,13 @@ START_TEST(roundtrip_small)
         read_exact(cl.c, got, (size_t)len);
         ck_assert_str_eq(got, msg);
     }
+    ck_assert_int_eq(secsock_datagram_truncated(cl.c), 0);
     client_close(&cl);
     server_join(&s);
+    if (v->listener)
+        ck_assert_msg(s.accept_rc == 0, "secsock_accept: %d (%s)", s.accept_rc, s.error);
+    ck_assert_int_eq(s.accepted, 1);
+    ck_assert_str_eq(s.peer, want_local);
     ck_assert_int_eq(s.handshake_rc, 0);
     ck_assert_int_eq(s.end_rc, 0); /* the server saw a clean end */
 }
@@ -530,16 +600,29 @@ START_TEST(server_handshake_times_out)
     secsock_transport *t = transport(v->backend, SECSOCK_SERVER,
                                      is_tls(v) ? server_cfg("server") : NULL);
     int lfd = -1;
+    secsock_listener *l = NULL;
     char bound[64], err[256] = "";
-    ck_assert_msg(secsock_listen(t, "127.0.0.1", "0", 4, &lfd, bound, sizeof bound, err,
-                                 sizeof err) == 0, "listen: %s", err);
+    if (v->listener) {
+        ck_assert_msg(secsock_listener_new(t, "127.0.0.1", "0", 4, &l, err, sizeof err) == 0,
+                      "listener: %s", err);
+        snprintf(bound, sizeof bound, "%s", secsock_listener_address(l));
+    } else {
+        ck_assert_msg(secsock_listen(t, "127.0.0.1", "0", 4, &lfd, bound, sizeof bound, err,
+                                     sizeof err) == 0, "listen: %s", err);
+    }
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                                .sin_port = htons((unsigned short)atoi(strrchr(bound, ':') + 1)) };
     int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sin, sizeof sin), 0);
-    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    ck_assert_int_ge(fd, 0);
-    secsock_conn *c = secsock_conn_from_fd(t, fd, NULL, 0);
+    secsock_conn *c = NULL;
+    if (v->listener) {
+        int rc = secsock_accept(l, WAIT_MS, &c, err, sizeof err);
+        ck_assert_msg(rc == 0, "secsock_accept: %d (%s)", rc, err);
+    } else {
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        c = secsock_conn_from_fd(t, fd, NULL, 0);
+    }
     ck_assert_ptr_nonnull(c);
     long long t0 = now_ms();
     int rc = secsock_handshake(c, 200);
@@ -552,7 +635,9 @@ START_TEST(server_handshake_times_out)
     }
     secsock_close(c);
     close(cfd);
-    close(lfd);
+    if (lfd >= 0)
+        close(lfd);
+    secsock_listener_free(l);
     secsock_transport_free(t);
 }
 END_TEST
@@ -1042,8 +1127,8 @@ static Suite *transport_suite(void)
     tcase_add_loop_test(every, read_times_out, 0, N_VARIANTS);
     tcase_add_loop_test(every, close_without_close_notify, 0, N_VARIANTS);
     tcase_add_loop_test(every, write_to_closed_peer_is_an_error, 0, N_VARIANTS);
-    tcase_add_loop_test(every, connection_refused, 0, N_VARIANTS);
-    tcase_add_loop_test(every, unresolvable_name, 0, N_VARIANTS);
+    tcase_add_loop_test(every, connection_refused, 0, N_FD_VARIANTS);
+    tcase_add_loop_test(every, unresolvable_name, 0, N_FD_VARIANTS);
     tcase_add_loop_test(every, server_handshake_times_out, 0, N_VARIANTS);
     tcase_add_loop_test(every, session_info_per_backend, 0, N_VARIANTS);
     suite_add_tcase(s, every);
