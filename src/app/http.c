@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "term.h"
 
@@ -865,4 +866,28 @@ enum http_framing_result http_framing_eof(struct http_framing *f)
         break;
     }
     return HTTP_FRAMING_ERROR;
+}
+
+int http_response_header(const struct http_framing *f, const char *name, char *out,
+                         size_t outlen)
+{
+    if (f->status == 0 || f->not_http || outlen == 0)
+        return -1;
+    size_t nlen = strlen(name);
+    size_t pos = 0;
+    (void)next_line(f, &pos); /* the status line */
+    while (pos < f->head_len) {
+        struct line l = next_line(f, &pos);
+        if (l.len > nlen && l.p[nlen] == ':' && strncasecmp(l.p, name, nlen) == 0) {
+            const char *v = l.p + nlen + 1;
+            size_t vlen = l.len - nlen - 1;
+            while (vlen > 0 && (*v == ' ' || *v == '\t'))
+                v++, vlen--;
+            while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+                vlen--;
+            snprintf(out, outlen, "%.*s", (int)vlen, v);
+            return 0;
+        }
+    }
+    return -1;
 }

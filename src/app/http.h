@@ -88,4 +88,10 @@ enum http_framing_result http_framing_feed(struct http_framing *f, const unsigne
  * response was complete), ERROR if the response was cut short. */
 enum http_framing_result http_framing_eof(struct http_framing *f);
 
+/* The value of header field NAME (case-insensitive) in the final
+ * response's head, trimmed, into out; 0 if present, -1 if not (or no HTTP
+ * head was parsed). A value that does not fit is cut. */
+int http_response_header(const struct http_framing *f, const char *name, char *out,
+                         size_t outlen);
+
 #endif

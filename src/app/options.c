@@ -20,11 +20,11 @@
 enum opt_id {
     OPT_HELP = 'h', OPT_VERSION = 'V', OPT_VERBOSE = 'v', OPT_IPV4 = '4', OPT_IPV6 = '6',
     OPT_TIMEOUT = 't', OPT_INSECURE = 'k', OPT_USER_AGENT = 'A', OPT_HEADER = 'H',
-    OPT_BIND = 'b', OPT_PORT = 'p',
+    OPT_BIND = 'b', OPT_PORT = 'p', OPT_OUTPUT = 'o',
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
     OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
-    OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
+    OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
 };
 
@@ -67,6 +67,11 @@ static const struct opt_def opt_table[] = {
       "receive buffer; a longer reply is reported as truncated (default 65535)" },
     { "mtu", OPT_MTU, "BYTES", UDP, 1,
       "DTLS path MTU records must fit (default 1280, safe on any path)" },
+    { "output", OPT_OUTPUT, "FILE", APP_TCP_CLIENT, 0, "write the reply to FILE, not stdout" },
+    { "body-only", OPT_BODY_ONLY, NULL, APP_TCP_CLIENT, 0,
+      "write only the HTTP response body (de-chunked), not the status line and headers" },
+    { "fail", OPT_FAIL, NULL, APP_TCP_CLIENT, 0,
+      "exit 6 when the HTTP status is 400 or more" },
     { "bind", OPT_BIND, "ADDR", SERVERS, 0, "address to listen on (default 127.0.0.1)" },
     { "port", OPT_PORT, "PORT", SERVERS, 0, "port to listen on; 0 picks a free one" },
     { "backlog", OPT_BACKLOG, "N", APP_TCP_SERVER, 0, "listen backlog (default 128)" },
@@ -154,7 +159,9 @@ static void print_help(const struct app_options *o)
            "  2  usage error: bad option, value or file; a message too big for a datagram\n"
            "  3  name resolution or connection failure\n"
            "  4  TLS handshake or certificate verification failure\n"
-           "  5  timeout\n");
+           "  5  timeout%s\n", o->program == APP_UDP_CLIENT ? " (no reply after the last try)" : "");
+    if (o->program == APP_TCP_CLIENT)
+        printf("  6  --fail: the HTTP status was 400 or more\n");
 }
 
 static int usage_error(const struct app_options *o, const char *fmt, ...)
@@ -297,6 +304,9 @@ static int apply(struct app_options *o, int id, const char *arg)
         break;
     case OPT_SEND: o->send_string = arg; break;
     case OPT_SEND_FILE: o->send_file = arg; break;
+    case OPT_OUTPUT: o->output = arg; break;
+    case OPT_BODY_ONLY: o->body_only = 1; break;
+    case OPT_FAIL: o->fail_http = 1; break;
     case OPT_RETRIES:
         if ((o->retries = parse_count(arg, 0, 100)) < 0)
             return usage_error(o, "invalid --retries '%s': want 0 to 100", arg);
@@ -359,8 +369,10 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
     if (o->send_string != NULL && o->send_file != NULL)
         return usage_error(o, "%s", "--send and --send-file contradict each other");
     if ((o->send_string != NULL || o->send_file != NULL) &&
-        (o->nheaders > 0 || strcmp(o->path, "/") != 0 || strcmp(o->method, "GET") != 0))
-        return usage_error(o, "%s", "--path, --method and --header make no sense with --send");
+        (o->nheaders > 0 || strcmp(o->path, "/") != 0 || strcmp(o->method, "GET") != 0 ||
+         o->body_only || o->fail_http))
+        return usage_error(o, "%s", "--path, --method, --header, --body-only and --fail make "
+                                    "no sense with --send");
     if ((o->cert != NULL) != (o->key != NULL))
         return usage_error(o, "%s", "--cert and --key go together");
     if ((o->program & SERVERS) && o->secure && o->cert == NULL && !o->self_signed)

@@ -50,6 +50,9 @@ struct app_options {
     size_t nheaders;
     const char *send_string;
     const char *send_file;
+    const char *output;         /* -o FILE: the reply goes there, not to stdout */
+    int body_only;
+    int fail_http;              /* --fail: HTTP status >= 400 exits 6 */
 
     /* udp-client. */
     const char *message;        /* NULL: "Hello udp HOST server"; "-": stdin */
@@ -78,6 +81,7 @@ enum app_exit {
     APP_EXIT_CONNECT = 3,
     APP_EXIT_TLS = 4,
     APP_EXIT_TIMEOUT = 5,
+    APP_EXIT_HTTP = 6,          /* tcp-client --fail: an HTTP status of 400 or more */
 };
 
 /* Parses argv into o with the program's defaults. Returns -1 when the

@@ -18,18 +18,44 @@
 #include "secsock/transport.h"
 #include "term.h"
 
-/* stdout: verbatim when redirected; escaped when a person is watching. */
+/* stdout or -o FILE: verbatim, but escaped when a person is watching. */
 struct output {
+    FILE *f;
     int tty;
+    int failed;
     struct term_stream ts;
 };
 
 static int output_write(void *arg, const unsigned char *data, size_t len)
 {
     struct output *out = arg;
-    if (out->tty)
-        return term_stream_write(&out->ts, stdout, data, len);
-    return fwrite(data, 1, len, stdout) == len ? 0 : -1;
+    int rc = out->tty ? term_stream_write(&out->ts, out->f, data, len)
+                      : (fwrite(data, 1, len, out->f) == len ? 0 : -1);
+    out->failed |= rc != 0;
+    return rc;
+}
+
+static void output_body(void *arg, const unsigned char *data, size_t len)
+{
+    (void)output_write(arg, data, len); /* a failure is seen in out->failed */
+}
+
+/* After a complete HTTP response: a redirect is shown, not followed, and
+ * --fail turns a 4xx/5xx into exit 6. */
+static int judge_response(const struct app_options *o, const struct http_framing *f)
+{
+    char location[1024], shown[4 * sizeof location + 1];
+    if (f->status >= 300 && f->status < 400 &&
+        http_response_header(f, "Location", location, sizeof location) == 0) {
+        term_escape_line((const unsigned char *)location, strlen(location), shown);
+        fprintf(stderr, "%s: HTTP %d: redirect to %s (not followed)\n", o->name, f->status,
+                shown);
+    }
+    if (o->fail_http && f->status >= 400) {
+        fprintf(stderr, "%s: HTTP status %d\n", o->name, f->status);
+        return APP_EXIT_HTTP;
+    }
+    return 0;
 }
 
 static int fail(const struct app_options *o, int status, const char *msg)
@@ -48,6 +74,10 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
         if (framing == NULL)
             return fail(o, SECSOCK_ERR_NOMEM, "out of memory");
         http_framing_init(framing, strcmp(o->method, "HEAD") == 0);
+        if (o->body_only) {
+            framing->on_body = output_body;
+            framing->on_body_arg = out;
+        }
     }
     unsigned char buf[16384];
     int rc = 0;
@@ -62,8 +92,10 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
         if (framing != NULL)
             fr = n > 0 ? http_framing_feed(framing, buf, (size_t)n, &keep)
                        : http_framing_eof(framing);
-        if (keep > 0 && output_write(out, buf, keep) != 0) {
-            rc = fail(o, SECSOCK_ERR_IO, "cannot write to stdout");
+        if (keep > 0 && !(framing != NULL && o->body_only))
+            (void)output_write(out, buf, keep);
+        if (out->failed) {
+            rc = fail(o, SECSOCK_ERR_IO, "cannot write the output");
             break;
         }
         if (fr == HTTP_FRAMING_ERROR) {
@@ -72,8 +104,11 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
             rc = fail(o, SECSOCK_ERR_PROTOCOL, msg);
             break;
         }
-        if (n == 0 || fr == HTTP_FRAMING_DONE)
+        if (n == 0 || fr == HTTP_FRAMING_DONE) {
+            if (framing != NULL && !framing->not_http)
+                rc = judge_response(o, framing);
             break;
+        }
     }
     free(framing);
     return rc;
@@ -156,7 +191,17 @@ static int run(const struct app_options *o, const secsock_transport *t)
     if (o->verbose)
         app_print_session(stderr, "* ", c);
 
-    struct output out = { .tty = isatty(STDOUT_FILENO) };
+    struct output out = { .f = stdout, .tty = isatty(STDOUT_FILENO) };
+    if (o->output != NULL) {
+        out.f = fopen(o->output, "wb");
+        out.tty = 0;
+        if (out.f == NULL) {
+            snprintf(err, sizeof err, "cannot write '%s': %s", o->output, strerror(errno));
+            secsock_close(c);
+            free(request);
+            return fail(o, SECSOCK_ERR_CONFIG, err);
+        }
+    }
     term_stream_init(&out.ts);
     if (o->send_file != NULL) {
         rc = send_file(o, c, &out);
@@ -170,9 +215,9 @@ static int run(const struct app_options *o, const secsock_transport *t)
             rc = read_reply(o, c, &out, o->send_string == NULL);
     }
     if (out.tty)
-        term_stream_finish(&out.ts, stdout);
-    if (fflush(stdout) != 0 && rc == 0)
-        rc = fail(o, SECSOCK_ERR_IO, "cannot write to stdout");
+        term_stream_finish(&out.ts, out.f);
+    if ((out.f == stdout ? fflush(out.f) : fclose(out.f)) != 0 && rc == 0)
+        rc = fail(o, SECSOCK_ERR_IO, "cannot write the output");
     secsock_close(c);
     free(request);
     return rc;

@@ -85,9 +85,10 @@ static int serve_http(struct app_server *s, secsock_conn *c)
                           "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
                           "Content-Length: %zu\r\nConnection: close\r\n\r\n", body);
         rc = secsock_write_all(c, top, (size_t)tl);
-        if (rc == 0)
+        int head_only = line >= 5 && memcmp(head, "HEAD ", 5) == 0; /* no body for HEAD */
+        if (rc == 0 && !head_only)
             rc = secsock_write_all(c, s->reply, body - 1);
-        if (rc == 0)
+        if (rc == 0 && !head_only)
             rc = secsock_write_all(c, "\n", 1);
     }
     if (rc == SECSOCK_ERR_PROTOCOL)
