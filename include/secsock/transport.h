@@ -47,20 +47,20 @@ enum secsock_status {
 };
 
 /* A short English name for a status, e.g. "timeout". */
-const char *secsock_status_name(int status);
+SECSOCK_API const char *secsock_status_name(int status);
 
 enum secsock_role { SECSOCK_CLIENT, SECSOCK_SERVER };
 
 /* Backends, by name: "tcp", "tls" (streams), "udp", "dtls" (datagrams). */
-secsock_transport *secsock_transport_new(const char *backend, enum secsock_role role,
+SECSOCK_API secsock_transport *secsock_transport_new(const char *backend, enum secsock_role role,
                                          const secsock_config *cfg,
                                          char *err, size_t errlen);
-void secsock_transport_free(secsock_transport *t);
-const char *secsock_transport_name(const secsock_transport *t);
-int secsock_transport_is_secure(const secsock_transport *t);
+SECSOCK_API void secsock_transport_free(secsock_transport *t);
+SECSOCK_API const char *secsock_transport_name(const secsock_transport *t);
+SECSOCK_API int secsock_transport_is_secure(const secsock_transport *t);
 /* For a server started with a self-signed certificate: its "sha256:HEX"
  * fingerprint, colon-separated hex pairs. NULL otherwise. */
-const char *secsock_transport_fingerprint(const secsock_transport *t);
+SECSOCK_API const char *secsock_transport_fingerprint(const secsock_transport *t);
 
 struct secsock_connect_opts {
     const char *host;         /* the name: used for SNI and verification */
@@ -74,16 +74,16 @@ struct secsock_connect_opts {
  * verifies the handshake. On failure *out is still set when a connection
  * object exists (so its error text can be read) and must be closed;
  * otherwise the error goes to err. */
-int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
+SECSOCK_API int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
                     secsock_conn **out, char *err, size_t errlen);
 
 /* Server side: a bound socket with SO_REUSEADDR (listening, for streams).
  * port "0" picks a free port; the bound "ADDR:PORT" is written to bound. */
-int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
+SECSOCK_API int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
                    int backlog, int *listen_fd, char *bound, size_t boundlen, char *err,
                    size_t errlen);
 /* Wraps an accepted stream socket; takes ownership of fd (closed on failure too). */
-secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
+SECSOCK_API secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
                                    const struct sockaddr *peer, socklen_t peerlen);
 
 /* A listener hands out one connection per client, whatever the backend:
@@ -93,56 +93,56 @@ secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
  * cookie (DTLSv1_listen: nothing is kept for peers before that), on a
  * socket of its own connected to the peer. Used from one thread. */
 typedef struct secsock_listener secsock_listener;
-int secsock_listener_new(const secsock_transport *t, const char *bind_addr, const char *port,
+SECSOCK_API int secsock_listener_new(const secsock_transport *t, const char *bind_addr, const char *port,
                          int backlog, secsock_listener **out, char *err, size_t errlen);
 /* "ADDR:PORT" actually bound. */
-const char *secsock_listener_address(const secsock_listener *l);
+SECSOCK_API const char *secsock_listener_address(const secsock_listener *l);
 /* Waits up to timeout_ms (or until the cancel descriptor is readable) for
  * the next client. 0 with *out set; SECSOCK_ERR_TIMEOUT or _CANCELLED when
  * none came; another negative status for a client that failed before it
  * became a connection (the listener stays usable; err says why). */
-int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
+SECSOCK_API int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
                    size_t errlen);
-void secsock_listener_set_cancel_fd(secsock_listener *l, int fd);
-void secsock_listener_free(secsock_listener *l);
+SECSOCK_API void secsock_listener_set_cancel_fd(secsock_listener *l, int fd);
+SECSOCK_API void secsock_listener_free(secsock_listener *l);
 
 /* Server side: runs the handshake (no-op in plaintext) within timeout_ms. */
-int secsock_handshake(secsock_conn *c, int timeout_ms);
+SECSOCK_API int secsock_handshake(secsock_conn *c, int timeout_ms);
 
 /* Reads up to len bytes: >0 bytes, 0 at a clean end of stream (FIN, or TLS
  * close_notify), or a negative status. A TLS peer that closes without
  * close_notify gives SECSOCK_ERR_TRUNCATED once the bytes before it are read. */
-ssize_t secsock_read(secsock_conn *c, void *buf, size_t len);
+SECSOCK_API ssize_t secsock_read(secsock_conn *c, void *buf, size_t len);
 /* Writes all len bytes or fails: 0 or a negative status. */
-int secsock_write_all(secsock_conn *c, const void *buf, size_t len);
+SECSOCK_API int secsock_write_all(secsock_conn *c, const void *buf, size_t len);
 
 /* Non-blocking forms for event loops: like the above, but return
  * SECSOCK_WANT_READ/SECSOCK_WANT_WRITE instead of waiting. A write that
  * returned WANT_* must be retried with the same bytes. */
-ssize_t secsock_read_nowait(secsock_conn *c, void *buf, size_t len);
-ssize_t secsock_write_nowait(secsock_conn *c, const void *buf, size_t len);
+SECSOCK_API ssize_t secsock_read_nowait(secsock_conn *c, void *buf, size_t len);
+SECSOCK_API ssize_t secsock_write_nowait(secsock_conn *c, const void *buf, size_t len);
 /* The descriptor to poll, and whether bytes are buffered inside the backend. */
-int secsock_conn_fd(const secsock_conn *c);
+SECSOCK_API int secsock_conn_fd(const secsock_conn *c);
 
 /* Ends our direction: TCP half-close, or TLS close_notify. Reading goes on. */
-int secsock_shutdown_write(secsock_conn *c);
+SECSOCK_API int secsock_shutdown_write(secsock_conn *c);
 /* Closes (sending close_notify if not sent yet) and frees. NULL is fine. */
-void secsock_close(secsock_conn *c);
+SECSOCK_API void secsock_close(secsock_conn *c);
 /* Closes at once: no close_notify, and a TCP reset (SO_LINGER 0). */
-void secsock_abort(secsock_conn *c);
+SECSOCK_API void secsock_abort(secsock_conn *c);
 
-void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms);
+SECSOCK_API void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms);
 /* From now on every wait on c also ends, with SECSOCK_ERR_CANCELLED, when
  * fd is readable (a server's stop pipe). -1 turns it off. */
-void secsock_conn_set_cancel_fd(secsock_conn *c, int fd);
+SECSOCK_API void secsock_conn_set_cancel_fd(secsock_conn *c, int fd);
 /* Datagram backends: one read is one datagram and one write one datagram.
  * The largest message a write can carry (0 for streams), and whether the
  * last datagram read was longer than the buffer (its tail was dropped). */
-size_t secsock_max_message(const secsock_conn *c);
-int secsock_datagram_truncated(const secsock_conn *c);
-const char *secsock_conn_error(const secsock_conn *c);
+SECSOCK_API size_t secsock_max_message(const secsock_conn *c);
+SECSOCK_API int secsock_datagram_truncated(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_error(const secsock_conn *c);
 /* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6). */
-const char *secsock_conn_peer(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer(const secsock_conn *c);
 
 /* What was negotiated. Empty strings where not applicable (plaintext). */
 struct secsock_session_info {
@@ -164,7 +164,7 @@ struct secsock_session_info {
     char verify_result[128];     /* "ok", or the reason it failed */
     int verified;                /* verification was performed and passed */
 };
-int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
+SECSOCK_API int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
 
 #ifdef __cplusplus
 }
