@@ -163,6 +163,9 @@ struct secsock_session_info {
     long verify_code;            /* X509_V_OK (0) when verified */
     char verify_result[128];     /* "ok", or the reason it failed */
     int verified;                /* verification was performed and passed */
+    int cookie_exchange;         /* DTLS: a HelloVerifyRequest was sent or received */
+    unsigned long long bytes_sent;     /* application bytes, through this connection */
+    unsigned long long bytes_received;
 };
 SECSOCK_API int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
 

@@ -24,7 +24,7 @@ enum opt_id {
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
     OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
-    OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
+    OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
 };
 
@@ -41,6 +41,8 @@ static const struct opt_def opt_table[] = {
     { "tls", OPT_TLS, NULL, TCP, 0, "use TLS (TLS 1.2 minimum)" },
     { "dtls", OPT_DTLS, NULL, UDP, 0, "use DTLS 1.2" },
     { "verbose", OPT_VERBOSE, NULL, ALL, 0, "print connection and TLS session details" },
+    { "json", OPT_JSON, NULL, ALL, 0,
+      "print one JSON object per session on stderr (peer, TLS details, bytes, times)" },
     { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0,
       "clients: bound on connect, handshake and each wait (default 10); "
       "servers: idle timeout (default 30)" },
@@ -305,6 +307,7 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_SEND: o->send_string = arg; break;
     case OPT_SEND_FILE: o->send_file = arg; break;
     case OPT_OUTPUT: o->output = arg; break;
+    case OPT_JSON: o->json = 1; break;
     case OPT_BODY_ONLY: o->body_only = 1; break;
     case OPT_FAIL: o->fail_http = 1; break;
     case OPT_RETRIES:

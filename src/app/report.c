@@ -1,6 +1,27 @@
 #include "report.h"
 
 #include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "term.h"
+
+/* A field of the session, escaped: names and SNI are the peer's text. */
+static const char *esc(const char *s, char *buf, size_t buflen)
+{
+    size_t len = strlen(s);
+    if (4 * len + 1 > buflen)
+        len = (buflen - 1) / 4;
+    term_escape_line((const unsigned char *)s, len, buf);
+    return buf;
+}
+
+double app_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
 
 void app_log(FILE *f, const char *fmt, ...)
 {
@@ -20,15 +41,18 @@ void app_print_session(FILE *f, const char *prefix, const secsock_conn *c)
     secsock_session_info(c, &s);
     if (!s.secure)
         return;
+    char b1[2100], b2[2100];
     flockfile(f);
     fprintf(f, "%sprotocol: %s, cipher: %s, group: %s\n", prefix, s.version, s.cipher,
             s.group[0] ? s.group : "-");
-    fprintf(f, "%sALPN: %s, SNI: %s, resumed: %s\n", prefix, s.alpn[0] ? s.alpn : "-",
-            s.sni[0] ? s.sni : "-", s.resumed ? "yes" : "no");
+    fprintf(f, "%sALPN: %s, SNI: %s, resumed: %s\n", prefix,
+            s.alpn[0] ? esc(s.alpn, b1, sizeof b1) : "-",
+            s.sni[0] ? esc(s.sni, b2, sizeof b2) : "-", s.resumed ? "yes" : "no");
     if (s.has_peer_cert) {
-        fprintf(f, "%speer certificate: subject: %s\n", prefix, s.peer_subject);
-        fprintf(f, "%s  issuer: %s\n", prefix, s.peer_issuer);
-        fprintf(f, "%s  SAN: %s\n", prefix, s.peer_san[0] ? s.peer_san : "-");
+        fprintf(f, "%speer certificate: subject: %s\n", prefix,
+                esc(s.peer_subject, b1, sizeof b1));
+        fprintf(f, "%s  issuer: %s\n", prefix, esc(s.peer_issuer, b1, sizeof b1));
+        fprintf(f, "%s  SAN: %s\n", prefix, s.peer_san[0] ? esc(s.peer_san, b1, sizeof b1) : "-");
         fprintf(f, "%s  valid: %s to %s\n", prefix, s.peer_not_before, s.peer_not_after);
         fprintf(f, "%s  fingerprint: %s\n", prefix, s.peer_fingerprint);
     } else {

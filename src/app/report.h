@@ -9,6 +9,9 @@
 /* One whole line to f, safe from any thread (a line is never interleaved). */
 void app_log(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Milliseconds on the monotonic clock, for handshake and session times. */
+double app_now_ms(void);
+
 /* The negotiated session (-v): version, cipher, group, ALPN, SNI, the peer
  * certificate and the verification result, each line starting with prefix. */
 void app_print_session(FILE *f, const char *prefix, const secsock_conn *c);

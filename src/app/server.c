@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "report.h"
 #include "term.h"
 #include "workers.h"
@@ -86,7 +87,11 @@ static void handle_client(void *ctx, void *item)
     secsock_conn_set_cancel_fd(c, cancel_fd);
     if (s->log_accept)
         app_log(stdout, "[*] Accepted connection from %s", secsock_conn_peer(c));
+    struct json_session js = { .program = o->name, .t = s->t, .c = c, .handshake_ms = -1 };
+    double start = app_now_ms();
     int rc = secsock_handshake(c, o->handshake_timeout_ms);
+    if (rc == 0)
+        js.handshake_ms = app_now_ms() - start;
     if (rc != 0) {
         app_log(stdout, "[!] %s: %s", secsock_conn_peer(c), secsock_conn_error(c));
         count(s, &s->failed_handshakes);
@@ -100,6 +105,11 @@ static void handle_client(void *ctx, void *item)
         if (rc != 0)
             app_log(stdout, "[!] %s: %s", secsock_conn_peer(c), secsock_conn_error(c));
         count(s, rc == 0 ? &s->served : &s->failed);
+    }
+    if (o->json) {
+        js.total_ms = app_now_ms() - start;
+        js.status = rc, js.error = secsock_conn_error(c);
+        json_write_session(stderr, &js);
     }
     if (rc == SECSOCK_ERR_CANCELLED)
         secsock_abort(c); /* cut off at the end of the grace period: an error, not an end */

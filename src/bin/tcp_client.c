@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "json.h"
 #include "options.h"
 #include "pump.h"
 #include "report.h"
@@ -177,13 +178,21 @@ static int run(const struct app_options *o, const secsock_transport *t)
         .timeout_ms = o->timeout_ms,
     };
     secsock_conn *c = NULL;
+    struct json_session js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 };
+    double start = app_now_ms();
     int rc = secsock_connect(t, &copts, &c, err, sizeof err);
+    if (rc == 0)
+        js.handshake_ms = app_now_ms() - start;
     if (o->verbose && c != NULL)
         app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),
                 secsock_transport_name(t));
     if (rc != 0) {
         if (o->verbose && c != NULL)
             app_print_session(stderr, "* ", c);
+        if (o->json) {
+            js.c = c, js.status = rc, js.error = err, js.total_ms = app_now_ms() - start;
+            json_write_session(stderr, &js);
+        }
         secsock_close(c);
         free(request);
         return fail(o, rc, err);
@@ -218,6 +227,11 @@ static int run(const struct app_options *o, const secsock_transport *t)
         term_stream_finish(&out.ts, out.f);
     if ((out.f == stdout ? fflush(out.f) : fclose(out.f)) != 0 && rc == 0)
         rc = fail(o, SECSOCK_ERR_IO, "cannot write the output");
+    if (o->json) {
+        js.c = c, js.total_ms = app_now_ms() - start;
+        js.status = rc == 0 ? 0 : SECSOCK_ERR_IO, js.error = secsock_conn_error(c);
+        json_write_session(stderr, &js);
+    }
     secsock_close(c);
     free(request);
     return rc;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "options.h"
 #include "report.h"
 #include "secsock/transport.h"
@@ -121,12 +122,20 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     };
     char err[512];
     secsock_conn *c = NULL;
+    struct json_session js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 };
+    double start = app_now_ms();
     int rc = secsock_connect(t, &copts, &c, err, sizeof err);
+    if (rc == 0)
+        js.handshake_ms = app_now_ms() - start;
     if (o->verbose && c != NULL) {
         app_log(stderr, "* sending to %s (%s)", secsock_conn_peer(c), secsock_transport_name(t));
         app_print_session(stderr, "* ", c);
     }
     if (rc != 0) {
+        if (o->json) {
+            js.c = c, js.status = rc, js.error = err, js.total_ms = app_now_ms() - start;
+            json_write_session(stderr, &js);
+        }
         secsock_close(c);
         return fail(o, rc, err);
     }
@@ -179,6 +188,12 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     }
     free(buf);
     free(rtt);
+    if (o->json) {
+        js.c = c, js.total_ms = app_now_ms() - start;
+        js.status = rc == 0 ? 0 : received == 0 ? SECSOCK_ERR_TIMEOUT : SECSOCK_ERR_IO;
+        js.error = rc == 0 ? NULL : err;
+        json_write_session(stderr, &js);
+    }
     secsock_close(c);
     return rc;
 }

@@ -41,8 +41,8 @@ static SSL_CTX *ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *wha
 }
 
 /* --pin replaces chain and name verification: the exact certificate is
- * trusted. On a mismatch the presented fingerprint goes to the SSL's app
- * data (a SECSOCK_FP_LEN buffer), since OpenSSL drops the certificate. */
+ * trusted. On a mismatch the presented fingerprint goes to the SSL's
+ * report (its app data), since OpenSSL drops the certificate. */
 static int verify_pin(X509_STORE_CTX *store, void *arg)
 {
     const struct security_ctx_state *state = arg;
@@ -53,9 +53,9 @@ static int verify_pin(X509_STORE_CTX *store, void *arg)
         CRYPTO_memcmp(md, state->pin, 32) == 0)
         return 1;
     SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-    char *presented = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
-    if (presented != NULL && leaf != NULL)
-        security_cert_fingerprint(leaf, presented, SECSOCK_FP_LEN);
+    struct security_ssl_report *report = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+    if (report != NULL && leaf != NULL)
+        security_cert_fingerprint(leaf, report->presented_fp, sizeof report->presented_fp);
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
     return 0;
 }

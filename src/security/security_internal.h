@@ -39,6 +39,13 @@ struct secsock_config {
 /* "sha256:" and 32 colon-separated hex pairs, with its NUL. */
 #define SECSOCK_FP_LEN 104
 
+/* What an SSL's callbacks report to its connection; the SSL's app data
+ * points to one (clients and accepted servers; not a DTLS listening SSL). */
+struct security_ssl_report {
+    char presented_fp[SECSOCK_FP_LEN]; /* a failed --pin check: what the peer sent */
+    int hello_verify;                  /* DTLS: a HelloVerifyRequest went by */
+};
+
 /* What the SSL_CTX's callbacks read. It is owned by the transport and
  * outlives the SSL_CTX. */
 struct security_ctx_state {

@@ -26,8 +26,9 @@ static void name_text(X509_NAME *name, char *out, size_t outlen)
     BIO *bio = BIO_new(BIO_s_mem());
     if (bio == NULL)
         return;
-    /* RFC 2253 with UTF-8 escaped: no control characters reach a terminal. */
-    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    /* RFC 2253, control characters and non-ASCII bytes escaped: a name is
+     * the peer's text and must not reach a terminal raw. */
+    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
     int n = BIO_read(bio, out, (int)outlen - 1);
     out[n > 0 ? n : 0] = '\0';
     BIO_free(bio);

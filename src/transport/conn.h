@@ -65,6 +65,7 @@ struct secsock_conn {
     int cancel_fd;              /* -1, or waits end when it is readable */
     int timeout_ms;
     int datagram_truncated;
+    unsigned long long bytes_sent, bytes_received; /* application data */
     int wrote_shutdown;         /* our direction has been ended */
     int handshake_done;
     struct sockaddr_storage peer;

@@ -101,6 +101,17 @@ static int dtls_transport_init(secsock_transport *t, const secsock_config *cfg, 
     return 0;
 }
 
+/* A client notes a HelloVerifyRequest: the server made it prove its address. */
+static void watch_hello_verify(int write_p, int version, int content_type, const void *buf,
+                               size_t len, SSL *ssl, void *arg)
+{
+    (void)write_p, (void)version, (void)arg;
+    struct security_ssl_report *report = SSL_get_app_data(ssl);
+    if (content_type == SSL3_RT_HANDSHAKE && len > 0 && report != NULL &&
+        ((const unsigned char *)buf)[0] == DTLS1_MT_HELLO_VERIFY_REQUEST)
+        report->hello_verify = 1;
+}
+
 /* A client: the socket is connected already. */
 static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const char *verify_name)
 {
@@ -131,6 +142,7 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
     }
     SSL_set_bio(tc->ssl, bio, bio);
     set_mtu(tc->ssl, t);
+    SSL_set_msg_callback(tc->ssl, watch_hello_verify);
     return &tc->base;
 }
 
@@ -309,6 +321,7 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
         snprintf(err, errlen, "out of memory");
         return SECSOCK_ERR_NOMEM;
     }
+    tc->report.hello_verify = 1; /* DTLSv1_listen let in only a verified cookie */
     memcpy(&tc->base.peer, &ss, sl);
     tc->base.peer_len = sl;
     net_format_addr((struct sockaddr *)&ss, sl, tc->base.peer_text, sizeof tc->base.peer_text);

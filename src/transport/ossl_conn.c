@@ -60,7 +60,7 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
     tc->ssl = ssl != NULL ? ssl : SSL_new(t->ssl_ctx);
     if (tc->ssl == NULL)
         goto fail;
-    SSL_set_app_data(tc->ssl, tc->presented_fp);
+    SSL_set_app_data(tc->ssl, &tc->report);
     if (t->role == SECSOCK_SERVER) {
         /* An SSL handed over by DTLSv1_listen is mid-handshake already:
          * setting the accept state again would forget its ClientHello. */
@@ -100,7 +100,7 @@ static int verify_failure(struct ossl_conn *tc)
     secsock_conn *c = &tc->base;
     if (code == X509_V_ERR_APPLICATION_VERIFICATION && c->transport->sec.has_pin) {
         return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate pin mismatch (server sent %s)",
-                         tc->presented_fp[0] ? tc->presented_fp : "no usable certificate");
+                         tc->report.presented_fp[0] ? tc->report.presented_fp : "no usable certificate");
     }
     const char *why = X509_verify_cert_error_string(code);
     if (code == X509_V_ERR_HOSTNAME_MISMATCH || code == X509_V_ERR_IP_ADDRESS_MISMATCH)
@@ -266,6 +266,7 @@ void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info)
 {
     const struct ossl_conn *tc = (const struct ossl_conn *)c;
     security_session_info(tc->ssl, info);
+    info->cookie_exchange = tc->report.hello_verify;
     if (c->transport->role == SECSOCK_CLIENT) /* what we sent, not what OpenSSL echoes */
         snprintf(info->sni, sizeof info->sni, "%s",
                  net_is_ip_literal(tc->verify_name) ? "" : tc->verify_name);

@@ -10,7 +10,7 @@ struct ossl_conn {
     SSL *ssl;
     int fatal;           /* after a fatal error OpenSSL forbids SSL_shutdown */
     char verify_name[256];
-    char presented_fp[SECSOCK_FP_LEN]; /* set by a failed --pin check */
+    struct security_ssl_report report; /* what the SSL's callbacks found */
     struct sockbio_state sock;         /* TLS: the socket BIO's state */
 };
 

@@ -300,14 +300,31 @@ int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char
     }
 }
 
+/* Every byte in or out goes through these two: the session's counters. */
+static ssize_t backend_read(secsock_conn *c, void *buf, size_t len)
+{
+    ssize_t n = c->backend->read(c, buf, len);
+    if (n > 0)
+        c->bytes_received += (unsigned long long)n;
+    return n;
+}
+
+static ssize_t backend_write(secsock_conn *c, const void *buf, size_t len)
+{
+    ssize_t n = c->backend->write(c, buf, len);
+    if (n > 0)
+        c->bytes_sent += (unsigned long long)n;
+    return n;
+}
+
 ssize_t secsock_read_nowait(secsock_conn *c, void *buf, size_t len)
 {
-    return c->backend->read(c, buf, len);
+    return backend_read(c, buf, len);
 }
 
 ssize_t secsock_write_nowait(secsock_conn *c, const void *buf, size_t len)
 {
-    return c->backend->write(c, buf, len);
+    return backend_write(c, buf, len);
 }
 
 static int wait_failed(secsock_conn *c, int rc, const char *what)
@@ -323,7 +340,7 @@ ssize_t secsock_read(secsock_conn *c, void *buf, size_t len)
 {
     long long deadline = net_now_ms() + c->timeout_ms;
     for (;;) {
-        ssize_t n = c->backend->read(c, buf, len);
+        ssize_t n = backend_read(c, buf, len);
         if (n != SECSOCK_WANT_READ && n != SECSOCK_WANT_WRITE)
             return n;
         int rc = conn_wait(c, n == SECSOCK_WANT_WRITE, deadline);
@@ -337,7 +354,7 @@ int secsock_write_all(secsock_conn *c, const void *buf, size_t len)
     const unsigned char *p = buf;
     long long deadline = net_now_ms() + c->timeout_ms;
     while (len > 0) {
-        ssize_t n = c->backend->write(c, p, len);
+        ssize_t n = backend_write(c, p, len);
         if (n == SECSOCK_WANT_READ || n == SECSOCK_WANT_WRITE) {
             int rc = conn_wait(c, n == SECSOCK_WANT_WRITE, deadline);
             if (rc != 0)
@@ -438,6 +455,8 @@ int secsock_session_info(const secsock_conn *c, struct secsock_session_info *inf
 {
     memset(info, 0, sizeof *info);
     info->secure = c->backend->secure;
+    info->bytes_sent = c->bytes_sent;
+    info->bytes_received = c->bytes_received;
     if (c->backend->session_info != NULL)
         c->backend->session_info(c, info);
     return 0;

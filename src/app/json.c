@@ -1,0 +1,102 @@
+#include "json.h"
+
+static void field_sep(FILE *f, int *first)
+{
+    if (!*first)
+        fputc(',', f);
+    *first = 0;
+}
+
+void json_write_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p < 0x20 || *p > 0x7e)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* "name": "value", or null for an empty value. */
+static void field_str(FILE *f, int *first, const char *name, const char *value)
+{
+    field_sep(f, first);
+    fprintf(f, "\"%s\":", name);
+    if (value == NULL || value[0] == '\0')
+        fputs("null", f);
+    else
+        json_write_string(f, value);
+}
+
+static void field_bool(FILE *f, int *first, const char *name, int value)
+{
+    field_sep(f, first);
+    fprintf(f, "\"%s\":%s", name, value ? "true" : "false");
+}
+
+static void field_num(FILE *f, int *first, const char *name, double value)
+{
+    field_sep(f, first);
+    if (value < 0)
+        fprintf(f, "\"%s\":null", name);
+    else
+        fprintf(f, "\"%s\":%.3f", name, value);
+}
+
+static void peer_certificate(FILE *f, int *first, const struct secsock_session_info *s)
+{
+    field_sep(f, first);
+    fputs("\"peer_certificate\":", f);
+    if (!s->has_peer_cert) {
+        fputs("null", f);
+        return;
+    }
+    int inner = 1;
+    fputc('{', f);
+    field_str(f, &inner, "subject", s->peer_subject);
+    field_str(f, &inner, "issuer", s->peer_issuer);
+    field_str(f, &inner, "san", s->peer_san);
+    field_str(f, &inner, "not_before", s->peer_not_before);
+    field_str(f, &inner, "not_after", s->peer_not_after);
+    field_str(f, &inner, "fingerprint", s->peer_fingerprint);
+    fputc('}', f);
+}
+
+void json_write_session(FILE *f, const struct json_session *js)
+{
+    struct secsock_session_info s = { 0 };
+    if (js->c != NULL)
+        secsock_session_info(js->c, &s);
+    int first = 1;
+    flockfile(f);
+    fputc('{', f);
+    field_str(f, &first, "program", js->program);
+    field_str(f, &first, "peer", js->c != NULL ? secsock_conn_peer(js->c) : js->peer);
+    field_str(f, &first, "transport", secsock_transport_name(js->t));
+    field_bool(f, &first, "secure", secsock_transport_is_secure(js->t));
+    field_str(f, &first, "version", s.version);
+    field_str(f, &first, "cipher", s.cipher);
+    field_str(f, &first, "group", s.group);
+    field_str(f, &first, "alpn", s.alpn);
+    field_str(f, &first, "sni", s.sni);
+    peer_certificate(f, &first, &s);
+    field_str(f, &first, "verification", s.secure ? s.verify_result : NULL);
+    field_bool(f, &first, "verified", s.verified);
+    field_bool(f, &first, "resumed", s.resumed);
+    field_bool(f, &first, "cookie_exchange", s.cookie_exchange);
+    field_sep(f, &first);
+    fprintf(f, "\"bytes_sent\":%llu,\"bytes_received\":%llu", s.bytes_sent, s.bytes_received);
+    field_num(f, &first, "handshake_ms", js->handshake_ms);
+    field_num(f, &first, "total_ms", js->total_ms);
+    field_str(f, &first, "status", secsock_status_name(js->status));
+    field_str(f, &first, "error", js->status != 0 ? js->error : NULL);
+    fputs("}\n", f);
+    funlockfile(f);
+    fflush(f);
+}
