@@ -73,14 +73,19 @@ dir="$(mktemp -d /tmp/secsock-apache-demo.XXXXXX)"
 chmod 755 "$dir"
 started=0
 cleanup() {
+    local out
+    # Stdout may be a closed pipe (| head): stop Apache whatever printing does.
+    trap '' PIPE
     if ((started)); then
-        echo
-        bash scripts/apache.sh stop --dir "$dir" || true
+        out="$(bash scripts/apache.sh stop --dir "$dir" 2>&1)" || true
+        printf '\n%s\n' "$out" 2>/dev/null || true
     fi
     rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE
 trap 'exit 143' TERM
 
 started=1
