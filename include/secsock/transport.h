@@ -95,6 +95,8 @@ SECSOCK_API secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int f
 typedef struct secsock_listener secsock_listener;
 SECSOCK_API int secsock_listener_new(const secsock_transport *t, const char *bind_addr, const char *port,
                          int backlog, secsock_listener **out, char *err, size_t errlen);
+/* The listening descriptor, to poll for readability: a client is waiting. */
+SECSOCK_API int secsock_listener_fd(const secsock_listener *l);
 /* "ADDR:PORT" actually bound. */
 SECSOCK_API const char *secsock_listener_address(const secsock_listener *l);
 /* Waits up to timeout_ms (or until the cancel descriptor is readable) for
@@ -108,6 +110,18 @@ SECSOCK_API void secsock_listener_free(secsock_listener *l);
 
 /* Server side: runs the handshake (no-op in plaintext) within timeout_ms. */
 SECSOCK_API int secsock_handshake(secsock_conn *c, int timeout_ms);
+
+/* For event loops that run many handshakes in one thread: one step of the
+ * handshake, never waiting: 0 when it is done, SECSOCK_WANT_READ/WRITE to
+ * call again when the descriptor is ready, or an error. Backends with a
+ * clock of their own (DTLS retransmission) also want secsock_conn_timer_fire()
+ * called once secsock_conn_timer_ms() milliseconds have passed (-1: no timer). */
+SECSOCK_API int secsock_handshake_nowait(secsock_conn *c);
+SECSOCK_API int secsock_conn_timer_ms(secsock_conn *c);
+SECSOCK_API int secsock_conn_timer_fire(secsock_conn *c);
+/* 1 when application bytes already wait inside the connection (a decrypted
+ * TLS record, a UDP peer's datagram), so a read won't block on the socket. */
+SECSOCK_API int secsock_pending(const secsock_conn *c);
 
 /* Reads up to len bytes: >0 bytes, 0 at a clean end of stream (FIN, or TLS
  * close_notify), or a negative status. A TLS peer that closes without

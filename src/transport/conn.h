@@ -35,6 +35,8 @@ struct secsock_backend {
     /* Frees backend state; the fd is closed by the caller. */
     void (*conn_free)(secsock_conn *c);
     void (*session_info)(const secsock_conn *c, struct secsock_session_info *info);
+    /* Application bytes buffered inside (NULL: none ever are). */
+    int (*pending)(const secsock_conn *c);
     /* Datagram backends: the largest message one write carries. */
     size_t (*max_message)(const secsock_conn *c);
     /* Backends with their own clock (DTLS retransmission): ms until the

@@ -341,6 +341,7 @@ const struct secsock_backend secsock_backend_dtls = {
     .write = dtls_write,
     .shutdown_write = ossl_shutdown_write,
     .conn_free = ossl_conn_free,
+    .pending = ossl_pending,
     .session_info = ossl_session_info,
     .max_message = dtls_max_message,
     .timer_ms = dtls_timer_ms,

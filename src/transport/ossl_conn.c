@@ -255,6 +255,11 @@ int ossl_shutdown_write(secsock_conn *c)
     return rc == SECSOCK_WANT_READ ? 0 : rc;
 }
 
+int ossl_pending(const secsock_conn *c)
+{
+    return SSL_pending(((const struct ossl_conn *)c)->ssl) > 0;
+}
+
 void ossl_conn_free(secsock_conn *c)
 {
     struct ossl_conn *tc = (struct ossl_conn *)c;

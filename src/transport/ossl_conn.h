@@ -30,6 +30,7 @@ int ossl_handshake(secsock_conn *c);
 ssize_t ossl_read(secsock_conn *c, void *buf, size_t len);
 ssize_t ossl_write(secsock_conn *c, const void *buf, size_t len);
 int ossl_shutdown_write(secsock_conn *c);
+int ossl_pending(const secsock_conn *c);
 void ossl_conn_free(secsock_conn *c);
 void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info);
 

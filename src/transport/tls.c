@@ -36,5 +36,6 @@ const struct secsock_backend secsock_backend_tls = {
     .write = ossl_write,
     .shutdown_write = ossl_shutdown_write,
     .conn_free = ossl_conn_free,
+    .pending = ossl_pending,
     .session_info = ossl_session_info,
 };

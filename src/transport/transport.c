@@ -170,6 +170,31 @@ int secsock_handshake(secsock_conn *c, int timeout_ms)
     return rc;
 }
 
+int secsock_handshake_nowait(secsock_conn *c)
+{
+    if (c->handshake_done)
+        return 0;
+    int rc = c->backend->handshake(c);
+    if (rc == 0)
+        c->handshake_done = 1;
+    return rc;
+}
+
+int secsock_conn_timer_ms(secsock_conn *c)
+{
+    return c->backend->timer_ms != NULL ? c->backend->timer_ms(c) : -1;
+}
+
+int secsock_conn_timer_fire(secsock_conn *c)
+{
+    return c->backend->timer_fire != NULL ? c->backend->timer_fire(c) : 0;
+}
+
+int secsock_pending(const secsock_conn *c)
+{
+    return c->backend->pending != NULL && c->backend->pending(c);
+}
+
 int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
                     secsock_conn **out, char *err, size_t errlen)
 {
@@ -246,6 +271,7 @@ int secsock_listener_new(const secsock_transport *t, const char *bind_addr, cons
 }
 
 const char *secsock_listener_address(const secsock_listener *l) { return l->address; }
+int secsock_listener_fd(const secsock_listener *l) { return l->fd; }
 void secsock_listener_set_cancel_fd(secsock_listener *l, int fd) { l->cancel_fd = fd; }
 
 void secsock_listener_free(secsock_listener *l)

@@ -102,6 +102,12 @@ static int udp_shutdown_write(secsock_conn *c)
 
 static void udp_conn_free(secsock_conn *c) { free(c); }
 
+static int udp_pending(const secsock_conn *c)
+{
+    /* A listener's peer arrives with its datagram. */
+    return !c->owns_fd && !((const struct udp_peer_conn *)c)->delivered;
+}
+
 static int udp_accept(secsock_listener *l, secsock_conn **out, char *err, size_t errlen)
 {
     unsigned char buf[65536];
@@ -143,6 +149,7 @@ const struct secsock_backend secsock_backend_udp = {
     .write = udp_write,
     .shutdown_write = udp_shutdown_write,
     .conn_free = udp_conn_free,
+    .pending = udp_pending,
     .max_message = udp_max_message,
     .accept = udp_accept,
 };

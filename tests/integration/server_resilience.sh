@@ -200,35 +200,69 @@ case_escapes() { # MODE
 
 # Only --max-clients at once: the third client waits, then is served.
 case_max_clients() { # MODE
-    local mode="$1" pid="" port="" log i
-    local -a sargs cafile=() slow=()
+    local mode="$1" pid="" port="" log out
+    local -a sargs cafile=()
     mapfile -t sargs < <(server_tls_args "$mode")
     [[ "$mode" == tls ]] && cafile=("$PKI/ca.crt")
-    start_server pid port "$S" -p 0 "${sargs[@]}" --max-clients 2
+    start_server pid port "$S" -p 0 "${sargs[@]}" --echo --max-clients 2
     log="$(server_out "$pid")"
-    for i in 1 2 3; do
-        start_bg "slow[$i]" timeout 20 python3 -c "$BAD_CLIENT" slow "$port" "${cafile[@]}"
-    done
-    wait_for_count "$log" "[*] Accepted connection from" 2
-    sleep 0.7 # the slow clients send after 1.5s: nobody is done yet
-    assert_eq 2 "$(count_in "$log" "[*] Accepted connection from")" "clients taken on at once with --max-clients 2"
-    for i in 1 2 3; do
-        wait "${slow[i]}" || fail "slow client $i failed: $(cat "$(server_err "${slow[i]}")")"
-        assert_eq "$(reply_of "$mode")" "$(cat "$(server_out "${slow[i]}")")" "reply to slow client $i"
-    done
-    # The third was accepted only after one of the first two was served.
-    local third first_done
-    third="$(grep -nF '[*] Accepted connection from' "$log" | sed -n 3p | cut -d: -f1)"
-    first_done="$(grep -nF '[*] Received: slow client' "$log" | sed -n 1p | cut -d: -f1)"
-    if [[ -z "$third" || -z "$first_done" ]] || ((third < first_done)); then
-        fail "the third client was taken on before a slot was free: [$(cat "$log")]"
-    fi
+    # Three clients each send a line and hold their connection for 2 s. With
+    # two workers, the first two are echoed at once and the third only once
+    # one of them has gone.
+    out="$(timeout 30 python3 - "$port" "${cafile[@]}" <<'PY'
+import socket, ssl, sys, threading, time
+port = int(sys.argv[1])
+ca = sys.argv[2] if len(sys.argv) > 2 else None
+results = {}
+
+def client(i):
+    time.sleep(0.3 * (i - 1))
+    s = socket.create_connection(("127.0.0.1", port))
+    if ca:
+        s = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname="localhost")
+    t0 = time.monotonic()
+    s.sendall(b"client %d\n" % i)
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = s.recv(100)
+        if not chunk:
+            break
+        data += chunk
+    results[i] = (time.monotonic() - t0, data.decode().strip())
+    time.sleep(2)
+    if ca:
+        s = s.unwrap()  # close_notify: a clean end for the echo server
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(100):
+        pass
+    s.close()
+
+threads = [threading.Thread(target=client, args=(i,)) for i in (1, 2, 3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+for i in (1, 2, 3):
+    print(i, "%.2f" % results[i][0], results[i][1])
+PY
+)" || fail "the three clients did not finish: [$out]"
+    local i latency echo
+    while read -r i latency echo; do
+        assert_eq "client $i" "$echo" "echo to client $i"
+        if ((i < 3)); then
+            python3 -c "import sys; sys.exit(0 if $latency < 1.0 else 1)" ||
+                fail "client $i waited ${latency}s with a free worker"
+        else
+            python3 -c "import sys; sys.exit(0 if $latency >= 1.2 else 1)" ||
+                fail "client 3 was echoed after ${latency}s: more than 2 clients were served at once"
+        fi
+    done <<<"$out"
+    assert_eq 3 "$(printf '%s\n' "$out" | wc -l)" "clients that reported"
     assert_eq 0 "$(count_in "$log" "[!]")" "[!] lines"
-    still_serving "$mode" "$pid" "$port"
+    still_serving "$mode" "$pid" "$port" ping ping
 }
 
-# Handshakes run in the workers: clients stuck before the handshake do not
-# hold up a normal one.
+# Clients stuck before or in the handshake do not hold up a normal one.
 case_handshake_in_worker() {
     local pid="" port="" log i start
     local -a silent=()
