@@ -434,7 +434,7 @@ case_sigterm_dtls() {
     # shellcheck disable=SC2016 # expanded by the inner shell
     start_bg cpid bash -c 'exec openssl s_client -dtls1_2 -connect "127.0.0.1:$1" -CAfile "$2" \
         -verify_return_error -quiet -no_ign_eof -msg <"$3"' _ "$port" "$PKI/ca.crt" "$fifo"
-    exec 9>"$fifo"
+    exec 9<>"$fifo"
     printf 'session stays open\n' >&9
     wait_for_log "$log" ": session stays open\n"
     wait_for_log "$(server_out "$cpid")" "$REPLY_TEXT"

@@ -20,8 +20,9 @@ make_pki "$PKI"
 REPLY_TEXT="udp-server is working"
 
 # start_bg_fifo VAR_PID FIFO CMD... : like start_bg, but CMD reads its stdin
-# from the named pipe FIFO (made here); the caller opens FIFO for writing
-# (exec N>"$FIFO"), writes what CMD should read, and closes it for EOF.
+# from the named pipe FIFO (made here). The caller opens FIFO with
+# exec N<>"$FIFO" (read-write, so it never blocks), writes what CMD should
+# read, and closes it (exec N>&-) for EOF.
 start_bg_fifo() {
     local -n _sbf_pid="$1"
     local fifo="$2"
@@ -51,7 +52,7 @@ case_client_vs_ncat_listen() {
     local port npid="" cpid="" st=0
     port="$(free_port udp)"
     start_bg_fifo npid "$TEST_TMP/ncat.in" ncat -u -l 127.0.0.1 "$port"
-    exec 8>"$TEST_TMP/ncat.in"
+    exec 8<>"$TEST_TMP/ncat.in"
     sleep 0.3 # ncat has no "listening" line on stdout; give it a moment to bind
     start_bg cpid "$C" -t 5 --retries 0 127.0.0.1 "$port"
     wait_for_log "$(server_out "$npid")" "Hello udp 127.0.0.1 server"
@@ -95,7 +96,7 @@ case_ncat_client() {
     local pid="" port="" npid="" st=0
     start_server pid port "$S" -p 0
     start_bg_fifo npid "$TEST_TMP/ncat-client.in" ncat -u 127.0.0.1 "$port"
-    exec 8>"$TEST_TMP/ncat-client.in"
+    exec 8<>"$TEST_TMP/ncat-client.in"
     printf 'hello from ncat' >&8
     wait_for_log "$(server_out "$pid")" "[*] Received from 127.0.0.1:"
     assert_file_contains "$(server_out "$pid")" ": hello from ncat"
@@ -110,7 +111,7 @@ case_socat_client() {
     local pid="" port="" spid="" st=0
     start_server pid port "$S" -p 0 --echo
     start_bg_fifo spid "$TEST_TMP/socat-client.in" socat - "UDP:127.0.0.1:$port"
-    exec 8>"$TEST_TMP/socat-client.in"
+    exec 8<>"$TEST_TMP/socat-client.in"
     printf 'hello from socat' >&8
     wait_for_log "$(server_out "$pid")" ": hello from socat"
     wait_for_log "$(server_out "$spid")" "hello from socat"
@@ -129,7 +130,7 @@ case_client_vs_s_server() { # [-listen]
     port="$(free_port udp)"
     start_bg_fifo spid "$TEST_TMP/s_server${1:-}.in" openssl s_server -dtls1_2 -accept "127.0.0.1:$port" \
         -cert "$PKI/server.crt" -key "$PKI/server.key" "$@"
-    exec 8>"$TEST_TMP/s_server${1:-}.in"
+    exec 8<>"$TEST_TMP/s_server${1:-}.in"
     wait_for_log "$(server_out "$spid")" "ACCEPT"
     start_bg cpid "$C" -v --dtls --cafile "$PKI/ca.crt" -t 5 --retries 1 localhost "$port" "hello s_server"
     wait_for_log "$(server_out "$spid")" "hello s_server"
@@ -175,7 +176,7 @@ case_s_client() {
     log="$(server_out "$pid")"
     start_bg_fifo cpid "$TEST_TMP/s_client.in" openssl s_client -dtls1_2 -connect "127.0.0.1:$port" \
         -CAfile "$PKI/ca.crt" -verify_return_error -verify_hostname localhost -quiet -no_ign_eof
-    exec 8>"$TEST_TMP/s_client.in"
+    exec 8<>"$TEST_TMP/s_client.in"
     printf 'hello from s_client\n' >&8
     wait_for_log "$log" ': hello from s_client\n'
     wait_for_log "$(server_out "$cpid")" "$REPLY_TEXT"
@@ -192,7 +193,7 @@ case_gnutls_cli() {
     start_server pid port "$S" -p 0 --dtls --cert "$PKI/server.crt" --key "$PKI/server.key" --echo
     log="$(server_out "$pid")"
     start_bg_fifo cpid "$TEST_TMP/gnutls-cli.in" gnutls-cli --udp --x509cafile "$PKI/ca.crt" -p "$port" localhost
-    exec 8>"$TEST_TMP/gnutls-cli.in"
+    exec 8<>"$TEST_TMP/gnutls-cli.in"
     printf 'hello from gnutls-cli\n' >&8
     wait_for_log "$log" ': hello from gnutls-cli\n'
     wait_for_log "$(server_out "$cpid")" "hello from gnutls-cli"
@@ -208,7 +209,7 @@ case_gnutls_cli() {
     local pid2="" port2="" cpid2=""
     start_server pid2 port2 "$S" -p 0 --dtls --cert "$PKI/server.crt" --key "$PKI/server.key"
     start_bg_fifo cpid2 "$TEST_TMP/gnutls-cli2.in" gnutls-cli --udp --x509cafile "$PKI/ca.crt" -p "$port2" localhost
-    exec 8>"$TEST_TMP/gnutls-cli2.in"
+    exec 8<>"$TEST_TMP/gnutls-cli2.in"
     printf 'ping\n' >&8
     wait_for_log "$(server_out "$cpid2")" "$REPLY_TEXT"
     wait_for_log "$(server_out "$pid2")" ': ping\n'
