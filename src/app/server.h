@@ -1,8 +1,9 @@
 /*
- * What tcp-server and udp-server share: listen, hand each client to the
- * bounded worker pool, run the handshake there (never in the accept loop),
- * stop on SIGINT/SIGTERM, print a summary. The programs only say how one
- * client is served.
+ * What tcp-server and udp-server share: listen; admit each client in one
+ * non-blocking loop (its handshake, then its first bytes), so a client that
+ * stalls costs no thread; hand it then to the bounded worker pool; stop on
+ * SIGINT/SIGTERM with a grace period; print a summary. The programs only
+ * say how one client is served.
  */
 #ifndef SECSOCK_APP_SERVER_H
 #define SECSOCK_APP_SERVER_H
@@ -14,7 +15,8 @@
 
 struct app_server;
 
-/* Serves one client after its handshake: 0, or a negative secsock_status
+/* Serves one client after its handshake, once it has sent something
+ * (runs in a worker thread): 0, or a negative secsock_status
  * (the connection's error text is logged). */
 typedef int (*app_serve_fn)(struct app_server *s, secsock_conn *c);
 

@@ -36,9 +36,19 @@ static int output_write(void *arg, const unsigned char *data, size_t len)
     return rc;
 }
 
+/* --body-only: the parser hands over the decoded body (the status is known
+ * by then, so --fail can drop a 4xx/5xx body here). */
+struct body_sink {
+    struct output *out;
+    const struct http_framing *framing;
+    int fail_http;
+};
+
 static void output_body(void *arg, const unsigned char *data, size_t len)
 {
-    (void)output_write(arg, data, len); /* a failure is seen in out->failed */
+    struct body_sink *b = arg;
+    if (!(b->fail_http && b->framing->status >= 400))
+        (void)output_write(b->out, data, len); /* a failure is seen in out->failed */
 }
 
 /* After a complete HTTP response: a redirect is shown, not followed, and
@@ -65,6 +75,48 @@ static int fail(const struct app_options *o, int status, const char *msg)
     return app_exit_code(status);
 }
 
+/* With --fail nothing is written until the status is known, and nothing
+ * at all for a 4xx/5xx (curl's --fail): the head is held back meanwhile. */
+struct holdback {
+    unsigned char *buf;
+    size_t len, cap;
+};
+
+static int hold(struct holdback *h, const unsigned char *data, size_t len)
+{
+    if (h->len + len > h->cap) {
+        size_t cap = (h->len + len) * 2;
+        unsigned char *p = realloc(h->buf, cap);
+        if (p == NULL)
+            return -1;
+        h->buf = p;
+        h->cap = cap;
+    }
+    memcpy(h->buf + h->len, data, len);
+    h->len += len;
+    return 0;
+}
+
+/* Writes what the response's bytes allow: all of them, the body only, or
+ * (with --fail, before the status is known) nothing yet. */
+static int deliver(const struct app_options *o, struct http_framing *framing,
+                   struct output *out, struct holdback *h, const unsigned char *data,
+                   size_t len)
+{
+    if (framing == NULL)
+        return output_write(out, data, len);
+    if (o->body_only && !framing->not_http)
+        return 0; /* the parser's on_body callback writes the body */
+    if (o->fail_http && framing->status == 0 && !framing->not_http)
+        return hold(h, data, len);
+    if (o->fail_http && framing->status >= 400)
+        return 0;
+    if (h->len > 0 && output_write(out, h->buf, h->len) != 0)
+        return -1;
+    h->len = 0;
+    return output_write(out, data, len);
+}
+
 /* Reads the reply: for HTTP until the response's end, else until the peer closes. */
 static int read_reply(const struct app_options *o, secsock_conn *c, struct output *out,
                       int http)
@@ -75,11 +127,13 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
         if (framing == NULL)
             return fail(o, SECSOCK_ERR_NOMEM, "out of memory");
         http_framing_init(framing, strcmp(o->method, "HEAD") == 0);
-        if (o->body_only) {
-            framing->on_body = output_body;
-            framing->on_body_arg = out;
-        }
     }
+    struct body_sink body = { .out = out, .framing = framing, .fail_http = o->fail_http };
+    if (framing != NULL && o->body_only) {
+        framing->on_body = output_body;
+        framing->on_body_arg = &body;
+    }
+    struct holdback h = { 0 };
     unsigned char buf[16384];
     int rc = 0;
     for (;;) {
@@ -93,8 +147,8 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
         if (framing != NULL)
             fr = n > 0 ? http_framing_feed(framing, buf, (size_t)n, &keep)
                        : http_framing_eof(framing);
-        if (keep > 0 && !(framing != NULL && o->body_only))
-            (void)output_write(out, buf, keep);
+        if (keep > 0 && deliver(o, framing, out, &h, buf, keep) != 0)
+            out->failed = 1;
         if (out->failed) {
             rc = fail(o, SECSOCK_ERR_IO, "cannot write the output");
             break;
@@ -111,6 +165,7 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
             break;
         }
     }
+    free(h.buf);
     free(framing);
     return rc;
 }

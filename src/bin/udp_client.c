@@ -50,6 +50,16 @@ static char *load_message(const struct app_options *o, size_t *len, char *err, s
     return msg;
 }
 
+/* A message is never cut: one that does not fit is refused (exit 2). */
+static int refuse_too_big(const struct app_options *o, size_t len, size_t max)
+{
+    char msg[200];
+    snprintf(msg, sizeof msg, "a message of %s%zu bytes does not fit in one %s (at most %zu%s)",
+             len > MESSAGE_MAX ? "over " : "", len > MESSAGE_MAX ? (size_t)MESSAGE_MAX : len,
+             o->secure ? "DTLS record" : "datagram", max, o->secure ? "; see --mtu" : "");
+    return fail(o, SECSOCK_ERR_TOO_BIG, msg);
+}
+
 static int print_reply(const unsigned char *data, size_t len)
 {
     if (isatty(STDOUT_FILENO)) {
@@ -121,6 +131,8 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
         .timeout_ms = o->timeout_ms * (o->retries + 1),
     };
     char err[512];
+    if (len > secsock_transport_max_message(t)) /* before anything is sent, handshake included */
+        return refuse_too_big(o, len, secsock_transport_max_message(t));
     secsock_conn *c = NULL;
     struct json_session js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 };
     double start = app_now_ms();
@@ -140,13 +152,9 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
         return fail(o, rc, err);
     }
     secsock_conn_set_timeout(c, o->timeout_ms);
-    size_t max = secsock_max_message(c);
-    if (len > max) {
-        snprintf(err, sizeof err, "a message of %s%zu bytes does not fit in one %s (at most %zu)",
-                 len > MESSAGE_MAX ? "over " : "", len > MESSAGE_MAX ? (size_t)MESSAGE_MAX : len,
-                 o->secure ? "DTLS record (see --mtu)" : "datagram", max);
+    if (len > secsock_max_message(c)) { /* the exact figure, for the cipher negotiated */
         secsock_close(c);
-        return fail(o, SECSOCK_ERR_TOO_BIG, err);
+        return refuse_too_big(o, len, secsock_max_message(c));
     }
     if (o->no_reply) {
         rc = secsock_write_all(c, msg, len);

@@ -100,6 +100,15 @@ void secsock_transport_free(secsock_transport *t)
 const char *secsock_transport_name(const secsock_transport *t) { return t->backend->name; }
 int secsock_transport_is_secure(const secsock_transport *t) { return t->backend->secure; }
 
+size_t secsock_transport_max_message(const secsock_transport *t)
+{
+    if (t->backend->socktype != SOCK_DGRAM)
+        return 0;
+    /* UDP over IPv6 carries 65527 bytes; DTLS at least its record header
+     * (13) and the IPv4 and UDP headers (28) less than the path MTU. */
+    return t->backend->secure ? (size_t)t->mtu - 28 - 13 : 65527;
+}
+
 const char *secsock_transport_fingerprint(const secsock_transport *t)
 {
     return t->sec.fingerprint[0] != '\0' ? t->sec.fingerprint : NULL;
