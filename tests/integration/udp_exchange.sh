@@ -281,6 +281,48 @@ case_oversize() { # MODE
     assert_server_logged_nothing "$TEST_TMP/oversize.$mode.log"
 }
 
+# Every size across the limit: up to the largest message that fits, each is
+# echoed intact; from the next byte on, each is refused with exit 2, and the
+# "at most N" the refusal names is that largest size.
+case_size_limit() { # MODE FROM TO [EXPECTED-LARGEST]
+    local mode="$1" from="$2" to="$3" want="${4:-}" pid="" port="" log n msg largest=0 refused=0
+    local -a sargs cargs said=()
+    mapfile -t sargs < <(server_args "$mode")
+    mapfile -t cargs < <(client_args "$mode")
+    start_server pid port "$S" -p 0 "${sargs[@]}" --echo
+    log="$(server_out "$pid")"
+    head -c $((to * 2)) /dev/urandom | base64 -w0 >"$TEST_TMP/text.$mode"
+    for ((n = from; n <= to; n++)); do
+        msg="$(head -c "$n" "$TEST_TMP/text.$mode")"
+        capture "$C" "${cargs[@]}" 127.0.0.1 "$port" - <<<"$msg"
+        # (<<< adds a newline: the message is $n + 1 bytes.)
+        case "$CAP_RC" in
+        0)
+            ((refused == 0)) || fail "a $((n + 1))-byte message went through after one of $refused bytes was refused"
+            assert_eq "$msg" "${CAP_OUT%$'\n'}" "echo of a $((n + 1))-byte message"
+            largest=$((n + 1))
+            ;;
+        2)
+            ((refused > 0)) || refused=$((n + 1))
+            assert_eq "" "$CAP_OUT" "stdout when a $((n + 1))-byte message is refused"
+            [[ "$CAP_ERR" =~ does\ not\ fit.*at\ most\ ([0-9]+) ]] ||
+                fail "refusal of a $((n + 1))-byte message does not say how much fits: [$CAP_ERR]"
+            said+=("${BASH_REMATCH[1]}")
+            ;;
+        *) fail "udp-client with a $((n + 1))-byte message ($mode): exit $CAP_RC, expected 0 (echoed) or 2 (refused); stderr: [$CAP_ERR]" ;;
+        esac
+    done
+    ((largest > 0 && refused > 0)) || fail "sizes $((from + 1))..$((to + 1)) do not straddle the limit (largest echoed $largest, first refused $refused)"
+    assert_eq $((largest + 1)) "$refused" "first refused size (largest echoed: $largest)"
+    [[ -z "$want" ]] || assert_eq "$want" "$largest" "largest message that fits ($mode, IPv4)"
+    local s
+    for s in "${said[@]}"; do
+        assert_eq "$largest" "$s" "the \"at most\" figure in a refusal (the largest that went through)"
+    done
+    sleep 0.3
+    assert_eq $((largest - from)) "$(count_in "$log" "[*] Received from")" "datagrams the server received (refused ones never sent)"
+}
+
 case_truncated() { # MODE
     local mode="$1" pid="" port="" long
     local -a sargs cargs
@@ -490,6 +532,8 @@ for mode in plain dtls; do
     run_case "reply longer than --max-reply, $mode" case_truncated "$mode"
     run_case "control characters escaped in the log, $mode" case_escaped_log "$mode"
 done
+run_case "message size limit (IPv4), plain" case_size_limit plain 65495 65515 65507
+run_case "message size limit, dtls" case_size_limit dtls 1190 1290
 run_case "retries: a server that drops the first datagram" case_retry_plain
 run_case "DTLS: the first ClientHello lost (handshake retransmission)" case_retry_dtls 22
 run_case "DTLS: the first application record lost (sent again)" case_retry_dtls 23
