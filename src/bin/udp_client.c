@@ -131,7 +131,9 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
         .timeout_ms = o->timeout_ms * (o->retries + 1),
     };
     char err[512];
-    if (len > secsock_transport_max_message(t)) /* before anything is sent, handshake included */
+    /* A DTLS handshake is traffic already: refuse what cannot fit first.
+     * (Connecting a UDP socket sends nothing; the exact check follows.) */
+    if (o->secure && len > secsock_transport_max_message(t))
         return refuse_too_big(o, len, secsock_transport_max_message(t));
     secsock_conn *c = NULL;
     struct json_session js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 };
