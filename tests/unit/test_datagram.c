@@ -147,6 +147,7 @@ struct dserver {
     int stop[2];      /* written by dserver_stop: the cancel descriptor of everything */
     size_t read_cap;  /* the server's read buffer */
     pthread_t thread;
+    atomic_int accepted_now, ended_now; /* for dserver_stop, while it runs */
     /* Results, read after dserver_stop(). */
     int conns;                   /* connections accepted */
     int accept_errors;           /* failed clients (secsock_accept's other errors) */
@@ -211,6 +212,7 @@ static void *dserver_main(void *arg)
             continue;
         }
         int first = s->conns++ == 0;
+        atomic_fetch_add(&s->accepted_now, 1);
         secsock_conn_set_timeout(c, WAIT_MS);
         secsock_conn_set_cancel_fd(c, s->stop[0]);
         s->handshake_rc = secsock_handshake(c, WAIT_MS);
@@ -218,6 +220,7 @@ static void *dserver_main(void *arg)
             s->handshake_failures++;
             snprintf(s->error, sizeof s->error, "handshake: %s", secsock_conn_error(c));
             secsock_close(c);
+            atomic_fetch_add(&s->ended_now, 1);
             continue;
         }
         if (first) {
@@ -227,6 +230,7 @@ static void *dserver_main(void *arg)
         }
         dserve(s, c, buf);
         secsock_close(c);
+        atomic_fetch_add(&s->ended_now, 1);
     }
     free(buf);
     return NULL;
@@ -254,8 +258,14 @@ static void dserver_start(struct dserver *s, secsock_transport *t)
     dserver_start_cap(s, t, 70000); /* more than any datagram */
 }
 
+/* Lets the server finish the connections it has (a close_notify on its way
+ * would otherwise race the stop: a wait ends with CANCELLED when both are
+ * ready), then stops it. */
 static void dserver_stop(struct dserver *s)
 {
+    for (int i = 0; i < WAIT_MS / 10 && atomic_load(&s->ended_now) < atomic_load(&s->accepted_now);
+         i++)
+        usleep(10 * 1000);
     ck_assert_int_eq(write(s->stop[1], "x", 1), 1);
     pthread_join(s->thread, NULL);
     secsock_listener_free(s->l);
@@ -493,6 +503,12 @@ START_TEST(dg_truncated_reply)
     ck_assert_int_eq(memcmp(got, msg, 10), 0);
     ck_assert_int_eq(secsock_datagram_truncated(cl.c), 1);
 
+    /* Exactly the buffer's size is not truncated. */
+    ck_assert_int_eq(secsock_write_all(cl.c, msg, 10), 0);
+    n = secsock_read(cl.c, got, 10);
+    ck_assert_msg(n == 10, "read: %zd (%s)", n, secsock_conn_error(cl.c));
+    ck_assert_int_eq(secsock_datagram_truncated(cl.c), 0);
+
     ck_assert_int_eq(secsock_write_all(cl.c, "next", 4), 0);
     n = secsock_read(cl.c, got, sizeof got);
     ck_assert_msg(n == 4, "read after the truncated one: %zd (%s)", n, secsock_conn_error(cl.c));
@@ -500,7 +516,7 @@ START_TEST(dg_truncated_reply)
     ck_assert_int_eq(secsock_datagram_truncated(cl.c), 0);
     dclient_close(&cl);
     dserver_stop(&s);
-    assert_clean_ends(&s, is_dtls(v) ? 1 : 2);
+    assert_clean_ends(&s, is_dtls(v) ? 1 : 3);
 }
 END_TEST
 
@@ -570,6 +586,29 @@ START_TEST(dg_session_info)
         ck_assert_str_eq(s.info.sni, "localhost");
         ck_assert_int_eq(s.info.has_peer_cert, 0);
     }
+}
+END_TEST
+
+/* A read that times out leaves the connection usable. */
+START_TEST(dg_read_timeout_then_echo)
+{
+    const struct variant *v = &dvariants[_i];
+    struct dserver s;
+    struct dclient cl;
+    start_echo(&s, v);
+    connect_echo(&cl, v, &s);
+    secsock_conn_set_timeout(cl.c, 200);
+    char buf[16];
+    long long t0 = now_ms();
+    ssize_t n = secsock_read(cl.c, buf, sizeof buf);
+    long long waited = now_ms() - t0;
+    ck_assert_msg(n == SECSOCK_ERR_TIMEOUT, "read: %zd (%s)", n, secsock_conn_error(cl.c));
+    ck_assert_msg(waited >= 150 && waited < 3000, "waited %lld ms for a 200 ms timeout", waited);
+    secsock_conn_set_timeout(cl.c, WAIT_MS);
+    echo_once(cl.c, "still here", 10);
+    dclient_close(&cl);
+    dserver_stop(&s);
+    assert_clean_ends(&s, 1);
 }
 END_TEST
 
@@ -751,10 +790,69 @@ START_TEST(dtls_close_notify)
     start_echo(&s, &v);
     connect_echo(&cl, &v, &s);
     echo_once(cl.c, "bye", 3);
+    long long t0 = now_ms();
     dclient_close(&cl);
-    usleep(200 * 1000); /* time for the close_notify; far less than the server's timeout */
+    dserver_stop(&s); /* waits for the server's connection to end */
+    long long waited = now_ms() - t0;
+    assert_clean_ends(&s, 1);
+    ck_assert_msg(waited < WAIT_MS / 2, "the server's read ended %lld ms after our close",
+                  waited);
+}
+END_TEST
+
+/* Half-close: our close_notify ends the server's reading, and its reply
+ * to what came before still reaches us. */
+START_TEST(dtls_shutdown_write_then_read)
+{
+    struct dserver s;
+    struct dclient cl;
+    const struct variant v = { "dtls", "localhost" };
+    start_echo(&s, &v);
+    connect_echo(&cl, &v, &s);
+    ck_assert_int_eq(secsock_write_all(cl.c, "last words", 10), 0);
+    int rc = secsock_shutdown_write(cl.c);
+    ck_assert_msg(rc == 0, "shutdown_write: %d (%s)", rc, secsock_conn_error(cl.c));
+    char got[16] = "";
+    ssize_t n = secsock_read(cl.c, got, sizeof got - 1);
+    ck_assert_msg(n == 10, "read after shutdown_write: %zd (%s)", n, secsock_conn_error(cl.c));
+    ck_assert_str_eq(got, "last words");
+    n = secsock_read(cl.c, got, sizeof got - 1); /* the server closes in turn */
+    ck_assert_msg(n == 0, "read at the end: %zd (%s)", n, secsock_conn_error(cl.c));
+    dclient_close(&cl);
     dserver_stop(&s);
     assert_clean_ends(&s, 1);
+}
+END_TEST
+
+/* Datagrams that are not DTLS at the listener cost nothing and stop nobody:
+ * a real client is served afterwards. */
+START_TEST(dtls_listener_survives_garbage)
+{
+    struct dserver s;
+    struct dclient cl;
+    const struct variant v = { "dtls", "localhost" };
+    start_echo(&s, &v);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                               .sin_port = htons((unsigned short)atoi(s.port)) };
+    unsigned char junk[300];
+    fill_pattern(junk, sizeof junk, 7);
+    junk[0] = 22; /* a handshake record's type, then nonsense */
+    const char *texts[] = { "hello", "GET / HTTP/1.1\r\n\r\n", "" };
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_ge(sendto(fd, texts[i], strlen(texts[i]), 0, (struct sockaddr *)&sin,
+                                sizeof sin), 0);
+    ck_assert_int_eq(sendto(fd, junk, sizeof junk, 0, (struct sockaddr *)&sin, sizeof sin),
+                     (ssize_t)sizeof junk);
+    close(fd);
+    connect_echo(&cl, &v, &s);
+    echo_once(cl.c, "served", 6);
+    dclient_close(&cl);
+    dserver_stop(&s);
+    ck_assert_int_eq(s.conns, 1); /* no connection for the junk */
+    ck_assert_int_eq(s.handshake_rc, 0);
+    ck_assert_int_eq(s.nseen, 1);
 }
 END_TEST
 
@@ -882,15 +980,15 @@ START_TEST(listener_accept_cancelled)
     /* Cancelled while waiting. */
     struct delayed_write d = { p[1], 100 };
     pthread_t th;
-    ck_assert_int_eq(pthread_create(&th, NULL, write_later, &d), 0);
     secsock_conn *c = (secsock_conn *)&d; /* must be reset */
-    long long t0 = now_ms();
+    long long t0 = now_ms(); /* the write comes at least 100 ms after this */
+    ck_assert_int_eq(pthread_create(&th, NULL, write_later, &d), 0);
     int rc = secsock_accept(l, WAIT_MS, &c, err, sizeof err);
     long long waited = now_ms() - t0;
     pthread_join(th, NULL);
     ck_assert_msg(rc == SECSOCK_ERR_CANCELLED, "%s accept: %d (%s)", backend, rc, err);
     ck_assert_ptr_null(c);
-    ck_assert_msg(waited >= 50 && waited < 2000, "waited %lld ms", waited);
+    ck_assert_msg(waited >= 90 && waited < 2000, "waited %lld ms", waited);
 
     /* Already cancelled: at once. */
     t0 = now_ms();
@@ -1112,6 +1210,7 @@ static Suite *datagram_suite(void)
     tcase_add_loop_test(both, dg_truncated_on_server, 0, N_DVARIANTS);
     tcase_add_loop_test(both, dg_session_info, 0, N_DVARIANTS);
     tcase_add_loop_test(both, dg_two_peers, 0, N_DVARIANTS);
+    tcase_add_loop_test(both, dg_read_timeout_then_echo, 0, N_DVARIANTS);
     suite_add_tcase(s, both);
 
     tcase_set_timeout(udp, 30);
@@ -1125,6 +1224,8 @@ static Suite *datagram_suite(void)
     tcase_add_test(dtls, dtls_verify_unknown_ca);
     tcase_add_test(dtls, dtls_verify_wrong_host);
     tcase_add_test(dtls, dtls_close_notify);
+    tcase_add_test(dtls, dtls_shutdown_write_then_read);
+    tcase_add_test(dtls, dtls_listener_survives_garbage);
     tcase_add_test(dtls, dtls_parallel_clients);
     suite_add_tcase(s, dtls);
 
