@@ -1,0 +1,810 @@
+#!/usr/bin/env bash
+# What the wire shows: the same exchange between the project's own client and
+# server on loopback, once per mode (TCP, TLS 1.2, TLS 1.3, UDP, DTLS 1.2),
+# each captured by tshark into its own pcap; then a report drawn from tshark's
+# dissection of those captures, with and without the key logs.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/capture-compare.sh [--out DIR] [--bin DIR]
+
+Runs the same exchange on 127.0.0.1 once per mode, with a unique marker
+string (secsock-marker-<random>) in the User-Agent and in the message body,
+while tshark captures each mode into its own file:
+  tcp     tcp-client -> tcp-server --http       plain TCP, an HTTP GET
+  tls12   the same over TLS 1.2                 (--keylog)
+  tls13   the same over TLS 1.3                 (--keylog)
+  udp     udp-client -> udp-server              plain UDP, one datagram
+  dtls12  the same over DTLS 1.2                (--keylog)
+
+Into DIR go:
+  MODE.pcap                 what tshark captured
+  MODE.keylog               the client's key log (NSS format; encrypted modes)
+  MODE-secrets.pcapng       the capture with the key log embedded
+                            (editcap --inject-secrets): opens decrypted
+  report.md, report.json    the facts tshark dissects from the captures:
+                            marker and HTTP headers visible or not, handshake
+                            fields in clear, DTLS cookie exchange, frames and
+                            bytes, decryption with the key log
+  pki/                      the CA and server certificate used
+  logs/                     the programs' output (--json on stderr) and tshark's
+and the report is printed, with the tshark and Wireshark commands to see it
+yourself.
+
+Options:
+  --out DIR   where to write (created if missing; default: a new directory
+              /tmp/secsock-capture.XXXXXX)
+  --bin DIR   the built programs (default: build/bin of the repository)
+  -h, --help  this help
+
+Capturing needs root or CAP_NET_RAW and CAP_NET_ADMIN (dumpcap); without
+them the script says so and exits 1. Needs tshark, editcap (Debian package
+tshark) and python3. Exits 1 when an exchange or a capture fails, or when a
+fact in the report is not what encryption should give (listed under
+"Checks").
+EOF
+}
+
+bad_usage() {
+    printf 'capture-compare.sh: %s\n' "$1" >&2
+    usage >&2
+    exit 2
+}
+
+out=""
+bin="$SECSOCK_ROOT/build/bin"
+while (($# > 0)); do
+    case "$1" in
+        --out)
+            (($# >= 2)) || bad_usage "--out needs an argument"
+            out="$2"
+            shift 2
+            ;;
+        --out=*) out="${1#--out=}"; shift ;;
+        --bin)
+            (($# >= 2)) || bad_usage "--bin needs an argument"
+            bin="$2"
+            shift 2
+            ;;
+        --bin=*) bin="${1#--bin=}"; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) bad_usage "unknown argument: $1" ;;
+    esac
+done
+
+for tool in tshark editcap dumpcap; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "$tool not found; install the Debian package tshark (apt-get install tshark)"
+done
+command -v python3 >/dev/null 2>&1 || die "python3 not found (apt-get install python3)"
+for p in tcp-client tcp-server udp-client udp-server; do
+    [[ -x "$bin/$p" ]] || die "$bin/$p not found; build first (cmake -B build && cmake --build build) or pass --bin DIR"
+done
+bin="$(cd "$bin" && pwd)"
+
+# Capturing on lo needs the privilege; dumpcap -L opens the interface.
+if ! priv_err="$(dumpcap -L -i lo 2>&1 >/dev/null)"; then
+    printf 'capture-compare.sh: cannot capture on the loopback interface: this needs root or CAP_NET_RAW and CAP_NET_ADMIN\n' >&2
+    printf 'capture-compare.sh: (user %s, uid %s); dumpcap said: %s\n' "$(id -un 2>/dev/null || echo '?')" "$EUID" \
+        "$(printf '%s' "$priv_err" | grep -m1 -E 'pcap_activate|ermission' || printf '%s' "${priv_err%%$'\n'*}")" >&2
+    printf 'capture-compare.sh: run it as root (sudo scripts/capture-compare.sh), or give dumpcap the capabilities:\n' >&2
+    printf '  sudo setcap cap_net_raw,cap_net_admin=eip %s\n' "$(command -v dumpcap)" >&2
+    exit 1
+fi
+
+if [[ -z "$out" ]]; then
+    out="$(mktemp -d "${TMPDIR:-/tmp}/secsock-capture.XXXXXX")"
+else
+    mkdir -p "$out"
+fi
+out="$(cd "$out" && pwd)"
+mkdir -p "$out/logs" "$out/pki"
+
+marker="secsock-marker-$(od -An -tx1 -N6 /dev/urandom | tr -d ' \n')"
+# The server certificate's subject CN: a name that appears nowhere else (the
+# client sends SNI localhost), so its bytes on the wire come from the
+# certificate.
+cert_name=secsock-capture.test
+
+# Certificates: a throw-away CA and a server certificate whose subject is
+# easy to recognise in a capture.
+if [[ ! -f "$out/pki/server.crt" ]]; then
+    bash "$SECSOCK_ROOT/scripts/gen-certs.sh" --dir "$out/pki" --name "$cert_name" --days 30 \
+        >"$out/logs/gen-certs.log" 2>&1 || { cat "$out/logs/gen-certs.log" >&2; die "scripts/gen-certs.sh failed"; }
+fi
+
+server_pid="" tshark_pid=""
+cleanup() {
+    [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
+    [[ -n "$tshark_pid" ]] && kill -KILL "$tshark_pid" 2>/dev/null
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# stop PID : TERM, then KILL after 5s; waits for it.
+stop() {
+    local pid="$1" i
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# free_udp_port : a currently free loopback UDP port.
+free_udp_port() {
+    python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# probe_until_seen LIVE-FILE PORT TAG : sends datagrams "secsock-probe-TAG-N"
+# from 127.0.0.1:PORT to itself every 50ms until tshark's live output
+# (LIVE-FILE: srcport, dstport, payload in hex) shows one of them; fails after
+# 20s.
+probe_until_seen() {
+    python3 - "$@" <<'PYTHON'
+import socket, sys, time
+live, port, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+prefix = f"secsock-probe-{tag}-".encode()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", port))
+deadline = time.monotonic() + 20
+n = 0
+while time.monotonic() < deadline:
+    n += 1
+    s.sendto(prefix + str(n).encode(), ("127.0.0.1", port))
+    time.sleep(0.05)
+    with open(live) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) >= 3 and cols[0] == cols[1] == str(port):
+                try:
+                    if bytes.fromhex(cols[2].replace(":", "")).startswith(prefix):
+                        sys.exit(0)
+                except ValueError:
+                    pass
+sys.exit(1)
+PYTHON
+}
+
+# Ports of the modes, filled in by run_mode; passed to the analysis.
+declare -A ports=()
+failures=()
+
+# run_mode MODE tcp|udp SERVER-ARGS... -- CLIENT-ARGS...
+# Starts the server (-p 0 --json), tshark on its port, the client (its
+# arguments: CLIENT-ARGS --json "${client_head[@]}" PORT "${client_tail[@]}"),
+# stops the server and then tshark. Writes MODE.pcap and logs/MODE.*.
+run_mode() {
+    local mode="$1" kind="$2"
+    shift 2
+    local -a sargs=() cargs=()
+    while (($# > 0)) && [[ "$1" != -- ]]; do
+        sargs+=("$1")
+        shift
+    done
+    shift
+    cargs=("$@")
+    local log="$out/logs/$mode" line="" port="" i st=0 frames=0
+
+    # Fresh logs: the loops below must not read a previous run's lines.
+    rm -f "$log".* "$out/$mode.keylog"
+    : >"$log.server.out"
+    "$bin/$kind-server" "${sargs[@]}" -p 0 --json >"$log.server.out" 2>"$log.server.err" </dev/null &
+    server_pid=$!
+    for ((i = 0; i < 200; i++)); do
+        line="$(grep -m1 -E '^\[\*\] Listening on ' "$log.server.out" || true)"
+        [[ -n "$line" ]] && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [[ ! "$line" =~ ^\[\*\]\ Listening\ on\ .*:([0-9]+)( |$) ]]; then
+        cat "$log.server.out" "$log.server.err" >&2
+        die "$mode: $kind-server ${sargs[*]} did not start listening"
+    fi
+    port="${BASH_REMATCH[1]}"
+    ports[$mode]="$port"
+
+    # tshark's "Capturing on" comes before packets really flow (under load,
+    # hundreds of milliseconds of packets can be lost after it); so the
+    # capture also takes the datagrams of a probe on its own port, which
+    # shows each captured packet live (-P): the exchange starts once the
+    # probe's first datagram is seen, tshark stops once a datagram sent after
+    # the exchange is seen, and the probe's datagrams are then left out.
+    local probe raw="$out/logs/$mode.raw.pcap"
+    probe="$(free_udp_port)"
+    rm -f "$raw" "$out/$mode.pcap"
+    : >"$log.tshark.log"
+    : >"$log.tshark.live"
+    tshark -n -l -i lo -f "($kind port $port) or (udp port $probe)" -F pcap -w "$raw" \
+        -P -T fields -e udp.srcport -e udp.dstport -e udp.payload \
+        >"$log.tshark.live" 2>"$log.tshark.log" </dev/null &
+    tshark_pid=$!
+    for ((i = 0; i < 300; i++)); do
+        grep -q "Capturing on" "$log.tshark.log" && break
+        kill -0 "$tshark_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if ! grep -q "Capturing on" "$log.tshark.log"; then
+        cat "$log.tshark.log" >&2
+        if kill -0 "$tshark_pid" 2>/dev/null; then
+            die "$mode: tshark did not start capturing on lo within 15s"
+        fi
+        i=0
+        wait "$tshark_pid" || i=$?
+        tshark_pid=""
+        die "$mode: tshark exited (status $i) before capturing on lo"
+    fi
+    probe_until_seen "$log.tshark.live" "$probe" start ||
+        { cat "$log.tshark.log" >&2; die "$mode: tshark captured none of the probe's datagrams within 20s"; }
+
+    timeout 30 "$bin/$kind-client" "${cargs[@]}" --json "${client_head[@]}" "$port" "${client_tail[@]}" \
+        >"$log.client.out" 2>"$log.client.err" </dev/null || st=$?
+    ((st == 0)) || failures+=("$mode: $kind-client exited with status $st (see $log.client.err)")
+
+    stop "$server_pid"
+    server_pid=""
+    probe_until_seen "$log.tshark.live" "$probe" end ||
+        { cat "$log.tshark.log" >&2; die "$mode: tshark did not capture the probe's last datagram within 20s"; }
+    stop "$tshark_pid"
+    tshark_pid=""
+    tshark -r "$raw" -Y "not udp.port == $probe" -F pcap -w "$out/$mode.pcap" 2>>"$log.tshark.log" ||
+        failures+=("$mode: tshark could not write $mode.pcap (see $log.tshark.log)")
+    frames="$(tshark -r "$out/$mode.pcap" 2>/dev/null | wc -l)" || true
+    ((frames > 0)) || failures+=("$mode: the capture is empty (see $log.tshark.log)")
+    printf '  %-7s port %-5s  client exit %s, %s frames captured\n' "$mode" "$port" "$st" "$frames"
+}
+
+pki="$out/pki"
+ua="secsock-capture/1.0 ($marker)"
+note "marker: $marker"
+note "capturing into $out"
+
+# TCP: an HTTP GET whose User-Agent carries the marker; the reply body too.
+tcp_server=(--http --reply "reply body $marker")
+client_head=(-4 -A "$ua" localhost)
+client_tail=()
+run_mode tcp tcp "${tcp_server[@]}" -- --fail
+run_mode tls12 tcp "${tcp_server[@]}" --tls --cert "$pki/server.crt" --key "$pki/server.key" \
+    --tls-max 1.2 --alpn http/1.1 -- \
+    --fail --tls --cafile "$pki/ca.crt" --tls-max 1.2 --alpn http/1.1 --keylog "$out/tls12.keylog"
+run_mode tls13 tcp "${tcp_server[@]}" --tls --cert "$pki/server.crt" --key "$pki/server.key" \
+    --tls-min 1.3 --alpn http/1.1 -- \
+    --fail --tls --cafile "$pki/ca.crt" --tls-min 1.3 --alpn http/1.1 --keylog "$out/tls13.keylog"
+
+# UDP: one datagram carrying the marker; the reply carries it too.
+udp_server=(--reply "reply body $marker")
+client_head=(-4 localhost)
+client_tail=("message $marker")
+run_mode udp udp "${udp_server[@]}" -- --retries 0
+run_mode dtls12 udp "${udp_server[@]}" --dtls --cert "$pki/server.crt" --key "$pki/server.key" -- \
+    --retries 0 --dtls --cafile "$pki/ca.crt" --keylog "$out/dtls12.keylog"
+
+# The encrypted captures with their key log embedded.
+for mode in tls12 tls13 dtls12; do
+    rm -f "$out/$mode-secrets.pcapng"
+    if [[ ! -s "$out/$mode.keylog" ]]; then
+        failures+=("$mode: the client wrote no key log")
+        continue
+    fi
+    editcap --inject-secrets "tls,$out/$mode.keylog" "$out/$mode.pcap" "$out/$mode-secrets.pcapng" \
+        >"$out/logs/$mode.editcap.log" 2>&1 || failures+=("$mode: editcap --inject-secrets failed (see logs/$mode.editcap.log)")
+done
+
+# The analysis: tshark dissects each file; python3 gathers the facts.
+analysis_st=0
+python3 - "$out" "$marker" "$cert_name" "${ports[tcp]}" "${ports[tls12]}" "${ports[tls13]}" "${ports[udp]}" "${ports[dtls12]}" \
+    <<'PYTHON' || analysis_st=$?
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+out, marker, cert_name = sys.argv[1], sys.argv[2], sys.argv[3]
+ports = dict(zip(["tcp", "tls12", "tls13", "udp", "dtls12"], map(int, sys.argv[4:9])))
+
+MODES = [
+    # mode, title, transport, encrypted, plaintext counterpart
+    ("tcp", "TCP, plaintext", "tcp", False, None),
+    ("tls12", "TLS 1.2", "tcp", True, "tcp"),
+    ("tls13", "TLS 1.3", "tcp", True, "tcp"),
+    ("udp", "UDP, plaintext", "udp", False, None),
+    ("dtls12", "DTLS 1.2", "udp", True, "udp"),
+]
+
+
+def decode_as(mode, transport):
+    """-d so tshark dissects the random port as the right protocol."""
+    proto = {"tcp": "http", "tls12": "tls", "tls13": "tls", "udp": "data", "dtls12": "dtls"}[mode]
+    if proto == "data":
+        return []
+    return ["-d", f"{transport}.port=={ports[mode]},{proto}"]
+
+
+def tshark(args):
+    cmd = ["tshark", "-n", *args]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       errors="replace", timeout=120)
+    if p.returncode != 0:
+        sys.exit(f"capture-compare.sh: {shlex.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
+    return p.stdout
+
+
+HEX_LINE = re.compile(r"^[0-9a-f]{4,}  ")
+SOURCE_LINE = re.compile(r"^(.+) \((\d+) bytes\):$")
+
+
+def data_sources(path, opts):
+    """tshark -x: every data source of every frame (the frame's own bytes,
+    reassembled and decrypted data), as (frame number, source name, bytes)."""
+    text = tshark(["-r", path, *opts, "-x"])
+    result = []
+    frame = 0
+    name = None
+    buf = bytearray()
+
+    def flush():
+        if name is not None:
+            result.append((frame, name, bytes(buf)))
+
+    for line in text.splitlines():
+        if HEX_LINE.match(line):
+            if name is None:  # a frame with a single source has no header
+                name, frame = "Frame", frame + 1
+            hexpart = line[6:6 + 47]
+            buf.extend(bytes.fromhex(hexpart.replace(" ", "")))
+            continue
+        m = SOURCE_LINE.match(line)
+        if m:
+            flush()
+            if m.group(1) == "Frame":
+                frame += 1
+            name, buf = m.group(1), bytearray()
+            continue
+        if not line.strip():
+            flush()
+            name, buf = None, bytearray()
+    flush()
+    return result
+
+
+def printable(b):
+    return "".join(chr(c) if 32 <= c < 127 else "." for c in b)
+
+
+def marker_facts(path, opts):
+    """Searches the raw bytes of every data source for the marker, and for
+    the certificate's name (its subject CN, which is not the SNI)."""
+    srcs = data_sources(path, opts)
+    m = marker.encode()
+    hits = [(f, n, b) for f, n, b in srcs if m in b]
+    context = None
+    if hits:
+        # The line that holds the marker (as much of it as fits 80 bytes).
+        b = hits[0][2]
+        i = b.index(m)
+        start = max(b.rfind(b"\n", 0, i) + 1, i - 40)
+        end = b.find(b"\r", i)
+        end = len(b) if end < 0 else end
+        nl = b.find(b"\n", i)
+        end = min(end, nl if nl >= 0 else len(b), start + 80)
+        context = printable(b[start:end])
+    return {
+        "marker_visible": bool(hits),
+        "frames_with_marker": sorted({f for f, _, _ in hits}),
+        "sources_with_marker": sorted({n for _, n, _ in hits}),
+        "marker_context": context,
+        "certificate_name_bytes_visible": any(cert_name.encode() in b for _, _, b in srcs),
+    }
+
+
+def fields_of(elem):
+    """All field elements below elem (depth first)."""
+    for child in elem:
+        if child.tag == "field":
+            yield child
+            yield from fields_of(child)
+        elif child.tag == "proto":
+            yield from fields_of(child)
+
+
+def first(elem, name):
+    for f in fields_of(elem):
+        if f.get("name") == name:
+            return f
+    return None
+
+
+def all_named(elem, name):
+    return [f for f in fields_of(elem) if f.get("name") == name]
+
+
+def paren(showname):
+    """'Cipher Suite: TLS_X (0x1301)' -> 'TLS_X'; 'Version: TLS 1.2 (0x0303)' -> 'TLS 1.2'."""
+    s = showname.split(": ", 1)[-1]
+    return re.sub(r"\s*\(0x[0-9a-fA-F]+\)$", "", s)
+
+
+RDN_NAMES = {"id-at-commonName": "CN", "id-at-organizationName": "O",
+             "id-at-organizationalUnitName": "OU", "id-at-countryName": "C",
+             "id-at-localityName": "L", "id-at-stateOrProvinceName": "ST"}
+
+
+def dn(elem):
+    """The distinguished name under an x509af.subject/issuer element."""
+    seq = next((f for f in fields_of(elem) if f.get("name", "").endswith(".rdnSequence")), None)
+    if seq is None:
+        return None
+    m = re.search(r"\((.*)\)$", seq.get("showname", ""))
+    if not m:
+        return None
+    parts = []
+    for rdn in m.group(1).split(","):
+        k, _, v = rdn.partition("=")
+        parts.append(f"{RDN_NAMES.get(k, k)}={v}")
+    return ",".join(parts)
+
+
+HS_TYPES = {1: "ClientHello", 2: "ServerHello", 3: "HelloVerifyRequest", 4: "NewSessionTicket",
+            8: "EncryptedExtensions", 11: "Certificate", 12: "ServerKeyExchange",
+            13: "CertificateRequest", 14: "ServerHelloDone", 15: "CertificateVerify",
+            16: "ClientKeyExchange", 20: "Finished"}
+
+
+def dissect(path, opts, proto):
+    """tshark -T pdml: frames, bytes, HTTP and handshake facts."""
+    root = ET.fromstring(tshark(["-r", path, *opts, "-T", "pdml"]))
+    packets = root.findall("packet")
+    frame_lens = []
+    payload = 0
+    http_req = None
+    http_resp_body = None
+    hs = []  # (frame, handshake element)
+    for i, pkt in enumerate(packets, 1):
+        fl = first(pkt, "frame.len")
+        frame_lens.append(int(fl.get("show")) if fl is not None else 0)
+        tl = first(pkt, "tcp.len")
+        if tl is not None:
+            payload += int(tl.get("show"))
+        ul = first(pkt, "udp.length")
+        if ul is not None:
+            payload += int(ul.get("show")) - 8
+        if http_req is None and first(pkt, "http.request") is not None:
+            def show(name):
+                f = first(pkt, name)
+                return f.get("show") if f is not None else None
+            http_req = {
+                "request_line": " ".join(x for x in (show("http.request.method"), show("http.request.uri"),
+                                                     show("http.request.version")) if x),
+                "host": show("http.host"),
+                "user_agent": show("http.user_agent"),
+            }
+        fd = first(pkt, "http.file_data")
+        if fd is not None and http_resp_body is None and first(pkt, "http.response") is not None:
+            http_resp_body = fd.get("show")
+        for f in fields_of(pkt):
+            if f.get("name") == f"{proto}.handshake" and first(f, f"{proto}.handshake.type") is not None:
+                hs.append((i, f))
+    facts = {
+        "frames": len(packets),
+        "bytes": sum(frame_lens),
+        "payload_bytes": payload,
+        "http_request_visible": http_req is not None,
+        "http_request": http_req,
+        "http_response_body": http_resp_body,
+    }
+    if proto is None:
+        return facts, None
+    h = {
+        "messages_seen": [],
+        "sni": None,
+        "alpn_offered": [],
+        "alpn_selected": None,
+        "client_hello_version": None,
+        "supported_versions_offered": [],
+        "negotiated_version": None,
+        "cipher_suites_offered": 0,
+        "cipher_chosen": None,
+        "certificate_visible": False,
+        "certificate_subject": None,
+        "certificate_issuer": None,
+        "certificate_san": [],
+        "hello_verify_requests": 0,
+        "cookie_exchange": False,
+    }
+    for frame, e in hs:
+        t = int(first(e, f"{proto}.handshake.type").get("show"))
+        name = HS_TYPES.get(t, f"type {t}")
+        h["messages_seen"].append(f"{name} (frame {frame})")
+        if t == 1:
+            sni = first(e, f"{proto}.handshake.extensions_server_name")
+            if sni is not None and h["sni"] is None:
+                h["sni"] = sni.get("show")
+            if not h["alpn_offered"]:
+                h["alpn_offered"] = [a.get("show") for a in all_named(e, f"{proto}.handshake.extensions_alpn_str")]
+            v = first(e, f"{proto}.handshake.version")
+            if v is not None:
+                h["client_hello_version"] = paren(v.get("showname"))
+            if not h["supported_versions_offered"]:
+                h["supported_versions_offered"] = [paren(a.get("showname")) for a in
+                                                   all_named(e, f"{proto}.handshake.extensions.supported_version")]
+            cs = all_named(e, f"{proto}.handshake.ciphersuite")
+            h["cipher_suites_offered"] = max(h["cipher_suites_offered"], len(cs))
+            cookie = first(e, f"{proto}.handshake.cookie_length")
+            if cookie is not None and int(cookie.get("show")) > 0:
+                h["client_hello_with_cookie"] = True
+        elif t == 2:
+            c = first(e, f"{proto}.handshake.ciphersuite")
+            if c is not None:
+                h["cipher_chosen"] = paren(c.get("showname"))
+            sv = first(e, f"{proto}.handshake.extensions.supported_version")
+            v = first(e, f"{proto}.handshake.version")
+            if sv is not None:
+                h["negotiated_version"] = paren(sv.get("showname"))
+            elif v is not None:
+                h["negotiated_version"] = paren(v.get("showname"))
+            a = first(e, f"{proto}.handshake.extensions_alpn_str")
+            if a is not None:
+                h["alpn_selected"] = a.get("show")
+        elif t == 3:
+            h["hello_verify_requests"] += 1
+        elif t == 8:
+            a = first(e, f"{proto}.handshake.extensions_alpn_str")
+            if a is not None:
+                h["alpn_selected"] = a.get("show")
+        elif t == 11:
+            subj = first(e, "x509af.subject")
+            if subj is not None and not h["certificate_visible"]:
+                h["certificate_visible"] = True
+                h["certificate_subject"] = dn(subj)
+                iss = first(e, "x509af.issuer")
+                h["certificate_issuer"] = dn(iss) if iss is not None else None
+                h["certificate_san"] = [f.get("show") for f in all_named(e, "x509ce.dNSName")] + \
+                    [f.get("show") for f in all_named(e, "x509ce.iPAddress")]
+    h["cookie_exchange"] = h["hello_verify_requests"] > 0 and h.pop("client_hello_with_cookie", False)
+    h.pop("client_hello_with_cookie", None)
+    return facts, h
+
+
+def q(s):
+    return shlex.quote(s)
+
+
+report = {
+    "generated_by": "scripts/capture-compare.sh",
+    "tshark_version": re.sub(r"^TShark \(Wireshark\) (\S+).*", r"\1", tshark(["--version"]).splitlines()[0]),
+    "certificate_name": cert_name,
+    "marker": marker,
+    "out_dir": out,
+    "captures": {},
+    "checks": [],
+}
+
+for mode, title, transport, encrypted, plain in MODES:
+    pcap = os.path.join(out, f"{mode}.pcap")
+    proto = None if not encrypted else ("dtls" if transport == "udp" else "tls")
+    da = decode_as(mode, transport)
+    c = {
+        "mode": mode,
+        "title": title,
+        "transport": transport,
+        "encrypted": encrypted,
+        "port": ports[mode],
+        "pcap": pcap,
+    }
+    c.update(marker_facts(pcap, da))
+    facts, hs = dissect(pcap, da, proto)
+    c.update(facts)
+    c["handshake_in_clear"] = hs
+    c["plaintext_counterpart"] = plain
+    c["commands"] = {
+        "tshark": f"tshark -r {q(pcap)} {shlex.join(da)} -Y {q('frame contains ' + json.dumps(marker))}".replace("  ", " "),
+        "wireshark": f"wireshark {shlex.join(da)} {q(pcap)}".replace("  ", " "),
+    }
+    if encrypted:
+        keylog = os.path.join(out, f"{mode}.keylog")
+        secrets = os.path.join(out, f"{mode}-secrets.pcapng")
+        ko = ["-o", f"tls.keylog_file:{keylog}"]
+        d = {"keylog": keylog}
+        d.update(marker_facts(pcap, da + ko))
+        dfacts, dhs = dissect(pcap, da + ko, proto)
+        d["http_request_visible"] = dfacts["http_request_visible"]
+        d["http_request"] = dfacts["http_request"]
+        d["http_response_body"] = dfacts["http_response_body"]
+        d["certificate_subject"] = dhs["certificate_subject"] if dhs else None
+        d["alpn_selected"] = dhs["alpn_selected"] if dhs else None
+        d["messages_seen"] = dhs["messages_seen"] if dhs else []
+        c["decrypted_with_keylog"] = d
+        e = {"pcapng": secrets, "exists": os.path.isfile(secrets)}
+        if e["exists"]:
+            e.update(marker_facts(secrets, da))
+            efacts, ehs = dissect(secrets, da, proto)
+            e["http_request_visible"] = efacts["http_request_visible"]
+            e["certificate_subject"] = ehs["certificate_subject"] if ehs else None
+        else:
+            e["marker_visible"] = False
+        c["embedded_secrets"] = e
+        if transport == "tcp":
+            show = ["-Y", "http", "-T", "fields", "-e", "http.request.line", "-e", "http.file_data"]
+        else:
+            show = ["-x", "-Y", "dtls.app_data"]
+        c["commands"].update({
+            "tshark_with_keylog": shlex.join(["tshark", "-r", pcap, *da, *ko, *show]),
+            "tshark_with_embedded_secrets": shlex.join(["tshark", "-r", secrets, *da, *show]),
+            "wireshark_with_keylog": shlex.join(["wireshark", *da, *ko, pcap]),
+            "wireshark_with_embedded_secrets": shlex.join(["wireshark", *da, secrets]),
+        })
+    report["captures"][mode] = c
+
+caps = report["captures"]
+for mode, title, transport, encrypted, plain in MODES:
+    c = caps[mode]
+    if plain:
+        p = caps[plain]
+        c["overhead"] = {
+            "vs": plain,
+            "extra_frames": c["frames"] - p["frames"],
+            "extra_bytes": c["bytes"] - p["bytes"],
+            "bytes_ratio": round(c["bytes"] / p["bytes"], 2) if p["bytes"] else None,
+        }
+    else:
+        c["overhead"] = None
+
+
+def check(what, ok):
+    report["checks"].append({"check": what, "ok": bool(ok)})
+
+
+for mode in ("tcp", "udp"):
+    check(f"{mode}: the marker is visible in the plaintext capture", caps[mode]["marker_visible"])
+check("tcp: the HTTP request line, Host and User-Agent are visible",
+      caps["tcp"]["http_request_visible"] and marker in (caps["tcp"]["http_request"] or {}).get("user_agent", ""))
+for mode in ("tls12", "tls13", "dtls12"):
+    c = caps[mode]
+    check(f"{mode}: the marker is not visible in the capture", not c["marker_visible"])
+    check(f"{mode}: no HTTP request visible without the key log", not c["http_request_visible"])
+    check(f"{mode}: the marker is visible again with the key log", c["decrypted_with_keylog"]["marker_visible"])
+    check(f"{mode}: the marker is visible in the pcapng with embedded secrets", c["embedded_secrets"]["marker_visible"])
+    check(f"{mode}: the SNI travels in clear", (c["handshake_in_clear"] or {}).get("sni") == "localhost")
+check("tls12: the certificate subject travels in clear", caps["tls12"]["handshake_in_clear"]["certificate_visible"])
+check("dtls12: the certificate subject travels in clear", caps["dtls12"]["handshake_in_clear"]["certificate_visible"])
+check("tls13: the certificate subject does not travel in clear",
+      not caps["tls13"]["handshake_in_clear"]["certificate_visible"]
+      and not caps["tls13"]["certificate_name_bytes_visible"])
+check("tls13: the certificate subject is visible with the key log",
+      caps["tls13"]["decrypted_with_keylog"]["certificate_subject"] is not None)
+check("dtls12: a cookie exchange (HelloVerifyRequest) took place",
+      caps["dtls12"]["handshake_in_clear"]["cookie_exchange"])
+check("tls12, tls13: the negotiated versions are TLS 1.2 and TLS 1.3",
+      caps["tls12"]["handshake_in_clear"]["negotiated_version"] == "TLS 1.2"
+      and caps["tls13"]["handshake_in_clear"]["negotiated_version"] == "TLS 1.3")
+
+with open(os.path.join(out, "report.json"), "w") as f:
+    json.dump(report, f, indent=2)
+    f.write("\n")
+
+
+# ---- report.md: the same facts, for people
+def yn(b):
+    return "**yes**" if b else "no"
+
+
+def v(x):
+    if x is None or x == [] or x == "":
+        return "—"
+    if isinstance(x, list):
+        return ", ".join(str(i) for i in x)
+    return str(x)
+
+
+order = [m[0] for m in MODES]
+L = []
+L.append("# What the wire shows")
+L.append("")
+L.append(f"The same exchange once per mode on 127.0.0.1, each captured by tshark into `{out}/MODE.pcap`. "
+         f"Marker `{marker}`: in the User-Agent and the reply body (TCP, an HTTP GET), in the datagram "
+         f"and the reply (UDP). Server certificate: CN={cert_name}, SNI localhost. Every fact below "
+         f"comes from tshark {report['tshark_version']}'s dissection of the captures, not from the "
+         f"programs' logs; \"visible\" means found in the raw bytes (every frame, reassembled and "
+         f"decrypted data source of `tshark -x`).")
+L.append("")
+L.append("## An observer without the keys")
+L.append("")
+L.append("| | " + " | ".join(caps[m]["title"] for m in order) + " |")
+L.append("|---" * (len(order) + 1) + "|")
+
+
+def row(label, fn):
+    L.append(f"| {label} | " + " | ".join(fn(caps[m]) for m in order) + " |")
+
+
+def hsget(key):
+    return lambda c: v((c["handshake_in_clear"] or {}).get(key)) if c["encrypted"] else "(no handshake)"
+
+
+row("marker visible", lambda c: yn(c["marker_visible"]))
+row("HTTP request line", lambda c: v((c["http_request"] or {}).get("request_line")) if c["transport"] == "tcp" else "n/a")
+row("Host", lambda c: v((c["http_request"] or {}).get("host")) if c["transport"] == "tcp" else "n/a")
+row("User-Agent", lambda c: v((c["http_request"] or {}).get("user_agent")) if c["transport"] == "tcp" else "n/a")
+row("certificate name bytes visible", lambda c: yn(c["certificate_name_bytes_visible"]))
+row("handshake messages in clear", lambda c: v(list(dict.fromkeys(
+    x.split(" (")[0] for x in c["handshake_in_clear"]["messages_seen"]))) if c["encrypted"] else "(no handshake)")
+row("SNI", hsget("sni"))
+row("ALPN offered / selected", lambda c: (v(c["handshake_in_clear"]["alpn_offered"]) + " / " +
+                                          v(c["handshake_in_clear"]["alpn_selected"])) if c["encrypted"] else "(no handshake)")
+row("version (negotiated)", hsget("negotiated_version"))
+row("cipher suites offered", hsget("cipher_suites_offered"))
+row("cipher chosen", hsget("cipher_chosen"))
+row("certificate subject", lambda c: (v(c["handshake_in_clear"]["certificate_subject"]) if c["handshake_in_clear"]["certificate_visible"]
+                                      else "not in clear") if c["encrypted"] else "(no certificate)")
+row("cookie exchange (HelloVerifyRequest)", lambda c: yn(c["handshake_in_clear"]["cookie_exchange"]) if c["transport"] == "udp" and c["encrypted"] else "n/a")
+row("frames", lambda c: str(c["frames"]))
+row("bytes on the wire (frame.len, with a 14-byte loopback link header)", lambda c: str(c["bytes"]))
+row("payload bytes (TCP/UDP)", lambda c: str(c["payload_bytes"]))
+row("overhead vs plaintext", lambda c: (f"×{c['overhead']['bytes_ratio']} (+{c['overhead']['extra_bytes']} B, "
+                                         f"+{c['overhead']['extra_frames']} frames)") if c["overhead"] else "—")
+L.append("")
+L.append("## With the key log")
+L.append("")
+L.append("| | marker visible | where | HTTP request | certificate subject | ALPN selected | pcapng with embedded secrets: marker visible |")
+L.append("|---|---|---|---|---|---|---|")
+for m in order:
+    c = caps[m]
+    if not c["encrypted"]:
+        continue
+    d, e = c["decrypted_with_keylog"], c["embedded_secrets"]
+    L.append(f"| {c['title']} | {yn(d['marker_visible'])} | {v(d['sources_with_marker'])}: `{v(d['marker_context'])}` | "
+             f"{v((d['http_request'] or {}).get('request_line')) if c['transport'] == 'tcp' else 'n/a'} | "
+             f"{v(d['certificate_subject'])} | {v(d['alpn_selected'])} | {yn(e['marker_visible'])} |")
+L.append("")
+L.append("## Checks")
+L.append("")
+for ch in report["checks"]:
+    L.append(f"- [{'x' if ch['ok'] else ' '}] {ch['check']}" + ("" if ch["ok"] else "  **FAILED**"))
+L.append("")
+L.append("## See it yourself")
+L.append("")
+L.append("```sh")
+for m in order:
+    c = caps[m]
+    L.append(f"# {c['title']}")
+    for k in ("tshark", "tshark_with_keylog", "tshark_with_embedded_secrets",
+              "wireshark", "wireshark_with_keylog", "wireshark_with_embedded_secrets"):
+        if k in c["commands"]:
+            L.append(c["commands"][k])
+L.append("```")
+L.append("")
+with open(os.path.join(out, "report.md"), "w") as f:
+    f.write("\n".join(L))
+
+failed = [ch["check"] for ch in report["checks"] if not ch["ok"]]
+sys.exit(3 if failed else 0)
+PYTHON
+
+if ((analysis_st != 0 && analysis_st != 3)); then
+    die "the analysis of the captures failed (status $analysis_st)"
+fi
+echo
+cat "$out/report.md"
+echo
+note "captures, key logs, report.md and report.json are in $out"
+if ((analysis_st == 3)); then
+    failures+=("a check in the report failed (see Checks)")
+fi
+if ((${#failures[@]} > 0)); then
+    printf 'capture-compare.sh: FAILED: %s\n' "${failures[@]}" >&2
+    exit 1
+fi
