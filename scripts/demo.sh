@@ -23,6 +23,8 @@ no certs/ca.crt, then runs four exchanges on 127.0.0.1:
                  udp-client --dtls --cafile certs/ca.crt -v localhost PORT
 and shows, for each, what the client printed next to what the server logged
 (one after the other when the terminal is narrower than 160 columns).
+Then, as root (or with CAP_NET_RAW), it installs tshark and runs
+scripts/capture-compare.sh: what the wire shows in each mode, and its report.
 
 Options:
   --no-install   do not install missing packages (only warn)
@@ -259,3 +261,24 @@ if ((${#failed[@]} > 0)); then
     exit 1
 fi
 echo "demo.sh: all four exchanges worked (plain TCP, TLS, plain UDP, DTLS)"
+
+# 5. What the wire shows: the same exchanges captured and compared
+# (scripts/capture-compare.sh), when this user may capture on lo.
+echo
+rule "="
+echo "5. What the wire shows: each mode again, captured by tshark (scripts/capture-compare.sh)"
+rule "="
+if ((EUID == 0)); then
+    if ((install)); then
+        ensure_packages tshark python3
+    else
+        ensure_packages --no-install tshark python3
+    fi
+fi
+if command -v dumpcap >/dev/null 2>&1 && dumpcap -L -i lo >/dev/null 2>&1; then
+    bash scripts/capture-compare.sh --bin build/bin || die "the capture comparison failed"
+else
+    echo "demo.sh: not capturing: capturing on lo needs root or CAP_NET_RAW (and tshark);"
+    echo "demo.sh: the four exchanges above ran; to see what the wire shows, run:"
+    echo "  sudo scripts/capture-compare.sh"
+fi
