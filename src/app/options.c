@@ -44,8 +44,8 @@ static const struct opt_def opt_table[] = {
     { "json", OPT_JSON, NULL, ALL, 0,
       "print one JSON object per session on stderr (peer, TLS details, bytes, times)" },
     { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0,
-      "clients: bound on connect, handshake and each wait (default 10); "
-      "servers: idle timeout (default 30)" },
+      "clients: bound on connect, handshake and each wait (default 10; udp-client: "
+      "2, per try); servers: idle timeout (default 30)" },
     { "ipv4", OPT_IPV4, NULL, CLIENTS, 0, "use IPv4 only" },
     { "ipv6", OPT_IPV6, NULL, CLIENTS, 0, "use IPv6 only" },
     { "resolve", OPT_RESOLVE, "HOST:PORT:ADDR", CLIENTS, 0,

@@ -154,9 +154,10 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
         return fail(o, rc, err);
     }
     secsock_conn_set_timeout(c, o->timeout_ms);
-    if (len > secsock_max_message(c)) { /* the exact figure, for the cipher negotiated */
+    size_t max = secsock_max_message(c); /* the exact figure, for the cipher negotiated */
+    if (len > max) {
         secsock_close(c);
-        return refuse_too_big(o, len, secsock_max_message(c));
+        return refuse_too_big(o, len, max);
     }
     if (o->no_reply) {
         rc = secsock_write_all(c, msg, len);

@@ -125,6 +125,19 @@ static int load_own_certificate(SSL_CTX *ctx, const secsock_config *cfg,
     return 0;
 }
 
+/* OpenSSL 3.0 fills a certificate's extension cache on first use, without
+ * a lock (openssl#20402): fill it for every trust anchor now, before
+ * threads verify against the shared store. */
+static void warm_trust_store(SSL_CTX *ctx)
+{
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (x != NULL)
+            (void)X509_check_purpose(x, -1, 0);
+    }
+}
+
 static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secsock_role role,
                               struct security_ctx_state *state, char *err, size_t errlen)
 {
@@ -134,6 +147,7 @@ static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secs
                  security_ssl_error_text(why, sizeof why));
         return -1;
     }
+    warm_trust_store(ctx);
     if (role == SECSOCK_SERVER) {
         if (!cfg->verify_client) {
             SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
