@@ -24,7 +24,7 @@ enum opt_id {
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
     OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
-    OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
+    OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
 };
 
@@ -85,6 +85,8 @@ static const struct opt_def opt_table[] = {
       "at SIGINT/SIGTERM, let clients in flight finish this long (default 10)" },
     { "reply", OPT_REPLY, "TEXT", SERVERS, 0, "the reply to each request" },
     { "echo", OPT_ECHO, NULL, SERVERS, 0, "echo what the client sends until it half-closes" },
+    { "sink", OPT_SINK, NULL, APP_TCP_SERVER, 0,
+      "read until the client half-closes, then reply with the byte count and SHA-256" },
     { "http", OPT_HTTP, NULL, APP_TCP_SERVER, 0,
       "answer HTTP/1.1 requests with 200 OK and the reply text" },
     { "cafile", OPT_CAFILE, "FILE", ALL, 1,
@@ -344,6 +346,7 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_REPLY: o->reply = arg; break;
     case OPT_ECHO: o->echo = 1; break;
     case OPT_HTTP: o->http = 1; break;
+    case OPT_SINK: o->sink = 1; break;
     default: return APP_EXIT_USAGE;
     }
     return -1;
@@ -367,8 +370,8 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
         return usage_error(o, "%s", "--insecure and --pin contradict each other");
     if (o->no_reply && o->count > 1)
         return usage_error(o, "%s", "--no-reply and --count contradict each other");
-    if (o->echo && o->http)
-        return usage_error(o, "%s", "--echo and --http contradict each other");
+    if (o->echo + o->http + o->sink > 1)
+        return usage_error(o, "%s", "--echo, --http and --sink are different modes: pick one");
     if (o->send_string != NULL && o->send_file != NULL)
         return usage_error(o, "%s", "--send and --send-file contradict each other");
     if ((o->send_string != NULL || o->send_file != NULL) &&

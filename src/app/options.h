@@ -72,6 +72,7 @@ struct app_options {
     int grace_ms;               /* at SIGINT/SIGTERM: how long clients may finish */
     int echo;
     int http;
+    int sink;                   /* tcp-server: read to the end, reply count and SHA-256 */
 };
 
 /* Exit codes, one table for every program (README, --help). */

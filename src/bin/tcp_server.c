@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "options.h"
 #include "report.h"
 #include "secsock/transport.h"
@@ -97,9 +99,44 @@ static int serve_http(struct app_server *s, secsock_conn *c)
     return rc == 1 || rc == SECSOCK_ERR_PROTOCOL ? 0 : rc;
 }
 
+/* --sink: read to the end, answer "<bytes> <sha256>\n" so a sender can
+ * check that everything arrived (the bulk benchmark does). */
+static int serve_sink(secsock_conn *c)
+{
+    unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    unsigned long long total = 0;
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    int rc = sha != NULL && EVP_DigestInit_ex(sha, EVP_sha256(), NULL) ? 0 : SECSOCK_ERR_NOMEM;
+    ssize_t n;
+    while (rc == 0 && (n = secsock_read(c, buf, sizeof buf)) != 0) {
+        if (n < 0)
+            rc = (int)n;
+        else if (!EVP_DigestUpdate(sha, buf, (size_t)n))
+            rc = SECSOCK_ERR_NOMEM;
+        else
+            total += (unsigned long long)n;
+    }
+    if (rc == 0 && EVP_DigestFinal_ex(sha, md, &mdlen)) {
+        char line[32 + 2 * EVP_MAX_MD_SIZE];
+        int len = snprintf(line, sizeof line, "%llu ", total);
+        for (unsigned int i = 0; i < mdlen; i++)
+            len += snprintf(line + len, sizeof line - (size_t)len, "%02x", md[i]);
+        line[len++] = '\n';
+        app_log(stdout, "[*] %s: received %llu bytes", secsock_conn_peer(c), total);
+        rc = secsock_write_all(c, line, (size_t)len);
+    }
+    EVP_MD_CTX_free(sha);
+    return rc;
+}
+
 static int serve(struct app_server *s, secsock_conn *c)
 {
-    return s->o->echo ? serve_echo(c) : s->o->http ? serve_http(s, c) : serve_once(s, c);
+    const struct app_options *o = s->o;
+    return o->echo ? serve_echo(c)
+           : o->sink ? serve_sink(c)
+           : o->http ? serve_http(s, c)
+                     : serve_once(s, c);
 }
 
 int main(int argc, char **argv)
