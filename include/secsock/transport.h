@@ -58,6 +58,11 @@ SECSOCK_API secsock_transport *secsock_transport_new(const char *backend, enum s
 SECSOCK_API void secsock_transport_free(secsock_transport *t);
 SECSOCK_API const char *secsock_transport_name(const secsock_transport *t);
 SECSOCK_API int secsock_transport_is_secure(const secsock_transport *t);
+/* Datagram transports: the most one message carries, known before
+ * connecting: 65527 for UDP (IPv6; IPv4 carries 20 less), and for DTLS the
+ * figure for AES-GCM over IPv4 at the configured MTU (1215 at 1280). The
+ * exact figure for a connection is secsock_max_message's. 0 for streams. */
+SECSOCK_API size_t secsock_transport_max_message(const secsock_transport *t);
 /* For a server started with a self-signed certificate: its "sha256:HEX"
  * fingerprint, colon-separated hex pairs. NULL otherwise. */
 SECSOCK_API const char *secsock_transport_fingerprint(const secsock_transport *t);
