@@ -9,9 +9,13 @@
  * Defaults: peer verification on, hostname/IP checked, TLS 1.2 minimum,
  * forward-secret AEAD cipher suites only, renegotiation off.
  *
- * Setters return 0, or -1 with the reason in secsock_config_error().
- * A config is not thread-safe while it is being set up; once handed to
- * secsock_transport_new() it is only read.
+ * Setters return 0, or -1 with the reason in secsock_config_error(). Values
+ * are checked when set (a file must be readable, a cipher name must exist),
+ * so a mistake is reported by the setter that took it, not later.
+ *
+ * Threads: a config is used by one thread at a time while it is being set
+ * up; once handed to secsock_transport_new() it is only read (and may be
+ * freed as soon as that returns). secsock_parse_pin() is thread-safe.
  */
 #ifndef SECSOCK_SECURITY_H
 #define SECSOCK_SECURITY_H
@@ -33,42 +37,64 @@ enum secsock_tls_version {
     SECSOCK_TLS1_3 = 0x0304,
 };
 
+/* A new config with the defaults above, or NULL when out of memory. */
 SECSOCK_API secsock_config *secsock_config_new(void);
+/* Frees cfg (NULL is fine). */
 SECSOCK_API void secsock_config_free(secsock_config *cfg);
+/* The reason the last setter failed, one line; "" before any failure.
+ * Never NULL; valid until the next setter call or secsock_config_free(). */
 SECSOCK_API const char *secsock_config_error(const secsock_config *cfg);
 
-/* Trust anchors for verifying the peer (PEM). Without one, the system store. */
+/* Trust anchors for verifying the peer (PEM). Without one, the system store.
+ * A server needs one for secsock_config_verify_client(). -1 if unreadable. */
 SECSOCK_API int secsock_config_set_cafile(secsock_config *cfg, const char *path);
-/* Own certificate chain (PEM, leaf first; a full-chain file is fine) and key. */
+/* Own certificate chain (PEM, leaf first; a full-chain file is fine) and
+ * key (PEM). -1 if the file is unreadable; whether they parse and match is
+ * checked by secsock_transport_new(). A server needs both (or
+ * self-signed); a client sends them when asked (mutual TLS). */
 SECSOCK_API int secsock_config_set_cert_file(secsock_config *cfg, const char *path);
 SECSOCK_API int secsock_config_set_key_file(secsock_config *cfg, const char *path);
-/* Server: make an ephemeral self-signed certificate in memory instead. */
+/* Server: make an ephemeral self-signed certificate in memory instead
+ * (on != 0); see secsock_transport_fingerprint(). Returns 0. */
 SECSOCK_API int secsock_config_set_self_signed(secsock_config *cfg, int on);
 /* Client: the name sent as SNI and verified (default: the host connected to).
- * An IP literal is verified against the certificate's IP SANs, and no SNI is sent. */
+ * An IP literal is verified against the certificate's IP SANs, and no SNI is sent.
+ * -1 for an empty name, one over 253 bytes or with characters no host name
+ * has. */
 SECSOCK_API int secsock_config_set_servername(secsock_config *cfg, const char *name);
-/* Client: turn off certificate and name verification. Callers must warn. */
+/* Client: turn off certificate and name verification. Callers must warn.
+ * Returns 0. */
 SECSOCK_API int secsock_config_insecure_noverify(secsock_config *cfg);
 /* Client: accept exactly the certificate with this SHA-256 fingerprint,
- * "sha256:" followed by 64 hex digits (any case, colons allowed). */
+ * "sha256:" followed by 64 hex digits (any case, colons allowed), instead
+ * of verifying a chain and a name. -1 if malformed. */
 SECSOCK_API int secsock_config_set_pin(secsock_config *cfg, const char *pin);
-/* Server: demand a client certificate signed by the CA file. */
+/* Server: demand a client certificate signed by the CA file (on != 0);
+ * secsock_transport_new() fails without a CA file. Returns 0. */
 SECSOCK_API int secsock_config_verify_client(secsock_config *cfg, int on);
-/* Comma-separated ALPN protocols, e.g. "h2,http/1.1". */
+/* Comma-separated ALPN protocols, e.g. "h2,http/1.1": offered by a client;
+ * a server picks the first of its own the client offers, or none. -1 for an
+ * empty element or one over 255 bytes. */
 SECSOCK_API int secsock_config_set_alpn(secsock_config *cfg, const char *list);
-/* "1.2" or "1.3"; min below 1.2 is refused. */
+/* TLS versions: "1.2" or "1.3" (defaults: 1.2 to 1.3; DTLS is 1.2). -1 for
+ * anything else, and for a minimum above the maximum or the reverse. */
 SECSOCK_API int secsock_config_set_min_version(secsock_config *cfg, const char *version);
 SECSOCK_API int secsock_config_set_max_version(secsock_config *cfg, const char *version);
-/* OpenSSL cipher strings: TLS 1.2 list and TLS 1.3 suites. Checked here. */
+/* OpenSSL cipher strings: TLS 1.2 (and DTLS) list and TLS 1.3 suites.
+ * Checked here, element by element: -1 naming the first unknown one. */
 SECSOCK_API int secsock_config_set_ciphers(secsock_config *cfg, const char *list);
 SECSOCK_API int secsock_config_set_ciphersuites(secsock_config *cfg, const char *list);
 /* DTLS: the path MTU (IP packet size) records must fit; 0 means 1280,
- * IPv6's minimum, which any path carries. */
+ * IPv6's minimum, which any path carries. -1 unless 0 or 576 to 65535. */
 SECSOCK_API int secsock_config_set_mtu(secsock_config *cfg, int mtu);
-/* Write session secrets in NSS key-log format to this file (mode 0600). */
+/* Append session secrets in NSS key-log format to this file (created with
+ * mode 0600), for Wireshark. The file is opened by secsock_transport_new();
+ * a process has one key-log file. -1 for an empty name. The library never
+ * reads SSLKEYLOGFILE itself: the programs pass it here. */
 SECSOCK_API int secsock_config_set_keylog_file(secsock_config *cfg, const char *path);
 
-/* Parses "sha256:HEX" into 32 bytes. Returns 0 or -1. */
+/* Parses "sha256:HEX" (the pin syntax above) into 32 bytes. Returns 0, or
+ * -1 if malformed. Thread-safe. */
 SECSOCK_API int secsock_parse_pin(const char *pin, unsigned char out[32]);
 
 #ifdef __cplusplus

@@ -1,15 +1,30 @@
 /*
- * secsock transport: one API over plain TCP, TLS, and (later) UDP and DTLS.
+ * secsock transport: one API over plain TCP, TLS, UDP and DTLS 1.2.
+ * (The manual page is secsock(3).)
  *
  * A transport is a backend bound to a role (client or server) and a security
- * configuration; for TLS it owns the process's one SSL_CTX. It is created
- * once, before threads start, and is then only read, so any number of threads
- * may create connections from it.
+ * configuration; for TLS and DTLS it owns the process's one SSL_CTX. A
+ * client makes connections with secsock_connect(), a server with a listener
+ * and secsock_accept().
  *
  * A connection is opaque. Its calls behave like read(2)/write(2): they wait
  * at most the connection's timeout and return a count or a negative
  * secsock_status. Each connection carries the text of its last error.
- * A connection is used by one thread at a time.
+ *
+ * Return values: functions returning int or ssize_t give 0 (or a count) on
+ * success and a negative enum secsock_status on failure; constructors give
+ * NULL on failure with the reason in err (at most errlen bytes, always
+ * NUL-terminated). Returned strings belong to the object they came from and
+ * live as long as it does (secsock_status_name's are static).
+ *
+ * Threads: a transport is created once, before threads start, and is then
+ * only read, so any number of threads may use it at once (connect, make
+ * listeners, hand it to connections). A connection or a listener is used by
+ * one thread at a time; it may move between threads (a server hands an
+ * accepted connection to a worker). Calls on different connections never
+ * interfere; nothing here changes signal handling (writes never raise
+ * SIGPIPE). Functions marked "Thread-safe" may be called from any thread at
+ * any time.
  */
 #ifndef SECSOCK_TRANSPORT_H
 #define SECSOCK_TRANSPORT_H
@@ -46,25 +61,37 @@ enum secsock_status {
     SECSOCK_ERR_TOO_BIG = -14,   /* a message larger than one datagram can carry */
 };
 
-/* A short English name for a status, e.g. "timeout". */
+/* A short English name for a status, e.g. "timeout"; "unknown error" for a
+ * value that is none of the above. Never NULL; static. Thread-safe. */
 SECSOCK_API const char *secsock_status_name(int status);
 
 enum secsock_role { SECSOCK_CLIENT, SECSOCK_SERVER };
 
-/* Backends, by name: "tcp", "tls" (streams), "udp", "dtls" (datagrams). */
+/* Makes a transport for a backend, by name: "tcp", "tls" (streams), "udp",
+ * "dtls" (datagrams), in a role. cfg is only read, and may be freed once this
+ * returns; it may be NULL for "tcp" and "udp". For "tls" and "dtls" this
+ * builds the SSL_CTX: files are loaded and a key must match its certificate;
+ * a server needs a certificate (or self-signed); a key-log file is opened.
+ * Returns the transport, or NULL with the reason in err (an unknown backend,
+ * a bad file, out of memory). Call it before starting threads. */
 SECSOCK_API secsock_transport *secsock_transport_new(const char *backend, enum secsock_role role,
                                          const secsock_config *cfg,
                                          char *err, size_t errlen);
+/* Frees t (NULL is fine), after every connection and listener made from it
+ * is gone and no other thread uses it. */
 SECSOCK_API void secsock_transport_free(secsock_transport *t);
+/* The backend's name ("tcp", "tls", "udp" or "dtls"). Thread-safe. */
 SECSOCK_API const char *secsock_transport_name(const secsock_transport *t);
+/* 1 for "tls" and "dtls", 0 for "tcp" and "udp". Thread-safe. */
 SECSOCK_API int secsock_transport_is_secure(const secsock_transport *t);
 /* Datagram transports: the most one message carries, known before
  * connecting: 65527 for UDP (IPv6; IPv4 carries 20 less), and for DTLS the
  * figure for AES-GCM over IPv4 at the configured MTU (1215 at 1280). The
- * exact figure for a connection is secsock_max_message's. 0 for streams. */
+ * exact figure for a connection is secsock_max_message's. 0 for streams.
+ * Thread-safe. */
 SECSOCK_API size_t secsock_transport_max_message(const secsock_transport *t);
 /* For a server started with a self-signed certificate: its "sha256:HEX"
- * fingerprint, colon-separated hex pairs. NULL otherwise. */
+ * fingerprint, colon-separated hex pairs. NULL otherwise. Thread-safe. */
 SECSOCK_API const char *secsock_transport_fingerprint(const secsock_transport *t);
 
 struct secsock_connect_opts {
@@ -75,19 +102,32 @@ struct secsock_connect_opts {
     int timeout_ms;           /* bounds connect, handshake and each later wait */
 };
 
-/* Resolves, connects (trying each address) and, for TLS, completes and
- * verifies the handshake. On failure *out is still set when a connection
- * object exists (so its error text can be read) and must be closed;
- * otherwise the error goes to err. */
+/* Client: resolves opts->host (or uses opts->connect_addr), connects
+ * (trying each address in turn; for datagrams, a connected UDP socket) and,
+ * for TLS and DTLS, completes and verifies the handshake, all within
+ * opts->timeout_ms, which also becomes the connection's timeout.
+ * Returns 0 with *out set, or a negative status (SECSOCK_ERR_RESOLVE,
+ * _CONNECT, _TIMEOUT, _HANDSHAKE, _VERIFY, ...) with the reason in err.
+ * On failure *out is still set when a connection object exists (so its
+ * error text and session info, e.g. the refused certificate, can be read)
+ * and must then be closed; otherwise *out is NULL.
+ * Thread-safe: any number of threads may connect with one transport. */
 SECSOCK_API int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
                     secsock_conn **out, char *err, size_t errlen);
 
-/* Server side: a bound socket with SO_REUSEADDR (listening, for streams).
- * port "0" picks a free port; the bound "ADDR:PORT" is written to bound. */
+/* Server, low level (listeners below do more): a socket bound to
+ * bind_addr:port with SO_REUSEADDR, listening with backlog for streams, in
+ * *listen_fd. port "0" picks a free port; the bound "ADDR:PORT" is written
+ * to bound. Returns 0, or a negative status with the reason in err
+ * (SECSOCK_ERR_CONFIG for an address that does not resolve,
+ * SECSOCK_ERR_CONNECT when it cannot be bound). Thread-safe. */
 SECSOCK_API int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
                    int backlog, int *listen_fd, char *bound, size_t boundlen, char *err,
                    size_t errlen);
-/* Wraps an accepted stream socket; takes ownership of fd (closed on failure too). */
+/* Wraps a stream socket the caller accepted (made non-blocking here) as a
+ * server connection; peer (may be NULL) names the client. Takes ownership
+ * of fd: secsock_close() closes it, and so does a failure. Returns the
+ * connection (run secsock_handshake() next), or NULL. Thread-safe. */
 SECSOCK_API secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
                                    const struct sockaddr *peer, socklen_t peerlen);
 
@@ -96,13 +136,23 @@ SECSOCK_API secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int f
  * it gives the datagram, then the end; writing answers that peer from the
  * listening socket); "dtls": a peer whose ClientHello carried a valid
  * cookie (DTLSv1_listen: nothing is kept for peers before that), on a
- * socket of its own connected to the peer. Used from one thread. */
+ * socket of its own connected to the peer. A listener is used by one thread
+ * at a time; the connections it hands out are independent of it (except
+ * "udp" ones, which answer from its socket: close them first).
+ *
+ * secsock_listener_new: binds bind_addr:port (port "0" picks a free one)
+ * with SO_REUSEADDR, listening with backlog for streams. Returns 0 with *out
+ * set, or a negative status with the reason in err (SECSOCK_ERR_CONFIG:
+ * the address does not resolve; SECSOCK_ERR_CONNECT: it cannot be bound,
+ * e.g. in use; SECSOCK_ERR_IO, SECSOCK_ERR_NOMEM). Thread-safe. */
 typedef struct secsock_listener secsock_listener;
 SECSOCK_API int secsock_listener_new(const secsock_transport *t, const char *bind_addr, const char *port,
                          int backlog, secsock_listener **out, char *err, size_t errlen);
-/* The listening descriptor, to poll for readability: a client is waiting. */
+/* The listening descriptor, to poll for readability: a client is waiting.
+ * It stays the listener's: do not close it. */
 SECSOCK_API int secsock_listener_fd(const secsock_listener *l);
-/* "ADDR:PORT" actually bound. */
+/* "ADDR:PORT" actually bound ("[ADDR]:PORT" for IPv6): the real port when
+ * "0" was asked for. */
 SECSOCK_API const char *secsock_listener_address(const secsock_listener *l);
 /* Waits up to timeout_ms (or until the cancel descriptor is readable) for
  * the next client. 0 with *out set; SECSOCK_ERR_TIMEOUT or _CANCELLED when
@@ -110,60 +160,91 @@ SECSOCK_API const char *secsock_listener_address(const secsock_listener *l);
  * became a connection (the listener stays usable; err says why). */
 SECSOCK_API int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
                    size_t errlen);
+/* From now on secsock_accept() also ends, with SECSOCK_ERR_CANCELLED, when
+ * fd is readable (a server's stop pipe). -1 turns it off. */
 SECSOCK_API void secsock_listener_set_cancel_fd(secsock_listener *l, int fd);
+/* Closes the listening socket and frees l (NULL is fine). */
 SECSOCK_API void secsock_listener_free(secsock_listener *l);
 
-/* Server side: runs the handshake (no-op in plaintext) within timeout_ms. */
+/* Server side: runs the TLS/DTLS handshake (nothing to do in plaintext)
+ * within timeout_ms, verifying a client certificate if the configuration
+ * asks for one. Returns 0 (also when it is done already) or a negative
+ * status: SECSOCK_ERR_HANDSHAKE, _VERIFY, _TIMEOUT, _CANCELLED, _IO. */
 SECSOCK_API int secsock_handshake(secsock_conn *c, int timeout_ms);
 
 /* For event loops that run many handshakes in one thread: one step of the
  * handshake, never waiting: 0 when it is done, SECSOCK_WANT_READ/WRITE to
  * call again when the descriptor is ready, or an error. Backends with a
  * clock of their own (DTLS retransmission) also want secsock_conn_timer_fire()
- * called once secsock_conn_timer_ms() milliseconds have passed (-1: no timer). */
+ * called once secsock_conn_timer_ms() milliseconds have passed (-1: no timer,
+ * always so for "tcp", "tls" and "udp"). secsock_conn_timer_fire() returns
+ * 0 (a flight was resent, or nothing was due) or SECSOCK_ERR_HANDSHAKE. */
 SECSOCK_API int secsock_handshake_nowait(secsock_conn *c);
 SECSOCK_API int secsock_conn_timer_ms(secsock_conn *c);
 SECSOCK_API int secsock_conn_timer_fire(secsock_conn *c);
 /* 1 when application bytes already wait inside the connection (a decrypted
- * TLS record, a UDP peer's datagram), so a read won't block on the socket. */
+ * TLS record, a UDP peer's datagram), so a read won't block on the socket;
+ * else 0. */
 SECSOCK_API int secsock_pending(const secsock_conn *c);
 
-/* Reads up to len bytes: >0 bytes, 0 at a clean end of stream (FIN, or TLS
- * close_notify), or a negative status. A TLS peer that closes without
- * close_notify gives SECSOCK_ERR_TRUNCATED once the bytes before it are read. */
+/* Reads up to len bytes, waiting at most the connection's timeout: >0
+ * bytes, 0 at a clean end of stream (FIN, or TLS close_notify), or a
+ * negative status (SECSOCK_ERR_TIMEOUT, _CANCELLED, _IO, ...). A TLS peer
+ * that closes without close_notify gives SECSOCK_ERR_TRUNCATED once the
+ * bytes before it are read. Datagrams: one read is one datagram. */
 SECSOCK_API ssize_t secsock_read(secsock_conn *c, void *buf, size_t len);
-/* Writes all len bytes or fails: 0 or a negative status. */
+/* Writes all len bytes or fails: 0 or a negative status. Each wait is
+ * bounded by the connection's timeout, restarted whenever bytes move.
+ * Datagrams: one write is one datagram; one larger than
+ * secsock_max_message() fails with SECSOCK_ERR_TOO_BIG, never cut. */
 SECSOCK_API int secsock_write_all(secsock_conn *c, const void *buf, size_t len);
 
 /* Non-blocking forms for event loops: like the above, but return
- * SECSOCK_WANT_READ/SECSOCK_WANT_WRITE instead of waiting. A write that
- * returned WANT_* must be retried with the same bytes. */
+ * SECSOCK_WANT_READ/SECSOCK_WANT_WRITE instead of waiting (poll
+ * secsock_conn_fd() for that, then call again). A read gives >0 bytes, 0 at
+ * the end, or a negative status; a write gives the count written (for TCP
+ * possibly fewer than len) or a negative status. A write that returned
+ * WANT_* must be retried with the same bytes. */
 SECSOCK_API ssize_t secsock_read_nowait(secsock_conn *c, void *buf, size_t len);
 SECSOCK_API ssize_t secsock_write_nowait(secsock_conn *c, const void *buf, size_t len);
-/* The descriptor to poll, and whether bytes are buffered inside the backend. */
+/* The connection's descriptor, to poll; it stays the connection's. Bytes
+ * may also wait inside the backend: see secsock_pending(). */
 SECSOCK_API int secsock_conn_fd(const secsock_conn *c);
 
-/* Ends our direction: TCP half-close, or TLS close_notify. Reading goes on. */
+/* Ends our direction: TCP half-close, or TLS/DTLS close_notify (nothing
+ * for plain UDP). Reading goes on. Returns 0 (also when done already) or a
+ * negative status. */
 SECSOCK_API int secsock_shutdown_write(secsock_conn *c);
-/* Closes (sending close_notify if not sent yet) and frees. NULL is fine. */
+/* Closes (sending close_notify if not sent yet, waiting at most a second
+ * for a peer that stopped reading) and frees. NULL is fine. */
 SECSOCK_API void secsock_close(secsock_conn *c);
-/* Closes at once: no close_notify, and a TCP reset (SO_LINGER 0). */
+/* Closes at once and frees: no close_notify, and a TCP reset (SO_LINGER 0).
+ * NULL is fine. */
 SECSOCK_API void secsock_abort(secsock_conn *c);
 
+/* The bound, in milliseconds, on each later wait of c (read, write,
+ * shutdown). A new connection has its connect timeout (10000 for
+ * secsock_conn_from_fd() and accepted ones). */
 SECSOCK_API void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms);
 /* From now on every wait on c also ends, with SECSOCK_ERR_CANCELLED, when
  * fd is readable (a server's stop pipe). -1 turns it off. */
 SECSOCK_API void secsock_conn_set_cancel_fd(secsock_conn *c, int fd);
 /* Datagram backends: one read is one datagram and one write one datagram.
- * The largest message a write can carry (0 for streams), and whether the
- * last datagram read was longer than the buffer (its tail was dropped). */
+ * secsock_max_message: the largest message a write can carry (for DTLS,
+ * what fits the MTU; 0 for streams). secsock_datagram_truncated: 1 when the
+ * last datagram read was longer than the buffer (its tail was dropped),
+ * else 0. */
 SECSOCK_API size_t secsock_max_message(const secsock_conn *c);
 SECSOCK_API int secsock_datagram_truncated(const secsock_conn *c);
+/* The text of c's last error, e.g. "certificate verify failed: hostname
+ * mismatch (wanted example.org)"; "" if none. Never NULL. */
 SECSOCK_API const char *secsock_conn_error(const secsock_conn *c);
-/* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6). */
+/* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6); "" if unknown. */
 SECSOCK_API const char *secsock_conn_peer(const secsock_conn *c);
 
-/* What was negotiated. Empty strings where not applicable (plaintext). */
+/* What was negotiated, for secsock_session_info() below. Empty strings
+ * where not applicable (plaintext, no peer certificate). The peer's names
+ * are its own text: escape them before printing. */
 struct secsock_session_info {
     int secure;                  /* 1 for TLS/DTLS */
     char version[16];            /* "TLSv1.3" */
@@ -186,6 +267,8 @@ struct secsock_session_info {
     unsigned long long bytes_sent;     /* application bytes, through this connection */
     unsigned long long bytes_received;
 };
+/* Fills *info for c (also after a failed handshake: what the peer showed,
+ * and why verification failed). Returns 0. */
 SECSOCK_API int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
 
 #ifdef __cplusplus
