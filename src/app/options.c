@@ -81,7 +81,7 @@ static const struct opt_def opt_table[] = {
       "clients served at once; more wait in the backlog (default 256)" },
     { "handshake-timeout", OPT_HANDSHAKE_TIMEOUT, "SECONDS", SERVERS, 0,
       "drop clients that have not finished the handshake by then (default 10)" },
-    { "grace", OPT_GRACE, "SECONDS", SERVERS, 0,
+    { "grace", OPT_GRACE, "SECONDS", APP_TCP_SERVER, 0,
       "at SIGINT/SIGTERM, let clients in flight finish this long (default 10)" },
     { "reply", OPT_REPLY, "TEXT", SERVERS, 0, "the reply to each request" },
     { "echo", OPT_ECHO, NULL, SERVERS, 0, "echo what the client sends until it half-closes" },

@@ -173,7 +173,8 @@ int net_listen(const char *bind_addr, const char *port, int socktype, int backlo
         return SECSOCK_ERR_IO;
     }
     int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (socktype == SOCK_STREAM) /* rebind at once over old TIME_WAIT connections */
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     char want[64];
     net_format_addr(res->ai_addr, res->ai_addrlen, want, sizeof want);
     if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
@@ -184,6 +185,10 @@ int net_listen(const char *bind_addr, const char *port, int socktype, int backlo
         return SECSOCK_ERR_CONNECT;
     }
     freeaddrinfo(res);
+    /* UDP: bound without SO_REUSEADDR, so a port another server holds is
+     * refused; set afterwards, so our own per-peer DTLS sockets may bind it. */
+    if (socktype == SOCK_DGRAM)
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)

@@ -122,6 +122,7 @@ int secsock_parse_pin(const char *pin, unsigned char out[32])
 {
     if (strncasecmp(pin, "sha256:", 7) != 0)
         return -1;
+    unsigned char bytes[32]; /* out is written only once the whole pin is good */
     size_t n = 0;
     int high = -1;
     for (const char *p = pin + 7; *p; p++) {
@@ -133,16 +134,19 @@ int secsock_parse_pin(const char *pin, unsigned char out[32])
         if (high < 0) {
             high = v;
         } else {
-            out[n++] = (unsigned char)(high << 4 | v);
+            bytes[n++] = (unsigned char)(high << 4 | v);
             high = -1;
         }
     }
-    return n == 32 && high < 0 ? 0 : -1;
+    if (n != 32 || high >= 0)
+        return -1;
+    memcpy(out, bytes, sizeof bytes);
+    return 0;
 }
 
 int secsock_config_set_pin(secsock_config *cfg, const char *pin)
 {
-    if (secsock_parse_pin(pin, cfg->pin) != 0)
+    if (secsock_parse_pin(pin, cfg->pin) != 0) /* leaves an earlier pin as it was */
         return config_fail(cfg, "invalid pin '%s': want sha256: and 64 hex digits", pin);
     cfg->has_pin = 1;
     return 0;

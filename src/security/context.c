@@ -94,7 +94,7 @@ static int load_own_certificate(SSL_CTX *ctx, const secsock_config *cfg,
     if (cfg->cert_file == NULL && cfg->key_file == NULL)
         return 0;
     if (cfg->cert_file == NULL || cfg->key_file == NULL) {
-        snprintf(err, errlen, "--cert and --key go together");
+        snprintf(err, errlen, "a certificate needs its key, and a key its certificate");
         return -1;
     }
     char why[160];
@@ -154,7 +154,7 @@ static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secs
             return 0;
         }
         if (cfg->cafile == NULL) {
-            snprintf(err, errlen, "--verify-client needs --cafile");
+            snprintf(err, errlen, "verifying clients needs a CA file");
             return -1;
         }
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->cafile);
@@ -245,7 +245,8 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
         return NULL;
     }
     if (role == SECSOCK_SERVER && !cfg->self_signed && cfg->cert_file == NULL) {
-        snprintf(err, errlen, "a TLS server needs --cert and --key, or --self-signed");
+        snprintf(err, errlen,
+                 "a TLS server needs a certificate and key, or a self-signed certificate");
         SSL_CTX_free(ctx);
         return NULL;
     }

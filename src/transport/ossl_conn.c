@@ -110,7 +110,8 @@ static int verify_failure(struct ossl_conn *tc)
         code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
         code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
         return conn_fail(c, SECSOCK_ERR_VERIFY,
-                         "certificate verify failed: %s (unknown CA: see --cafile, --pin)", why);
+                         "certificate verify failed: %s (unknown CA: trust its CA, or pin the "
+                         "certificate)", why);
     return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s", why);
 }
 
