@@ -260,7 +260,8 @@ run_mode() {
     tshark_pid=""
     tshark -r "$raw" -Y "not udp.port == $probe" -F pcap -w "$out/$mode.pcap" 2>>"$log.tshark.log" ||
         failures+=("$mode: tshark could not write $mode.pcap (see $log.tshark.log)")
-    frames="$(tshark -r "$out/$mode.pcap" 2>/dev/null | wc -l)" || true
+    # The frames of the exchange: tshark's live lines, less the probe's.
+    frames="$(grep -cvE "^$probe"$'\t'"$probe"$'\t' "$log.tshark.live")" || true
     ((frames > 0)) || failures+=("$mode: the capture is empty (see $log.tshark.log)")
     printf '  %-7s port %-5s  client exit %s, %s frames captured\n' "$mode" "$port" "$st" "$frames"
 }
@@ -305,6 +306,7 @@ done
 analysis_st=0
 python3 - "$out" "$marker" "$cert_name" "${ports[tcp]}" "${ports[tls12]}" "${ports[tls13]}" "${ports[udp]}" "${ports[dtls12]}" \
     <<'PYTHON' || analysis_st=$?
+import concurrent.futures
 import json
 import os
 import re
@@ -334,13 +336,28 @@ def decode_as(mode, transport):
     return ["-d", f"{transport}.port=={ports[mode]},{proto}"]
 
 
+_tshark_cache = {}
+
+
 def tshark(args):
+    key = tuple(args)
+    if key in _tshark_cache:
+        return _tshark_cache[key]
     cmd = ["tshark", "-n", *args]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        errors="replace", timeout=120)
     if p.returncode != 0:
         sys.exit(f"capture-compare.sh: {shlex.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
+    _tshark_cache[key] = p.stdout
     return p.stdout
+
+
+def prefetch(runs):
+    """Runs these tshark invocations in parallel (most of their time is
+    start-up), so that tshark() then finds their output."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        for f in [pool.submit(tshark, r) for r in runs]:
+            f.result()
 
 
 HEX_LINE = re.compile(r"^[0-9a-f]{4,}  ")
@@ -582,6 +599,21 @@ def dissect(path, opts, proto):
 def q(s):
     return shlex.quote(s)
 
+
+def files_and_options():
+    """Every (file, options) the report dissects."""
+    for mode, title, transport, encrypted, plain in MODES:
+        da = decode_as(mode, transport)
+        yield os.path.join(out, f"{mode}.pcap"), da
+        if encrypted:
+            yield os.path.join(out, f"{mode}.pcap"), da + ["-o", f"tls.keylog_file:{os.path.join(out, mode + '.keylog')}"]
+            secrets = os.path.join(out, f"{mode}-secrets.pcapng")
+            if os.path.isfile(secrets):
+                yield secrets, da
+
+
+prefetch([["--version"]] + [["-r", f, *o, "-x"] for f, o in files_and_options()]
+         + [["-r", f, *o, "-T", "pdml"] for f, o in files_and_options()])
 
 report = {
     "generated_by": "scripts/capture-compare.sh",
