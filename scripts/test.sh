@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds secsock and runs its test suite: a normal gcc build in build/, then
-# an ASan+UBSan build in build-asan/. A skipped or not-run test is a failure.
+# an ASan+UBSan build in build-asan/, then each fuzz harness for a short time
+# (scripts/fuzz.sh, build-fuzz/). A skipped or not-run test is a failure.
 # The last line is always "test.sh: N passed, M failed".
 set -euo pipefail
 
@@ -15,9 +16,10 @@ Installs missing Debian packages (apt-get; as root, or prints the sudo line),
 then builds and tests:
   build/        gcc, RelWithDebInfo             ctest -j2
   build-asan/   clang, ASan+UBSan (-DSECSOCK_SANITIZE=address)   ctest -j2
+  build-fuzz/   clang, libFuzzer: scripts/fuzz.sh --seconds 10   (each harness one test)
 
 Options:
-  --quick        only the normal build
+  --quick        only the normal build (no sanitizer build, no fuzzing)
   --no-install   do not install packages (only warn about missing ones)
   -h, --help     this help
 
@@ -160,6 +162,33 @@ run_suite() {
     fi
 }
 
+# run_fuzz: scripts/fuzz.sh builds build-fuzz/ and runs each libFuzzer
+# harness for 10 s (six harnesses: about a minute); each harness counts as
+# one test, passed or failed.
+run_fuzz() {
+    printf '\n=== fuzz: build-fuzz/ (clang, libFuzzer), each harness 10 s ===\n'
+    local left=$((deadline - SECONDS))
+    if ((left < 150)); then
+        record_failure "fuzz: not run, out of time (SECSOCK_TEST_BUDGET=$budget)"
+        return 0
+    fi
+    local log="$results/fuzz.log" rc=0 p f l
+    timeout -k 30 "$left" scripts/fuzz.sh --no-install --seconds 10 </dev/null 2>&1 |
+        tee "$log" || rc=$?
+    p="$(grep -c '^fuzz.sh: ok ' "$log" || true)"
+    f="$(grep -c '^fuzz.sh: FAILED ' "$log" || true)"
+    passed=$((passed + p))
+    failed=$((failed + f))
+    while IFS= read -r l; do
+        failures+=("fuzz: ${l#fuzz.sh: FAILED }")
+    done < <(grep '^fuzz.sh: FAILED ' "$log" || true)
+    if ((p + f == 0)); then
+        record_failure "fuzz: no harness ran (fuzz.sh exited with status $rc)"
+    elif ((f == 0 && rc != 0)); then
+        record_failure "fuzz: fuzz.sh exited with status $rc"
+    fi
+}
+
 run_suite gcc build gcc RelWithDebInfo
 
 if ((quick == 0)); then
@@ -171,6 +200,7 @@ if ((quick == 0)); then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_suite asan build-asan "$asan_cc" Debug -DSECSOCK_SANITIZE=address
+    run_fuzz
 fi
 
 echo
