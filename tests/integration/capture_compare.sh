@@ -171,6 +171,11 @@ for m in caps:
                f"{m}: client sent/received {c['bytes_sent']}/{c['bytes_received']}, "
                f"server received/sent {s['bytes_received']}/{s['bytes_sent']}")
         expect(c.get("cipher") == s.get("cipher"), f"{m}: ciphers differ: {c.get('cipher')!r} {s.get('cipher')!r}")
+        if m in ("tcp", "udp"):
+            # Plaintext: the programs' byte counters are the payload on the wire.
+            expect(caps[m]["payload_bytes"] == c["bytes_sent"] + c["bytes_received"],
+                   f"{m}: {caps[m]['payload_bytes']} payload bytes on the wire, the client counted "
+                   f"{c['bytes_sent']} sent + {c['bytes_received']} received")
         if m == "dtls12":
             expect(c["cookie_exchange"] is True and s["cookie_exchange"] is True,
                    f"dtls12: cookie_exchange client {c['cookie_exchange']!r} server {s['cookie_exchange']!r}")
