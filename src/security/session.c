@@ -38,8 +38,9 @@ static void time_text(const ASN1_TIME *t, char *out, size_t outlen)
 {
     struct tm tm;
     out[0] = '\0';
-    if (t != NULL && ASN1_TIME_to_tm(t, &tm))
-        strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (t != NULL && ASN1_TIME_to_tm(t, &tm) &&
+        strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        out[0] = '\0'; /* did not fit: out is indeterminate (C11 7.27.3.5) */
 }
 
 /* Appends "KIND:VALUE" to a comma-separated list. */
@@ -62,7 +63,7 @@ static void san_text(X509 *cert, char *out, size_t outlen)
             /* Keep only printable ASCII: a SAN is attacker-chosen text. */
             int n = 0;
             for (int j = 0; j < s->length && n < (int)sizeof buf - 1; j++)
-                buf[n++] = s->data[j] >= 0x20 && s->data[j] < 0x7f ? (char)s->data[j] : '?';
+                buf[n++] = (char)(s->data[j] >= 0x20 && s->data[j] < 0x7f ? s->data[j] : '?');
             buf[n] = '\0';
             append(out, outlen, "DNS", buf);
         } else if (gn->type == GEN_IPADD) {
@@ -77,10 +78,14 @@ static void san_text(X509 *cert, char *out, size_t outlen)
 
 void security_session_info(SSL *ssl, struct secsock_session_info *info)
 {
-    snprintf(info->version, sizeof info->version, "%s", SSL_get_version(ssl));
+    /* Before a session exists, OpenSSL's "version" is only what we offer. */
+    snprintf(info->version, sizeof info->version, "%s",
+             SSL_get_session(ssl) != NULL ? SSL_get_version(ssl) : "");
     const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
     snprintf(info->cipher, sizeof info->cipher, "%s", cipher ? SSL_CIPHER_get_name(cipher) : "");
-    int group = SSL_get_negotiated_group(ssl);
+    /* OpenSSL 3.0 dereferences the session here: none yet before a
+     * ClientHello (a port scan, plaintext on a TLS port). */
+    int group = SSL_get_session(ssl) != NULL ? SSL_get_negotiated_group(ssl) : 0;
     const char *gname = group ? SSL_group_to_name(ssl, group) : NULL;
     snprintf(info->group, sizeof info->group, "%s", gname ? gname : "");
     const unsigned char *alpn = NULL;
