@@ -292,10 +292,10 @@ static double admission_loop(struct app_server *s, struct workers *w, secsock_li
     for (;;) {
         if (stop_requested && grace_end < 0) {
             grace_end = app_now_ms() + s->o->grace_ms;
+            if (s->close_at_stop)
+                break; /* plain UDP replies use the listener's socket: freed after the workers */
             secsock_listener_free(*lp); /* new clients are refused from now on */
             *lp = NULL;
-            if (s->close_at_stop)
-                break;
             int left = (int)ad->n + workers_wait_idle(w, 0);
             if (left > 0)
                 app_log(stdout, "[*] Stopping: waiting up to %d ms for %d client(s)",
@@ -397,9 +397,9 @@ int app_server_run(struct app_server *s)
         grace_end = admission_loop(s, &w, &l, &ad);
     free(ad.list);
     free(ad.fds);
-    secsock_listener_free(l); /* NULL unless we got no further than allocating */
     drain_workers(s, &w, grace_end);
     workers_destroy(&w);
+    secsock_listener_free(l); /* datagrams: only now, no worker answers through it any more */
     app_log(stdout, "[*] Stopped: %lu served, %lu failed handshakes, %lu failed", s->served,
             s->failed_handshakes, s->failed);
     pthread_mutex_destroy(&s->lock);

@@ -89,7 +89,9 @@ int workers_submit(struct workers *w, void *item)
 {
     int rc = 0;
     pthread_mutex_lock(&w->lock);
-    if (w->idle == 0) {
+    /* Each item queued or running needs a thread of its own: counting idle
+     * ones would miss a thread made but not started yet. */
+    if (w->nthreads <= w->busy) {
         if (w->nthreads == w->max) {
             rc = -1;
         } else {
