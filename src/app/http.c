@@ -590,7 +590,8 @@ static int parse_fields(struct http_framing *f, size_t pos, struct framing_field
 /* Where the body of a final response ends (RFC 9112 6.3). */
 static void start_body(struct http_framing *f, const struct framing_fields *ff, int minor)
 {
-    if (f->status == 101) {
+    /* Same as the last branch, but it must come before the HEAD/204/304 one. */
+    if (f->status == 101) { /* NOLINT(bugprone-branch-clone) */
         f->until_close = 1; /* another protocol from here on */
         f->state = ST_BODY_CLOSE;
     } else if (f->head_request || f->status == 204 || f->status == 304) {

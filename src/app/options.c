@@ -209,9 +209,10 @@ static int valid_port(const char *s, int allow_zero)
 int app_parse_resolve(const char *arg, char *buf, size_t buflen, const char **host,
                       const char **port, const char **addr)
 {
-    if (strlen(arg) >= buflen)
+    size_t len = strlen(arg);
+    if (len >= buflen)
         return -1;
-    strcpy(buf, arg);
+    memcpy(buf, arg, len + 1);
     char *c1 = strchr(buf, ':');
     char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (c1 == NULL || c2 == NULL || c1 == buf)
@@ -238,7 +239,7 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     const char *slash = strrchr(argv0, '/');
     o->name = slash ? slash + 1 : argv0;
     o->family = AF_UNSPEC;
-    o->timeout_ms = program & SERVERS ? 30000 : 10000;
+    o->timeout_ms = (program & SERVERS) ? 30000 : 10000;
     o->method = "GET";
     o->path = "/";
     o->user_agent = "tcp-client/" SECSOCK_VERSION;
@@ -501,7 +502,7 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
     secsock_config *cfg = security_config(o, keylog, err, errlen);
     if (cfg == NULL)
         return NULL;
-    int datagram = o->program & UDP;
+    int datagram = (o->program & UDP) != 0;
     const char *backend = datagram ? (o->secure ? "dtls" : "udp") : (o->secure ? "tls" : "tcp");
     secsock_transport *t = secsock_transport_new(backend, role, cfg, err, errlen);
     secsock_config_free(cfg);

@@ -64,7 +64,7 @@ static int flush_out(struct pump *p)
 
 static short events_for(int want)
 {
-    return want == SECSOCK_WANT_WRITE ? POLLOUT : want == SECSOCK_WANT_READ ? POLLIN : 0;
+    return (short)(want == SECSOCK_WANT_WRITE ? POLLOUT : want == SECSOCK_WANT_READ ? POLLIN : 0);
 }
 
 static int pump_loop(struct pump *p, int in_fd, pump_sink sink, void *arg, int timeout_ms,

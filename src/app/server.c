@@ -48,7 +48,7 @@ static int install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
     return 0;
 }
 
@@ -236,7 +236,7 @@ static int poll_set(struct admissions *ad, const secsock_listener *l)
     for (size_t i = 0; i < ad->n; i++) {
         struct admission *a = ad->list[i];
         ad->fds[2 + i] = (struct pollfd){ .fd = secsock_conn_fd(a->c),
-                                          .events = a->ready ? 0 : a->events };
+                                          .events = (short)(a->ready ? 0 : a->events) };
         double left = a->ready ? 20 : a->deadline_ms - now; /* ready: retry for a worker */
         int timer = a->ready ? -1 : secsock_conn_timer_ms(a->c);
         if (timer >= 0 && timer < left)
@@ -254,7 +254,7 @@ static void step_all(struct app_server *s, struct admissions *ad, size_t polled)
     size_t kept = 0;
     for (size_t i = 0; i < ad->n; i++) {
         struct admission *a = ad->list[i];
-        short revents = i < polled ? ad->fds[2 + i].revents : 0;
+        short revents = (short)(i < polled ? ad->fds[2 + i].revents : 0);
         int rc = 0;
         if (!a->ready && secsock_conn_timer_ms(a->c) == 0)
             rc = secsock_conn_timer_fire(a->c); /* DTLS: resend the last flight */
@@ -388,6 +388,7 @@ int app_server_run(struct app_server *s)
             !o->secure ? "" : udp ? " (dtls)" : " (tls)");
 
     struct admissions ad = { .cap = admission_capacity(o) };
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized so */
     ad.list = calloc(ad.cap, sizeof *ad.list);
     ad.fds = calloc(ad.cap + 2, sizeof *ad.fds);
     double grace_end = app_now_ms();

@@ -28,11 +28,11 @@ size_t term_escape_line(const unsigned char *in, size_t len, char *out)
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = in[i];
-        char named = c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
+        int named = c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
 
         if (named != 0) {
             out[n++] = '\\';
-            out[n++] = named;
+            out[n++] = (char)named;
         } else if (is_printable(c)) {
             out[n++] = (char)c;
         } else {
@@ -77,12 +77,11 @@ static void ob_put(struct outbuf *ob, const char *s, size_t len)
  * everything else could drive the terminal and is shown as "\xHH". */
 static void ob_put_byte(struct outbuf *ob, unsigned char c)
 {
-    char esc[4];
-
     if (c == '\n' || c == '\t' || is_printable(c)) {
         char ch = (char)c;
         ob_put(ob, &ch, 1);
     } else {
+        char esc[4];
         ob_put(ob, esc, put_hex(esc, c));
     }
 }

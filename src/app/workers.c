@@ -7,9 +7,9 @@
 
 /* A TLS handshake needs well under 64 KiB of stack; sanitizers need more. */
 #ifdef SECSOCK_SANITIZED
-#define WORKER_STACK (1024 * 1024)
+#define WORKER_STACK ((size_t)1024 * 1024)
 #else
-#define WORKER_STACK (256 * 1024)
+#define WORKER_STACK ((size_t)256 * 1024)
 #endif
 
 static void *worker_main(void *arg)

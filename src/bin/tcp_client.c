@@ -55,9 +55,10 @@ static void output_body(void *arg, const unsigned char *data, size_t len)
  * --fail turns a 4xx/5xx into exit 6. */
 static int judge_response(const struct app_options *o, const struct http_framing *f)
 {
-    char location[1024], shown[4 * sizeof location + 1];
+    char location[1024];
     if (f->status >= 300 && f->status < 400 &&
         http_response_header(f, "Location", location, sizeof location) == 0) {
+        char shown[4 * sizeof location + 1];
         term_escape_line((const unsigned char *)location, strlen(location), shown);
         fprintf(stderr, "%s: HTTP %d: redirect to %s (not followed)\n", o->name, f->status,
                 shown);
@@ -294,7 +295,7 @@ static int run(const struct app_options *o, const secsock_transport *t)
 
 int main(int argc, char **argv)
 {
-    signal(SIGPIPE, SIG_IGN); /* a closed peer or stdout is an error, not a death */
+    (void)signal(SIGPIPE, SIG_IGN); /* a closed peer or stdout is an error, not a death */
     struct app_options o;
     int rc = app_options_parse(&o, APP_TCP_CLIENT, argc, argv);
     if (rc >= 0)

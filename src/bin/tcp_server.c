@@ -62,6 +62,7 @@ static int serve_http(struct app_server *s, secsock_conn *c)
     while (rc == 0) {
         ssize_t n = secsock_read(c, head + len, HTTP_HEAD_MAX - len);
         if (n <= 0) {
+            /* cppcheck-suppress knownConditionTrueFalse ; len grows from the second pass on */
             rc = n == 0 && len == 0 ? 1 : (n == 0 ? SECSOCK_ERR_PROTOCOL : (int)n);
             break;
         }

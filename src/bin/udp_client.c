@@ -68,8 +68,8 @@ static int print_reply(const unsigned char *data, size_t len)
         term_stream_write(&ts, stdout, data, len);
         term_stream_finish(&ts, stdout);
         fputc('\n', stdout); /* like the seed's print() */
-    } else {
-        fwrite(data, 1, len, stdout);
+    } else if (fwrite(data, 1, len, stdout) != len) {
+        return -1;
     }
     return fflush(stdout) == 0 ? 0 : -1;
 }
@@ -110,6 +110,7 @@ static int report_stats(const struct app_options *o, long long *rtt, int receive
             100.0 * lost / o->count);
     if (received > 0)
         fprintf(stderr, ", round trip min/median/max = %.3f/%.3f/%.3f ms",
+                /* NOLINTNEXTLINE(bugprone-integer-division): received / 2 is an index */
                 (double)rtt[0] / 1000, (double)rtt[received / 2] / 1000,
                 (double)rtt[received - 1] / 1000);
     fputc('\n', stderr);

@@ -189,7 +189,7 @@ int net_listen(const char *bind_addr, const char *port, int socktype, int backlo
      * refused; set afterwards, so our own per-peer DTLS sockets may bind it. */
     if (socktype == SOCK_DGRAM)
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
         net_format_addr((struct sockaddr *)&ss, sl, bound, boundlen);

@@ -67,7 +67,7 @@ static int set_readable_file(secsock_config *cfg, char **field, const char *what
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return config_fail(cfg, "cannot read %s '%s': %s", what, path, strerror(errno));
-    fclose(f);
+    (void)fclose(f); /* opened for reading only: nothing to lose */
     return set_string(cfg, field, path);
 }
 

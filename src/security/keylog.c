@@ -37,7 +37,7 @@ int keylog_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open key-log file '%s': %s", path,
                  fd < 0 ? strerror(errno) : "out of memory");
         if (f != NULL)
-            fclose(f);
+            (void)fclose(f); /* nothing written yet */
         else if (fd >= 0)
             close(fd);
         rc = -1;
@@ -54,7 +54,7 @@ void keylog_close(void)
 {
     pthread_mutex_lock(&keylog_lock);
     if (keylog_refs > 0 && --keylog_refs == 0) {
-        fclose(keylog_file);
+        (void)fclose(keylog_file); /* flushed after every line already */
         free(keylog_path);
         keylog_file = NULL;
         keylog_path = NULL;
@@ -69,7 +69,7 @@ void keylog_write_line(const SSL *ssl, const char *line)
     if (keylog_file != NULL) {
         /* Flushed per line: a capture is often decrypted while we still run. */
         fprintf(keylog_file, "%s\n", line);
-        fflush(keylog_file);
+        (void)fflush(keylog_file);
     }
     pthread_mutex_unlock(&keylog_lock);
 }

@@ -123,6 +123,7 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
     BIO *bio = BIO_new_dgram(fd, BIO_NOCLOSE);
     BIO_ADDR *peer = BIO_ADDR_new();
     int ok = bio != NULL && peer != NULL && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0;
+    /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): ss is set when ok */
     if (ok && ss.ss_family == AF_INET) {
         const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
         ok = BIO_ADDR_rawmake(peer, AF_INET, &sin->sin_addr, sizeof sin->sin_addr,

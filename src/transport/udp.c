@@ -23,7 +23,8 @@ struct udp_peer_conn {
 static secsock_conn *udp_conn_new(const secsock_transport *t, int fd, const char *verify_name)
 {
     (void)verify_name;
-    secsock_conn *c = calloc(1, sizeof(struct udp_peer_conn));
+    struct udp_peer_conn *pc = calloc(1, sizeof *pc);
+    secsock_conn *c = pc != NULL ? &pc->base : NULL;
     if (c != NULL)
         conn_base_init(c, &secsock_backend_udp, t, fd);
     return c;
