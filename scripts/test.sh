@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds secsock and runs its test suite: a normal gcc build in build/, then
-# an ASan+UBSan build in build-asan/, then each fuzz harness for a short time
-# (scripts/fuzz.sh, build-fuzz/). A skipped or not-run test is a failure.
+# cppcheck and clang-tidy (scripts/lint.sh), an ASan+UBSan build in
+# build-asan/, a TSan build in build-tsan/ (unit tests and the servers'
+# integration tests), then each fuzz harness for a short time (scripts/fuzz.sh,
+# build-fuzz/). A skipped or not-run test is a failure.
 # The last line is always "test.sh: N passed, M failed".
 set -euo pipefail
 
@@ -15,11 +17,14 @@ Usage: scripts/test.sh [--quick] [--no-install]
 Installs missing Debian packages (apt-get; as root, or prints the sudo line),
 then builds and tests:
   build/        gcc, RelWithDebInfo             ctest -j2
+  lint          scripts/lint.sh build: cppcheck and clang-tidy   (one test)
   build-asan/   clang, ASan+UBSan (-DSECSOCK_SANITIZE=address)   ctest -j2
+  build-tsan/   clang, TSan (-DSECSOCK_SANITIZE=thread)          ctest -j2 -R (unit tests
+                and the tests of the threaded servers: see tsan_tests)
   build-fuzz/   clang, libFuzzer: scripts/fuzz.sh --seconds 10   (each harness one test)
 
 Options:
-  --quick        only the normal build (no sanitizer build, no fuzzing)
+  --quick        only the normal build (no lint, sanitizer builds or fuzzing)
   --no-install   do not install packages (only warn about missing ones)
   -h, --help     this help
 
@@ -50,6 +55,7 @@ cd "$SECSOCK_ROOT"
 passed=0
 failed=0
 failures=()
+ctest_args=() # extra ctest arguments for the next run_suite (a -R filter)
 results=""
 summary_printed=0
 
@@ -129,7 +135,7 @@ run_suite() {
     printf '\n=== %s: ctest (time left %ss) ===\n' "$label" "$left"
     local junit="$results/$label.xml" log="$results/$label.log" rc=0
     timeout -k 30 "$left" ctest --test-dir "$dir" --output-on-failure -j2 \
-        --output-junit "$junit" </dev/null 2>&1 | tee "$log" || rc=$?
+        --output-junit "$junit" "${ctest_args[@]}" </dev/null 2>&1 | tee "$log" || rc=$?
     if ((rc == 124 || rc == 137)); then
         record_failure "$label: ctest killed, out of time (SECSOCK_TEST_BUDGET=$budget)"
     fi
@@ -162,6 +168,28 @@ run_suite() {
     fi
 }
 
+# run_lint: scripts/lint.sh (cppcheck and clang-tidy) with build/'s
+# compile_commands.json; one test, failed by any finding.
+run_lint() {
+    printf '\n=== lint: scripts/lint.sh build (cppcheck, clang-tidy) ===\n'
+    local left=$((deadline - SECONDS)) log="$results/lint.log" rc=0
+    if ((left < 60)); then
+        record_failure "lint: not run, out of time (SECSOCK_TEST_BUDGET=$budget)"
+        return 0
+    fi
+    timeout -k 10 "$left" scripts/lint.sh build </dev/null 2>&1 | tee "$log" || rc=$?
+    if ((rc == 0)); then
+        passed=$((passed + 1))
+    else
+        record_failure "lint: $(tail -n 1 "$log") (exit $rc)"
+    fi
+}
+
+# The TSan build runs the unit tests and the integration tests whose
+# programs run threads: tcp-server, udp-server (not the 1000-connection
+# attack tests, far too slow under TSan, nor the Apache and capture ones).
+tsan_tests='^unit/|server|tcp_exchange|udp_exchange|tls_failures|interop'
+
 # run_fuzz: scripts/fuzz.sh builds build-fuzz/ and runs each libFuzzer
 # harness for 10 s (six harnesses: about a minute); each harness counts as
 # one test, passed or failed.
@@ -192,6 +220,7 @@ run_fuzz() {
 run_suite gcc build gcc RelWithDebInfo
 
 if ((quick == 0)); then
+    run_lint
     asan_cc=clang
     if ! command -v clang >/dev/null 2>&1; then
         warn "clang not found; using gcc for the sanitizer build"
@@ -200,6 +229,11 @@ if ((quick == 0)); then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_suite asan build-asan "$asan_cc" Debug -DSECSOCK_SANITIZE=address
+    # halt_on_error: the first data race fails the program (and its test).
+    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+    ctest_args=(-R "$tsan_tests")
+    run_suite tsan build-tsan "$asan_cc" Debug -DSECSOCK_SANITIZE=thread
+    ctest_args=()
     run_fuzz
 fi
 
