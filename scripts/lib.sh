@@ -39,7 +39,7 @@ note() {
 SECSOCK_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev check openssl)
 SECSOCK_TEST_PACKAGES=("${SECSOCK_BUILD_PACKAGES[@]}"
     gnutls-bin ncat socat curl python3 clang libfuzzer-14-dev valgrind procps iproute2 apache2
-    tshark man-db)
+    tshark man-db cppcheck clang-tidy testssl.sh)
 export SECSOCK_BUILD_PACKAGES SECSOCK_TEST_PACKAGES
 
 # missing_packages PKG... : prints the ones dpkg does not list as installed.
