@@ -517,6 +517,20 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
     return t;
 }
 
+struct secsock_connect_opts app_connect_opts(const struct app_options *o, const char *port,
+                                             int timeout_ms)
+{
+    int resolved = o->resolve_host != NULL && strcmp(o->resolve_host, o->host) == 0 &&
+                   strcmp(o->resolve_port, port) == 0;
+    return (struct secsock_connect_opts){
+        .host = o->host,
+        .port = port,
+        .connect_addr = resolved ? o->resolve_addr : NULL,
+        .family = o->family,
+        .timeout_ms = timeout_ms,
+    };
+}
+
 int app_exit_code(int status)
 {
     switch (status) {

@@ -97,6 +97,11 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
 secsock_transport *app_transport(const struct app_options *o, enum secsock_role role,
                                  char *err, size_t errlen);
 
+/* Where a client connects: HOST:port, or --resolve's ADDR when it names
+ * that very HOST:port (curl's rule), within timeout_ms. */
+struct secsock_connect_opts app_connect_opts(const struct app_options *o, const char *port,
+                                             int timeout_ms);
+
 /* The exit code for a secsock_status. */
 int app_exit_code(int status);
 

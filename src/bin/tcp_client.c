@@ -223,16 +223,7 @@ static int run(const struct app_options *o, const secsock_transport *t)
         (request = make_request(o, port, &req_len, err, sizeof err)) == NULL)
         return fail(o, SECSOCK_ERR_CONFIG, err);
 
-    /* --resolve applies to its own HOST:PORT only, like curl's. */
-    int resolved = o->resolve_host != NULL && strcmp(o->resolve_host, o->host) == 0 &&
-                   strcmp(o->resolve_port, port) == 0;
-    struct secsock_connect_opts copts = {
-        .host = o->host,
-        .port = port,
-        .connect_addr = resolved ? o->resolve_addr : NULL,
-        .family = o->family,
-        .timeout_ms = o->timeout_ms,
-    };
+    struct secsock_connect_opts copts = app_connect_opts(o, port, o->timeout_ms);
     secsock_conn *c = NULL;
     struct json_session js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 };
     double start = app_now_ms();

@@ -121,16 +121,9 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
                size_t len)
 {
     const char *port = o->port ? o->port : "8080";
-    int resolved = o->resolve_host != NULL && strcmp(o->resolve_host, o->host) == 0 &&
-                   strcmp(o->resolve_port, port) == 0;
-    struct secsock_connect_opts copts = {
-        .host = o->host,
-        .port = port,
-        .connect_addr = resolved ? o->resolve_addr : NULL,
-        .family = o->family,
-        /* The DTLS handshake retransmits within the same budget as a message. */
-        .timeout_ms = o->timeout_ms * (o->retries + 1),
-    };
+    /* The DTLS handshake retransmits within the same budget as a message. */
+    struct secsock_connect_opts copts =
+        app_connect_opts(o, port, o->timeout_ms * (o->retries + 1));
     char err[512];
     /* A DTLS handshake is traffic already: refuse what cannot fit first.
      * (Connecting a UDP socket sends nothing; the exact check follows.) */
