@@ -294,7 +294,7 @@ START_TEST(verify_client_needs_cafile)
     ACCEPTED(secsock_config_set_cert_file(cfg, testutil_pki_file("server.crt")));
     ACCEPTED(secsock_config_set_key_file(cfg, testutil_pki_file("server.key")));
     ACCEPTED(secsock_config_verify_client(cfg, 1));
-    transport_refused("tls", SECSOCK_SERVER, "cafile", NULL);
+    transport_refused("tls", SECSOCK_SERVER, "CA file", NULL);
 }
 END_TEST
 
