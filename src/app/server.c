@@ -407,3 +407,30 @@ int app_server_run(struct app_server *s)
     close_pipes();
     return APP_EXIT_OK;
 }
+
+int app_server_main(int argc, char **argv, enum app_program program, app_serve_fn serve,
+                    const char *reply_plain, const char *reply_secure)
+{
+    struct app_options o;
+    int rc = app_options_parse(&o, program, argc, argv);
+    if (rc >= 0)
+        return rc;
+    char err[512];
+    secsock_transport *t = app_transport(&o, SECSOCK_SERVER, err, sizeof err);
+    if (t == NULL) {
+        fprintf(stderr, "%s: %s\n", o.name, err);
+        return APP_EXIT_USAGE;
+    }
+    int datagram = program == APP_UDP_SERVER;
+    struct app_server s = {
+        .o = &o,
+        .t = t,
+        .serve = serve,
+        .reply = o.reply ? o.reply : o.secure ? reply_secure : reply_plain,
+        .log_accept = !datagram || o.secure, /* a datagram is just received */
+        .close_at_stop = datagram,
+    };
+    rc = app_server_run(&s);
+    secsock_transport_free(t);
+    return rc;
+}

@@ -21,7 +21,7 @@ struct app_server;
 typedef int (*app_serve_fn)(struct app_server *s, secsock_conn *c);
 
 struct app_server {
-    /* Set by the program. */
+    /* Set by app_server_main (or a program calling app_server_run). */
     const struct app_options *o;
     const secsock_transport *t;
     app_serve_fn serve;
@@ -36,6 +36,11 @@ struct app_server {
 
 /* Runs the server until SIGINT/SIGTERM; returns the exit code. */
 int app_server_run(struct app_server *s);
+
+/* A server program's whole main: its options, its transport, the server
+ * until a stop signal. The reply is --reply's, or the default for the mode. */
+int app_server_main(int argc, char **argv, enum app_program program, app_serve_fn serve,
+                    const char *reply_plain, const char *reply_secure);
 
 /* Logs what a client sent, escaped, on one line: "[*] WHAT: ...". */
 void app_server_log_received(const char *what, const unsigned char *data, size_t len);

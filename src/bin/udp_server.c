@@ -44,25 +44,6 @@ static int serve(struct app_server *s, secsock_conn *c)
 
 int main(int argc, char **argv)
 {
-    struct app_options o;
-    int rc = app_options_parse(&o, APP_UDP_SERVER, argc, argv);
-    if (rc >= 0)
-        return rc;
-    char err[512];
-    secsock_transport *t = app_transport(&o, SECSOCK_SERVER, err, sizeof err);
-    if (t == NULL) {
-        fprintf(stderr, "%s: %s\n", o.name, err);
-        return APP_EXIT_USAGE;
-    }
-    struct app_server s = {
-        .o = &o,
-        .t = t,
-        .serve = serve,
-        .reply = o.reply ? o.reply : "udp-server is working",
-        .log_accept = o.secure, /* a DTLS session starts; a datagram is just received */
-        .close_at_stop = 1,
-    };
-    rc = app_server_run(&s);
-    secsock_transport_free(t);
-    return rc;
+    return app_server_main(argc, argv, APP_UDP_SERVER, serve, "udp-server is working",
+                           "udp-server is working");
 }
