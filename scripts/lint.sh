@@ -29,6 +29,9 @@ esac
 
 cd "$SECSOCK_ROOT"
 build="${1:-build}"
+# Absolute: cppcheck makes the files of a relative project path relative too,
+# and then they match no --file-filter.
+[[ "$build" == /* ]] || build="$SECSOCK_ROOT/$build"
 jobs="${SECSOCK_LINT_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 for tool in cppcheck clang-tidy python3; do
     command -v "$tool" >/dev/null 2>&1 ||
@@ -60,7 +63,7 @@ if ! cppcheck --project="$db" --file-filter="$SECSOCK_ROOT/src/*" \
     --enable=warning,style,performance,portability --library=posix --std=c11 \
     --inline-suppr --suppress="usleepCalled:*/tests/*" \
     --error-exitcode=1 --quiet -j "$jobs" \
-    --template='{file}:{line}:{column}: {severity}: {message} [{id}]' 2>"$cppcheck_out"; then
+    --template='{file}:{line}:{column}: {severity}: {message} [{id}]' >"$cppcheck_out" 2>&1; then
     [[ -s "$cppcheck_out" ]] || echo "cppcheck failed without a message" >"$cppcheck_out"
 fi
 if [[ -s "$cppcheck_out" ]]; then
@@ -81,7 +84,8 @@ for entry in json.load(open(sys.argv[1])):
     path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
     if path.startswith(sys.argv[2]) and path not in seen:
         seen.append(path)
-print("\n".join(sorted(seen)))
+for path in sorted(seen):
+    print(path)
 EOF
 )
 ((${#files[@]} > 0)) || die "no src/ files in $db"
