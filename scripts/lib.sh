@@ -41,6 +41,12 @@ SECSOCK_TEST_PACKAGES=("${SECSOCK_BUILD_PACKAGES[@]}"
     gnutls-bin ncat socat curl python3 clang libfuzzer-14-dev valgrind procps iproute2 apache2
     tshark man-db cppcheck clang-tidy testssl.sh)
 export SECSOCK_BUILD_PACKAGES SECSOCK_TEST_PACKAGES
+# The peers scripts/bench.sh measures the programs against, and what it runs
+# them with. The test suite runs it (bench_quick), so they are test packages.
+SECSOCK_BENCH_PACKAGES=("${SECSOCK_BUILD_PACKAGES[@]}"
+    nginx gnuplot-nox hyperfine socat ncat curl apache2 python3 procps iproute2)
+SECSOCK_TEST_PACKAGES+=(nginx gnuplot-nox hyperfine)
+export SECSOCK_BENCH_PACKAGES
 
 # missing_packages PKG... : prints the ones dpkg does not list as installed.
 missing_packages() {
