@@ -1,0 +1,1073 @@
+#!/usr/bin/env bash
+# Benchmarks on loopback: the project's programs beside what a user would run
+# instead (nginx, openssl s_server/s_time/speed, socat, ncat, curl), on the
+# same machine, in the same run, with the same ECDSA P-256 certificate and
+# the same OpenSSL. Medians of several repetitions, ratios, goals.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/bench.sh [--quick] [--out DIR] [--bin DIR] [--only LIST] [--no-install]
+
+Measures on 127.0.0.1, every peer with the same ECDSA P-256 certificate and
+the same OpenSSL, several repetitions each (medians reported):
+
+  1  TLS handshakes   full TLS 1.3 handshakes/s (no resumption) from several
+                      parallel `openssl s_time -new` processes against
+                      tcp-server --tls, nginx (1 and 2 workers, no session
+                      cache or tickets) and openssl s_server -www; and the
+                      server's CPU time per handshake (/proc/PID/stat)
+  2  bulk             one stream (2 GiB; --quick: 128 MiB) from tcp-client
+                      --send-file into tcp-server --sink, TLS and plaintext
+                      (the SHA-256 it returns is checked), beside socat and
+                      ncat moving the same bytes, and `openssl speed` on one
+                      core as the crypto limit
+  3  idle connections 5,000 and 10,000 (--quick: 500) idle TLS connections
+                      held open against tcp-server and nginx (1 worker):
+                      RSS per connection; then every one sends a request
+                      and the replies are counted
+  4  UDP and DTLS     udp-client --count against udp-server, plaintext and
+                      DTLS, beside socat's UDP and DTLS echo
+  5  client           tcp-client --tls and curl fetching the same page from
+                      a private Apache2 (scripts/apache.sh), whole processes,
+                      many runs (hyperfine)
+
+Writes into DIR: report.md (machine, table, goals PASS/FAIL, notes),
+report.csv (one row per measurement), report.png (gnuplot: the ratios),
+raw.tsv (every repetition), logs/.
+
+Options:
+  --quick        fewer and shorter repetitions; about 30-60 s in all
+  --out DIR      where to write (default: build-bench/report in the repository)
+  --bin DIR      the built programs (default: $SECSOCK_BIN, else a Release
+                 build made in build-bench/ of the repository)
+  --only LIST    only these measurements, e.g. --only 1,3 (the report then
+                 has only their rows)
+  --no-install   do not install missing packages (root only installs)
+  -h, --help     this help
+
+Run as root, it installs the peers it needs (Debian packages nginx,
+gnuplot-nox, hyperfine, socat, ncat, curl, apache2, ...); as another user it
+prints the apt-get line and exits 1 when one is missing. It never touches
+the system's nginx or Apache configuration: both run from private
+configurations in a temporary directory, on 127.0.0.1 only.
+EOF
+}
+
+bad_usage() {
+    printf 'bench.sh: %s\n' "$1" >&2
+    printf 'Try: scripts/bench.sh --help\n' >&2
+    exit 2
+}
+
+quick=0
+out=""
+bin="${SECSOCK_BIN:-}"
+only="1,2,3,4,5"
+install=1
+want_arg() { (($# >= 2)) || bad_usage "$1 needs an argument"; }
+while (($# > 0)); do
+    case "$1" in
+        --quick) quick=1; shift ;;
+        --out) want_arg "$@"; out="$2"; shift 2 ;;
+        --out=*) out="${1#*=}"; shift ;;
+        --bin) want_arg "$@"; bin="$2"; shift 2 ;;
+        --bin=*) bin="${1#*=}"; shift ;;
+        --only) want_arg "$@"; only="$2"; shift 2 ;;
+        --only=*) only="${1#*=}"; shift ;;
+        --no-install) install=0; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) bad_usage "unknown argument: $1" ;;
+    esac
+done
+[[ "$only" =~ ^[1-5](,[1-5])*$ ]] || bad_usage "--only takes numbers 1-5 separated by commas: $only"
+wants() { [[ ",$only," == *",$1,"* ]]; }
+
+# ---------------------------------------------------------------------------
+# Parameters
+
+if ((quick)); then
+    HS_TIME=1          # seconds of load per repetition (s_time -time)
+    HS_REPS=2
+    BULK_BYTES=$((128 * 1024 * 1024))
+    BULK_REPS=2
+    SPEED_SECONDS=1
+    SPEED_REPS=1
+    IDLE_COUNTS=(500)
+    UDP_COUNT=10000
+    UDP_REPS=2
+    CLIENT_RUNS=10
+    CLIENT_WARMUP=2
+else
+    HS_TIME=5
+    HS_REPS=5
+    BULK_BYTES=$((2 * 1024 * 1024 * 1024))
+    BULK_REPS=3
+    SPEED_SECONDS=2
+    SPEED_REPS=3
+    IDLE_COUNTS=(5000 10000)
+    UDP_COUNT=50000
+    UDP_REPS=3
+    CLIENT_RUNS=100
+    CLIENT_WARMUP=5
+fi
+NCPU="$(nproc)"
+HS_PROCS=$((2 * NCPU))
+((HS_PROCS < 2)) && HS_PROCS=2
+((HS_PROCS > 8)) && HS_PROCS=8
+UDP_MESSAGE="$(printf 'x%.0s' {1..64})"   # 64 bytes, the same to every server
+
+# ---------------------------------------------------------------------------
+# Packages, programs, directories
+
+if ((install)); then
+    ensure_packages "${SECSOCK_BENCH_PACKAGES[@]}"
+else
+    ensure_packages --no-install "${SECSOCK_BENCH_PACKAGES[@]}"
+fi
+for c in openssl python3 ss; do
+    command -v "$c" >/dev/null 2>&1 || die "$c is needed"
+done
+need_for() { # need_for ITEM CMD... : CMD must exist when ITEM is measured
+    local item="$1" c
+    shift
+    wants "$item" || return 0
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 ||
+            die "measurement $item needs '$c' (run as root to install it, or see --help)"
+    done
+}
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+need_for 1 "$NGINX"
+need_for 2 socat ncat sha256sum
+need_for 3 "$NGINX"
+need_for 4 socat
+need_for 5 curl /usr/sbin/apache2
+PY="$(command -v python3)"
+[[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3   # Debian's: the system OpenSSL
+
+if [[ -z "$bin" ]]; then
+    note "building the programs (Release) in $SECSOCK_ROOT/build-bench"
+    cmake -B "$SECSOCK_ROOT/build-bench" -S "$SECSOCK_ROOT" -DCMAKE_BUILD_TYPE=Release \
+        >/dev/null || die "cmake failed"
+    cmake --build "$SECSOCK_ROOT/build-bench" -j "$NCPU" \
+        --target tcp-server tcp-client udp-server udp-client >/dev/null || die "build failed"
+    bin="$SECSOCK_ROOT/build-bench/bin"
+fi
+bin="$(cd "$bin" && pwd)" || die "no such directory: $bin"
+for p in tcp-server tcp-client udp-server udp-client; do
+    [[ -x "$bin/$p" ]] || die "$bin/$p is missing (build the project, or use --bin)"
+done
+build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$bin/../CMakeCache.txt" 2>/dev/null || true)"
+sanitize="$(sed -n 's/^SECSOCK_SANITIZE:[A-Z]*=//p' "$bin/../CMakeCache.txt" 2>/dev/null || true)"
+
+[[ -n "$out" ]] || out="$SECSOCK_ROOT/build-bench/report"
+mkdir -p "$out/logs"
+out="$(cd "$out" && pwd)"
+rm -f "$out"/report.{md,csv,png} "$out/raw.tsv" "$out"/logs/*
+RAW="$out/raw.tsv"
+: >"$RAW"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/secsock-bench.XXXXXX")"
+chmod 755 "$work" # Apache's workers (www-data when root) read its directory
+LOGS="$out/logs"
+CLK_TCK="$(getconf CLK_TCK)"
+
+# Processes we started: killed at exit.
+PIDS=()
+apache_dir=""
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in "${PIDS[@]}"; do
+        wait "$p" 2>/dev/null || true
+    done
+    if [[ -n "$apache_dir" ]]; then
+        bash "$SECSOCK_ROOT/scripts/apache.sh" stop --dir "$apache_dir" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Certificates: one ECDSA P-256 server certificate for every server.
+bash "$SECSOCK_ROOT/scripts/gen-certs.sh" --dir "$work/pki" >/dev/null
+CA="$work/pki/ca.crt"
+CRT="$work/pki/server.crt"
+KEY="$work/pki/server.key"
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+now_us() { printf '%s\n' "${EPOCHREALTIME/./}"; }
+
+# record ITEM KEY METRIC VALUE : one repetition's result
+record() {
+    printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RAW"
+}
+
+free_port() {
+    "$PY" -c '
+import socket
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+'
+}
+
+# wait_listen tcp|udp PORT : until something listens there (10 s)
+wait_listen() {
+    local proto="$1" port="$2" i flag=-Hltn
+    [[ "$proto" == udp ]] && flag=-Hlun
+    for ((i = 0; i < 200; i++)); do
+        if [[ -n "$(ss "$flag" "sport = :$port" 2>/dev/null)" ]]; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    die "nothing listens on $proto port $port after 10 s"
+}
+
+# start_bg VAR LOG CMD... : runs CMD in the background, its pid into VAR
+start_bg() {
+    local -n _pid="$1"
+    local log="$2"
+    shift 2
+    "$@" >"$log" 2>&1 </dev/null &
+    _pid=$!
+    PIDS+=("$_pid")
+}
+
+# start_secsock VARPID VARPORT LOG CMD... : a secsock server started with
+# -p 0; waits for its "Listening on ADDR:PORT" line, the port into VARPORT
+start_secsock() {
+    local -n _spid="$1" _sport="$2"
+    local _log="$3" _i _line
+    shift 3
+    "$@" >"$_log" 2>&1 </dev/null &
+    _spid=$!
+    PIDS+=("$_spid")
+    for ((_i = 0; _i < 200; _i++)); do
+        _line="$(grep -m1 'Listening on' "$_log" 2>/dev/null || true)"
+        if [[ "$_line" =~ :([0-9]+)( |$) ]]; then
+            _sport="${BASH_REMATCH[1]}"
+            return 0
+        fi
+        kill -0 "$_spid" 2>/dev/null || { cat "$_log" >&2; die "$1 exited at start"; }
+        sleep 0.05
+    done
+    die "$1 did not say it was listening (see $_log)"
+}
+
+stop_pid() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# proc_ticks PID... : utime+stime of these processes and of their children
+# (live ones, plus what the kernel already added for reaped ones), in ticks
+proc_ticks() {
+    local p line rest total=0
+    local -a f all=()
+    for p in "$@"; do
+        all+=("$p")
+        mapfile -t -O "${#all[@]}" all < <(pgrep -P "$p" 2>/dev/null || true)
+    done
+    for p in "${all[@]}"; do
+        line="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
+        rest="${line##*) }"
+        read -ra f <<<"$rest"
+        total=$((total + f[11] + f[12] + f[13] + f[14]))
+    done
+    printf '%s\n' "$total"
+}
+
+# proc_rss_kib PID : VmRSS of PID and its children, KiB
+proc_rss_kib() {
+    local p total=0 v
+    local -a all=("$1")
+    mapfile -t -O 1 all < <(pgrep -P "$1" 2>/dev/null || true)
+    for p in "${all[@]}"; do
+        v="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$p/status" 2>/dev/null || true)"
+        total=$((total + ${v:-0}))
+    done
+    printf '%s\n' "$total"
+}
+
+# nginx_start VARPID DIR PORT WORKERS CONNECTIONS : a private nginx on
+# 127.0.0.1:PORT with TLS (the shared certificate), no session cache or
+# tickets, everything (pid, logs, temp files) under DIR
+nginx_start() {
+    local -n _npid="$1"
+    local dir="$2" port="$3" workers="$4" conns="$5" user=""
+    mkdir -p "$dir"/{logs,tmp}
+    ((EUID == 0)) && user="user root;"
+    cat >"$dir/nginx.conf" <<EOF
+$user
+worker_processes $workers;
+worker_rlimit_nofile $(ulimit -Hn);
+pid $dir/nginx.pid;
+error_log $LOGS/${dir##*/}-error.log;
+events { worker_connections $conns; }
+http {
+    access_log $dir/logs/access.log;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    client_header_timeout 600s;
+    keepalive_timeout 600s;
+    server {
+        listen 127.0.0.1:$port ssl;
+        ssl_certificate $CRT;
+        ssl_certificate_key $KEY;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache off;
+        ssl_session_tickets off;
+        default_type text/plain;
+        location / { return 200 "nginx over TLS is working\n"; }
+    }
+}
+EOF
+    start_bg "$1" "$LOGS/${dir##*/}.log" "$NGINX" -p "$dir" -c "$dir/nginx.conf" \
+        -e "$LOGS/${dir##*/}-error.log" -g 'daemon off;'
+    wait_listen tcp "$port"
+    # and its workers are up
+    local i
+    for ((i = 0; i < 100; i++)); do
+        (($(pgrep -c -P "$_npid" || true) >= workers)) && return 0
+        sleep 0.05
+    done
+    die "nginx in $dir did not start its workers"
+}
+
+machine_cpu="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)"
+[[ -n "$machine_cpu" ]] || machine_cpu="$(uname -m)"
+started_at="$(date -u '+%Y-%m-%d %H:%M UTC')"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+t_start="$(now_us)"
+
+# ---------------------------------------------------------------------------
+# 1. TLS handshakes
+
+# hs_load PORT TAG : HS_PROCS s_time processes for HS_TIME s; prints
+# "CONNECTIONS ELAPSED_US"
+hs_load() {
+    local port="$1" tag="$2" i n total=0 t0 t1
+    local -a pids=()
+    t0="$(now_us)"
+    for ((i = 0; i < HS_PROCS; i++)); do
+        openssl s_time -connect "127.0.0.1:$port" -new -tls1_3 -time "$HS_TIME" \
+            -CAfile "$CA" >"$work/s_time.$i" 2>&1 </dev/null &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do
+        wait "$i" || true
+    done
+    t1="$(now_us)"
+    for ((i = 0; i < HS_PROCS; i++)); do
+        n="$(sed -n 's/^\([0-9][0-9]*\) connections in [0-9]* real seconds.*/\1/p' "$work/s_time.$i")"
+        [[ -n "$n" ]] || { cat "$work/s_time.$i" >&2; die "s_time against $tag failed"; }
+        total=$((total + n))
+        cat "$work/s_time.$i" >>"$LOGS/s_time-$tag.log"
+    done
+    ((total > 0)) || die "no handshake completed against $tag"
+    printf '%s %s\n' "$total" "$((t1 - t0))"
+}
+
+bench_handshakes() {
+    note "1. TLS handshakes: $HS_PROCS s_time processes, ${HS_TIME}s x $HS_REPS repetitions per server"
+    local tpid tport n1pid n2pid spid rep name pid port load conns us t0 t1
+    local n1port n2port sport
+    start_secsock tpid tport "$LOGS/hs-tcp-server.log" \
+        "$bin/tcp-server" --tls --cert "$CRT" --key "$KEY" -p 0
+    n1port="$(free_port)"
+    nginx_start n1pid "$work/nginx-hs1" "$n1port" 1 1024
+    n2port="$(free_port)"
+    nginx_start n2pid "$work/nginx-hs2" "$n2port" 2 1024
+    sport="$(free_port)"
+    start_bg spid "$LOGS/hs-s_server.log" openssl s_server -accept "127.0.0.1:$sport" \
+        -cert "$CRT" -key "$KEY" -www -quiet
+    wait_listen tcp "$sport"
+    # Interleaved: each repetition loads every server once, so a burst of
+    # load from elsewhere on the machine does not fall on one server only.
+    for ((rep = 1; rep <= HS_REPS; rep++)); do
+        for name in tcp-server nginx-1w nginx-2w s_server; do
+            case "$name" in
+                tcp-server) pid="$tpid" port="$tport" ;;
+                nginx-1w) pid="$n1pid" port="$n1port" ;;
+                nginx-2w) pid="$n2pid" port="$n2port" ;;
+                s_server) pid="$spid" port="$sport" ;;
+            esac
+            t0="$(proc_ticks "$pid")"
+            load="$(hs_load "$port" "$name")"
+            read -r conns us <<<"$load"
+            sleep 0.2 # the server finishes the last handshakes
+            t1="$(proc_ticks "$pid")"
+            record 1 "hs.$name" rate "$(awk -v n="$conns" -v us="$us" 'BEGIN { printf "%.1f", n * 1e6 / us }')"
+            record 1 "hs.$name" cpu "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$conns" \
+                'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+            note "   $name: $conns handshakes in $((us / 1000)) ms, $((t1 - t0)) ticks of server CPU"
+        done
+    done
+    stop_pid "$tpid"
+    stop_pid "$n1pid"
+    stop_pid "$n2pid"
+    stop_pid "$spid"
+}
+
+# ---------------------------------------------------------------------------
+# 2. Bulk throughput
+
+# bulk_secsock TLS|PLAIN PORT : tcp-client --send-file into tcp-server --sink;
+# prints elapsed microseconds; checks the byte count and SHA-256
+bulk_secsock() {
+    local mode="$1" port="$2" t0 t1 reply
+    local -a tls=()
+    [[ "$mode" == tls ]] && tls=(--tls --cafile "$CA")
+    t0="$(now_us)"
+    reply="$("$bin/tcp-client" "${tls[@]}" -t 120 --send-file "$BULK_FILE" 127.0.0.1 "$port" \
+        2>>"$LOGS/bulk-tcp-client.log")" || die "tcp-client --send-file ($mode) failed"
+    t1="$(now_us)"
+    [[ "$reply" == "$BULK_BYTES $BULK_SHA" ]] ||
+        die "tcp-server --sink ($mode) replied [$reply], expected [$BULK_BYTES $BULK_SHA]"
+    printf '%s\n' "$((t1 - t0))"
+}
+
+# bulk_peer NAME : socat or ncat, TLS or plaintext, a fresh server per run
+# writing to /dev/null; the time runs from the client's start until both
+# client and server have exited
+bulk_peer() {
+    local name="$1" port spid t0 t1 rc=0
+    local -a server client
+    port="$(free_port)"
+    case "$name" in
+        socat-tls)
+            server=(socat -u "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,cert=$CRT,key=$KEY,verify=0" OPEN:/dev/null)
+            client=(socat -u "OPEN:$BULK_FILE" "OPENSSL:127.0.0.1:$port,cafile=$CA")
+            ;;
+        socat-tcp)
+            server=(socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" OPEN:/dev/null)
+            client=(socat -u "OPEN:$BULK_FILE" "TCP:127.0.0.1:$port")
+            ;;
+        ncat-tls)
+            server=(ncat --ssl --ssl-cert "$CRT" --ssl-key "$KEY" --recv-only -l 127.0.0.1 "$port")
+            # ncat verifies DNS names only: localhost, forced to IPv4
+            client=(ncat -4 --ssl --ssl-verify --ssl-trustfile "$CA" --send-only localhost "$port")
+            ;;
+        ncat-tcp)
+            server=(ncat --recv-only -l 127.0.0.1 "$port")
+            client=(ncat -4 --send-only 127.0.0.1 "$port")
+            ;;
+    esac
+    "${server[@]}" >/dev/null 2>>"$LOGS/bulk-$name-server.log" </dev/null &
+    spid=$!
+    PIDS+=("$spid")
+    wait_listen tcp "$port"
+    t0="$(now_us)"
+    "${client[@]}" <"$BULK_FILE" >/dev/null 2>>"$LOGS/bulk-$name-client.log" || rc=$?
+    wait "$spid" || rc=$?
+    t1="$(now_us)"
+    ((rc == 0)) || die "$name failed (exit $rc; see $LOGS/bulk-$name-*.log)"
+    printf '%s\n' "$((t1 - t0))"
+}
+
+# speed ALG : openssl speed on one core, 16 KiB blocks; prints MB/s
+speed() {
+    local v
+    v="$(openssl speed -evp "$1" -bytes 16384 -seconds "$SPEED_SECONDS" -mr 2>/dev/null |
+        awk -F: '/^\+F:/ { print $NF }')"
+    [[ -n "$v" ]] || die "openssl speed -evp $1 gave no result"
+    awk -v v="$v" 'BEGIN { printf "%.1f\n", v / 1e6 }'
+}
+
+bench_bulk() {
+    local mib=$((BULK_BYTES / 1024 / 1024))
+    note "2. bulk: $mib MiB per stream x $BULK_REPS repetitions"
+    BULK_FILE="$work/bulk.bin"
+    # Fixed pseudo-random bytes (AES-CTR of zeros), then in the page cache.
+    head -c "$BULK_BYTES" /dev/zero |
+        openssl enc -aes-128-ctr -nosalt -K "$(printf '%032d' 0)" -iv "$(printf '%032d' 0)" \
+            >"$BULK_FILE"
+    BULK_SHA="$(sha256sum "$BULK_FILE" | cut -d' ' -f1)"
+    local tpid tport ppid pport rep name us mbps
+    start_secsock tpid tport "$LOGS/bulk-tcp-server-tls.log" \
+       "$bin/tcp-server" --tls --sink --cert "$CRT" --key "$KEY" -p 0
+    start_secsock ppid pport "$LOGS/bulk-tcp-server-plain.log" \
+       "$bin/tcp-server" --sink -p 0
+    for ((rep = 1; rep <= BULK_REPS; rep++)); do
+        for name in secsock-tls socat-tls ncat-tls secsock-tcp socat-tcp ncat-tcp; do
+            case "$name" in
+                secsock-tls) us="$(bulk_secsock tls "$tport")" ;;
+                secsock-tcp) us="$(bulk_secsock plain "$pport")" ;;
+                *) us="$(bulk_peer "$name")" ;;
+            esac
+            mbps="$(awk -v b="$BULK_BYTES" -v us="$us" 'BEGIN { printf "%.1f", b / us }')"
+            record 2 "bulk.$name" mbps "$mbps"
+            note "   $name: $mbps MB/s"
+        done
+    done
+    stop_pid "$tpid"
+    stop_pid "$ppid"
+    rm -f "$BULK_FILE"
+    for ((rep = 1; rep <= SPEED_REPS; rep++)); do
+        for name in aes-128-gcm aes-256-gcm sha256; do
+            mbps="$(speed "$name")"
+            record 2 "bulk.speed-$name" mbps "$mbps"
+            note "   openssl speed $name: $mbps MB/s"
+        done
+    done
+}
+
+# ---------------------------------------------------------------------------
+# 3. Idle connections and memory
+
+# The holder: opens N TLS connections (handshake done, nothing sent), says
+# "held N", waits for the go file, then sends one HTTP request on every one
+# and counts the 200 replies ("replies K").
+write_holder() {
+    cat >"$work/hold.py" <<'EOF'
+import os, resource, socket, ssl, sys, time
+host, port, n, cafile, gofile = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+ctx = ssl.create_default_context(cafile=cafile)
+conns = []
+for i in range(n):
+    s = socket.create_connection((host, port), timeout=120)
+    conns.append(ctx.wrap_socket(s, server_hostname=host))
+print("held", len(conns), flush=True)
+while not os.path.exists(gofile):
+    time.sleep(0.05)
+req = b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+for t in conns:
+    t.sendall(req)
+ok = 0
+for t in conns:
+    data = b""
+    try:
+        while True:
+            b = t.recv(4096)
+            if not b:
+                break
+            data += b
+    except (OSError, ssl.SSLError):
+        pass
+    if data.startswith(b"HTTP/1.1 200"):
+        ok += 1
+    t.close()
+print("replies", ok, flush=True)
+EOF
+}
+
+# idle_run NAME PID PORT N : holds N connections; records RSS/connection
+idle_run() {
+    local name="$1" pid="$2" port="$3" n="$4" procs=2 i each rest rss0 rss1 replies=0 k t0 t1
+    local go="$work/go.$name.$n"
+    local -a hpids=()
+    rm -f "$go"
+    sleep 0.5
+    rss0="$(proc_rss_kib "$pid")"
+    t0="$(now_us)"
+    each=$((n / procs))
+    rest=$((n - each * procs))
+    for ((i = 0; i < procs; i++)); do
+        k=$each
+        ((i == 0)) && k=$((each + rest))
+        "$PY" "$work/hold.py" 127.0.0.1 "$port" "$k" "$CA" "$go" \
+            >"$work/hold.$i" 2>"$LOGS/idle-$name-$n-holder$i.log" </dev/null &
+        hpids+=($!)
+        PIDS+=($!)
+    done
+    for ((i = 0; i < procs; i++)); do
+        while ! grep -q '^held' "$work/hold.$i"; do
+            kill -0 "${hpids[i]}" 2>/dev/null || die "the connection holder for $name ($n) failed (see $LOGS/idle-$name-$n-holder$i.log)"
+            sleep 0.1
+        done
+    done
+    t1="$(now_us)"
+    sleep 1
+    rss1="$(proc_rss_kib "$pid")"
+    touch "$go"
+    for ((i = 0; i < procs; i++)); do
+        wait "${hpids[i]}" || die "the connection holder for $name ($n) failed"
+        k="$(sed -n 's/^replies //p' "$work/hold.$i")"
+        replies=$((replies + ${k:-0}))
+    done
+    record 3 "idle$n.$name" rss "$(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
+    record 3 "idle$n.$name" replies "$replies"
+    record 3 "idle$n.$name" open "$(awk -v n="$n" -v us=$((t1 - t0)) 'BEGIN { printf "%.1f", n * 1e6 / us }')"
+    note "   $name, $n held (opened in $(((t1 - t0) / 1000)) ms): RSS $rss0 -> $rss1 KiB, $replies replies"
+}
+
+bench_idle() {
+    note "3. idle connections: ${IDLE_COUNTS[*]}"
+    write_holder
+    local hard n mc tpid tport npid nport
+    hard="$(ulimit -Hn)"
+    ulimit -n "$hard"
+    for n in "${IDLE_COUNTS[@]}"; do
+        ((n + 200 < hard)) || die "$n connections need more than the $hard descriptors allowed (ulimit -Hn)"
+        # --max-clients raised to fit: the server admits up to 4 x max-clients
+        # waiting clients, as far as descriptors allow (max-clients + 64 kept
+        # for workers).
+        mc=$n
+        ((mc > hard - n - 128)) && mc=$((hard - n - 128))
+        start_secsock tpid tport "$LOGS/idle-tcp-server-$n.log" \
+            "$bin/tcp-server" --tls --http --cert "$CRT" --key "$KEY" -p 0 \
+            --max-clients "$mc" --backlog 1024 -t 600 --handshake-timeout 60
+        idle_run tcp-server "$tpid" "$tport" "$n"
+        stop_pid "$tpid"
+        nport="$(free_port)"
+        # nginx closes idle connections once fewer than 1/16 of its
+        # worker_connections are free: leave it room.
+        nginx_start npid "$work/nginx-idle-$n" "$nport" 1 $((n + n / 8 + 256))
+        idle_run nginx-1w "$npid" "$nport" "$n"
+        stop_pid "$npid"
+    done
+}
+
+# ---------------------------------------------------------------------------
+# 4. UDP and DTLS
+
+# udp_client_run TAG PORT [--dtls] : udp-client --count; records rate and RTT
+udp_client_run() {
+    local tag="$1" port="$2" t0 t1 line replies med
+    shift 2
+    local -a extra=()
+    (($# > 0)) && extra=(--dtls --cafile "$CA")
+    t0="$(now_us)"
+    "$bin/udp-client" "${extra[@]}" --count "$UDP_COUNT" 127.0.0.1 "$port" "$UDP_MESSAGE" \
+        >/dev/null 2>"$work/udp.err" || { cat "$work/udp.err" >&2; die "udp-client against $tag failed"; }
+    t1="$(now_us)"
+    cat "$work/udp.err" >>"$LOGS/udp-client-$tag.log"
+    line="$(grep 'exchanges,' "$work/udp.err" | tail -n 1)"
+    [[ "$line" =~ ([0-9]+)\ replies.*=\ [0-9.]+/([0-9.]+)/[0-9.]+\ ms ]] ||
+        die "udp-client against $tag: no summary line"
+    replies="${BASH_REMATCH[1]}"
+    med="${BASH_REMATCH[2]}"
+    record 4 "udp.$tag" rate "$(awk -v n="$replies" -v us=$((t1 - t0)) 'BEGIN { printf "%.1f", n * 1e6 / us }')"
+    record 4 "udp.$tag" rtt "$(awk -v m="$med" 'BEGIN { printf "%.1f", m * 1000 }')"
+    record 4 "udp.$tag" lost "$((UDP_COUNT - replies))"
+    note "   $tag: $line"
+}
+
+bench_udp() {
+    note "4. UDP and DTLS: $UDP_COUNT round trips x $UDP_REPS repetitions"
+    local upid uport dpid dport spid port rep name
+    start_secsock upid uport "$LOGS/udp-server-plain.log" "$bin/udp-server" --echo -p 0
+    start_secsock dpid dport "$LOGS/udp-server-dtls.log" \
+       "$bin/udp-server" --dtls --echo --cert "$CRT" --key "$KEY" -p 0
+    for ((rep = 1; rep <= UDP_REPS; rep++)); do
+        for name in udp-server socat-udp udp-server-dtls socat-dtls; do
+            case "$name" in
+                udp-server) udp_client_run "$name" "$uport" ;;
+                udp-server-dtls) udp_client_run "$name" "$dport" --dtls ;;
+                socat-udp | socat-dtls)
+                    port="$(free_port)"
+                    if [[ "$name" == socat-udp ]]; then
+                        start_bg spid "$LOGS/udp-socat-udp.log" \
+                            socat "UDP-LISTEN:$port,bind=127.0.0.1,reuseaddr" PIPE
+                        wait_listen udp "$port"
+                        udp_client_run "$name" "$port"
+                    else
+                        start_bg spid "$LOGS/udp-socat-dtls.log" \
+                            socat "OPENSSL-DTLS-SERVER:$port,bind=127.0.0.1,reuseaddr,cert=$CRT,key=$KEY,verify=0" PIPE
+                        wait_listen udp "$port"
+                        udp_client_run "$name" "$port" --dtls
+                    fi
+                    stop_pid "$spid"
+                    ;;
+            esac
+        done
+    done
+    stop_pid "$upid"
+    stop_pid "$dpid"
+}
+
+# ---------------------------------------------------------------------------
+# 5. Client, start to finish
+
+bench_client() {
+    note "5. client: tcp-client --tls and curl against a private Apache2, $CLIENT_RUNS runs each"
+    apache_dir="$work/apache"
+    mkdir -p "$apache_dir/certs"
+    cp "$CA" "$CRT" "$apache_dir/certs/"
+    (umask 077 && cp "$KEY" "$apache_dir/certs/")
+    bash "$SECSOCK_ROOT/scripts/apache.sh" start --dir "$apache_dir" --no-install \
+        --http-port "$(free_port)" --https-port "$(free_port)" >"$LOGS/apache-start.log" 2>&1 ||
+        { cat "$LOGS/apache-start.log" >&2; die "the private Apache2 did not start"; }
+    local port url
+    port="$(sed -n 's/^https_port=//p' "$apache_dir/state")"
+    url="https://127.0.0.1:$port/"
+    local -a mine=("$bin/tcp-client" --tls --cafile "$CA" -o /dev/null 127.0.0.1 "$port")
+    local -a theirs=(curl -sS -f -o /dev/null --cacert "$CA" "$url")
+    # Both fetch the page for real first.
+    local first
+    first="$("$bin/tcp-client" --tls --cafile "$CA" 127.0.0.1 "$port" 2>&1)" ||
+        die "tcp-client could not fetch $url: $first"
+    [[ "${first%%$'\r'*}" == "HTTP/1.1 200 OK" ]] ||
+        die "tcp-client did not get 200 from $url: ${first%%$'\n'*}"
+    "${theirs[@]}" || die "curl could not fetch $url"
+    if command -v hyperfine >/dev/null 2>&1 && [[ "$bin" != *[[:space:]]* && "$work" != *[[:space:]]* ]]; then
+        hyperfine -N --style none --warmup "$CLIENT_WARMUP" --runs "$CLIENT_RUNS" \
+            --export-json "$work/hyperfine.json" \
+            -n tcp-client "${mine[*]}" -n curl "${theirs[*]}" >"$LOGS/hyperfine.log" 2>&1 ||
+            { cat "$LOGS/hyperfine.log" >&2; die "hyperfine failed"; }
+        cp "$work/hyperfine.json" "$LOGS/"
+        "$PY" - "$work/hyperfine.json" <<'EOF' >>"$RAW"
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    for t in r["times"]:
+        print("5\tclient.%s\tms\t%.3f" % (r["command"], t * 1000))
+EOF
+        CLIENT_TOOL="hyperfine -N, $CLIENT_WARMUP warm-up runs"
+    else
+        local i t0 t1 which
+        for ((i = 0; i < CLIENT_WARMUP; i++)); do
+            "${mine[@]}" && "${theirs[@]}"
+        done
+        for ((i = 0; i < CLIENT_RUNS; i++)); do
+            for which in tcp-client curl; do
+                t0="$(now_us)"
+                if [[ "$which" == tcp-client ]]; then "${mine[@]}"; else "${theirs[@]}"; fi
+                t1="$(now_us)"
+                record 5 "client.$which" ms "$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.3f", us / 1000 }')"
+            done
+        done
+        CLIENT_TOOL="a loop timed with EPOCHREALTIME (no hyperfine)"
+    fi
+    bash "$SECSOCK_ROOT/scripts/apache.sh" stop --dir "$apache_dir" >/dev/null 2>&1 || true
+    apache_dir=""
+}
+
+# ---------------------------------------------------------------------------
+# The report: medians, ratios, goals (report.md, report.csv) and the chart's
+# data and gnuplot script (ratios.dat, ratios.gp -> report.png).
+
+write_report_py() {
+    cat >"$work/report.py" <<'EOF'
+import csv, statistics, sys
+from collections import defaultdict
+
+raw_path, meta_path, out = sys.argv[1:4]
+meta = {}
+for line in open(meta_path):
+    k, _, v = line.rstrip("\n").partition("=")
+    meta[k] = v
+vals = defaultdict(list)
+for line in open(raw_path):
+    item, key, metric, value = line.rstrip("\n").split("\t")
+    vals[(key, metric)].append(float(value))
+
+# (key, metric, measurement, program, unit, better, compared with)
+HS = "1 TLS 1.3 handshakes (full)"
+CPU = "1 server CPU per handshake"
+ROWS = [
+    ("hs.tcp-server", "rate", HS, "tcp-server --tls", "handshakes/s", "high", None),
+    ("hs.nginx-1w", "rate", HS, "nginx, 1 worker", "handshakes/s", "high", "hs.tcp-server"),
+    ("hs.nginx-2w", "rate", HS, "nginx, 2 workers", "handshakes/s", "high", "hs.tcp-server"),
+    ("hs.s_server", "rate", HS, "openssl s_server -www", "handshakes/s", "high", "hs.tcp-server"),
+    ("hs.tcp-server", "cpu", CPU, "tcp-server --tls", "µs CPU/handshake", "low", None),
+    ("hs.nginx-1w", "cpu", CPU, "nginx, 1 worker", "µs CPU/handshake", "low", "hs.tcp-server"),
+    ("hs.nginx-2w", "cpu", CPU, "nginx, 2 workers", "µs CPU/handshake", "low", "hs.tcp-server"),
+    ("hs.s_server", "cpu", CPU, "openssl s_server -www", "µs CPU/handshake", "low", "hs.tcp-server"),
+    ("bulk.secsock-tls", "mbps", "2 bulk, TLS", "tcp-client --send-file → tcp-server --sink", "MB/s", "high", None),
+    ("bulk.socat-tls", "mbps", "2 bulk, TLS", "socat OPENSSL → OPENSSL-LISTEN → /dev/null", "MB/s", "high", "bulk.secsock-tls"),
+    ("bulk.ncat-tls", "mbps", "2 bulk, TLS", "ncat --ssl --send-only → ncat --ssl -l", "MB/s", "high", "bulk.secsock-tls"),
+    ("bulk.speed-aes-128-gcm", "mbps", "2 bulk, TLS", "limit: openssl speed aes-128-gcm, 16 KiB, 1 core", "MB/s", "high", "bulk.secsock-tls"),
+    ("bulk.speed-aes-256-gcm", "mbps", "2 bulk, TLS", "limit: openssl speed aes-256-gcm (the suite negotiated)", "MB/s", "high", "bulk.secsock-tls"),
+    ("bulk.speed-sha256", "mbps", "2 bulk, TLS", "limit: openssl speed sha256 (--sink hashes every byte)", "MB/s", "high", "bulk.secsock-tls"),
+    ("bulk.secsock-tcp", "mbps", "2 bulk, plaintext", "tcp-client --send-file → tcp-server --sink", "MB/s", "high", None),
+    ("bulk.socat-tcp", "mbps", "2 bulk, plaintext", "socat TCP → TCP-LISTEN → /dev/null", "MB/s", "high", "bulk.secsock-tcp"),
+    ("bulk.ncat-tcp", "mbps", "2 bulk, plaintext", "ncat --send-only → ncat -l", "MB/s", "high", "bulk.secsock-tcp"),
+]
+idle_counts = sorted({int(k[4:].split(".")[0]) for k, m in vals if k.startswith("idle")})
+for n in idle_counts:
+    M = "3 idle TLS connections: %d" % n
+    ROWS += [
+        ("idle%d.tcp-server" % n, "rss", M, "tcp-server --tls", "KiB RSS/connection", "low", None),
+        ("idle%d.nginx-1w" % n, "rss", M, "nginx, 1 worker", "KiB RSS/connection", "low", "idle%d.tcp-server" % n),
+        ("idle%d.tcp-server" % n, "open", M + ", opened at", "tcp-server --tls", "connections/s", "high", None),
+        ("idle%d.nginx-1w" % n, "open", M + ", opened at", "nginx, 1 worker", "connections/s", "high", "idle%d.tcp-server" % n),
+        ("idle%d.tcp-server" % n, "replies", M + ", then a request on each", "tcp-server --tls --http", "replies", "high", None),
+        ("idle%d.nginx-1w" % n, "replies", M + ", then a request on each", "nginx, 1 worker", "replies", "high", "idle%d.tcp-server" % n),
+    ]
+ROWS += [
+    ("udp.udp-server", "rate", "4 UDP round trips", "udp-client --count → udp-server --echo", "round trips/s", "high", None),
+    ("udp.socat-udp", "rate", "4 UDP round trips", "udp-client --count → socat UDP-LISTEN PIPE", "round trips/s", "high", "udp.udp-server"),
+    ("udp.udp-server-dtls", "rate", "4 DTLS 1.2 round trips", "udp-client --dtls --count → udp-server --dtls --echo", "round trips/s", "high", None),
+    ("udp.socat-dtls", "rate", "4 DTLS 1.2 round trips", "udp-client --dtls --count → socat OPENSSL-DTLS-SERVER PIPE", "round trips/s", "high", "udp.udp-server-dtls"),
+    ("udp.udp-server", "rtt", "4 UDP median round trip", "udp-server --echo", "µs", "low", None),
+    ("udp.socat-udp", "rtt", "4 UDP median round trip", "socat UDP-LISTEN PIPE", "µs", "low", "udp.udp-server"),
+    ("udp.udp-server-dtls", "rtt", "4 DTLS median round trip", "udp-server --dtls --echo", "µs", "low", "udp.udp-server-dtls"),
+    ("udp.socat-dtls", "rtt", "4 DTLS median round trip", "socat OPENSSL-DTLS-SERVER PIPE", "µs", "low", "udp.udp-server-dtls"),
+    ("client.tcp-client", "ms", "5 HTTPS GET from Apache2, whole process", "tcp-client --tls", "ms", "low", None),
+    ("client.curl", "ms", "5 HTTPS GET from Apache2, whole process", "curl", "ms", "low", "client.tcp-client"),
+]
+# The DTLS RTT of udp-server is a reference row, not compared with itself.
+ROWS = [r if not (r[0] == "udp.udp-server-dtls" and r[1] == "rtt") else r[:6] + (None,) for r in ROWS]
+
+def med(key, metric):
+    v = vals.get((key, metric))
+    return statistics.median(v) if v else None
+
+def fmt(x):
+    if x is None:
+        return "—"
+    a = abs(x)
+    if a >= 100:
+        return "{:,.0f}".format(x)
+    if a >= 10:
+        return "%.1f" % x
+    return "%.2f" % x
+
+def ratio(row):
+    key, metric, _, _, _, better, ref = row
+    if ref is None:
+        return None
+    a, b = med(ref, metric), med(key, metric)
+    if a is None or b is None or a == 0 or b == 0:
+        return None
+    return a / b if better == "high" else b / a
+
+present = [r for r in ROWS if (r[0], r[1]) in vals]
+
+# CSV
+with open(out + "/report.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["item", "measurement", "program", "metric", "unit", "better",
+                "median", "min", "max", "runs", "compared_with", "ratio"])
+    for r in present:
+        v = vals[(r[0], r[1])]
+        rt = ratio(r)
+        w.writerow([r[2].split()[0], r[2], r[3], r[1], r[4], r[5] + "er",
+                    "%.3f" % statistics.median(v), "%.3f" % min(v), "%.3f" % max(v), len(v),
+                    r[6] or "", "" if rt is None else "%.3f" % rt])
+
+# Goals
+goals = []
+def goal(text, ok, detail):
+    goals.append((text, "not measured" if ok is None else ("PASS" if ok else "FAIL"), detail))
+
+c_t, c_n1, c_n2 = med("hs.tcp-server", "cpu"), med("hs.nginx-1w", "cpu"), med("hs.nginx-2w", "cpu")
+if None in (c_t, c_n1):
+    goal("tcp-server spends no more CPU per handshake than nginx", None, "")
+else:
+    goal("tcp-server spends no more CPU per handshake than nginx", c_t <= c_n1,
+         "%s µs vs nginx 1 worker %s µs (2 workers: %s µs)" % (fmt(c_t), fmt(c_n1), fmt(c_n2)))
+r_t = med("hs.tcp-server", "rate")
+r_n = [x for x in (med("hs.nginx-1w", "rate"), med("hs.nginx-2w", "rate")) if x is not None]
+if r_t is None or not r_n:
+    goal("tcp-server reaches at least nginx's handshake rate", None, "")
+else:
+    goal("tcp-server reaches at least nginx's handshake rate", r_t >= max(r_n),
+         "%s/s vs nginx's best %s/s (1 worker %s, 2 workers %s)" % (
+             fmt(r_t), fmt(max(r_n)), fmt(med("hs.nginx-1w", "rate")), fmt(med("hs.nginx-2w", "rate"))))
+b_t, b_s = med("bulk.secsock-tls", "mbps"), med("bulk.socat-tls", "mbps")
+if None in (b_t, b_s):
+    goal("TLS bulk throughput at least twice socat's", None, "")
+else:
+    goal("TLS bulk throughput at least twice socat's", b_t >= 2 * b_s,
+         "%s MB/s vs 2 × %s MB/s = %s MB/s (×%.2f)" % (fmt(b_t), fmt(b_s), fmt(2 * b_s), b_t / b_s))
+if not idle_counts:
+    goal("at most 32 KiB per idle TLS connection, every held connection answered", None, "")
+for n in idle_counts:
+    rss, rep = med("idle%d.tcp-server" % n, "rss"), med("idle%d.tcp-server" % n, "replies")
+    goal("at most 32 KiB per idle TLS connection at %d, every one answered" % n,
+         rss is not None and rss <= 32 and rep == n,
+         "%s KiB per connection (nginx: %s KiB); %d of %d replies" % (
+             fmt(rss), fmt(med("idle%d.nginx-1w" % n, "rss")), rep or 0, n))
+m_t, m_c = med("client.tcp-client", "ms"), med("client.curl", "ms")
+if None in (m_t, m_c):
+    goal("tcp-client no slower than curl", None, "")
+else:
+    goal("tcp-client no slower than curl", m_t <= m_c, "%s ms vs curl %s ms (median of %d runs)" % (
+        fmt(m_t), fmt(m_c), len(vals[("client.tcp-client", "ms")])))
+
+# Markdown
+L = []
+L.append("# secsock benchmarks")
+L.append("")
+L.append("%s, %s mode, %s s. Machine: %s, %s cores, %s GiB RAM, Linux %s, %s. "
+         "Load average %s before, %s after (other work on the machine shares the cores)." % (
+             meta["date"], meta["mode"], meta["duration_s"], meta["cpu"], meta["cores"],
+             meta["mem_gib"], meta["kernel"], meta["openssl"], meta["load_before"], meta["load_after"]))
+L.append("")
+L.append("Every server uses the same ECDSA P-256 certificate and every program the same "
+         "OpenSSL; all on 127.0.0.1. Programs: %s; tcp-client ↔ tcp-server negotiate %s. "
+         "Peers: nginx %s, socat %s, ncat %s, %s, %s, %s." % (
+             meta["build"], meta["negotiated"] or "?", meta["nginx"], meta["socat"], meta["ncat"],
+             meta["curl"], meta["apache"], meta["hyperfine"] or "no hyperfine"))
+L.append("")
+L.append("Median of the runs; **secsock ÷ this** compares the project's program in the same group "
+         "with that row: above 1 the project is better (faster, or less CPU, memory or time), "
+         "below 1 it is behind; for a `limit:` row it is the fraction of the limit reached.")
+L.append("")
+L.append("| measurement | program | median | unit | runs | secsock ÷ this |")
+L.append("|---|---|---:|---|---:|---:|")
+for r in present:
+    v = vals[(r[0], r[1])]
+    rt = ratio(r)
+    L.append("| %s | %s | %s | %s | %d | %s |" % (r[2], r[3], fmt(statistics.median(v)), r[4], len(v),
+                                                  "" if rt is None else "%.2f" % rt))
+L.append("")
+L.append("## Goals")
+L.append("")
+L.append("| goal | result | numbers |")
+L.append("|---|---|---|")
+for text, res, detail in goals:
+    L.append("| %s | %s | %s |" % (text, "**%s**" % res if res != "not measured" else res, detail))
+L.append("")
+L.append("## How")
+L.append("")
+notes = [
+    "1: %s `openssl s_time -connect 127.0.0.1:PORT -new -tls1_3 -time %s` processes at once, "
+    "%s repetitions interleaved across the servers; handshakes/s = all their connections ÷ the wall time; "
+    "CPU = utime+stime from /proc/PID/stat of the server and its worker processes, before and after, "
+    "÷ handshakes. nginx: a private configuration, `ssl_session_cache off; ssl_session_tickets off;`. "
+    "s_time sends nothing after the handshake; tcp-server and s_server send their default TLS 1.3 "
+    "session tickets, nginx none." % (meta["hs_procs"], meta["hs_time"], meta["hs_reps"]),
+    "2: %s MiB of fixed pseudo-random bytes from a file in the page cache, %s repetitions; "
+    "MB = 10^6 bytes; the time runs from the client's start until the reply (tcp-server --sink: "
+    "byte count and SHA-256, checked) or until both socat or ncat processes have exited. "
+    "tcp-server --sink hashes every byte with SHA-256, socat and ncat write to /dev/null. "
+    "`openssl speed -evp ALG -bytes 16384 -seconds %s` runs on one core." % (
+        meta["bulk_mib"], meta["bulk_reps"], meta["speed_seconds"]),
+    "3: %s connections held open by two python3 (ssl) processes: TCP and TLS handshake done, nothing "
+    "sent (nginx: worker_connections N + N/8 + 256, as it closes idle connections when fewer than 1/16 are free); "
+    "opened at = N ÷ the time to open them all (two processes, one handshake at a time each); "
+    "RSS = VmRSS of the server (nginx: master and worker) with them held minus before, ÷ N. "
+    "tcp-server keeps such clients in its non-blocking admission loop, without a thread. Then every "
+    "connection sends `GET / HTTP/1.0` and the `HTTP/1.1 200` replies are counted." % meta["idle_counts"].replace(" ", " and "),
+    "4: `udp-client --count %s` with a 64-byte message, %s repetitions; round trips/s = replies ÷ the "
+    "client's wall time (DTLS handshake included). socat %s supports DTLS (OPENSSL-DTLS-SERVER); "
+    "its UDP-LISTEN and DTLS server serve one peer, which is all the test needs." % (
+        meta["udp_count"], meta["udp_reps"], meta["socat"]),
+    "5: `tcp-client --tls --cafile CA -o /dev/null 127.0.0.1 PORT` and `curl -sSf -o /dev/null --cacert CA "
+    "https://127.0.0.1:PORT/` against the private Apache2 of scripts/apache.sh (index.html), "
+    "%s runs each, timed by %s." % (meta["client_runs"], meta["client_tool"] or "-"),
+]
+lost = [(k, m) for (k, m) in vals if m == "lost" and sum(vals[(k, m)]) > 0]
+if lost:
+    notes.append("Lost datagrams: " + ", ".join("%s %d" % (k, sum(vals[(k, m)])) for k, m in lost) + ".")
+for n in notes:
+    L.append("- " + n)
+L.append("")
+L.append("The chart report.png shows the secsock ÷ this column (log scale; 1 = par).")
+open(out + "/report.md", "w").write("\n".join(L) + "\n")
+
+# Chart data: one bar per compared row.
+PEER = {"nginx-1w": "nginx 1 worker", "nginx-2w": "nginx 2 workers", "s_server": "s_server",
+        "socat-tls": "socat", "ncat-tls": "ncat", "speed-aes-128-gcm": "AES-128-GCM limit",
+        "speed-aes-256-gcm": "AES-256-GCM limit", "speed-sha256": "SHA-256 limit",
+        "socat-tcp": "socat", "ncat-tcp": "ncat", "socat-udp": "socat", "socat-dtls": "socat",
+        "curl": "curl"}
+def chart_label(r):
+    key, metric = r[0], r[1]
+    group, _, peer = key.partition(".")
+    what = {("hs", "rate"): "handshakes/s", ("hs", "cpu"): "CPU/handshake",
+            ("udp", "rate"): "DTLS round trips/s" if "dtls" in peer else "UDP round trips/s",
+            ("udp", "rtt"): "DTLS RTT" if "dtls" in peer else "UDP RTT",
+            ("client", "ms"): "HTTPS fetch time"}.get((group, metric))
+    if group == "bulk":
+        what = "plaintext MB/s" if peer.endswith("-tcp") else "TLS MB/s"
+    if group.startswith("idle"):
+        what = ("RSS/conn at %s" if metric == "rss" else "opening rate at %s") % group[4:]
+    return "%s vs %s" % (what, PEER.get(peer, peer))
+with open(out + "/ratios.dat", "w") as f:
+    for r in present:
+        rt = ratio(r)
+        if rt is None or r[1] == "replies":
+            continue
+        f.write('"%s" %.4f\n' % (chart_label(r).replace('"', "'"), rt))
+with open(out + "/ratios.gp", "w") as f:
+    f.write('''set terminal pngcairo size 1200,700 noenhanced font ",9"
+set output "%s/report.png"
+set title "secsock vs each peer (above 1: secsock better) - %s, %s cores, %s"
+set style fill solid 0.6
+set boxwidth 0.7
+set logscale y 2
+set yrange [*:*]
+set grid ytics
+set xtics rotate by -35 left
+set bmargin 11
+set rmargin 8
+set ylabel "secsock / peer (better-is-higher)"
+plot "%s/ratios.dat" using 0:2:xtic(1) with boxes notitle, \\
+     "" using 0:2:(sprintf("%%.2f", $2)) with labels offset 0,0.7 notitle, \\
+     1 with lines lw 2 notitle
+''' % (out, meta["date"], meta["cores"], meta["openssl"].split("(")[0].strip(), out))
+EOF
+}
+
+# ---------------------------------------------------------------------------
+
+CLIENT_TOOL=""
+BULK_SHA=""
+BULK_FILE=""
+wants 1 && bench_handshakes
+wants 2 && bench_bulk
+wants 3 && bench_idle
+wants 4 && bench_udp
+wants 5 && bench_client
+
+t_end="$(now_us)"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# The TLS parameters tcp-client and tcp-server negotiate (for the report).
+npid="" nport=""
+start_secsock npid nport "$LOGS/negotiate.log" "$bin/tcp-server" --tls --cert "$CRT" --key "$KEY" -p 0
+negotiated="$("$bin/tcp-client" --tls --cafile "$CA" -v --send x 127.0.0.1 "$nport" 2>&1 |
+    sed -n 's/^\* protocol: //p' | head -n 1 || true)"
+stop_pid "$npid"
+
+cat >"$work/meta" <<EOF
+date=$started_at
+mode=$( ((quick)) && echo quick || echo full)
+duration_s=$(((t_end - t_start) / 1000000))
+cpu=$machine_cpu
+cores=$NCPU
+mem_gib=$(awk '/^MemTotal/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
+kernel=$(uname -r)
+openssl=$(openssl version)
+load_before=$load_before
+load_after=$load_after
+build=$bin (${build_type:-unknown build type}${sanitize:+, sanitizer $sanitize})
+negotiated=$negotiated
+hs_procs=$HS_PROCS
+hs_time=$HS_TIME
+hs_reps=$HS_REPS
+bulk_mib=$((BULK_BYTES / 1024 / 1024))
+bulk_reps=$BULK_REPS
+speed_seconds=$SPEED_SECONDS
+idle_counts=${IDLE_COUNTS[*]}
+udp_count=$UDP_COUNT
+udp_reps=$UDP_REPS
+client_runs=$CLIENT_RUNS
+client_tool=$CLIENT_TOOL
+nginx=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
+socat=$(socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/\1/p')
+ncat=$(ncat --version 2>&1 | sed -n 's/^Ncat: Version \([^ ]*\).*/\1/p')
+curl=$(curl --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2)
+apache=$(/usr/sbin/apache2 -v 2>/dev/null | sed -n 's/^Server version: //p')
+hyperfine=$(hyperfine --version 2>/dev/null || true)
+EOF
+
+write_report_py
+"$PY" "$work/report.py" "$RAW" "$work/meta" "$out" ||
+    die "could not write the report"
+if command -v gnuplot >/dev/null 2>&1 && [[ -s "$out/ratios.dat" ]]; then
+    gnuplot "$out/ratios.gp" >"$LOGS/gnuplot.log" 2>&1 || warn "gnuplot failed (see $LOGS/gnuplot.log)"
+else
+    warn "no chart: gnuplot is missing or nothing to plot"
+fi
+note "report: $out/report.md, $out/report.csv, $out/report.png"
+cat "$out/report.md"
