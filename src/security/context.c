@@ -232,6 +232,9 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
         mode |= SSL_MODE_RELEASE_BUFFERS; /* idle connections hold no record buffers */
     SSL_CTX_set_mode(ctx, mode);
 
+    /* Mozilla "intermediate" key exchange: X25519, P-256, P-384. */
+    if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
+        return ctx_fail(ctx, err, errlen, "cannot set the key-exchange groups", NULL);
     const char *ciphers = cfg->ciphers != NULL ? cfg->ciphers : SECSOCK_DEFAULT_CIPHERS;
     if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
         return ctx_fail(ctx, err, errlen, "cannot use cipher list", ciphers);
