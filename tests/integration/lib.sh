@@ -248,6 +248,52 @@ alive() {
     kill -0 "$1" 2>/dev/null || fail "${2:-process $1} is not running any more"
 }
 
+# proc_status PID FIELD : the number in FIELD of /proc/PID/status (Threads;
+# VmRSS and VmHWM in kB).
+proc_status() {
+    local v
+    v="$(awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null)"
+    [[ "$v" =~ ^[0-9]+$ ]] || fail "no $2 in /proc/$1/status (is process $1 running?)"
+    printf '%s\n' "$v"
+}
+
+# proc_fd_count PID : how many file descriptors PID has open.
+proc_fd_count() {
+    [[ -d "/proc/$1/fd" ]] || fail "process $1 is not running"
+    find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l
+}
+
+# raise_fd_limit N : at least N open files for this shell and what it starts
+# (the soft limit raised, up to the hard one); fails if the hard limit is lower.
+raise_fd_limit() {
+    local want="$1" soft hard
+    soft="$(ulimit -Sn)" hard="$(ulimit -Hn)"
+    if [[ "$hard" != unlimited ]] && ((hard < want)); then
+        fail "this test needs $want open files, the hard limit is $hard (raise it: ulimit -Hn)"
+    fi
+    if [[ "$soft" != unlimited ]] && ((soft < want)); then
+        ulimit -Sn "$want" || fail "cannot raise the open-file limit to $want"
+    fi
+    return 0
+}
+
+# sanitizer_of PROGRAM : prints "address" or "thread" when PROGRAM was built
+# with ASan or TSan, nothing otherwise (memory bounds mean little there).
+sanitizer_of() {
+    if grep -qa -- __asan_init "$1"; then
+        echo address
+    elif grep -qa -- __tsan_init "$1"; then
+        echo thread
+    fi
+    return 0
+}
+
+# now_ms : wall-clock milliseconds (for measuring how long something took).
+now_ms() {
+    local t="${EPOCHREALTIME//[!0-9]/}"
+    printf '%s\n' "$((10#$t / 1000))"
+}
+
 # cert_fingerprint CERT : prints its SHA-256 fingerprint as the programs
 # print it: sha256:AB:CD:...
 cert_fingerprint() {
@@ -454,6 +500,21 @@ print(c.recv(100).decode())
     assert_file_contains "$TEST_TMP/san.err" "sanitizer report from bash"
     (capture bash -c 'echo "x.c:1:2: runtime error: signed integer overflow" >&2') 2>/dev/null &&
         fail "capture ignored a UBSan report"
+
+    # /proc readers, the open-file limit, the clock.
+    assert_eq 1 "$(bash -c 'source "$1"; proc_status "$BASHPID" Threads' _ "${BASH_SOURCE[0]}")" "proc_status Threads"
+    [[ "$(proc_status $$ VmRSS)" =~ ^[0-9]+$ ]] || fail "proc_status VmRSS"
+    exec {fd_probe}</dev/null
+    [[ -e "/proc/$$/fd/$fd_probe" ]] || fail "no fd $fd_probe in /proc/$$/fd"
+    (($(proc_fd_count $$) >= 4)) || fail "proc_fd_count $$ gave $(proc_fd_count $$)"
+    exec {fd_probe}<&-
+    (bash -c 'source "$1"; raise_fd_limit 1' _ "${BASH_SOURCE[0]}") || fail "raise_fd_limit 1"
+    (raise_fd_limit 99999999999) 2>/dev/null && fail "raise_fd_limit passed beyond the hard limit"
+    assert_eq "" "$(sanitizer_of /bin/sh)" "sanitizer_of /bin/sh"
+    t_a="$(now_ms)"
+    sleep 0.2
+    t_b="$(now_ms)"
+    ((t_b - t_a >= 190 && t_b - t_a < 2000)) || fail "now_ms: 0.2 s measured as $((t_b - t_a)) ms"
 
     make_pki "$TEST_TMP/pki"
     [[ -s "$TEST_TMP/pki/expired.crt" ]] || fail "make_pki made no expired.crt"
