@@ -182,6 +182,12 @@ SECSOCK_API int secsock_handshake(secsock_conn *c, int timeout_ms);
 SECSOCK_API int secsock_handshake_nowait(secsock_conn *c);
 SECSOCK_API int secsock_conn_timer_ms(secsock_conn *c);
 SECSOCK_API int secsock_conn_timer_fire(secsock_conn *c);
+/* After a failed handshake, a TLS server says it is done and, before
+ * closing, reads and drops what the client still sends, so the kernel's
+ * reset cannot overtake the alert. secsock_close() does that for up to
+ * 500 ms; an event loop calls this instead, each time the descriptor is
+ * readable: 1 while the peer has not closed yet, 0 when done (then close). */
+SECSOCK_API int secsock_linger_nowait(secsock_conn *c);
 /* 1 when application bytes already wait inside the connection (a decrypted
  * TLS record, a UDP peer's datagram), so a read won't block on the socket;
  * else 0. */

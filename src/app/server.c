@@ -89,6 +89,7 @@ struct admission {
     double deadline_ms;       /* handshake, then first data, must come by then */
     double handshake_ms;      /* -1 until the handshake is done */
     int ready;                /* waiting for a free worker */
+    int lingering;            /* refused: draining its last bytes before the close */
     short events;             /* what the next step waits for */
 };
 
@@ -126,16 +127,30 @@ static void handle_client(void *ctx, void *item)
 }
 
 /* Drops a client that failed or ran out of time before it was served;
- * why, or the connection's error text when NULL, is logged. */
-static void admission_drop(struct app_server *s, struct admission *a, int status,
-                           const char *why)
+ * why, or the connection's error text when NULL, is logged. Returns 1 when
+ * it stays in admission for a moment to linger (a refused TLS handshake:
+ * see secsock_linger_nowait), 0 when it is closed and freed. */
+static int admission_drop(struct app_server *s, struct admission *a, int status,
+                          const char *why)
 {
     app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c), why ? why : secsock_conn_error(a->c));
     count(s, a->handshake_ms < 0 ? &s->failed_handshakes : &s->failed);
     if (s->o->json)
         session_json(s, a, status);
-    secsock_close(a->c);
+    if (status != SECSOCK_ERR_TIMEOUT && secsock_linger_nowait(a->c)) {
+        a->lingering = 1;
+        a->events = POLLIN;
+        a->deadline_ms = app_now_ms() + 500;
+        return 1;
+    }
+    /* Never a blocking close in this loop: a client that timed out gets a
+     * reset; one that failed has closed already, or was drained above. */
+    if (status == SECSOCK_ERR_TIMEOUT)
+        secsock_abort(a->c);
+    else
+        secsock_close(a->c);
     free(a);
+    return 0;
 }
 
 /* Moves a client on as far as it goes without waiting: 0 to keep it, or a
@@ -185,9 +200,7 @@ static void admit(struct app_server *s, struct admissions *ad, secsock_conn *c)
     if (s->log_accept)
         app_log(stdout, "[*] Accepted connection from %s", secsock_conn_peer(c));
     int rc = admission_step(s, a, 0);
-    if (rc != 0)
-        admission_drop(s, a, rc, NULL);
-    else
+    if (rc == 0 || admission_drop(s, a, rc, NULL))
         ad->list[ad->n++] = a;
 }
 
@@ -217,7 +230,7 @@ static void hand_over(struct app_server *s, struct admissions *ad, struct worker
         struct admission *a = ad->list[i];
         if (a->ready && workers_wait_slot(w, 0)) {
             if (workers_submit(w, a) != 0)
-                admission_drop(s, a, SECSOCK_ERR_NOMEM, "cannot start a worker thread");
+                (void)admission_drop(s, a, SECSOCK_ERR_NOMEM, "cannot start a worker thread");
             continue;
         }
         ad->list[kept++] = a;
@@ -255,13 +268,23 @@ static void step_all(struct app_server *s, struct admissions *ad, size_t polled)
     for (size_t i = 0; i < ad->n; i++) {
         struct admission *a = ad->list[i];
         short revents = (short)(i < polled ? ad->fds[2 + i].revents : 0);
+        if (a->lingering) {
+            if (now < a->deadline_ms && (revents == 0 || secsock_linger_nowait(a->c))) {
+                ad->list[kept++] = a;
+            } else {
+                secsock_close(a->c); /* drained, or its moment is up */
+                free(a);
+            }
+            continue;
+        }
         int rc = 0;
         if (!a->ready && secsock_conn_timer_ms(a->c) == 0)
             rc = secsock_conn_timer_fire(a->c); /* DTLS: resend the last flight */
         if (rc == 0 && !a->ready && revents != 0)
             rc = admission_step(s, a, revents);
         if (rc != 0) {
-            admission_drop(s, a, rc, NULL);
+            if (admission_drop(s, a, rc, NULL))
+                ad->list[kept++] = a;
             continue;
         }
         if (!a->ready && now >= a->deadline_ms) {
@@ -273,7 +296,7 @@ static void step_all(struct app_server *s, struct admissions *ad, size_t polled)
             else
                 snprintf(why, sizeof why, "timeout: no data from the peer for %d ms",
                          s->o->timeout_ms);
-            admission_drop(s, a, SECSOCK_ERR_TIMEOUT, why);
+            (void)admission_drop(s, a, SECSOCK_ERR_TIMEOUT, why);
             continue;
         }
         ad->list[kept++] = a;
@@ -313,7 +336,7 @@ static double admission_loop(struct app_server *s, struct workers *w, secsock_li
             accept_burst(s, ad, *lp);
     }
     for (size_t i = 0; i < ad->n; i++) { /* never served: closed without a word */
-        secsock_close(ad->list[i]->c);
+        secsock_abort(ad->list[i]->c);
         free(ad->list[i]);
     }
     ad->n = 0;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -23,6 +24,8 @@
 struct output {
     FILE *f;
     int tty;
+    int flush_each;             /* streaming: flush every chunk */
+    int created;                /* -o made the file (removed if nothing comes) */
     int failed;
     struct term_stream ts;
 };
@@ -32,6 +35,8 @@ static int output_write(void *arg, const unsigned char *data, size_t len)
     struct output *out = arg;
     int rc = out->tty ? term_stream_write(&out->ts, out->f, data, len)
                       : (fwrite(data, 1, len, out->f) == len ? 0 : -1);
+    if (rc == 0 && out->flush_each && fflush(out->f) != 0)
+        rc = -1;
     out->failed |= rc != 0;
     return rc;
 }
@@ -106,8 +111,8 @@ static int deliver(const struct app_options *o, struct http_framing *framing,
 {
     if (framing == NULL)
         return output_write(out, data, len);
-    if (o->body_only && !framing->not_http)
-        return 0; /* the parser's on_body callback writes the body */
+    if (o->body_only)
+        return 0; /* the parser's on_body callback writes the body (all of a non-HTTP reply) */
     if (o->fail_http && framing->status == 0 && !framing->not_http)
         return hold(h, data, len);
     if (o->fail_http && framing->status >= 400)
@@ -171,21 +176,50 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
     return rc;
 }
 
-static int send_file(const struct app_options *o, secsock_conn *c, struct output *out)
+static int send_file(const struct app_options *o, secsock_conn *c, int fd, struct output *out)
 {
-    int fd = strcmp(o->send_file, "-") == 0 ? STDIN_FILENO
-                                             : open(o->send_file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "cannot read '%s': %s", o->send_file, strerror(errno));
-        return fail(o, SECSOCK_ERR_CONFIG, msg);
-    }
     char err[256];
+    out->flush_each = 1; /* a stream: what comes back shows as it comes */
     int rc = pump_duplex(c, fd, output_write, out, o->timeout_ms, err, sizeof err);
-    if (fd != STDIN_FILENO)
-        close(fd);
     if (rc != 0)
         return fail(o, rc, err[0] ? err : secsock_conn_error(c));
+    return 0;
+}
+
+/* --send-file and -o are checked before any connection is made: a bad
+ * file is a usage error (exit 2) that no server ever sees. */
+static int open_files(const struct app_options *o, int *in_fd, struct output *out, char *err,
+                      size_t errlen)
+{
+    *in_fd = -1;
+    if (o->send_file != NULL) {
+        struct stat st;
+        *in_fd = strcmp(o->send_file, "-") == 0 ? STDIN_FILENO
+                                                : open(o->send_file, O_RDONLY | O_CLOEXEC);
+        if (*in_fd < 0 || fstat(*in_fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "cannot read '%s': %s", o->send_file,
+                     *in_fd >= 0 && S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+            if (*in_fd > STDIN_FILENO)
+                close(*in_fd);
+            return -1;
+        }
+    }
+    if (o->output != NULL) {
+        /* Opened, not yet truncated: a failed connection leaves an existing
+         * file as it was, and removes one it created. */
+        out->created = access(o->output, F_OK) != 0;
+        int fd = open(o->output, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        out->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+        out->tty = 0;
+        if (out->f == NULL) {
+            if (fd >= 0)
+                close(fd);
+            snprintf(err, errlen, "cannot write '%s': %s", o->output, strerror(errno));
+            if (*in_fd > STDIN_FILENO)
+                close(*in_fd);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -223,6 +257,12 @@ static int run(const struct app_options *o, const secsock_transport *t)
         (request = make_request(o, port, &req_len, err, sizeof err)) == NULL)
         return fail(o, SECSOCK_ERR_CONFIG, err);
 
+    struct output out = { .f = stdout, .tty = isatty(STDOUT_FILENO) };
+    int in_fd = -1;
+    if (open_files(o, &in_fd, &out, err, sizeof err) != 0) {
+        free(request);
+        return fail(o, SECSOCK_ERR_CONFIG, err);
+    }
     struct secsock_connect_opts copts = app_connect_opts(o, port, o->timeout_ms);
     secsock_conn *c = NULL;
     struct json_session js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 };
@@ -242,25 +282,27 @@ static int run(const struct app_options *o, const secsock_transport *t)
         }
         secsock_close(c);
         free(request);
+        if (in_fd > STDIN_FILENO)
+            close(in_fd);
+        if (out.f != stdout) {
+            (void)fclose(out.f);
+            if (out.created)
+                (void)unlink(o->output);
+        }
         return fail(o, rc, err);
     }
     if (o->verbose)
         app_print_session(stderr, "* ", c);
+    struct stat st; /* only a regular file is emptied (not /dev/null, a FIFO) */
+    if (out.f != stdout && fstat(fileno(out.f), &st) == 0 && S_ISREG(st.st_mode) &&
+        ftruncate(fileno(out.f), 0) != 0)
+        out.failed = 1; /* reported as a write failure below */
 
-    struct output out = { .f = stdout, .tty = isatty(STDOUT_FILENO) };
-    if (o->output != NULL) {
-        out.f = fopen(o->output, "wb");
-        out.tty = 0;
-        if (out.f == NULL) {
-            snprintf(err, sizeof err, "cannot write '%s': %s", o->output, strerror(errno));
-            secsock_close(c);
-            free(request);
-            return fail(o, SECSOCK_ERR_CONFIG, err);
-        }
-    }
     term_stream_init(&out.ts);
     if (o->send_file != NULL) {
-        rc = send_file(o, c, &out);
+        rc = send_file(o, c, in_fd, &out);
+        if (in_fd > STDIN_FILENO)
+            close(in_fd);
     } else if (secsock_write_all(c, request, req_len) != 0) {
         rc = fail(o, SECSOCK_ERR_IO, secsock_conn_error(c));
     } else {

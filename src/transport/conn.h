@@ -70,6 +70,7 @@ struct secsock_conn {
     unsigned long long bytes_sent, bytes_received; /* application data */
     int wrote_shutdown;         /* our direction has been ended */
     int handshake_done;
+    int lingering;              /* half-closed after a refused handshake, draining */
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];

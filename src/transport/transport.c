@@ -426,22 +426,40 @@ static void conn_destroy(secsock_conn *c)
         close(fd);
 }
 
+static int needs_linger(const secsock_conn *c)
+{
+    return !c->handshake_done && c->owns_fd && c->backend->secure &&
+           c->backend->socktype == SOCK_STREAM && c->transport->role == SECSOCK_SERVER;
+}
+
 /* After a refused TLS handshake the client may still be sending (TLS 1.3
  * clients write right after their Finished). Closing with its bytes unread
- * would make the kernel send a reset that can overtake our alert, so read
- * and drop what comes, for a moment, after saying we are done. */
+ * would make the kernel send a reset that can overtake our alert, so we say
+ * we are done and read and drop what comes, for a moment. */
+int secsock_linger_nowait(secsock_conn *c)
+{
+    if (!needs_linger(c))
+        return 0;
+    if (!c->lingering) {
+        c->lingering = 1;
+        if (shutdown(c->fd, SHUT_WR) < 0)
+            return 0;
+    }
+    unsigned char scrap[4096];
+    for (;;) {
+        ssize_t n = recv(c->fd, scrap, sizeof scrap, MSG_DONTWAIT);
+        if (n > 0 || (n < 0 && errno == EINTR))
+            continue;
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK); /* 0: the peer is gone */
+    }
+}
+
 static void linger_after_failed_handshake(secsock_conn *c)
 {
-    if (shutdown(c->fd, SHUT_WR) < 0)
-        return;
-    unsigned char scrap[4096];
     long long deadline = net_now_ms() + 500;
-    for (;;) {
-        ssize_t n = recv(c->fd, scrap, sizeof scrap, 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            return;
+    while (secsock_linger_nowait(c)) {
         long long left = deadline - net_now_ms();
-        if (n < 0 && (left <= 0 || net_wait(c->fd, 0, c->cancel_fd, (int)left) != 0))
+        if (left <= 0 || net_wait(c->fd, 0, c->cancel_fd, (int)left) != 0)
             return;
     }
 }
@@ -450,8 +468,7 @@ void secsock_close(secsock_conn *c)
 {
     if (c == NULL)
         return;
-    if (!c->handshake_done && c->owns_fd && c->backend->secure &&
-        c->backend->socktype == SOCK_STREAM && c->transport->role == SECSOCK_SERVER)
+    if (needs_linger(c) && !c->lingering)
         linger_after_failed_handshake(c);
     /* A polite close: say we are done (close_notify), but don't wait long
      * for a peer that stopped reading. */
