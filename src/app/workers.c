@@ -17,11 +17,8 @@ static void *worker_main(void *arg)
     struct workers *w = arg;
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        while (w->qlen == 0 && !w->stopping) {
-            w->idle++;
+        while (w->qlen == 0 && !w->stopping)
             pthread_cond_wait(&w->work_ready, &w->lock);
-            w->idle--;
-        }
         if (w->qlen == 0)
             break; /* stopping, and nothing left to do */
         void *item = w->queue[w->qhead];

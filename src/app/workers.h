@@ -25,7 +25,6 @@ struct workers {
     int nthreads;
     int max;
     int busy;          /* items queued or being handled */
-    int idle;          /* threads waiting for an item */
     int stopping;
 };
 

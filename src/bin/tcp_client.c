@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "http.h"
-#include "json.h"
 #include "options.h"
 #include "pump.h"
 #include "report.h"
@@ -263,24 +263,10 @@ static int run(const struct app_options *o, const secsock_transport *t)
         free(request);
         return fail(o, SECSOCK_ERR_CONFIG, err);
     }
-    struct secsock_connect_opts copts = app_connect_opts(o, port, o->timeout_ms);
     secsock_conn *c = NULL;
-    struct json_session js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 };
-    double start = app_now_ms();
-    int rc = secsock_connect(t, &copts, &c, err, sizeof err);
-    if (rc == 0)
-        js.handshake_ms = app_now_ms() - start;
-    if (o->verbose && c != NULL)
-        app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),
-                secsock_transport_name(t));
+    struct app_client_session cs;
+    int rc = app_client_connect(o, t, port, o->timeout_ms, &c, &cs, err, sizeof err);
     if (rc != 0) {
-        if (o->verbose && c != NULL)
-            app_print_session(stderr, "* ", c);
-        if (o->json) {
-            js.c = c, js.status = rc, js.error = err, js.total_ms = app_now_ms() - start;
-            json_write_session(stderr, &js);
-        }
-        secsock_close(c);
         free(request);
         if (in_fd > STDIN_FILENO)
             close(in_fd);
@@ -291,8 +277,6 @@ static int run(const struct app_options *o, const secsock_transport *t)
         }
         return fail(o, rc, err);
     }
-    if (o->verbose)
-        app_print_session(stderr, "* ", c);
     struct stat st; /* only a regular file is emptied (not /dev/null, a FIFO) */
     if (out.f != stdout && fstat(fileno(out.f), &st) == 0 && S_ISREG(st.st_mode) &&
         ftruncate(fileno(out.f), 0) != 0)
@@ -316,11 +300,7 @@ static int run(const struct app_options *o, const secsock_transport *t)
         term_stream_finish(&out.ts, out.f);
     if ((out.f == stdout ? fflush(out.f) : fclose(out.f)) != 0 && rc == 0)
         rc = fail(o, SECSOCK_ERR_IO, "cannot write the output");
-    if (o->json) {
-        js.c = c, js.total_ms = app_now_ms() - start;
-        js.status = rc == 0 ? 0 : SECSOCK_ERR_IO, js.error = secsock_conn_error(c);
-        json_write_session(stderr, &js);
-    }
+    app_client_finish(o, &cs, c, rc == 0 ? 0 : SECSOCK_ERR_IO, secsock_conn_error(c));
     secsock_close(c);
     free(request);
     return rc;

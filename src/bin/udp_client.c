@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "client.h"
 #include "options.h"
 #include "report.h"
 #include "secsock/transport.h"
@@ -121,32 +121,18 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
                size_t len)
 {
     const char *port = o->port ? o->port : "8080";
-    /* The DTLS handshake retransmits within the same budget as a message. */
-    struct secsock_connect_opts copts =
-        app_connect_opts(o, port, o->timeout_ms * (o->retries + 1));
     char err[512];
     /* A DTLS handshake is traffic already: refuse what cannot fit first.
      * (Connecting a UDP socket sends nothing; the exact check follows.) */
     if (o->secure && len > secsock_transport_max_message(t))
         return refuse_too_big(o, len, secsock_transport_max_message(t));
     secsock_conn *c = NULL;
-    struct json_session js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 };
-    double start = app_now_ms();
-    int rc = secsock_connect(t, &copts, &c, err, sizeof err);
-    if (rc == 0)
-        js.handshake_ms = app_now_ms() - start;
-    if (o->verbose && c != NULL) {
-        app_log(stderr, "* sending to %s (%s)", secsock_conn_peer(c), secsock_transport_name(t));
-        app_print_session(stderr, "* ", c);
-    }
-    if (rc != 0) {
-        if (o->json) {
-            js.c = c, js.status = rc, js.error = err, js.total_ms = app_now_ms() - start;
-            json_write_session(stderr, &js);
-        }
-        secsock_close(c);
+    struct app_client_session cs;
+    /* The DTLS handshake retransmits within the same budget as a message. */
+    int rc = app_client_connect(o, t, port, o->timeout_ms * (o->retries + 1), &c, &cs, err,
+                                sizeof err);
+    if (rc != 0)
         return fail(o, rc, err);
-    }
     secsock_conn_set_timeout(c, o->timeout_ms);
     size_t max = secsock_max_message(c); /* the exact figure, for the cipher negotiated */
     if (len > max) {
@@ -193,12 +179,9 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     }
     free(buf);
     free(rtt);
-    if (o->json) {
-        js.c = c, js.total_ms = app_now_ms() - start;
-        js.status = rc == 0 ? 0 : received == 0 ? SECSOCK_ERR_TIMEOUT : SECSOCK_ERR_IO;
-        js.error = rc == 0 ? NULL : err;
-        json_write_session(stderr, &js);
-    }
+    app_client_finish(o, &cs, c,
+                      rc == 0 ? 0 : received == 0 ? SECSOCK_ERR_TIMEOUT : SECSOCK_ERR_IO,
+                      rc == 0 ? NULL : err);
     secsock_close(c);
     return rc;
 }

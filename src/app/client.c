@@ -1,0 +1,42 @@
+#include "client.h"
+
+#include "report.h"
+
+int app_client_connect(const struct app_options *o, const secsock_transport *t,
+                       const char *port, int timeout_ms, secsock_conn **out,
+                       struct app_client_session *cs, char *err, size_t errlen)
+{
+    *cs = (struct app_client_session){
+        .js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 },
+        .start_ms = app_now_ms(),
+    };
+    struct secsock_connect_opts copts = app_connect_opts(o, port, timeout_ms);
+    secsock_conn *c = NULL;
+    int rc = secsock_connect(t, &copts, &c, err, errlen);
+    if (rc == 0)
+        cs->js.handshake_ms = app_now_ms() - cs->start_ms;
+    if (o->verbose && c != NULL) {
+        app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),
+                secsock_transport_name(t));
+        app_print_session(stderr, "* ", c); /* also what a failed handshake got to */
+    }
+    if (rc != 0) {
+        app_client_finish(o, cs, c, rc, err);
+        secsock_close(c);
+        c = NULL;
+    }
+    *out = c;
+    return rc;
+}
+
+void app_client_finish(const struct app_options *o, struct app_client_session *cs,
+                       const secsock_conn *c, int status, const char *error)
+{
+    if (!o->json)
+        return;
+    cs->js.c = c;
+    cs->js.total_ms = app_now_ms() - cs->start_ms;
+    cs->js.status = status;
+    cs->js.error = error;
+    json_write_session(stderr, &cs->js);
+}

@@ -1,0 +1,28 @@
+/*
+ * What tcp-client and udp-client share around a connection: connecting by
+ * the options (--resolve, -4/-6), telling -v what was negotiated, and the
+ * --json record with its handshake and total times.
+ */
+#ifndef SECSOCK_APP_CLIENT_H
+#define SECSOCK_APP_CLIENT_H
+
+#include "json.h"
+#include "options.h"
+
+struct app_client_session {
+    struct json_session js;
+    double start_ms;
+};
+
+/* Connects to HOST:port within timeout_ms. On failure the connection is
+ * closed (*out is NULL), the --json record is written, and the status is
+ * returned with the reason in err. */
+int app_client_connect(const struct app_options *o, const secsock_transport *t,
+                       const char *port, int timeout_ms, secsock_conn **out,
+                       struct app_client_session *cs, char *err, size_t errlen);
+
+/* The --json record at the end of the session (status 0, or how it failed). */
+void app_client_finish(const struct app_options *o, struct app_client_session *cs,
+                       const secsock_conn *c, int status, const char *error);
+
+#endif
