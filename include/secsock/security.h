@@ -87,6 +87,11 @@ SECSOCK_API int secsock_config_set_ciphersuites(secsock_config *cfg, const char 
 /* DTLS: the path MTU (IP packet size) records must fit; 0 means 1280,
  * IPv6's minimum, which any path carries. -1 unless 0 or 576 to 65535. */
 SECSOCK_API int secsock_config_set_mtu(secsock_config *cfg, int mtu);
+/* Servers: TLS 1.3 session tickets sent after each full handshake (the
+ * default is OpenSSL's 2). 0 sends none and keeps no session cache: every
+ * client then does a full handshake, and the server saves the work of
+ * making tickets nobody uses. -1 unless 0 to 10. */
+SECSOCK_API int secsock_config_set_session_tickets(secsock_config *cfg, int tickets);
 /* Append session secrets in NSS key-log format to this file (created with
  * mode 0600), for Wireshark. The file is opened by secsock_transport_new();
  * a process has one key-log file. -1 for an empty name. The library never

@@ -212,6 +212,10 @@ SECSOCK_API int secsock_write_all(secsock_conn *c, const void *buf, size_t len);
  * possibly fewer than len) or a negative status. A write that returned
  * WANT_* must be retried with the same bytes. */
 SECSOCK_API ssize_t secsock_read_nowait(secsock_conn *c, void *buf, size_t len);
+/* Like secsock_read_nowait(), but the bytes stay to be read again (as
+ * recv's MSG_PEEK): tells a client that sent data from one that only
+ * closed (0) without taking anything from the next read. */
+SECSOCK_API ssize_t secsock_peek_nowait(secsock_conn *c, void *buf, size_t len);
 SECSOCK_API ssize_t secsock_write_nowait(secsock_conn *c, const void *buf, size_t len);
 /* The connection's descriptor, to poll; it stays the connection's. Bytes
  * may also wait inside the backend: see secsock_pending(). */

@@ -25,7 +25,7 @@ enum opt_id {
     OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
-    OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
+    OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
 };
 
 struct opt_def {
@@ -79,6 +79,8 @@ static const struct opt_def opt_table[] = {
     { "backlog", OPT_BACKLOG, "N", APP_TCP_SERVER, 0, "listen backlog (default 128)" },
     { "max-clients", OPT_MAX_CLIENTS, "N", SERVERS, 0,
       "clients served at once; more wait in the backlog (default 256)" },
+    { "accept-threads", OPT_ACCEPT_THREADS, "N", APP_TCP_SERVER, 0,
+      "threads that accept clients and run their handshakes (default: one per CPU)" },
     { "handshake-timeout", OPT_HANDSHAKE_TIMEOUT, "SECONDS", SERVERS, 0,
       "drop clients that have not finished the handshake by then (default 10)" },
     { "grace", OPT_GRACE, "SECONDS", APP_TCP_SERVER, 0,
@@ -103,6 +105,8 @@ static const struct opt_def opt_table[] = {
       "do not verify the server's certificate (prints a warning)" },
     { "pin", OPT_PIN, "sha256:HEX", CLIENTS, 1,
       "accept exactly the certificate with this SHA-256 fingerprint" },
+    { "tickets", OPT_TICKETS, "N", APP_TCP_SERVER, 1,
+      "TLS 1.3 session tickets per handshake; 0: none, no resumption (default 2)" },
     { "alpn", OPT_ALPN, "LIST", ALL, 1, "comma-separated ALPN protocols" },
     { "tls-min", OPT_TLS_MIN, "1.2|1.3", TCP, 1, "lowest TLS version (default 1.2)" },
     { "tls-max", OPT_TLS_MAX, "1.2|1.3", TCP, 1, "highest TLS version (default 1.3)" },
@@ -246,6 +250,7 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     o->bind = "127.0.0.1";
     o->backlog = 128;
     o->max_clients = 256;
+    o->tickets = -1;
     o->handshake_timeout_ms = 10000;
     o->grace_ms = 10000;
     o->retries = 3;
@@ -343,6 +348,14 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_MAX_CLIENTS:
         if ((o->max_clients = parse_count(arg, 1, 100000)) < 0)
             return usage_error(o, "invalid --max-clients '%s': want 1 to 100000", arg);
+        break;
+    case OPT_ACCEPT_THREADS:
+        if ((o->accept_threads = parse_count(arg, 1, 64)) < 0)
+            return usage_error(o, "invalid --accept-threads '%s': want 1 to 64", arg);
+        break;
+    case OPT_TICKETS:
+        if ((o->tickets = parse_count(arg, 0, 10)) < 0)
+            return usage_error(o, "invalid --tickets '%s': want 0 to 10", arg);
         break;
     case OPT_REPLY: o->reply = arg; break;
     case OPT_ECHO: o->echo = 1; break;
@@ -484,6 +497,7 @@ static secsock_config *security_config(const struct app_options *o, const char *
     rc |= !rc && o->ciphersuites && secsock_config_set_ciphersuites(cfg, o->ciphersuites);
     rc |= !rc && keylog && secsock_config_set_keylog_file(cfg, keylog);
     rc |= !rc && o->mtu && secsock_config_set_mtu(cfg, o->mtu);
+    rc |= !rc && o->tickets >= 0 && secsock_config_set_session_tickets(cfg, o->tickets);
     if (rc) {
         snprintf(err, errlen, "%s", secsock_config_error(cfg));
         secsock_config_free(cfg);

@@ -68,6 +68,8 @@ struct app_options {
     const char *reply;
     int backlog;
     int max_clients;
+    int accept_threads;         /* tcp-server: admission threads, 0 for one per CPU */
+    int tickets;                /* tcp-server: TLS 1.3 session tickets, -1 for the default */
     int handshake_timeout_ms;
     int grace_ms;               /* at SIGINT/SIGTERM: how long clients may finish */
     int echo;

@@ -42,6 +42,12 @@ int app_server_run(struct app_server *s);
 int app_server_main(int argc, char **argv, enum app_program program, app_serve_fn serve,
                     const char *reply_plain, const char *reply_secure);
 
+struct admission;
+/* Counts one client under s->lock (served, failed_handshakes, failed). */
+void app_server_count(struct app_server *s, unsigned long *counter);
+/* --json: the session record of a client, on stderr. */
+void app_server_session_json(struct app_server *s, const struct admission *a, int status);
+
 /* Logs what a client sent, escaped, on one line: "[*] WHAT: ...". */
 void app_server_log_received(const char *what, const unsigned char *data, size_t len);
 

@@ -86,6 +86,10 @@ int workers_submit(struct workers *w, void *item)
 {
     int rc = 0;
     pthread_mutex_lock(&w->lock);
+    if (w->busy >= w->max) {
+        pthread_mutex_unlock(&w->lock);
+        return 1;
+    }
     /* Each item queued or running needs a thread of its own: counting idle
      * ones would miss a thread made but not started yet. */
     if (w->nthreads <= w->busy) {

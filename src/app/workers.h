@@ -33,8 +33,9 @@ int workers_init(struct workers *w, int max, size_t stack_size, workers_handler 
                  void *ctx);
 /* Waits up to timeout_ms for a free slot: 1 if one is free, 0 if not. */
 int workers_wait_slot(struct workers *w, int timeout_ms);
-/* Hands item to a thread. Call after workers_wait_slot() said 1 (from the
- * one thread that submits). Returns 0, or -1 if no thread could be made. */
+/* Hands item to a thread if a slot is free: 0, 1 when every slot is
+ * taken (try again later), or -1 if no thread could be made. Safe from
+ * several submitting threads: the check and the taking are one step. */
 int workers_submit(struct workers *w, void *item);
 /* Waits up to timeout_ms for every item to be handled; returns how many are left. */
 int workers_wait_idle(struct workers *w, int timeout_ms);

@@ -28,8 +28,10 @@ static int config_fail(secsock_config *cfg, const char *fmt, ...)
 secsock_config *secsock_config_new(void)
 {
     secsock_config *cfg = calloc(1, sizeof *cfg);
-    if (cfg != NULL)
+    if (cfg != NULL) {
         cfg->min_version = SECSOCK_TLS1_2;
+        cfg->session_tickets = -1; /* OpenSSL's default */
+    }
     return cfg;
 }
 
@@ -271,6 +273,14 @@ int secsock_config_set_keylog_file(secsock_config *cfg, const char *path)
     if (path[0] == '\0')
         return config_fail(cfg, "empty key-log file name");
     return set_string(cfg, &cfg->keylog_file, path);
+}
+
+int secsock_config_set_session_tickets(secsock_config *cfg, int tickets)
+{
+    if (tickets < 0 || tickets > 10)
+        return config_fail(cfg, "invalid number of session tickets %d: want 0 to 10", tickets);
+    cfg->session_tickets = tickets;
+    return 0;
 }
 
 int secsock_config_set_mtu(secsock_config *cfg, int mtu)

@@ -238,8 +238,18 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
     const char *ciphers = cfg->ciphers != NULL ? cfg->ciphers : SECSOCK_DEFAULT_CIPHERS;
     if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
         return ctx_fail(ctx, err, errlen, "cannot use cipher list", ciphers);
-    if (cfg->ciphersuites != NULL && SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites) != 1)
-        return ctx_fail(ctx, err, errlen, "cannot use cipher suites", cfg->ciphersuites);
+    const char *suites =
+        cfg->ciphersuites != NULL ? cfg->ciphersuites : SECSOCK_DEFAULT_CIPHERSUITES;
+    if (!dtls && SSL_CTX_set_ciphersuites(ctx, suites) != 1)
+        return ctx_fail(ctx, err, errlen, "cannot use cipher suites", suites);
+    if (role == SECSOCK_SERVER && cfg->session_tickets >= 0) {
+        SSL_CTX_set_num_tickets(ctx, (size_t)cfg->session_tickets);
+        if (cfg->session_tickets == 0) {
+            /* No resumption at all: no TLS 1.2 tickets and no cache either. */
+            SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+            SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        }
+    }
 
     if (load_own_certificate(ctx, cfg, state, err, errlen) != 0 ||
         setup_verification(ctx, cfg, role, state, err, errlen) != 0 ||

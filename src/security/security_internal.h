@@ -27,6 +27,7 @@ struct secsock_config {
     int min_version;
     int max_version;
     int mtu;             /* DTLS path MTU, 0 for the default */
+    int session_tickets; /* servers: TLS 1.3 tickets per handshake, -1 for OpenSSL's */
     char error[256];
 };
 
@@ -35,6 +36,11 @@ struct secsock_config {
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                     \
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                     \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* Mozilla "intermediate" order for TLS 1.3: AES-128-GCM first, the
+ * cheapest with AES-NI (OpenSSL's own default puts AES-256 first). */
+#define SECSOCK_DEFAULT_CIPHERSUITES \
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 /* "sha256:" and 32 colon-separated hex pairs, with its NUL. */
 #define SECSOCK_FP_LEN 104

@@ -30,6 +30,8 @@ struct secsock_backend {
     int (*handshake)(secsock_conn *c);
     ssize_t (*read)(secsock_conn *c, void *buf, size_t len);
     ssize_t (*write)(secsock_conn *c, const void *buf, size_t len);
+    /* Like read, but the bytes stay to be read again (MSG_PEEK). */
+    ssize_t (*peek)(secsock_conn *c, void *buf, size_t len);
     /* One non-blocking step of ending our direction: 0 when done, WANT_*. */
     int (*shutdown_write)(secsock_conn *c);
     /* Frees backend state; the fd is closed by the caller. */

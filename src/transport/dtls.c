@@ -339,6 +339,7 @@ const struct secsock_backend secsock_backend_dtls = {
     .conn_new = dtls_conn_new,
     .handshake = ossl_handshake,
     .read = dtls_read,
+    .peek = ossl_peek,
     .write = dtls_write,
     .shutdown_write = ossl_shutdown_write,
     .conn_free = ossl_conn_free,

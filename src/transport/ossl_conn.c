@@ -228,6 +228,20 @@ ssize_t ossl_read(secsock_conn *c, void *buf, size_t len)
     return ossl_result(tc, ret, OSSL_READ, errno);
 }
 
+ssize_t ossl_peek(secsock_conn *c, void *buf, size_t len)
+{
+    struct ossl_conn *tc = (struct ossl_conn *)c;
+    if (tc->fatal)
+        return conn_fail(c, SECSOCK_ERR_IO, "the %s session already failed", proto(c));
+    size_t n = 0;
+    ERR_clear_error();
+    errno = 0;
+    int ret = SSL_peek_ex(tc->ssl, buf, len, &n);
+    if (ret == 1)
+        return (ssize_t)n;
+    return ossl_result(tc, ret, OSSL_READ, errno);
+}
+
 ssize_t ossl_write(secsock_conn *c, const void *buf, size_t len)
 {
     struct ossl_conn *tc = (struct ossl_conn *)c;

@@ -28,6 +28,7 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
 
 int ossl_handshake(secsock_conn *c);
 ssize_t ossl_read(secsock_conn *c, void *buf, size_t len);
+ssize_t ossl_peek(secsock_conn *c, void *buf, size_t len);
 ssize_t ossl_write(secsock_conn *c, const void *buf, size_t len);
 int ossl_shutdown_write(secsock_conn *c);
 int ossl_pending(const secsock_conn *c);

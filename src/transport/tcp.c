@@ -42,6 +42,20 @@ static ssize_t tcp_read(secsock_conn *c, void *buf, size_t len)
     }
 }
 
+static ssize_t tcp_peek(secsock_conn *c, void *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return SECSOCK_WANT_READ;
+        return io_error(c, "read");
+    }
+}
+
 static ssize_t tcp_write(secsock_conn *c, const void *buf, size_t len)
 {
     for (;;) {
@@ -73,6 +87,7 @@ const struct secsock_backend secsock_backend_tcp = {
     .conn_new = tcp_conn_new,
     .handshake = tcp_handshake,
     .read = tcp_read,
+    .peek = tcp_peek,
     .write = tcp_write,
     .shutdown_write = tcp_shutdown_write,
     .conn_free = tcp_conn_free,

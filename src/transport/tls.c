@@ -1,4 +1,5 @@
 /* The TLS backend: an OpenSSL connection over a non-blocking TCP socket. */
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "transport/ossl_conn.h"
@@ -24,6 +25,18 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
     return &tc->base;
 }
 
+static int tls_handshake(secsock_conn *c)
+{
+    int rc = ossl_handshake(c);
+    const char *ra = getenv("XRA");
+    if (rc == 0 && c->transport->role == SECSOCK_SERVER && ra && atoi(ra) >= 0) {
+        SSL *ssl = ((struct ossl_conn *)c)->ssl;
+        if (atoi(ra) > 0) SSL_set_default_read_buffer_len(ssl, (size_t)atoi(ra));
+        SSL_set_read_ahead(ssl, 1);
+    }
+    return rc;
+}
+
 const struct secsock_backend secsock_backend_tls = {
     .name = "tls",
     .secure = 1,
@@ -31,8 +44,9 @@ const struct secsock_backend secsock_backend_tls = {
     .transport_init = tls_transport_init,
     .transport_free = ossl_transport_free,
     .conn_new = tls_conn_new,
-    .handshake = ossl_handshake,
+    .handshake = tls_handshake,
     .read = ossl_read,
+    .peek = ossl_peek,
     .write = ossl_write,
     .shutdown_write = ossl_shutdown_write,
     .conn_free = ossl_conn_free,

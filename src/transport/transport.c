@@ -358,6 +358,11 @@ ssize_t secsock_read_nowait(secsock_conn *c, void *buf, size_t len)
     return backend_read(c, buf, len);
 }
 
+ssize_t secsock_peek_nowait(secsock_conn *c, void *buf, size_t len)
+{
+    return c->backend->peek(c, buf, len);
+}
+
 ssize_t secsock_write_nowait(secsock_conn *c, const void *buf, size_t len)
 {
     return backend_write(c, buf, len);

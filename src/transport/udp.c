@@ -36,14 +36,15 @@ static int udp_handshake(secsock_conn *c)
     return 0;
 }
 
-static ssize_t udp_read(secsock_conn *c, void *buf, size_t len)
+/* One datagram, or with peek the same datagram again on the next call. */
+static ssize_t udp_receive(secsock_conn *c, void *buf, size_t len, int peek)
 {
     if (!c->owns_fd) {
         /* A listener's peer: its one datagram, then the end. */
         struct udp_peer_conn *pc = (struct udp_peer_conn *)c;
         if (pc->delivered)
             return 0;
-        pc->delivered = 1;
+        pc->delivered = !peek;
         size_t n = pc->len < len ? pc->len : len;
         memcpy(buf, pc->data, n);
         c->datagram_truncated = pc->len > len;
@@ -51,7 +52,7 @@ static ssize_t udp_read(secsock_conn *c, void *buf, size_t len)
     }
     for (;;) {
         /* MSG_TRUNC: the datagram's real length, so a cut one is known. */
-        ssize_t n = recv(c->fd, buf, len, MSG_TRUNC);
+        ssize_t n = recv(c->fd, buf, len, MSG_TRUNC | (peek ? MSG_PEEK : 0));
         if (n >= 0) {
             c->datagram_truncated = (size_t)n > len;
             return (size_t)n > len ? (ssize_t)len : n;
@@ -64,6 +65,16 @@ static ssize_t udp_read(secsock_conn *c, void *buf, size_t len)
             return SECSOCK_WANT_READ;
         return conn_fail(c, SECSOCK_ERR_IO, "read: %s", strerror(errno));
     }
+}
+
+static ssize_t udp_read(secsock_conn *c, void *buf, size_t len)
+{
+    return udp_receive(c, buf, len, 0);
+}
+
+static ssize_t udp_peek(secsock_conn *c, void *buf, size_t len)
+{
+    return udp_receive(c, buf, len, 1);
 }
 
 static size_t udp_max_message(const secsock_conn *c)
@@ -147,6 +158,7 @@ const struct secsock_backend secsock_backend_udp = {
     .conn_new = udp_conn_new,
     .handshake = udp_handshake,
     .read = udp_read,
+    .peek = udp_peek,
     .write = udp_write,
     .shutdown_write = udp_shutdown_write,
     .conn_free = udp_conn_free,

@@ -123,7 +123,8 @@ START_TEST(full_pool_has_no_slot_until_one_finishes)
     wait_running(&c, 3);
 
     long long t0 = now_ms();
-    ck_assert_int_eq(workers_wait_slot(&w, 50), 0); /* full */
+    ck_assert_int_eq(workers_submit(&w, &items[0]), 1); /* full: refused, not queued */
+    ck_assert_int_eq(workers_wait_slot(&w, 50), 0);
     long long waited = now_ms() - t0;
     ck_assert_msg(waited >= 40 && waited < 2000, "waited %lld ms for 50", waited);
     ck_assert_int_eq(workers_wait_idle(&w, 50), 3); /* three still busy */
