@@ -10,16 +10,20 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
     cat <<'EOF'
-Usage: scripts/bench.sh [--quick] [--out DIR] [--bin DIR] [--only LIST] [--no-install]
+Usage: scripts/bench.sh [--quick] [--out DIR] [--bin DIR] [--only LIST] [--baseline REF]
+                        [--no-install]
 
 Measures on 127.0.0.1, every peer with the same ECDSA P-256 certificate and
 the same OpenSSL, several repetitions each (medians reported):
 
   1  TLS handshakes   full TLS 1.3 handshakes/s (no resumption) from several
                       parallel `openssl s_time -new` processes against
-                      tcp-server --tls, nginx (1 and 2 workers, no session
-                      cache or tickets) and openssl s_server -www; and the
-                      server's CPU time per handshake (/proc/PID/stat)
+                      tcp-server --tls --tickets 0, nginx (1 and 2 workers,
+                      no session cache or tickets) and openssl s_server
+                      -www; and the server's CPU time per handshake
+                      (/proc/PID/stat). Effect rows: tcp-server with its
+                      default --tickets 2, and with --accept-threads 1
+                      (each only when its --help lists the option)
   2  bulk             one stream (2 GiB; --quick: 128 MiB) from tcp-client
                       --send-file into tcp-server --sink, TLS and plaintext
                       (the SHA-256 it returns is checked), beside socat and
@@ -46,6 +50,13 @@ Options:
                  build made in build-bench/ of the repository)
   --only LIST    only these measurements, e.g. --only 1,3 (the report then
                  has only their rows)
+  --baseline REF also build git commit REF (Release, from `git archive`, in
+                 build-bench/baseline-COMMIT; the work tree is not touched)
+                 and add rows "(before: COMMIT)" for its programs to
+                 measurements 1-4, run the same way except for options its
+                 --help does not list; the ratio column then shows the
+                 effect of the changes since REF. SECSOCK_BENCH_BUILD: where
+                 to build instead of build-bench/
   --no-install   do not install missing packages (root only installs)
   -h, --help     this help
 
@@ -68,6 +79,7 @@ out=""
 bin="${SECSOCK_BIN:-}"
 only="1,2,3,4,5"
 install=1
+baseline=""
 want_arg() { (($# >= 2)) || bad_usage "$1 needs an argument"; }
 while (($# > 0)); do
     case "$1" in
@@ -78,6 +90,10 @@ while (($# > 0)); do
         --bin=*) bin="${1#*=}"; shift ;;
         --only) want_arg "$@"; only="$2"; shift 2 ;;
         --only=*) only="${1#*=}"; shift ;;
+        --baseline) want_arg "$@"; baseline="$2"; shift 2
+            [[ -n "$baseline" ]] || bad_usage "--baseline needs a git commit" ;;
+        --baseline=*) baseline="${1#*=}"; shift
+            [[ -n "$baseline" ]] || bad_usage "--baseline needs a git commit" ;;
         --no-install) install=0; shift ;;
         -h | --help) usage; exit 0 ;;
         *) bad_usage "unknown argument: $1" ;;
@@ -85,6 +101,13 @@ while (($# > 0)); do
 done
 [[ "$only" =~ ^[1-5](,[1-5])*$ ]] || bad_usage "--only takes numbers 1-5 separated by commas: $only"
 wants() { [[ ",$only," == *",$1,"* ]]; }
+base_rev="" base_short=""
+if [[ -n "$baseline" ]]; then
+    command -v git >/dev/null 2>&1 || bad_usage "--baseline needs git"
+    base_rev="$(git -C "$SECSOCK_ROOT" rev-parse --verify --quiet "$baseline^{commit}" 2>/dev/null)" ||
+        bad_usage "--baseline: no such commit in $SECSOCK_ROOT: $baseline"
+    base_short="$(git -C "$SECSOCK_ROOT" rev-parse --short "$base_rev")"
+fi
 
 # ---------------------------------------------------------------------------
 # Parameters
@@ -163,6 +186,63 @@ for p in tcp-server tcp-client udp-server udp-client; do
 done
 build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$bin/../CMakeCache.txt" 2>/dev/null || true)"
 sanitize="$(sed -n 's/^SECSOCK_SANITIZE:[A-Z]*=//p' "$bin/../CMakeCache.txt" 2>/dev/null || true)"
+
+# --baseline: commit REF's programs, built (Release) from `git archive` in
+# their own directory (kept, and reused while it holds all four programs).
+base_bin=""
+base_subject=""
+if [[ -n "$base_rev" ]]; then
+    base_dir="${SECSOCK_BENCH_BUILD:-$SECSOCK_ROOT/build-bench}/baseline-$base_short"
+    base_subject="$(git -C "$SECSOCK_ROOT" log -1 --format='committed %cs' "$base_rev")"
+    base_ok=1
+    for p in tcp-server tcp-client udp-server udp-client; do
+        [[ -x "$base_dir/build/bin/$p" ]] || base_ok=0
+    done
+    [[ "$(cat "$base_dir/commit" 2>/dev/null || true)" == "$base_rev" ]] || base_ok=0
+    if ((!base_ok)); then
+        note "building $base_short (Release) in $base_dir"
+        rm -rf "$base_dir"
+        mkdir -p "$base_dir/src"
+        git -C "$SECSOCK_ROOT" archive --format=tar "$base_rev" | tar -x -C "$base_dir/src" ||
+            die "git archive $base_short failed"
+        cmake -B "$base_dir/build" -S "$base_dir/src" -DCMAKE_BUILD_TYPE=Release \
+            >"$base_dir/cmake.log" 2>&1 || die "cmake of $base_short failed (see $base_dir/cmake.log)"
+        cmake --build "$base_dir/build" -j "$NCPU" --target tcp-server tcp-client udp-server udp-client \
+            >"$base_dir/build.log" 2>&1 || die "the build of $base_short failed (see $base_dir/build.log)"
+        for p in tcp-server tcp-client udp-server udp-client; do
+            [[ -x "$base_dir/build/bin/$p" ]] || die "$base_short built no bin/$p (see $base_dir/build.log)"
+        done
+        printf '%s\n' "$base_rev" >"$base_dir/commit"
+    fi
+    base_bin="$base_dir/build/bin"
+fi
+
+# has_option PROGRAM OPTION... : PROGRAM's --help lists every OPTION
+has_option() {
+    local help o
+    help="$("$1" --help 2>&1 || true)"
+    shift
+    for o in "$@"; do
+        grep -qE -- "(^|[[:space:],])$o([[:space:]=,]|\$)" <<<"$help" || return 1
+    done
+}
+
+# What the programs can do: measurement 1 runs tcp-server as nginx is
+# configured here (no session tickets or cache) when it can, and shows what
+# the default tickets and a single admission thread change.
+HS_ARGS=(--tls)
+HS_TICKETS=0
+HS_THREADS=0
+if has_option "$bin/tcp-server" --tickets; then
+    HS_ARGS+=(--tickets 0)
+    HS_TICKETS=1
+fi
+has_option "$bin/tcp-server" --accept-threads && HS_THREADS=1
+# The baseline: the same, less what it lacks.
+BASE_HS_ARGS=(--tls)
+if [[ -n "$base_bin" ]] && ((HS_TICKETS)) && has_option "$base_bin/tcp-server" --tickets; then
+    BASE_HS_ARGS+=(--tickets 0)
+fi
 
 [[ -n "$out" ]] || out="$SECSOCK_ROOT/build-bench/report"
 mkdir -p "$out/logs"
@@ -383,29 +463,51 @@ hs_load() {
 }
 
 bench_handshakes() {
-    note "1. TLS handshakes: $HS_PROCS s_time processes, ${HS_TIME}s x $HS_REPS repetitions per server"
-    local tpid tport n1pid n2pid spid rep name pid port load conns us t0 t1
-    local n1port n2port sport
-    start_secsock tpid tport "$LOGS/hs-tcp-server.log" \
-        "$bin/tcp-server" --tls --cert "$CRT" --key "$KEY" -p 0
-    n1port="$(free_port)"
-    nginx_start n1pid "$work/nginx-hs1" "$n1port" 1 1024
-    n2port="$(free_port)"
-    nginx_start n2pid "$work/nginx-hs2" "$n2port" 2 1024
-    sport="$(free_port)"
-    start_bg spid "$LOGS/hs-s_server.log" openssl s_server -accept "127.0.0.1:$sport" \
+    local -a names=(tcp-server)
+    local -A hs_pid=() hs_port=()
+    local p q rep name pid port load conns us t0 t1
+    start_secsock p q "$LOGS/hs-tcp-server.log" \
+        "$bin/tcp-server" "${HS_ARGS[@]}" --cert "$CRT" --key "$KEY" -p 0
+    hs_pid[tcp-server]=$p hs_port[tcp-server]=$q
+    # Effect rows: one option changed from the main row each.
+    if ((HS_TICKETS)); then
+        start_secsock p q "$LOGS/hs-tcp-server-tickets2.log" \
+            "$bin/tcp-server" --tls --tickets 2 --cert "$CRT" --key "$KEY" -p 0
+        names+=(tcp-server-tickets2)
+        hs_pid[tcp-server-tickets2]=$p hs_port[tcp-server-tickets2]=$q
+    fi
+    if ((HS_THREADS)); then
+        start_secsock p q "$LOGS/hs-tcp-server-1thread.log" \
+            "$bin/tcp-server" "${HS_ARGS[@]}" --accept-threads 1 --cert "$CRT" --key "$KEY" -p 0
+        names+=(tcp-server-1thread)
+        hs_pid[tcp-server-1thread]=$p hs_port[tcp-server-1thread]=$q
+    fi
+    if [[ -n "$base_bin" ]]; then
+        start_secsock p q "$LOGS/hs-tcp-server-before.log" \
+            "$base_bin/tcp-server" "${BASE_HS_ARGS[@]}" --cert "$CRT" --key "$KEY" -p 0
+        names+=(tcp-server-before)
+        hs_pid[tcp-server-before]=$p hs_port[tcp-server-before]=$q
+    fi
+    q="$(free_port)"
+    nginx_start p "$work/nginx-hs1" "$q" 1 1024
+    names+=(nginx-1w)
+    hs_pid[nginx-1w]=$p hs_port[nginx-1w]=$q
+    q="$(free_port)"
+    nginx_start p "$work/nginx-hs2" "$q" 2 1024
+    names+=(nginx-2w)
+    hs_pid[nginx-2w]=$p hs_port[nginx-2w]=$q
+    q="$(free_port)"
+    start_bg p "$LOGS/hs-s_server.log" openssl s_server -accept "127.0.0.1:$q" \
         -cert "$CRT" -key "$KEY" -www -quiet
-    wait_listen tcp "$sport"
+    wait_listen tcp "$q"
+    names+=(s_server)
+    hs_pid[s_server]=$p hs_port[s_server]=$q
+    note "1. TLS handshakes: $HS_PROCS s_time processes, ${HS_TIME}s x $HS_REPS repetitions against ${names[*]}"
     # Interleaved: each repetition loads every server once, so a burst of
     # load from elsewhere on the machine does not fall on one server only.
     for ((rep = 1; rep <= HS_REPS; rep++)); do
-        for name in tcp-server nginx-1w nginx-2w s_server; do
-            case "$name" in
-                tcp-server) pid="$tpid" port="$tport" ;;
-                nginx-1w) pid="$n1pid" port="$n1port" ;;
-                nginx-2w) pid="$n2pid" port="$n2port" ;;
-                s_server) pid="$spid" port="$sport" ;;
-            esac
+        for name in "${names[@]}"; do
+            pid="${hs_pid[$name]}" port="${hs_port[$name]}"
             t0="$(proc_ticks "$pid")"
             load="$(hs_load "$port" "$name")"
             read -r conns us <<<"$load"
@@ -417,24 +519,24 @@ bench_handshakes() {
             note "   $name: $conns handshakes in $((us / 1000)) ms, $((t1 - t0)) ticks of server CPU"
         done
     done
-    stop_pid "$tpid"
-    stop_pid "$n1pid"
-    stop_pid "$n2pid"
-    stop_pid "$spid"
+    for name in "${names[@]}"; do
+        stop_pid "${hs_pid[$name]}"
+    done
 }
 
 # ---------------------------------------------------------------------------
 # 2. Bulk throughput
 
-# bulk_secsock TLS|PLAIN PORT : tcp-client --send-file into tcp-server --sink;
-# prints elapsed microseconds; checks the byte count and SHA-256
+# bulk_secsock TLS|PLAIN PORT BINDIR : BINDIR's tcp-client --send-file into
+# a tcp-server --sink; prints elapsed microseconds; checks the byte count and
+# SHA-256
 bulk_secsock() {
-    local mode="$1" port="$2" t0 t1 reply
+    local mode="$1" port="$2" dir="$3" t0 t1 reply
     local -a tls=()
     [[ "$mode" == tls ]] && tls=(--tls --cafile "$CA")
     t0="$(now_us)"
-    reply="$("$bin/tcp-client" "${tls[@]}" -t 120 --send-file "$BULK_FILE" 127.0.0.1 "$port" \
-        2>>"$LOGS/bulk-tcp-client.log")" || die "tcp-client --send-file ($mode) failed"
+    reply="$("$dir/tcp-client" "${tls[@]}" -t 120 --send-file "$BULK_FILE" 127.0.0.1 "$port" \
+        2>>"$LOGS/bulk-tcp-client.log")" || die "$dir/tcp-client --send-file ($mode) failed"
     t1="$(now_us)"
     [[ "$reply" == "$BULK_BYTES $BULK_SHA" ]] ||
         die "tcp-server --sink ($mode) replied [$reply], expected [$BULK_BYTES $BULK_SHA]"
@@ -501,16 +603,31 @@ bench_bulk() {
         openssl enc -aes-128-ctr -nosalt -K "$(printf '%032d' 0)" -iv "$(printf '%032d' 0)" \
             >"$BULK_FILE"
     BULK_SHA="$(sha256sum "$BULK_FILE" | cut -d' ' -f1)"
-    local tpid tport ppid pport rep name us mbps try
+    local tpid tport ppid pport btpid="" btport="" bppid="" bpport="" rep name us mbps try
+    local -a names=(secsock-tls socat-tls ncat-tls secsock-tcp socat-tcp ncat-tcp)
     start_secsock tpid tport "$LOGS/bulk-tcp-server-tls.log" \
         "$bin/tcp-server" --tls --sink --cert "$CRT" --key "$KEY" -p 0
     start_secsock ppid pport "$LOGS/bulk-tcp-server-plain.log" \
         "$bin/tcp-server" --sink -p 0
+    if [[ -n "$base_bin" ]]; then
+        if has_option "$base_bin/tcp-server" --sink && has_option "$base_bin/tcp-client" --send-file; then
+            start_secsock btpid btport "$LOGS/bulk-tcp-server-tls-before.log" \
+                "$base_bin/tcp-server" --tls --sink --cert "$CRT" --key "$KEY" -p 0
+            start_secsock bppid bpport "$LOGS/bulk-tcp-server-plain-before.log" \
+                "$base_bin/tcp-server" --sink -p 0
+            names=(secsock-tls secsock-tls-before socat-tls ncat-tls
+                secsock-tcp secsock-tcp-before socat-tcp ncat-tcp)
+        else
+            warn "2. no rows for $base_short: its tcp-server has no --sink or its tcp-client no --send-file"
+        fi
+    fi
     for ((rep = 1; rep <= BULK_REPS; rep++)); do
-        for name in secsock-tls socat-tls ncat-tls secsock-tcp socat-tcp ncat-tcp; do
+        for name in "${names[@]}"; do
             case "$name" in
-                secsock-tls) us="$(bulk_secsock tls "$tport")" ;;
-                secsock-tcp) us="$(bulk_secsock plain "$pport")" ;;
+                secsock-tls) us="$(bulk_secsock tls "$tport" "$bin")" ;;
+                secsock-tcp) us="$(bulk_secsock plain "$pport" "$bin")" ;;
+                secsock-tls-before) us="$(bulk_secsock tls "$btport" "$base_bin")" ;;
+                secsock-tcp-before) us="$(bulk_secsock plain "$bpport" "$base_bin")" ;;
                 *)
                     # A failed run is reported, and tried again (3 tries).
                     for ((try = 1; try <= 3; try++)); do
@@ -529,6 +646,8 @@ bench_bulk() {
     done
     stop_pid "$tpid"
     stop_pid "$ppid"
+    [[ -z "$btpid" ]] || stop_pid "$btpid"
+    [[ -z "$bppid" ]] || stop_pid "$bppid"
     rm -f "$BULK_FILE"
     for ((rep = 1; rep <= SPEED_REPS; rep++)); do
         for name in aes-128-gcm aes-256-gcm sha256; do
@@ -623,7 +742,15 @@ idle_run() {
 bench_idle() {
     note "3. idle connections: ${IDLE_COUNTS[*]}"
     write_holder
-    local hard n mc tpid tport npid nport
+    local hard n mc tpid tport npid nport base_idle=0
+    local -a idle_args
+    if [[ -n "$base_bin" ]]; then
+        if has_option "$base_bin/tcp-server" --http --max-clients --backlog --handshake-timeout; then
+            base_idle=1
+        else
+            warn "3. no rows for $base_short: its tcp-server lacks --http, --max-clients, --backlog or --handshake-timeout"
+        fi
+    fi
     hard="$(ulimit -Hn)"
     ulimit -n "$hard"
     for n in "${IDLE_COUNTS[@]}"; do
@@ -633,11 +760,17 @@ bench_idle() {
         # for workers).
         mc=$n
         ((mc > hard - n - 128)) && mc=$((hard - n - 128))
-        start_secsock tpid tport "$LOGS/idle-tcp-server-$n.log" \
-            "$bin/tcp-server" --tls --http --cert "$CRT" --key "$KEY" -p 0 \
-            --max-clients "$mc" --backlog 1024 -t 600 --handshake-timeout 60
+        idle_args=(--tls --http --cert "$CRT" --key "$KEY" -p 0
+            --max-clients "$mc" --backlog 1024 -t 600 --handshake-timeout 60)
+        start_secsock tpid tport "$LOGS/idle-tcp-server-$n.log" "$bin/tcp-server" "${idle_args[@]}"
         idle_run tcp-server "$tpid" "$tport" "$n"
         stop_pid "$tpid"
+        if ((base_idle)); then
+            start_secsock tpid tport "$LOGS/idle-tcp-server-before-$n.log" \
+                "$base_bin/tcp-server" "${idle_args[@]}"
+            idle_run tcp-server-before "$tpid" "$tport" "$n"
+            stop_pid "$tpid"
+        fi
         nport="$(free_port)"
         # nginx closes idle connections once fewer than 1/16 of its
         # worker_connections are free: leave it room.
@@ -650,14 +783,15 @@ bench_idle() {
 # ---------------------------------------------------------------------------
 # 4. UDP and DTLS
 
-# udp_client_run TAG PORT [--dtls] : udp-client --count; records rate and RTT
+# udp_client_run TAG PORT BINDIR [--dtls] : BINDIR's udp-client --count;
+# records rate and RTT
 udp_client_run() {
-    local tag="$1" port="$2" t0 t1 line replies med
-    shift 2
+    local tag="$1" port="$2" dir="$3" t0 t1 line replies med
+    shift 3
     local -a extra=()
     (($# > 0)) && extra=(--dtls --cafile "$CA")
     t0="$(now_us)"
-    "$bin/udp-client" "${extra[@]}" --count "$UDP_COUNT" 127.0.0.1 "$port" "$UDP_MESSAGE" \
+    "$dir/udp-client" "${extra[@]}" --count "$UDP_COUNT" 127.0.0.1 "$port" "$UDP_MESSAGE" \
         >/dev/null 2>"$work/udp.err" || { cat "$work/udp.err" >&2; die "udp-client against $tag failed"; }
     t1="$(now_us)"
     cat "$work/udp.err" >>"$LOGS/udp-client-$tag.log"
@@ -674,27 +808,40 @@ udp_client_run() {
 
 bench_udp() {
     note "4. UDP and DTLS: $UDP_COUNT round trips x $UDP_REPS repetitions"
-    local upid uport dpid dport spid port rep name
+    local upid uport dpid dport spid port rep name bupid="" buport="" bdpid="" bdport=""
+    local -a names=(udp-server socat-udp udp-server-dtls socat-dtls)
     start_secsock upid uport "$LOGS/udp-server-plain.log" "$bin/udp-server" --echo -p 0
     start_secsock dpid dport "$LOGS/udp-server-dtls.log" \
        "$bin/udp-server" --dtls --echo --cert "$CRT" --key "$KEY" -p 0
+    if [[ -n "$base_bin" ]]; then
+        if has_option "$base_bin/udp-server" --echo && has_option "$base_bin/udp-client" --count; then
+            start_secsock bupid buport "$LOGS/udp-server-plain-before.log" "$base_bin/udp-server" --echo -p 0
+            start_secsock bdpid bdport "$LOGS/udp-server-dtls-before.log" \
+               "$base_bin/udp-server" --dtls --echo --cert "$CRT" --key "$KEY" -p 0
+            names=(udp-server udp-server-before socat-udp udp-server-dtls udp-server-dtls-before socat-dtls)
+        else
+            warn "4. no rows for $base_short: its udp-server has no --echo or its udp-client no --count"
+        fi
+    fi
     for ((rep = 1; rep <= UDP_REPS; rep++)); do
-        for name in udp-server socat-udp udp-server-dtls socat-dtls; do
+        for name in "${names[@]}"; do
             case "$name" in
-                udp-server) udp_client_run "$name" "$uport" ;;
-                udp-server-dtls) udp_client_run "$name" "$dport" --dtls ;;
+                udp-server) udp_client_run "$name" "$uport" "$bin" ;;
+                udp-server-dtls) udp_client_run "$name" "$dport" "$bin" --dtls ;;
+                udp-server-before) udp_client_run "$name" "$buport" "$base_bin" ;;
+                udp-server-dtls-before) udp_client_run "$name" "$bdport" "$base_bin" --dtls ;;
                 socat-udp | socat-dtls)
                     port="$(free_port)"
                     if [[ "$name" == socat-udp ]]; then
                         start_bg spid "$LOGS/udp-socat-udp.log" \
                             socat "UDP-LISTEN:$port,bind=127.0.0.1,reuseaddr" PIPE
                         wait_listen udp "$port"
-                        udp_client_run "$name" "$port"
+                        udp_client_run "$name" "$port" "$bin"
                     else
                         start_bg spid "$LOGS/udp-socat-dtls.log" \
                             socat "OPENSSL-DTLS-SERVER:$port,bind=127.0.0.1,reuseaddr,cert=$CRT,key=$KEY,verify=0" PIPE
                         wait_listen udp "$port"
-                        udp_client_run "$name" "$port" --dtls
+                        udp_client_run "$name" "$port" "$bin" --dtls
                     fi
                     stop_pid "$spid"
                     ;;
@@ -703,6 +850,8 @@ bench_udp() {
     done
     stop_pid "$upid"
     stop_pid "$dpid"
+    [[ -z "$bupid" ]] || stop_pid "$bupid"
+    [[ -z "$bdpid" ]] || stop_pid "$bdpid"
 }
 
 # ---------------------------------------------------------------------------
@@ -783,15 +932,23 @@ for line in open(raw_path):
 # (key, metric, measurement, program, unit, better, compared with)
 HS = "1 TLS 1.3 handshakes (full)"
 CPU = "1 server CPU per handshake"
-ROWS = [
-    ("hs.tcp-server", "rate", HS, "tcp-server --tls", "handshakes/s", "high", None),
-    ("hs.nginx-1w", "rate", HS, "nginx, 1 worker", "handshakes/s", "high", "hs.tcp-server"),
-    ("hs.nginx-2w", "rate", HS, "nginx, 2 workers", "handshakes/s", "high", "hs.tcp-server"),
-    ("hs.s_server", "rate", HS, "openssl s_server -www", "handshakes/s", "high", "hs.tcp-server"),
-    ("hs.tcp-server", "cpu", CPU, "tcp-server --tls", "µs CPU/handshake", "low", None),
-    ("hs.nginx-1w", "cpu", CPU, "nginx, 1 worker", "µs CPU/handshake", "low", "hs.tcp-server"),
-    ("hs.nginx-2w", "cpu", CPU, "nginx, 2 workers", "µs CPU/handshake", "low", "hs.tcp-server"),
-    ("hs.s_server", "cpu", CPU, "openssl s_server -www", "µs CPU/handshake", "low", "hs.tcp-server"),
+BEFORE = " (before: %s)" % meta["baseline"]
+HS_MAIN = meta["hs_label"]  # tcp-server as run for the main row
+HS_PROGRAMS = [
+    ("hs.tcp-server", HS_MAIN),
+    # effect rows: one option changed from the main row
+    ("hs.tcp-server-tickets2", "tcp-server --tls --tickets 2 (the default)"),
+    ("hs.tcp-server-1thread", HS_MAIN + " --accept-threads 1"),
+    ("hs.tcp-server-before", meta["baseline_hs_label"] + BEFORE),
+    ("hs.nginx-1w", "nginx, 1 worker"),
+    ("hs.nginx-2w", "nginx, 2 workers"),
+    ("hs.s_server", "openssl s_server -www"),
+]
+ROWS = []
+for metric, M, unit, better in (("rate", HS, "handshakes/s", "high"), ("cpu", CPU, "µs CPU/handshake", "low")):
+    ROWS += [(k, metric, M, p, unit, better, None if k == "hs.tcp-server" else "hs.tcp-server")
+             for k, p in HS_PROGRAMS]
+ROWS += [
     ("bulk.secsock-tls", "mbps", "2 bulk, TLS", "tcp-client --send-file → tcp-server --sink", "MB/s", "high", None),
     ("bulk.socat-tls", "mbps", "2 bulk, TLS", "socat OPENSSL → OPENSSL-LISTEN → /dev/null", "MB/s", "high", "bulk.secsock-tls"),
     ("bulk.ncat-tls", "mbps", "2 bulk, TLS", "ncat --ssl --send-only → ncat --ssl -l", "MB/s", "high", "bulk.secsock-tls"),
@@ -827,6 +984,15 @@ ROWS += [
 ]
 # The DTLS RTT of udp-server is a reference row, not compared with itself.
 ROWS = [r if not (r[0] == "udp.udp-server-dtls" and r[1] == "rtt") else r[:6] + (None,) for r in ROWS]
+# --baseline: the commit's programs, right after the project's row of each
+# group (measurement 1 has its own, above), compared with it.
+with_before = []
+for r in ROWS:
+    with_before.append(r)
+    b = r[0] + "-before"
+    if r[6] is None and (b, r[1]) in vals and not any(x[0] == b for x in ROWS):
+        with_before.append((b, r[1], r[2], r[3] + BEFORE, r[4], r[5], r[0]))
+ROWS = with_before
 
 def med(key, metric):
     v = vals.get((key, metric))
@@ -875,15 +1041,15 @@ if None in (c_t, c_n1):
     goal("tcp-server spends no more CPU per handshake than nginx", None, "")
 else:
     goal("tcp-server spends no more CPU per handshake than nginx", c_t <= c_n1,
-         "%s µs vs nginx 1 worker %s µs (2 workers: %s µs)" % (fmt(c_t), fmt(c_n1), fmt(c_n2)))
+         "%s µs (%s) vs nginx 1 worker %s µs (2 workers: %s µs)" % (fmt(c_t), HS_MAIN, fmt(c_n1), fmt(c_n2)))
 r_t = med("hs.tcp-server", "rate")
 r_n = [x for x in (med("hs.nginx-1w", "rate"), med("hs.nginx-2w", "rate")) if x is not None]
 if r_t is None or not r_n:
     goal("tcp-server reaches at least nginx's handshake rate", None, "")
 else:
     goal("tcp-server reaches at least nginx's handshake rate", r_t >= max(r_n),
-         "%s/s vs nginx's best %s/s (1 worker %s, 2 workers %s)" % (
-             fmt(r_t), fmt(max(r_n)), fmt(med("hs.nginx-1w", "rate")), fmt(med("hs.nginx-2w", "rate"))))
+         "%s/s (%s) vs nginx's best %s/s (1 worker %s, 2 workers %s)" % (
+             fmt(r_t), HS_MAIN, fmt(max(r_n)), fmt(med("hs.nginx-1w", "rate")), fmt(med("hs.nginx-2w", "rate"))))
 b_t, b_s = med("bulk.secsock-tls", "mbps"), med("bulk.socat-tls", "mbps")
 if None in (b_t, b_s):
     goal("TLS bulk throughput at least twice socat's", None, "")
@@ -946,8 +1112,14 @@ notes = [
     "%s repetitions interleaved across the servers; handshakes/s = all their connections ÷ the wall time; "
     "CPU = utime+stime from /proc/PID/stat of the server and its worker processes, before and after, "
     "÷ handshakes. nginx: a private configuration, `ssl_session_cache off; ssl_session_tickets off;`. "
-    "s_time sends nothing after the handshake; tcp-server and s_server send their default TLS 1.3 "
-    "session tickets, nginx none." % (meta["hs_procs"], meta["hs_time"], meta["hs_reps"]),
+    "s_time sends nothing after the handshake. %s; s_server sends its default 2 TLS 1.3 session "
+    "tickets, nginx none.%s" % (meta["hs_procs"], meta["hs_time"], meta["hs_reps"],
+        "The main tcp-server row runs `%s`: no session tickets and no session cache, as nginx here "
+        "(the goals compare it); `--tickets 2 (the default)` shows what the tickets cost" % HS_MAIN
+        if meta["hs_tickets"] == "1" else
+        "tcp-server (no --tickets option in this build) sends its default TLS 1.3 session tickets",
+        " `--accept-threads 1`: one admission thread accepting and running every handshake "
+        "(the default: one per online CPU, %s here)." % meta["cores"] if meta["hs_threads"] == "1" else ""),
     "2: %s MiB of fixed pseudo-random bytes from a file in the page cache, %s repetitions; "
     "MB = 10^6 bytes; the time runs from the client's start until the reply (tcp-server --sink: "
     "byte count and SHA-256, checked) or until both socat or ncat processes have exited. "
@@ -968,6 +1140,13 @@ notes = [
     "https://127.0.0.1:PORT/` against the private Apache2 of scripts/apache.sh (index.html), "
     "%s runs each, timed by %s." % (meta["client_runs"], meta["client_tool"] or "-"),
 ]
+if meta["baseline"]:
+    notes.append("(before: %s): the programs of commit %s (%s), built (Release) from `git archive` in %s, "
+                 "run as the project's row of the group with the same options, except those its --help "
+                 "does not list (measurement 1: `%s`); in 2 and 4 its own client too. The ratio "
+                 "column of such a row is the effect of the changes since that commit." % (
+                     meta["baseline"], meta["baseline"], meta["baseline_subject"], meta["baseline_dir"],
+                     meta["baseline_hs_label"]))
 failed = [(k, m) for (k, m) in vals if m == "failed"]
 if failed:
     notes.append("Failed runs, not counted in the medians: " + "; ".join(
@@ -987,6 +1166,7 @@ open(out + "/report.md", "w").write("\n".join(L) + "\n")
 
 # Chart data: one bar per compared row.
 PEER = {"nginx-1w": "nginx 1 worker", "nginx-2w": "nginx 2 workers", "s_server": "s_server",
+        "tcp-server-tickets2": "--tickets 2", "tcp-server-1thread": "--accept-threads 1",
         "socat-tls": "socat", "ncat-tls": "ncat", "speed-aes-128-gcm": "AES-128-GCM limit",
         "speed-aes-256-gcm": "AES-256-GCM limit", "speed-sha256": "SHA-256 limit",
         "socat-tcp": "socat", "ncat-tcp": "ncat", "socat-udp": "socat", "socat-dtls": "socat",
@@ -994,6 +1174,9 @@ PEER = {"nginx-1w": "nginx 1 worker", "nginx-2w": "nginx 2 workers", "s_server":
 def chart_label(r):
     key, metric = r[0], r[1]
     group, _, peer = key.partition(".")
+    before = peer.endswith("-before")
+    if before:
+        peer = peer[:-len("-before")]
     what = {("hs", "rate"): "handshakes/s", ("hs", "cpu"): "CPU/handshake",
             ("udp", "rate"): "DTLS round trips/s" if "dtls" in peer else "UDP round trips/s",
             ("udp", "rtt"): "DTLS RTT" if "dtls" in peer else "UDP RTT",
@@ -1002,7 +1185,7 @@ def chart_label(r):
         what = "plaintext MB/s" if peer.endswith("-tcp") else "TLS MB/s"
     if group.startswith("idle"):
         what = ("RSS/conn at %s" if metric == "rss" else "opening rate at %s") % group[4:]
-    return "%s vs %s" % (what, PEER.get(peer, peer))
+    return "%s vs %s" % (what, "before " + meta["baseline"] if before else PEER.get(peer, peer))
 with open(out + "/ratios.dat", "w") as f:
     for r in present:
         rt = ratio(r)
@@ -1062,6 +1245,13 @@ openssl=$(openssl version)
 load_before=$load_before
 load_after=$load_after
 build=$bin (${build_type:-unknown build type}${sanitize:+, sanitizer $sanitize})
+hs_label=tcp-server ${HS_ARGS[*]}
+hs_tickets=$HS_TICKETS
+hs_threads=$HS_THREADS
+baseline=$base_short
+baseline_subject=$base_subject
+baseline_dir=${base_bin%/build/bin}
+baseline_hs_label=tcp-server ${BASE_HS_ARGS[*]}
 negotiated=$negotiated
 hs_procs=$HS_PROCS
 hs_time=$HS_TIME

@@ -35,10 +35,18 @@ cpu="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -
 [[ -n "$cpu" ]] && assert_file_contains "$out/report.md" "Machine: $cpu, $(nproc) cores"
 assert_file_contains "$out/report.md" "$(openssl version)"
 
-python3 - "$out/report.md" "$out/report.csv" <<'EOF' || fail "the report is not well-formed (above)"
+# Measurement 1 runs tcp-server with --tickets 0 and adds a row for each of
+# --tickets 2 and --accept-threads 1 when its --help lists the option.
+help="$("$SECSOCK_BIN/tcp-server" --help 2>&1 || true)"
+tickets=0 threads=0
+grep -qE -- '^ +--tickets ' <<<"$help" && tickets=1
+grep -qE -- '^ +--accept-threads ' <<<"$help" && threads=1
+
+python3 - "$out/report.md" "$out/report.csv" "$tickets" "$threads" <<'EOF' || fail "the report is not well-formed (above)"
 import csv, re, sys
 
 md_path, csv_path = sys.argv[1:3]
+tickets, threads = sys.argv[3] == "1", sys.argv[4] == "1"
 errors = []
 def check(cond, msg):
     if not cond:
@@ -53,11 +61,15 @@ def num(s):
 H, C = "1 TLS 1.3 handshakes (full)", "1 server CPU per handshake"
 I = "3 idle TLS connections: 500"
 R = I + ", then a request on each"
-expected = [
-    (H, "tcp-server --tls", False), (H, "nginx, 1 worker", True),
-    (H, "nginx, 2 workers", True), (H, "openssl s_server -www", True),
-    (C, "tcp-server --tls", False), (C, "nginx, 1 worker", True),
-    (C, "nginx, 2 workers", True), (C, "openssl s_server -www", True),
+MAIN = "tcp-server --tls --tickets 0" if tickets else "tcp-server --tls"
+hs = [(MAIN, False)]
+if tickets:
+    hs.append(("tcp-server --tls --tickets 2 (the default)", True))
+if threads:
+    hs.append((MAIN + " --accept-threads 1", True))
+hs += [("nginx, 1 worker", True), ("nginx, 2 workers", True), ("openssl s_server -www", True)]
+expected = [(g, p, r) for g in (H, C) for p, r in hs]
+expected += [
     ("2 bulk, TLS", "tcp-client --send-file → tcp-server --sink", False),
     ("2 bulk, TLS", "socat OPENSSL → OPENSSL-LISTEN → /dev/null", True),
     ("2 bulk, TLS", "ncat --ssl --send-only → ncat --ssl -l", True),
@@ -97,6 +109,12 @@ if head in lines:
         check(unit != "", "no unit: " + line)
         check(ratio == "" or NUM.match(ratio), "ratio not a number: " + line)
         rows[(m, p)] = (median, runs, ratio)
+# measurement 1 has exactly these rows, in this order (no effect row for an
+# option the program lacks, no baseline row without --baseline)
+for g in (H, C):
+    got = [p for (m, p) in rows if m == g]
+    check(got == [p for p, _ in hs], "rows of %s: %s, expected %s" % (g, got, [p for p, _ in hs]))
+check(not any("(before:" in p for (m, p) in rows), "a (before: ...) row without --baseline")
 for m, p, has_ratio in expected:
     r = rows.get((m, p))
     if r is None:
@@ -118,6 +136,9 @@ for key in [k for k in rows if k[0].startswith(("1 ", "2 ", "4 ", "5 "))]:
 # --- Markdown: the goals
 goals = [l for l in lines if l.startswith("| ") and ("**PASS**" in l or "**FAIL**" in l)]
 check(len(goals) == 5, "expected 5 goals with PASS/FAIL, got %d: %s" % (len(goals), goals))
+# the goals compare the main row with nginx
+for g in ("CPU per handshake than nginx", "nginx's handshake rate"):
+    check(any(g in l and "(%s)" % MAIN in l for l in goals), "goal without the main row (%s): %s" % (MAIN, g))
 for g in ("CPU per handshake than nginx", "nginx's handshake rate", "twice socat's",
           "32 KiB per idle TLS connection at 500", "tcp-client no slower than curl"):
     check(any(g in l for l in goals), "no goal line for: " + g)
@@ -166,9 +187,55 @@ assert_not_contains "$(cat "$out2/report.md")" "| 1 TLS 1.3 handshakes" "report.
 assert_eq "4 item" "$(cut -d, -f1 "$out2/report.csv" | LC_ALL=C sort -u | tr '\n' ' ' | sed 's/ $//')" \
     "the items in report.csv of --only 4"
 
+# --baseline REF: REF's programs built apart (here HEAD, into TEST_TMP), a
+# "(before: COMMIT)" row after the project's row of each group, compared
+# with it.
+out3="$TEST_TMP/bench-baseline"
+short="$(git -C "$SECSOCK_SRC" rev-parse --short HEAD)"
+SECSOCK_BENCH_BUILD="$TEST_TMP/bench-build" CAPTURE_TIMEOUT=240 capture \
+    bash "$SECSOCK_SRC/scripts/bench.sh" --quick --no-install --only 4 --baseline HEAD \
+    --bin "$SECSOCK_BIN" --out "$out3"
+assert_capture 0 "scripts/bench.sh --quick --only 4 --baseline HEAD"
+[[ -x "$TEST_TMP/bench-build/baseline-$short/build/bin/udp-server" ]] ||
+    fail "no baseline build in $TEST_TMP/bench-build/baseline-$short"
+python3 - "$out3/report.md" "$out3/report.csv" "$short" <<'EOF' || fail "the --baseline report is not as expected (above)"
+import csv, re, sys
+md_path, csv_path, short = sys.argv[1:4]
+errors = []
+B = " (before: %s)" % short
+groups = {}
+for line in open(md_path, encoding="utf-8"):
+    if line.startswith("| 4 "):
+        m, p, median, unit, runs, ratio = [c.strip() for c in line.strip().strip("|").split("|")]
+        groups.setdefault(m, []).append((p, ratio))
+if len(groups) != 4:
+    errors.append("expected the 4 groups of measurement 4, got %s" % list(groups))
+for m, ps in groups.items():
+    main = ps[0][0]
+    if len(ps) < 2 or ps[1][0] != main + B:
+        errors.append("%s: no row %r right after %r: %s" % (m, main + B, main, ps))
+    elif not re.match(r"^[0-9]+\.[0-9]+$", ps[1][1]):
+        errors.append("%s: the baseline row has no ratio: %s" % (m, ps[1]))
+with open(csv_path, newline="", encoding="utf-8") as f:
+    before = [r for r in csv.DictReader(f) if r["program"].endswith(B)]
+if len(before) != 4 or any(r["compared_with"] not in ("udp.udp-server", "udp.udp-server-dtls")
+                           or not r["ratio"] for r in before):
+    errors.append("CSV baseline rows: %s" % before)
+if "- (before: %s): the programs of commit %s" % (short, short) not in open(md_path, encoding="utf-8").read():
+    errors.append("no note on the baseline in report.md")
+for e in errors:
+    print("baseline report:", e)
+sys.exit(1 if errors else 0)
+EOF
+
 # Bad arguments: usage errors.
 capture bash "$SECSOCK_SRC/scripts/bench.sh" --only 6
 assert_capture 2 "bench.sh --only 6"
 capture bash "$SECSOCK_SRC/scripts/bench.sh" --frobnicate
 assert_capture 2 "bench.sh --frobnicate"
 assert_contains "$CAP_ERR" "unknown argument" "bench.sh --frobnicate stderr"
+capture bash "$SECSOCK_SRC/scripts/bench.sh" --baseline
+assert_capture 2 "bench.sh --baseline (no commit)"
+capture bash "$SECSOCK_SRC/scripts/bench.sh" --baseline no-such-commit-3f9a
+assert_capture 2 "bench.sh --baseline no-such-commit-3f9a"
+assert_contains "$CAP_ERR" "no such commit" "bench.sh --baseline no-such-commit-3f9a stderr"
