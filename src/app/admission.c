@@ -126,12 +126,17 @@ static void forget(struct loop *lp, struct admission *a)
     }
 }
 
-/* Gone from this loop: served, handed over, or closed. */
+static void uncount(struct loop *lp)
+{
+    lp->n--;
+    atomic_fetch_sub(&lp->ax->admitted, 1);
+}
+
+/* Gone from this loop: served here, or closed. */
 static void leave(struct loop *lp, struct admission *a)
 {
     forget(lp, a);
-    lp->n--;
-    atomic_fetch_sub(&lp->ax->admitted, 1);
+    uncount(lp);
 }
 
 static void release(struct loop *lp, struct admission *a, int reset)
@@ -316,14 +321,16 @@ static void hand_over(struct loop *lp)
 {
     struct admission *a;
     while ((a = lp->queue_head) != NULL) {
+        /* Read before the submit: from then on a is the worker's. */
+        struct admission *next = a->next;
         int rc = workers_submit(lp->ax->w, a);
         if (rc == 1)
             return; /* every worker busy: again in a moment */
-        lp->queue_head = a->next;
-        if (lp->queue_head == NULL)
+        lp->queue_head = next;
+        if (next == NULL)
             lp->queue_tail = NULL;
         if (rc == 0)
-            leave(lp, a);
+            uncount(lp); /* a queued client is in no set; it is the worker's now */
         else
             drop(lp, a, SECSOCK_ERR_NOMEM, "cannot start a worker thread");
     }
