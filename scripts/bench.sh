@@ -191,6 +191,11 @@ sanitize="$(sed -n 's/^SECSOCK_SANITIZE:[A-Z]*=//p' "$bin/../CMakeCache.txt" 2>/
 # their own directory (kept, and reused while it holds all four programs).
 base_bin=""
 base_subject=""
+if [[ -n "$base_rev" ]] && ! wants 1 && ! wants 2 && ! wants 3 && ! wants 4; then
+    warn "--baseline $baseline: measurement 5 has no baseline row; not building it"
+    base_rev=""
+    base_short=""
+fi
 if [[ -n "$base_rev" ]]; then
     base_dir="${SECSOCK_BENCH_BUILD:-$SECSOCK_ROOT/build-bench}/baseline-$base_short"
     base_subject="$(git -C "$SECSOCK_ROOT" log -1 --format='committed %cs' "$base_rev")"
