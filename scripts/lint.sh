@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static analysis: cppcheck and clang-tidy over the C sources, with the
-# compile flags of a CMake build (compile_commands.json). Any finding fails.
+# compile flags of a CMake build (compile_commands.json), and shellcheck over
+# the shell scripts. Any finding fails.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -14,8 +15,9 @@ Runs, with BUILD_DIR/compile_commands.json (default build/; configured with
 cmake first if it has none):
   cppcheck    over src/ and tests/ (options in this script)
   clang-tidy  over src/ (checks in .clang-tidy at the repository root)
+  shellcheck  over scripts/, tests/ and .ci/run (sourced files followed)
 
-Exits 0 when both report nothing, 1 on any finding or failure, 2 on a
+Exits 0 when all three report nothing, 1 on any finding or failure, 2 on a
 usage error. The last line is "lint.sh: clean" or "lint.sh: N finding(s)".
 Environment: SECSOCK_LINT_JOBS  parallel clang-tidy runs (default: nproc).
 EOF
@@ -33,7 +35,7 @@ build="${1:-build}"
 # and then they match no --file-filter.
 [[ "$build" == /* ]] || build="$SECSOCK_ROOT/$build"
 jobs="${SECSOCK_LINT_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-for tool in cppcheck clang-tidy python3; do
+for tool in cppcheck clang-tidy shellcheck python3; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "$tool not found (scripts/test.sh installs it; or: apt-get install $tool)"
 done
@@ -117,6 +119,21 @@ if ((bad > 0)); then
     findings=$((findings + bad))
 else
     echo "clang-tidy: no findings in ${#files[@]} files"
+fi
+
+# --- shellcheck -------------------------------------------------------------
+echo "=== shellcheck $(shellcheck --version | sed -n 's/^version: //p') ==="
+mapfile -t scripts < <(find scripts tests .ci -type f \( -name '*.sh' -o -path .ci/run \) | sort)
+shellcheck_out="$work/shellcheck.txt"
+if ! shellcheck -x -f gcc "${scripts[@]}" >"$shellcheck_out" 2>&1; then
+    [[ -s "$shellcheck_out" ]] || echo "shellcheck failed without a message" >"$shellcheck_out"
+fi
+if [[ -s "$shellcheck_out" ]]; then
+    cat "$shellcheck_out"
+    n="$(grep -cE ': (error|warning|note): ' "$shellcheck_out" || true)"
+    findings=$((findings + (n > 0 ? n : 1)))
+else
+    echo "shellcheck: no findings in ${#scripts[@]} scripts"
 fi
 
 if ((findings > 0)); then

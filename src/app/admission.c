@@ -1,6 +1,7 @@
 #include "admission.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -309,7 +310,7 @@ static void accept_burst(struct loop *lp)
         if (rc != 0) {
             app_log(stdout, "[!] %s", err);
             if (rc == SECSOCK_ERR_NOMEM)
-                usleep(50 * 1000); /* out of descriptors or memory: let clients finish */
+                poll(NULL, 0, 50); /* out of descriptors or memory: let clients finish */
             return;
         }
         admit(lp, c);
@@ -448,7 +449,7 @@ static void run_loop(struct loop *lp)
     }
     /* Never served: closed without a word. */
     while (lp->nheap > 0)
-        release(lp, lp->heap[0], 1);
+        release(lp, lp->heap[lp->nheap - 1], 1); /* the last: nothing moves */
     while (lp->queue_head != NULL) {
         struct admission *a = lp->queue_head;
         lp->queue_head = a->next;
