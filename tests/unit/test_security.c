@@ -1,6 +1,7 @@
 /* The security configuration's checked setters, and the failures a bad
  * configuration must give at transport creation (src/security). */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,27 @@ START_TEST(ciphersuites)
                                              "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"));
     REFUSED(secsock_config_set_ciphersuites(cfg, "TLS_NOPE"), "TLS_NOPE");
     REFUSED(secsock_config_set_ciphersuites(cfg, "TLS_AES_128_GCM_SHA256:TLS_NOPE"), "TLS_NOPE");
+}
+END_TEST
+
+/* ---- session tickets ------------------------------------------------------ */
+
+START_TEST(session_tickets_range)
+{
+    for (int n = 0; n <= 10; n++)
+        ACCEPTED(secsock_config_set_session_tickets(cfg, n));
+    REFUSED(secsock_config_set_session_tickets(cfg, -1), "-1");
+    REFUSED(secsock_config_set_session_tickets(cfg, 11), "11");
+    REFUSED(secsock_config_set_session_tickets(cfg, 1000000), "1000000");
+    REFUSED(secsock_config_set_session_tickets(cfg, INT_MIN), "-2147483648");
+    REFUSED(secsock_config_set_session_tickets(cfg, INT_MAX), "2147483647");
+    /* A refused value leaves the last good one: the server still builds. */
+    ACCEPTED(secsock_config_set_cert_file(cfg, testutil_pki_file("server.crt")));
+    ACCEPTED(secsock_config_set_key_file(cfg, testutil_pki_file("server.key")));
+    char err[512] = "";
+    secsock_transport *t = secsock_transport_new("tls", SECSOCK_SERVER, cfg, err, sizeof err);
+    ck_assert_msg(t != NULL, "tls server with tickets set: %s", err);
+    secsock_transport_free(t);
 }
 END_TEST
 
@@ -327,6 +349,19 @@ START_TEST(client_defaults_ok)
 }
 END_TEST
 
+/* 0 (no tickets, no cache) builds TLS and DTLS servers and a client. */
+START_TEST(session_tickets_zero_builds)
+{
+    ACCEPTED(secsock_config_set_session_tickets(cfg, 0));
+    ACCEPTED(secsock_config_set_cert_file(cfg, testutil_pki_file("server.crt")));
+    ACCEPTED(secsock_config_set_key_file(cfg, testutil_pki_file("server.key")));
+    transport_ok("tls", SECSOCK_SERVER);
+    transport_ok("dtls", SECSOCK_SERVER);
+    ACCEPTED(secsock_config_set_cafile(cfg, testutil_pki_file("ca.crt")));
+    transport_ok("tls", SECSOCK_CLIENT);
+}
+END_TEST
+
 START_TEST(unknown_backend)
 {
     transport_refused("quic", SECSOCK_CLIENT, "quic", NULL);
@@ -378,6 +413,7 @@ static Suite *security_suite(void)
     tcase_add_test(set, alpn_lists);
     tcase_add_test(set, servername_checked);
     tcase_add_test(set, keylog_name_checked);
+    tcase_add_test(set, session_tickets_range);
     suite_add_tcase(s, set);
 
     tcase_add_checked_fixture(tr, setup, teardown);
@@ -391,6 +427,7 @@ static Suite *security_suite(void)
     tcase_add_test(tr, cafile_not_pem);
     tcase_add_test(tr, keylog_in_missing_directory);
     tcase_add_test(tr, client_defaults_ok);
+    tcase_add_test(tr, session_tickets_zero_builds);
     tcase_add_test(tr, unknown_backend);
     tcase_add_test(tr, tls_needs_a_config);
     tcase_add_test(tr, status_names);

@@ -1,6 +1,7 @@
 /* The bounded worker pool (src/app/workers.c). */
 #include <check.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -202,6 +203,163 @@ START_TEST(destroy_waits_for_running_items)
 }
 END_TEST
 
+/* ---- several submitting threads (the admission loops) ------------------ */
+
+#define SUBMITTERS 4
+#define POOL_MAX 3
+
+struct submitter {
+    struct workers *w;
+    pthread_barrier_t *start; /* all submit at once */
+    int attempts;             /* submits to make */
+    int item;
+    int accepted;             /* returned 0 */
+    int refused;              /* returned 1 */
+    int other;                /* anything else (-1 or garbage) */
+    int max_busy;             /* w->busy seen right after its submits */
+};
+
+static void *submitter_main(void *arg)
+{
+    struct submitter *sb = arg;
+    pthread_barrier_wait(sb->start);
+    for (int i = 0; i < sb->attempts; i++) {
+        int rc = workers_submit(sb->w, &sb->item);
+        if (rc == 0)
+            sb->accepted++;
+        else if (rc == 1)
+            sb->refused++;
+        else
+            sb->other++;
+        pthread_mutex_lock(&sb->w->lock);
+        if (sb->w->busy > sb->max_busy)
+            sb->max_busy = sb->w->busy;
+        pthread_mutex_unlock(&sb->w->lock);
+    }
+    return NULL;
+}
+
+/* Starts SUBMITTERS threads that each submit `attempts` times at once;
+ * returns when all are done. */
+static void run_submitters(struct workers *w, struct submitter sb[SUBMITTERS], int attempts)
+{
+    pthread_barrier_t start;
+    pthread_t th[SUBMITTERS];
+    ck_assert_int_eq(pthread_barrier_init(&start, NULL, SUBMITTERS), 0);
+    for (int i = 0; i < SUBMITTERS; i++) {
+        sb[i] = (struct submitter){ .w = w, .start = &start, .attempts = attempts, .item = i };
+        ck_assert_int_eq(pthread_create(&th[i], NULL, submitter_main, &sb[i]), 0);
+    }
+    for (int i = 0; i < SUBMITTERS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&start);
+}
+
+/* Four threads submit at once into a full-blocking pool of three: exactly
+ * three items are taken, the fourth is refused with 1 (not -1, not queued
+ * beyond max), round after round. */
+START_TEST(concurrent_submit_takes_at_most_max)
+{
+    struct ctx c;
+    struct workers w;
+    ctx_init(&c);
+    ck_assert_int_eq(workers_init(&w, POOL_MAX, 0, blocking_handler, &c), 0);
+    int total_accepted = 0;
+    for (int round = 0; round < 50; round++) {
+        struct submitter sb[SUBMITTERS];
+        run_submitters(&w, sb, 1);
+        int accepted = 0, refused = 0;
+        for (int i = 0; i < SUBMITTERS; i++) {
+            ck_assert_msg(sb[i].other == 0, "round %d: a submit returned neither 0 nor 1",
+                          round);
+            ck_assert_msg(sb[i].max_busy <= POOL_MAX, "round %d: busy %d > max %d", round,
+                          sb[i].max_busy, POOL_MAX);
+            accepted += sb[i].accepted;
+            refused += sb[i].refused;
+        }
+        /* No handler can finish (the gate is shut): the pool is full at 3. */
+        ck_assert_msg(accepted == POOL_MAX && refused == SUBMITTERS - POOL_MAX,
+                      "round %d: %d accepted, %d refused", round, accepted, refused);
+        wait_running(&c, POOL_MAX);
+        pthread_mutex_lock(&w.lock);
+        int busy = w.busy, nthreads = w.nthreads;
+        pthread_mutex_unlock(&w.lock);
+        ck_assert_int_eq(busy, POOL_MAX);
+        ck_assert_int_le(nthreads, POOL_MAX);
+        total_accepted += accepted;
+        open_gate(&c, POOL_MAX);
+        ck_assert_int_eq(workers_wait_idle(&w, 5000), 0);
+    }
+    ck_assert_int_eq(done(&c), total_accepted);
+    workers_destroy(&w);
+    ctx_destroy(&c);
+}
+END_TEST
+
+/* What the stress handler shares: how many items are inside at once. */
+struct inside {
+    pthread_mutex_t lock;
+    struct workers *w;
+    int now, max, handled;
+    int max_busy;
+};
+
+static void inside_handler(void *arg, void *item)
+{
+    (void)item;
+    struct inside *in = arg;
+    pthread_mutex_lock(&in->lock);
+    in->now++;
+    if (in->now > in->max)
+        in->max = in->now;
+    pthread_mutex_unlock(&in->lock);
+    pthread_mutex_lock(&in->w->lock);
+    if (in->w->busy > in->max_busy)
+        in->max_busy = in->w->busy;
+    pthread_mutex_unlock(&in->w->lock);
+    sched_yield(); /* let the submitters race while we are inside */
+    pthread_mutex_lock(&in->lock);
+    in->now--;
+    in->handled++;
+    pthread_mutex_unlock(&in->lock);
+}
+
+/* The same race under load: items finish while four threads submit.
+ * Every submit says 0 or 1, never more than three items are in the pool,
+ * and every accepted item is handled exactly once. */
+START_TEST(concurrent_submit_stress)
+{
+    struct inside in = { .max = 0 };
+    struct workers w;
+    pthread_mutex_init(&in.lock, NULL);
+    in.w = &w;
+    ck_assert_int_eq(workers_init(&w, POOL_MAX, 0, inside_handler, &in), 0);
+    struct submitter sb[SUBMITTERS];
+    run_submitters(&w, sb, 2000);
+    ck_assert_int_eq(workers_wait_idle(&w, 10000), 0);
+    int accepted = 0, refused = 0;
+    for (int i = 0; i < SUBMITTERS; i++) {
+        ck_assert_msg(sb[i].other == 0, "submitter %d: %d submits returned neither 0 nor 1", i,
+                      sb[i].other);
+        ck_assert_msg(sb[i].max_busy <= POOL_MAX, "submitter %d saw busy %d", i,
+                      sb[i].max_busy);
+        accepted += sb[i].accepted;
+        refused += sb[i].refused;
+    }
+    ck_assert_int_eq(accepted + refused, SUBMITTERS * 2000);
+    ck_assert_int_gt(accepted, 0);
+    pthread_mutex_lock(&in.lock);
+    int handled = in.handled, max = in.max, max_busy = in.max_busy;
+    pthread_mutex_unlock(&in.lock);
+    ck_assert_msg(handled == accepted, "%d accepted, %d handled", accepted, handled);
+    ck_assert_msg(max <= POOL_MAX, "%d items in handlers at once", max);
+    ck_assert_msg(max_busy <= POOL_MAX, "busy reached %d", max_busy);
+    ck_assert_int_le(w.nthreads, POOL_MAX);
+    workers_destroy(&w);
+    pthread_mutex_destroy(&in.lock);
+}
+END_TEST
+
 static Suite *workers_suite(void)
 {
     Suite *s = suite_create("workers");
@@ -211,6 +369,8 @@ static Suite *workers_suite(void)
     tcase_add_test(tc, each_item_handled_exactly_once);
     tcase_add_test(tc, idle_pool_is_idle);
     tcase_add_test(tc, destroy_waits_for_running_items);
+    tcase_add_test(tc, concurrent_submit_takes_at_most_max);
+    tcase_add_test(tc, concurrent_submit_stress);
     suite_add_tcase(s, tc);
     return s;
 }
