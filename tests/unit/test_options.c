@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "options.h"
 #include "secsock/transport.h"
@@ -188,6 +189,100 @@ START_TEST(server_tls_options)
     ck_assert_int_eq(SERVER(&o, "--tls", "--self-signed"), -1);
     ck_assert_int_eq(o.self_signed, 1);
     ck_assert_ptr_null(o.cert);
+}
+END_TEST
+
+/* tcp-server --accept-threads (1 to 64; 0 in the options means one per
+ * CPU) and --tickets (0 to 10, TLS only; -1 means OpenSSL's default). */
+START_TEST(server_accept_threads_and_tickets)
+{
+    struct app_options o;
+    ck_assert_int_eq(SERVER0(&o), -1);
+    ck_assert_int_eq(o.accept_threads, 0);
+    ck_assert_int_eq(o.tickets, -1);
+    ck_assert_int_eq(SERVER(&o, "--accept-threads", "1"), -1);
+    ck_assert_int_eq(o.accept_threads, 1);
+    ck_assert_int_eq(SERVER(&o, "--accept-threads", "64"), -1);
+    ck_assert_int_eq(o.accept_threads, 64);
+    ck_assert_int_eq(SERVER(&o, "--accept-threads", "2", "--tls", "--self-signed", "--tickets",
+                            "0"),
+                     -1);
+    ck_assert_int_eq(o.accept_threads, 2);
+    ck_assert_int_eq(o.tickets, 0);
+    ck_assert_int_eq(SERVER(&o, "--tls", "--self-signed", "--tickets", "10"), -1);
+    ck_assert_int_eq(o.tickets, 10);
+    ck_assert_int_eq(o.accept_threads, 0); /* a new parse starts from the defaults */
+}
+END_TEST
+
+/* Runs a parse with stderr in a file; returns its status and the text. */
+static int parse_stderr(enum app_program p, char **argv, char *text, size_t textlen)
+{
+    char path[] = "/tmp/secsock-options-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    ck_assert_int_ge(saved, 0);
+    ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+    struct app_options o;
+    int rc = parse_argv(&o, p, argv);
+    fflush(stderr);
+    ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+    close(saved);
+    ssize_t n = pread(fd, text, textlen - 1, 0);
+    text[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return rc;
+}
+
+/* Each bad value: exit 2 and one line on stderr naming the option and value. */
+START_TEST(server_accept_threads_and_tickets_errors)
+{
+    static const struct {
+        const char *opt, *value;
+        int tls;
+    } bad[] = {
+        { "--accept-threads", "0", 0 },   { "--accept-threads", "65", 0 },
+        { "--accept-threads", "-1", 0 },  { "--accept-threads", "x", 0 },
+        { "--accept-threads", "", 0 },    { "--accept-threads", "2x", 0 },
+        { "--accept-threads", "99999999999999999999", 0 },
+        { "--tickets", "11", 1 },         { "--tickets", "-1", 1 },
+        { "--tickets", "two", 1 },        { "--tickets", "", 1 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[1024];
+        char *argv_plain[] = { "tcp-server", (char *)bad[i].opt, (char *)bad[i].value, NULL };
+        char *argv_tls[] = { "tcp-server", "--tls", "--self-signed", (char *)bad[i].opt,
+                             (char *)bad[i].value, NULL };
+        int rc = parse_stderr(APP_TCP_SERVER, bad[i].tls ? argv_tls : argv_plain, text,
+                              sizeof text);
+        ck_assert_msg(rc == 2, "%s '%s': status %d", bad[i].opt, bad[i].value, rc);
+        size_t len = strlen(text);
+        ck_assert_msg(len > 0 && text[len - 1] == '\n' && strchr(text, '\n') == text + len - 1,
+                      "%s '%s': not one line: [%s]", bad[i].opt, bad[i].value, text);
+        ck_assert_msg(strstr(text, bad[i].opt) != NULL, "[%s] does not name %s", text,
+                      bad[i].opt);
+        char quoted[64];
+        snprintf(quoted, sizeof quoted, "'%s'", bad[i].value);
+        ck_assert_msg(strstr(text, quoted) != NULL, "[%s] does not name %s", text, quoted);
+    }
+    /* tcp-server only: not udp-server's (one loop), nor a client's. */
+    char text[1024];
+    ck_assert_int_eq(parse_stderr(APP_UDP_SERVER,
+                                  (char *[]){ "udp-server", "--accept-threads", "2", NULL }, text,
+                                  sizeof text),
+                     2);
+    ck_assert_int_eq(parse_stderr(APP_TCP_CLIENT,
+                                  (char *[]){ "tcp-client", "--accept-threads", "2", "host", NULL },
+                                  text, sizeof text),
+                     2);
+    /* --tickets is a TLS setting. */
+    ck_assert_int_eq(parse_stderr(APP_TCP_SERVER, (char *[]){ "tcp-server", "--tickets", "2", NULL },
+                                  text, sizeof text),
+                     2);
+    ck_assert_msg(strstr(text, "--tickets") != NULL, "[%s]", text);
 }
 END_TEST
 
@@ -410,6 +505,8 @@ static Suite *options_suite(void)
     tcase_add_test(parse, client_tls_options);
     tcase_add_test(parse, server_options);
     tcase_add_test(parse, server_tls_options);
+    tcase_add_test(parse, server_accept_threads_and_tickets);
+    tcase_add_test(parse, server_accept_threads_and_tickets_errors);
     tcase_add_test(parse, client_usage_errors);
     tcase_add_test(parse, server_usage_errors);
     tcase_add_test(parse, help_and_version_exit_0);
