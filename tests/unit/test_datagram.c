@@ -13,6 +13,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -165,12 +166,55 @@ struct dserver {
     long long end_rc[MAX_SEEN];  /* per connection: the read that ended it */
     int write_errors;
     char write_error[256];
+    /* With peek set: before each read, a peek (waiting) and a second one;
+     * per read, the peek's result and whether both peeks gave the read's
+     * bytes. */
+    int peek;
+    unsigned char *pbuf1, *pbuf2;
+    int npeek;
+    long long peek_rc[MAX_SEEN];
+    int peek_same[MAX_SEEN];
 };
+
+/* secsock_peek_nowait, waiting (bounded) while it says WANT_*: its result. */
+static ssize_t peek_wait(secsock_conn *c, void *buf, size_t len)
+{
+    long long deadline = now_ms() + WAIT_MS;
+    for (;;) {
+        ssize_t n = secsock_peek_nowait(c, buf, len);
+        if (n != SECSOCK_WANT_READ && n != SECSOCK_WANT_WRITE)
+            return n;
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return n;
+        struct pollfd pfd = { .fd = secsock_conn_fd(c),
+                              .events = n == SECSOCK_WANT_READ ? POLLIN : POLLOUT };
+        (void)poll(&pfd, 1, (int)left);
+    }
+}
+
+/* With s->peek: peeks before the read, records how the peeks compare. */
+static ssize_t dserve_read(struct dserver *s, secsock_conn *c, unsigned char *buf)
+{
+    if (!s->peek)
+        return secsock_read(c, buf, s->read_cap);
+    ssize_t p1 = peek_wait(c, s->pbuf1, s->read_cap);
+    ssize_t p2 = p1 > 0 ? secsock_peek_nowait(c, s->pbuf2, s->read_cap) : p1;
+    ssize_t n = secsock_read(c, buf, s->read_cap);
+    if (s->npeek < MAX_SEEN) {
+        s->peek_rc[s->npeek] = p1;
+        s->peek_same[s->npeek] = p1 == n && p2 == p1 &&
+                                 (p1 <= 0 || (memcmp(s->pbuf1, buf, (size_t)p1) == 0 &&
+                                              memcmp(s->pbuf2, buf, (size_t)p1) == 0));
+        s->npeek++;
+    }
+    return n;
+}
 
 static void dserve(struct dserver *s, secsock_conn *c, unsigned char *buf)
 {
     ssize_t n;
-    while ((n = secsock_read(c, buf, s->read_cap)) > 0) {
+    while ((n = dserve_read(s, c, buf)) > 0) {
         if (s->nseen < MAX_SEEN) {
             s->seen[s->nseen] = (size_t)n;
             s->seen_truncated[s->nseen] = secsock_datagram_truncated(c);
@@ -193,6 +237,12 @@ static void *dserver_main(void *arg)
     unsigned char *buf = malloc(s->read_cap);
     if (buf == NULL)
         return NULL;
+    if (s->peek) {
+        s->pbuf1 = malloc(s->read_cap);
+        s->pbuf2 = malloc(s->read_cap);
+        if (s->pbuf1 == NULL || s->pbuf2 == NULL)
+            s->peek = 0; /* npeek stays 0: the test fails */
+    }
     for (;;) {
         secsock_conn *c = NULL;
         char err[256] = "";
@@ -233,15 +283,19 @@ static void *dserver_main(void *arg)
         atomic_fetch_add(&s->ended_now, 1);
     }
     free(buf);
+    free(s->pbuf1);
+    free(s->pbuf2);
     return NULL;
 }
 
 /* Starts an echo server on 127.0.0.1, any port. Takes the transport. */
-static void dserver_start_cap(struct dserver *s, secsock_transport *t, size_t read_cap)
+static void dserver_start_opts(struct dserver *s, secsock_transport *t, size_t read_cap,
+                              int peek)
 {
     memset(s, 0, sizeof *s);
     s->t = t;
     s->read_cap = read_cap;
+    s->peek = peek;
     s->handshake_rc = 1;
     ck_assert_int_eq(pipe(s->stop), 0);
     char err[256] = "";
@@ -251,6 +305,11 @@ static void dserver_start_cap(struct dserver *s, secsock_transport *t, size_t re
     port_of(secsock_listener_address(s->l), s->port, sizeof s->port);
     secsock_listener_set_cancel_fd(s->l, s->stop[0]);
     ck_assert_int_eq(pthread_create(&s->thread, NULL, dserver_main, s), 0);
+}
+
+static void dserver_start_cap(struct dserver *s, secsock_transport *t, size_t read_cap)
+{
+    dserver_start_opts(s, t, read_cap, 0);
 }
 
 static void dserver_start(struct dserver *s, secsock_transport *t)
@@ -642,6 +701,86 @@ START_TEST(dg_two_peers)
     }
     dserver_stop(&s);
     assert_clean_ends(&s, 2);
+}
+END_TEST
+
+/* The server peeks before each read (UDP: the listener's peer connection,
+ * DTLS: its session): the peek gives the datagram, a second peek and then
+ * the read give it again; once a UDP peer's one datagram is read, or the
+ * DTLS client's close_notify came, the peek says 0 like the read. */
+START_TEST(dg_peek_on_server)
+{
+    const struct variant *v = &dvariants[_i];
+    struct dserver s;
+    struct dclient cl;
+    dserver_start_opts(&s, server_transport(v->backend, "server", 0), 70000, 1);
+    connect_echo(&cl, v, &s);
+    const char *msgs[3] = { "first peek", "x", "the third datagram" };
+    for (int i = 0; i < 3; i++)
+        echo_once(cl.c, msgs[i], strlen(msgs[i]));
+    dclient_close(&cl);
+    dserver_stop(&s);
+    assert_clean_ends(&s, is_dtls(v) ? 1 : 3);
+    /* UDP: per connection, the datagram then the end; DTLS: the three
+     * datagrams, then the end. */
+    long long want[6];
+    int nwant = 0;
+    for (int i = 0; i < 3; i++) {
+        want[nwant++] = (long long)strlen(msgs[i]);
+        if (!is_dtls(v))
+            want[nwant++] = 0;
+    }
+    if (is_dtls(v))
+        want[nwant++] = 0;
+    ck_assert_int_eq(s.npeek, nwant);
+    for (int i = 0; i < nwant; i++) {
+        ck_assert_msg(s.peek_rc[i] == want[i], "peek %d: %lld, want %lld", i, s.peek_rc[i],
+                      want[i]);
+        ck_assert_msg(s.peek_same[i], "peek %d (%lld bytes): the peeks and the read differ", i,
+                      s.peek_rc[i]);
+    }
+}
+END_TEST
+
+/* The client's connected socket (UDP) or session (DTLS): WANT_READ before
+ * anything came; then the reply, peeked short and whole, stays for the
+ * read; then WANT_READ again. DTLS: the server's close_notify peeks 0. */
+START_TEST(dg_peek_on_client)
+{
+    const struct variant *v = &dvariants[_i];
+    struct dserver s;
+    struct dclient cl;
+    start_echo(&s, v);
+    connect_echo(&cl, v, &s);
+    char a[16] = "", b[16] = "", got[16] = "";
+    ssize_t n = secsock_peek_nowait(cl.c, a, sizeof a - 1);
+    ck_assert_msg(n == SECSOCK_WANT_READ, "peek before anything came: %zd (%s)", n,
+                  secsock_conn_error(cl.c));
+    ck_assert_int_eq(secsock_write_all(cl.c, "ping", 4), 0);
+    n = peek_wait(cl.c, a, 2);
+    ck_assert_msg(n == 2, "short peek: %zd (%s)", n, secsock_conn_error(cl.c));
+    ck_assert_str_eq(a, "pi");
+    n = peek_wait(cl.c, b, sizeof b - 1);
+    ck_assert_msg(n == 4, "peek: %zd (%s)", n, secsock_conn_error(cl.c));
+    ck_assert_str_eq(b, "ping");
+    n = secsock_read(cl.c, got, sizeof got - 1);
+    ck_assert_msg(n == 4, "read after the peeks: %zd (%s)", n, secsock_conn_error(cl.c));
+    ck_assert_str_eq(got, "ping");
+    ck_assert_int_eq(secsock_datagram_truncated(cl.c), 0);
+    n = secsock_peek_nowait(cl.c, b, sizeof b - 1);
+    ck_assert_msg(n == SECSOCK_WANT_READ, "peek after the read: %zd (%s)", n,
+                  secsock_conn_error(cl.c));
+    if (is_dtls(v)) {
+        ck_assert_int_eq(secsock_shutdown_write(cl.c), 0); /* the server closes in turn */
+        n = peek_wait(cl.c, b, sizeof b - 1);
+        ck_assert_msg(n == 0, "peek at the server's close_notify: %zd (%s)", n,
+                      secsock_conn_error(cl.c));
+        n = secsock_read(cl.c, got, sizeof got - 1);
+        ck_assert_msg(n == 0, "read at the end: %zd (%s)", n, secsock_conn_error(cl.c));
+    }
+    dclient_close(&cl);
+    dserver_stop(&s);
+    assert_clean_ends(&s, 1);
 }
 END_TEST
 
@@ -1211,6 +1350,8 @@ static Suite *datagram_suite(void)
     tcase_add_loop_test(both, dg_session_info, 0, N_DVARIANTS);
     tcase_add_loop_test(both, dg_two_peers, 0, N_DVARIANTS);
     tcase_add_loop_test(both, dg_read_timeout_then_echo, 0, N_DVARIANTS);
+    tcase_add_loop_test(both, dg_peek_on_server, 0, N_DVARIANTS);
+    tcase_add_loop_test(both, dg_peek_on_client, 0, N_DVARIANTS);
     suite_add_tcase(s, both);
 
     tcase_set_timeout(udp, 30);

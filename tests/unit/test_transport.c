@@ -113,6 +113,7 @@ enum srv_mode {
     SRV_SILENT,     /* say nothing; wait for the client to go */
     SRV_TRUNCATE,   /* send the payload, then a bare FIN: no close_notify */
     SRV_CLOSE,      /* close at once, without reading */
+    SRV_PEEK,       /* peek (waiting), peek again, read that much, peek at the end */
 };
 
 struct server {
@@ -131,7 +132,28 @@ struct server {
     char error[256];
     struct secsock_session_info info;
     long long end_rc; /* the last read's result */
+    /* SRV_PEEK: the first peek, a second one, the read of as many bytes,
+     * and the peek and the read after them (at the client's end). */
+    long long peek1, peek2, peek_read, peek_end, peek_end_read;
+    char peeked1[64], peeked2[64], peek_got[64];
 };
+
+/* secsock_peek_nowait, waiting (bounded) while it says WANT_*: its result. */
+static ssize_t peek_wait(secsock_conn *c, void *buf, size_t len)
+{
+    long long deadline = now_ms() + WAIT_MS;
+    for (;;) {
+        ssize_t n = secsock_peek_nowait(c, buf, len);
+        if (n != SECSOCK_WANT_READ && n != SECSOCK_WANT_WRITE)
+            return n;
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return n;
+        struct pollfd pfd = { .fd = secsock_conn_fd(c),
+                              .events = n == SECSOCK_WANT_READ ? POLLIN : POLLOUT };
+        (void)poll(&pfd, 1, (int)left);
+    }
+}
 
 static void serve(struct server *s, secsock_conn *c)
 {
@@ -177,6 +199,23 @@ static void serve(struct server *s, secsock_conn *c)
         secsock_abort(c); /* still no close_notify */
         return;
     case SRV_CLOSE:
+        break;
+    case SRV_PEEK:
+        s->peek1 = n = peek_wait(c, s->peeked1, sizeof s->peeked1 - 1);
+        if (n > 0) {
+            s->peek2 = secsock_peek_nowait(c, s->peeked2, sizeof s->peeked2 - 1);
+            /* The peeked bytes are still there: read exactly as many. */
+            size_t got = 0;
+            while (got < (size_t)s->peek1) {
+                n = secsock_read(c, s->peek_got + got, (size_t)s->peek1 - got);
+                if (n <= 0)
+                    break;
+                got += (size_t)n;
+            }
+            s->peek_read = n <= 0 ? n : (long long)got;
+            s->peek_end = n = peek_wait(c, buf, cap);
+        }
+        s->peek_end_read = n = secsock_read(c, buf, cap);
         break;
     }
     s->end_rc = n;
@@ -696,6 +735,113 @@ START_TEST(session_info_per_backend)
 }
 END_TEST
 
+/* ---- secsock_peek_nowait ----------------------------------------------- */
+
+/* The server peeks the client's bytes: they stay, a second peek and then
+ * a read get the same ones; at the client's end (FIN / close_notify)
+ * the peek says 0. */
+START_TEST(peek_leaves_bytes_to_read)
+{
+    const struct variant *v = &variants[_i];
+    struct server s;
+    struct client cl;
+    start_variant_server(&s, v, SRV_PEEK, NULL);
+    connect_variant(&cl, v, &s);
+    ck_assert_int_eq(secsock_write_all(cl.c, "peekaboo", 8), 0);
+    ck_assert_msg(secsock_shutdown_write(cl.c) == 0, "shutdown_write: %s",
+                  secsock_conn_error(cl.c));
+    char got[8];
+    ssize_t n = secsock_read(cl.c, got, sizeof got); /* the server closes after its reads */
+    ck_assert_msg(n == 0, "read at the end: %zd (%s)", n, secsock_conn_error(cl.c));
+    client_close(&cl);
+    server_join(&s);
+    ck_assert_int_eq(s.handshake_rc, 0);
+    ck_assert_msg(s.peek1 == 8, "first peek: %lld", s.peek1);
+    ck_assert_str_eq(s.peeked1, "peekaboo");
+    ck_assert_msg(s.peek2 == 8, "second peek: %lld", s.peek2);
+    ck_assert_str_eq(s.peeked2, "peekaboo");
+    ck_assert_msg(s.peek_read == 8, "read after the peeks: %lld", s.peek_read);
+    ck_assert_str_eq(s.peek_got, "peekaboo");
+    ck_assert_msg(s.peek_end == 0, "peek at the client's end: %lld", s.peek_end);
+    ck_assert_msg(s.peek_end_read == 0, "read at the client's end: %lld", s.peek_end_read);
+}
+END_TEST
+
+/* A client that ends its side without sending anything: the server's
+ * peek says 0 (not WANT_READ, not an error), and so does the read. */
+START_TEST(peek_zero_when_peer_closes_without_sending)
+{
+    const struct variant *v = &variants[_i];
+    struct server s;
+    struct client cl;
+    start_variant_server(&s, v, SRV_PEEK, NULL);
+    connect_variant(&cl, v, &s);
+    ck_assert_msg(secsock_shutdown_write(cl.c) == 0, "shutdown_write: %s",
+                  secsock_conn_error(cl.c));
+    char got[8];
+    ssize_t n = secsock_read(cl.c, got, sizeof got);
+    ck_assert_msg(n == 0, "read at the end: %zd (%s)", n, secsock_conn_error(cl.c));
+    client_close(&cl);
+    server_join(&s);
+    ck_assert_int_eq(s.handshake_rc, 0);
+    ck_assert_msg(s.peek1 == 0, "peek of a client that only closed: %lld", s.peek1);
+    ck_assert_msg(s.peek_end_read == 0, "read after it: %lld", s.peek_end_read);
+    ck_assert_int_eq(s.end_rc, 0);
+}
+END_TEST
+
+/* The client's side: a short peek, a whole peek, the read, all the same
+ * bytes; then the server's close reads 0 with a peek and with a read. */
+START_TEST(peek_then_read_on_client)
+{
+    const struct variant *v = &variants[_i];
+    struct server s;
+    struct client cl;
+    start_variant_server(&s, v, SRV_SEND_CLOSE, "peekaboo");
+    connect_variant(&cl, v, &s);
+    char a[16] = "", b[16] = "", got[16] = "";
+    ssize_t n = peek_wait(cl.c, a, 3);
+    ck_assert_msg(n == 3, "short peek: %zd (%s)", n, secsock_conn_error(cl.c));
+    ck_assert_str_eq(a, "pee");
+    n = peek_wait(cl.c, b, sizeof b - 1);
+    ck_assert_msg(n == 8, "peek: %zd (%s)", n, secsock_conn_error(cl.c));
+    ck_assert_str_eq(b, "peekaboo");
+    read_exact(cl.c, got, 8);
+    ck_assert_str_eq(got, "peekaboo");
+    n = peek_wait(cl.c, b, sizeof b - 1);
+    ck_assert_msg(n == 0, "peek at the server's end: %zd (%s)", n, secsock_conn_error(cl.c));
+    n = secsock_read(cl.c, got, sizeof got);
+    ck_assert_msg(n == 0, "read at the server's end: %zd (%s)", n, secsock_conn_error(cl.c));
+    client_close(&cl);
+    server_join(&s);
+}
+END_TEST
+
+/* Nothing has come (the server is silent): WANT_READ, never 0 or bytes,
+ * and the connection is still fine for a write and a clean end after. */
+START_TEST(peek_want_read_when_nothing_came)
+{
+    const struct variant *v = &variants[_i];
+    struct server s;
+    struct client cl;
+    start_variant_server(&s, v, SRV_SILENT, NULL);
+    connect_variant(&cl, v, &s);
+    char buf[16];
+    for (int i = 0; i < 3; i++) {
+        ssize_t n = secsock_peek_nowait(cl.c, buf, sizeof buf);
+        ck_assert_msg(n == SECSOCK_WANT_READ, "peek %d with nothing sent: %zd (%s)", i, n,
+                      secsock_conn_error(cl.c));
+    }
+    ck_assert_int_eq(secsock_write_all(cl.c, "x", 1), 0);
+    ck_assert_int_eq(secsock_shutdown_write(cl.c), 0);
+    ssize_t n = secsock_read(cl.c, buf, sizeof buf);
+    ck_assert_msg(n == 0, "read at the end: %zd (%s)", n, secsock_conn_error(cl.c));
+    client_close(&cl);
+    server_join(&s);
+    ck_assert_int_eq(s.end_rc, 0);
+}
+END_TEST
+
 /* ---- TLS only ---------------------------------------------------------- */
 
 /* One TLS exchange: a server with scfg that sends "hello" and closes, and
@@ -1131,6 +1277,10 @@ static Suite *transport_suite(void)
     tcase_add_loop_test(every, unresolvable_name, 0, N_FD_VARIANTS);
     tcase_add_loop_test(every, server_handshake_times_out, 0, N_VARIANTS);
     tcase_add_loop_test(every, session_info_per_backend, 0, N_VARIANTS);
+    tcase_add_loop_test(every, peek_leaves_bytes_to_read, 0, N_VARIANTS);
+    tcase_add_loop_test(every, peek_zero_when_peer_closes_without_sending, 0, N_VARIANTS);
+    tcase_add_loop_test(every, peek_then_read_on_client, 0, N_VARIANTS);
+    tcase_add_loop_test(every, peek_want_read_when_nothing_came, 0, N_VARIANTS);
     suite_add_tcase(s, every);
 
     tcase_set_timeout(tls, 30);
