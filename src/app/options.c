@@ -379,7 +379,8 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
 {
     for (size_t i = 0; i < N_OPTS; i++)
         if (seen[i] && opt_table[i].security && !o->secure)
-            return usage_error(o, "--%s needs --tls or --dtls", opt_table[i].name);
+            return usage_error(o, "--%s needs %s", opt_table[i].name,
+                               (o->program & UDP) ? "--dtls" : "--tls");
     if (o->insecure && o->pin != NULL)
         return usage_error(o, "%s", "--insecure and --pin contradict each other");
     if (o->no_reply && o->count > 1)
