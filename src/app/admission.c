@@ -420,6 +420,21 @@ static void begin_stop(struct loop *lp)
     }
 }
 
+/* A client still in admission when the server stops: a refused one that
+ * was lingering is already counted; any other gets its line and count. */
+static void cut_off(struct loop *lp, struct admission *a)
+{
+    if (!a->lingering) {
+        struct app_server *s = lp->ax->s;
+        app_log(stdout, "[!] %s: the server stopped before it was served",
+                secsock_conn_peer(a->c));
+        app_server_count(s, a->handshake_ms < 0 ? &s->failed_handshakes : &s->failed);
+        if (s->o->json)
+            app_server_session_json(s, a, SECSOCK_ERR_CANCELLED);
+    }
+    release(lp, a, 1);
+}
+
 static void run_loop(struct loop *lp)
 {
     struct epoll_event evs[64];
@@ -447,13 +462,13 @@ static void run_loop(struct loop *lp)
         if (accept_now && lp->listening)
             accept_burst(lp);
     }
-    /* Never served: closed without a word. */
+    /* Never served: reset, and counted as failed like any client cut off. */
     while (lp->nheap > 0)
-        release(lp, lp->heap[lp->nheap - 1], 1); /* the last: nothing moves */
+        cut_off(lp, lp->heap[lp->nheap - 1]); /* the last: nothing moves */
     while (lp->queue_head != NULL) {
         struct admission *a = lp->queue_head;
         lp->queue_head = a->next;
-        release(lp, a, 1);
+        cut_off(lp, a);
     }
     lp->queue_tail = NULL;
 }
@@ -493,9 +508,10 @@ double admission_run(struct admission_ctx *ax, int nloops, size_t capacity)
     if (loops == NULL)
         return -1;
     size_t share = capacity / (size_t)nloops > 16 ? capacity / (size_t)nloops : 16;
-    /* One client per wake-up when loops share the listener, so that a
-     * burst of clients is spread over them, as nginx's multi_accept off. */
-    int burst = nloops > 1 ? 1 : 64;
+    /* Few clients per wake-up when loops share the listener, so that a
+     * burst of clients is spread over them; but more than one, or under
+     * load clients wait in the backlog while the loops step the others. */
+    int burst = nloops > 1 ? 8 : 64;
     int started = 0;
     for (; started < nloops; started++)
         if (loop_init(&loops[started], ax, started, share, burst) != 0)

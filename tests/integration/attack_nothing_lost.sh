@@ -172,7 +172,12 @@ PY
     [[ "$stopped" =~ Stopped:\ ([0-9]+)\ served,\ ([0-9]+)\ failed\ handshakes,\ ([0-9]+)\ failed ]] ||
         fail "cannot read [$stopped]"
     assert_eq "$ok" "${BASH_REMATCH[1]}" "clients served according to the server (vs clients that got their data)"
-    assert_eq "$CLIENTS" "$((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3]))" "served + failed in the Stopped line"
+    # A client whose connect came after the listener closed (a slow start
+    # on a loaded machine) never reached the server: refused, not lost.
+    local refused
+    refused="$(cat "$TEST_TMP"/term/*.err 2>/dev/null | grep -c "Connection refused" || true)"
+    assert_eq "$((CLIENTS - refused))" "$((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3]))" \
+        "served + failed in the Stopped line (of $CLIENTS clients, $refused refused at connect)"
     _it_log "the cut-off clients said: $(for ((i = 1; i <= CLIENTS; i++)); do
         [[ "$(cat "$TEST_TMP/term/$i.rc")" == 0 ]] || sed -E 's/[0-9]+(\.[0-9]+){3}:[0-9]+/ADDR/g' "$TEST_TMP/term/$i.err"
     done | sort | uniq -c | paste -sd';')"
