@@ -1,5 +1,4 @@
 /* The TLS backend: an OpenSSL connection over a non-blocking TCP socket. */
-#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "transport/ossl_conn.h"
@@ -25,13 +24,27 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
     return &tc->base;
 }
 
+/* Room for two whole records: one recv(2) brings in two records instead
+ * of two recvs for each (header, then body). Larger buffers measured
+ * slower: OpenSSL moves the rest of the buffer to its front before each
+ * record, so the copying grows with the square of the records it holds. */
+#define TLS_READ_AHEAD \
+    (2 * (SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD))
+
 static int tls_handshake(secsock_conn *c)
 {
     int rc = ossl_handshake(c);
-    const char *ra = getenv("XRA");
-    if (rc == 0 && c->transport->role == SECSOCK_SERVER && ra && atoi(ra) >= 0) {
+    /* A server reads ahead only once the handshake is over. Until then
+     * reads stay exact, so a request right behind the client's Finished
+     * stays in the socket, where the admission loop's epoll sees it:
+     * secsock_pending (SSL_pending) does not count records read ahead but
+     * not yet decrypted. Every server read after that goes on until
+     * WANT_READ, which OpenSSL gives only when no whole record is left in
+     * its buffer. An idle connection still holds no buffer
+     * (SSL_MODE_RELEASE_BUFFERS frees it whenever it is empty). */
+    if (rc == 0 && c->transport->role == SECSOCK_SERVER) {
         SSL *ssl = ((struct ossl_conn *)c)->ssl;
-        if (atoi(ra) > 0) SSL_set_default_read_buffer_len(ssl, (size_t)atoi(ra));
+        SSL_set_default_read_buffer_len(ssl, TLS_READ_AHEAD);
         SSL_set_read_ahead(ssl, 1);
     }
     return rc;
