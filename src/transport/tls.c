@@ -28,8 +28,9 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
  * of two recvs for each (header, then body). Larger buffers measured
  * slower: OpenSSL moves the rest of the buffer to its front before each
  * record, so the copying grows with the square of the records it holds. */
-#define TLS_READ_AHEAD \
-    (2 * (SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD))
+#define TLS_RECORD_MAX \
+    ((size_t)SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD)
+#define TLS_READ_AHEAD (2 * TLS_RECORD_MAX)
 
 static int tls_handshake(secsock_conn *c)
 {
