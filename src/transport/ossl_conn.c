@@ -214,7 +214,9 @@ int ossl_handshake(secsock_conn *c)
     return ossl_result(tc, ret, OSSL_HANDSHAKE, errno);
 }
 
-ssize_t ossl_read(secsock_conn *c, void *buf, size_t len)
+/* A read, or with SSL_peek_ex a peek: the bytes stay for the next read. */
+static ssize_t ossl_receive(secsock_conn *c, void *buf, size_t len,
+                            int (*receive)(SSL *, void *, size_t, size_t *))
 {
     struct ossl_conn *tc = (struct ossl_conn *)c;
     if (tc->fatal)
@@ -222,24 +224,20 @@ ssize_t ossl_read(secsock_conn *c, void *buf, size_t len)
     size_t n = 0;
     ERR_clear_error();
     errno = 0;
-    int ret = SSL_read_ex(tc->ssl, buf, len, &n);
+    int ret = receive(tc->ssl, buf, len, &n);
     if (ret == 1)
         return (ssize_t)n;
     return ossl_result(tc, ret, OSSL_READ, errno);
 }
 
+ssize_t ossl_read(secsock_conn *c, void *buf, size_t len)
+{
+    return ossl_receive(c, buf, len, SSL_read_ex);
+}
+
 ssize_t ossl_peek(secsock_conn *c, void *buf, size_t len)
 {
-    struct ossl_conn *tc = (struct ossl_conn *)c;
-    if (tc->fatal)
-        return conn_fail(c, SECSOCK_ERR_IO, "the %s session already failed", proto(c));
-    size_t n = 0;
-    ERR_clear_error();
-    errno = 0;
-    int ret = SSL_peek_ex(tc->ssl, buf, len, &n);
-    if (ret == 1)
-        return (ssize_t)n;
-    return ossl_result(tc, ret, OSSL_READ, errno);
+    return ossl_receive(c, buf, len, SSL_peek_ex);
 }
 
 ssize_t ossl_write(secsock_conn *c, const void *buf, size_t len)

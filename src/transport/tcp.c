@@ -28,10 +28,11 @@ static int io_error(secsock_conn *c, const char *what)
     return conn_fail(c, SECSOCK_ERR_IO, "%s: %s", what, strerror(errno));
 }
 
-static ssize_t tcp_read(secsock_conn *c, void *buf, size_t len)
+/* flags: 0 for a read, MSG_PEEK to leave the bytes for the next one. */
+static ssize_t tcp_receive(secsock_conn *c, void *buf, size_t len, int flags)
 {
     for (;;) {
-        ssize_t n = recv(c->fd, buf, len, 0);
+        ssize_t n = recv(c->fd, buf, len, flags | MSG_DONTWAIT);
         if (n >= 0)
             return n;
         if (errno == EINTR)
@@ -42,18 +43,14 @@ static ssize_t tcp_read(secsock_conn *c, void *buf, size_t len)
     }
 }
 
+static ssize_t tcp_read(secsock_conn *c, void *buf, size_t len)
+{
+    return tcp_receive(c, buf, len, 0);
+}
+
 static ssize_t tcp_peek(secsock_conn *c, void *buf, size_t len)
 {
-    for (;;) {
-        ssize_t n = recv(c->fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
-        if (n >= 0)
-            return n;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return SECSOCK_WANT_READ;
-        return io_error(c, "read");
-    }
+    return tcp_receive(c, buf, len, MSG_PEEK);
 }
 
 static ssize_t tcp_write(secsock_conn *c, const void *buf, size_t len)
