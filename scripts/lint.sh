@@ -59,22 +59,32 @@ findings=0
 # that sleeps a few milliseconds has no use for nanosleep's precision).
 # False positives in src/ are suppressed inline (cppcheck-suppress), with why.
 echo "=== cppcheck $(cppcheck --version | sed 's/^Cppcheck //') ==="
-cppcheck_out="$work/cppcheck.txt"
-if ! cppcheck --project="$db" --file-filter="$SECSOCK_ROOT/src/*" \
+# Runs a checker that prints one "FILE:LINE:COL: SEVERITY: ..." line per
+# finding and adds its findings (1 for a failure without any) to the count.
+# run_checker NAME SEVERITY_REGEX CLEAN_MESSAGE COMMAND...
+run_checker() {
+    local name="$1" severities="$2" clean="$3" out="$work/$1.txt" n
+    shift 3
+    if ! "$@" >"$out" 2>&1; then
+        [[ -s "$out" ]] || echo "$name failed without a message" >"$out"
+    fi
+    if [[ -s "$out" ]]; then
+        cat "$out"
+        n="$(grep -cE ": ($severities): " "$out" || true)"
+        findings=$((findings + (n > 0 ? n : 1)))
+    else
+        echo "$clean"
+    fi
+}
+
+run_checker cppcheck 'error|warning|style|performance|portability|information' \
+    "cppcheck: no findings" \
+    cppcheck --project="$db" --file-filter="$SECSOCK_ROOT/src/*" \
     --file-filter="$SECSOCK_ROOT/tests/*" \
     --enable=warning,style,performance,portability --library=posix --std=c11 \
     --inline-suppr --suppress="usleepCalled:*/tests/*" \
     --error-exitcode=1 --quiet -j "$jobs" \
-    --template='{file}:{line}:{column}: {severity}: {message} [{id}]' >"$cppcheck_out" 2>&1; then
-    [[ -s "$cppcheck_out" ]] || echo "cppcheck failed without a message" >"$cppcheck_out"
-fi
-if [[ -s "$cppcheck_out" ]]; then
-    cat "$cppcheck_out"
-    n="$(grep -cE ': (error|warning|style|performance|portability|information): ' "$cppcheck_out" || true)"
-    findings=$((findings + (n > 0 ? n : 1)))
-else
-    echo "cppcheck: no findings"
-fi
+    --template='{file}:{line}:{column}: {severity}: {message} [{id}]'
 
 # --- clang-tidy -------------------------------------------------------------
 echo "=== $(clang-tidy --version | grep -m1 -o 'LLVM version [0-9.]*' || echo clang-tidy) ==="
@@ -124,17 +134,8 @@ fi
 # --- shellcheck -------------------------------------------------------------
 echo "=== shellcheck $(shellcheck --version | sed -n 's/^version: //p') ==="
 mapfile -t scripts < <(find scripts tests .ci -type f \( -name '*.sh' -o -path .ci/run \) | sort)
-shellcheck_out="$work/shellcheck.txt"
-if ! shellcheck -x -f gcc "${scripts[@]}" >"$shellcheck_out" 2>&1; then
-    [[ -s "$shellcheck_out" ]] || echo "shellcheck failed without a message" >"$shellcheck_out"
-fi
-if [[ -s "$shellcheck_out" ]]; then
-    cat "$shellcheck_out"
-    n="$(grep -cE ': (error|warning|note): ' "$shellcheck_out" || true)"
-    findings=$((findings + (n > 0 ? n : 1)))
-else
-    echo "shellcheck: no findings in ${#scripts[@]} scripts"
-fi
+run_checker shellcheck 'error|warning|note' "shellcheck: no findings in ${#scripts[@]} scripts" \
+    shellcheck -x -f gcc "${scripts[@]}"
 
 if ((findings > 0)); then
     echo "lint.sh: $findings finding(s)"
