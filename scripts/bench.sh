@@ -575,14 +575,25 @@ bulk_peer() {
             client=(ncat -4 --send-only 127.0.0.1 "$port")
             ;;
     esac
-    "${server[@]}" >/dev/null 2>>"$LOGS/bulk-$name-server.log" </dev/null &
+    local server_err="$work/bulk-server.err" src=0
+    "${server[@]}" >/dev/null 2>"$server_err" </dev/null &
     spid=$!
     PIDS+=("$spid")
     wait_listen tcp "$port"
     t0="$(now_us)"
     "${client[@]}" <"$BULK_FILE" >/dev/null 2>>"$LOGS/bulk-$name-client.log" || rc=$?
-    wait "$spid" || rc=$?
+    wait "$spid" || src=$?
     t1="$(now_us)"
+    cat "$server_err" >>"$LOGS/bulk-$name-server.log"
+    # ncat's --send-only client closes without a TLS close_notify, and its
+    # server then reports the end as an SSL_read error (exit 1) in about a
+    # third of the runs: once the client has sent everything (exit 0), that
+    # is the end of the stream, not a failed run.
+    if [[ "$name" == ncat-tls && "$rc" == 0 && "$src" == 1 ]] &&
+        grep -q "SSL_read error" "$server_err"; then
+        src=0
+    fi
+    ((rc != 0)) || rc="$src"
     if ((rc != 0)); then
         printf 'failed %s\n' "$rc"
         return 0
@@ -1133,7 +1144,9 @@ notes = [
     "2: %s MiB of fixed pseudo-random bytes from a file in the page cache, %s repetitions; "
     "MB = 10^6 bytes; the time runs from the client's start until the reply (tcp-server --sink: "
     "byte count and SHA-256, checked) or until both socat or ncat processes have exited. "
-    "tcp-server --sink hashes every byte with SHA-256, socat and ncat write to /dev/null. "
+    "tcp-server --sink hashes every byte with SHA-256, socat and ncat write to /dev/null (ncat's "
+    "server reports its client's missing close_notify as an error at the end; such a run counts "
+    "once the client has sent everything). "
     "`openssl speed -evp ALG -bytes 16384 -seconds %s` runs on one core; the suite tcp-client and "
     "tcp-server negotiate: %s." % (
         meta["bulk_mib"], meta["bulk_reps"], meta["speed_seconds"], meta["negotiated"] or "?"),
