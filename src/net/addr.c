@@ -76,14 +76,10 @@ int net_is_ip_literal(const char *s)
 /* Connects one socket to one address within the deadline. */
 static int connect_one(const struct addrinfo *ai, long long deadline, int *fd_out)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
     if (fd < 0)
         return -errno;
-    if (net_set_nonblocking(fd) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
         if (errno != EINPROGRESS) {
             int e = errno;
@@ -185,10 +181,6 @@ int net_listen(const char *bind_addr, const char *port, int socktype, int backlo
         return SECSOCK_ERR_CONNECT;
     }
     freeaddrinfo(res);
-    /* UDP: bound without SO_REUSEADDR, so a port another server holds is
-     * refused; set afterwards, so our own per-peer DTLS sockets may bind it. */
-    if (socktype == SOCK_DGRAM)
-        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_storage ss = {0};
     socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)

@@ -147,7 +147,6 @@ static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secs
                  security_ssl_error_text(why, sizeof why));
         return -1;
     }
-    warm_trust_store(ctx);
     if (role == SECSOCK_SERVER) {
         if (!cfg->verify_client) {
             SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -160,6 +159,7 @@ static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secs
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->cafile);
         if (names != NULL)
             SSL_CTX_set_client_CA_list(ctx, names);
+        warm_trust_store(ctx);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
         return 0;
     }
@@ -177,6 +177,7 @@ static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secs
                  security_ssl_error_text(why, sizeof why));
         return -1;
     }
+    warm_trust_store(ctx); /* once it holds every anchor verification will use */
     return 0;
 }
 
@@ -242,6 +243,12 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
         cfg->ciphersuites != NULL ? cfg->ciphersuites : SECSOCK_DEFAULT_CIPHERSUITES;
     if (!dtls && SSL_CTX_set_ciphersuites(ctx, suites) != 1)
         return ctx_fail(ctx, err, errlen, "cannot use cipher suites", suites);
+    /* A server that verifies clients refuses to resume a session without a
+     * session id context (TLS 1.2: "session id context uninitialized"). */
+    static const unsigned char sid_ctx[] = "secsock";
+    if (role == SECSOCK_SERVER &&
+        SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1) != 1)
+        return ctx_fail(ctx, err, errlen, "cannot set the session id context", NULL);
     if (role == SECSOCK_SERVER && cfg->session_tickets >= 0) {
         SSL_CTX_set_num_tickets(ctx, (size_t)cfg->session_tickets);
         if (cfg->session_tickets == 0) {

@@ -214,6 +214,15 @@ static SSL *listen_ssl_new(secsock_listener *l, struct dtls_listen_state *st)
 
 static int dtls_listener_init(secsock_listener *l, char *err, size_t errlen)
 {
+    /* The port was bound without SO_REUSEADDR, so a port another server
+     * holds was refused; set now so that each peer's own socket may bind
+     * it too (peer_socket). Only here: on a plain UDP socket it would let
+     * any local user bind the same port and take its datagrams. */
+    int one = 1;
+    if (setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
+        snprintf(err, errlen, "cannot set up the DTLS listener: %s", strerror(errno));
+        return -1;
+    }
     struct dtls_listen_state *st = calloc(1, sizeof *st);
     if (st == NULL || RAND_bytes(st->secret[0], 32) != 1 ||
         (st->ssl = listen_ssl_new(l, st)) == NULL) {

@@ -253,6 +253,7 @@ int secsock_listener_new(const secsock_transport *t, const char *bind_addr, cons
                          int backlog, secsock_listener **out, char *err, size_t errlen)
 {
     *out = NULL;
+    err[0] = '\0';
     secsock_listener *l = calloc(1, sizeof *l);
     if (l == NULL) {
         snprintf(err, errlen, "out of memory");

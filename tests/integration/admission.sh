@@ -266,6 +266,43 @@ for line in sys.stdin:
 ' "$1" <<<"$CAP_ERR"
 }
 
+# Mutual TLS: a client that resumes (TLS 1.2 and 1.3) is resumed, not
+# refused for a missing session id context.
+case_resume_with_client_cert() {
+    local pid="" port="" sess="$TEST_TMP/sess-mtls" v
+    start_server pid port "$S" -p 0 "${TLS_OPTS[@]}" --cafile "$PKI/ca.crt" --verify-client
+    for v in 1.2 1.3; do
+        rm -f "$sess"
+        s_client_line "$port" "-tls${v/./_}" -cert "$PKI/client.crt" -key "$PKI/client.key" \
+            -sess_out "$sess"
+        assert_contains "$CAP_OUT" "New, TLSv$v" "s_client output, first connection"
+        s_client_line "$port" "-tls${v/./_}" -cert "$PKI/client.crt" -key "$PKI/client.key" \
+            -sess_in "$sess"
+        assert_contains "$CAP_OUT" "Reused, TLSv$v" "s_client output, resuming with a client certificate"
+    done
+    assert_eq 0 "$(count_in "$(server_out "$pid")" "[!]")" "[!] lines"
+    stop_process "$pid" || true
+}
+
+# A plain UDP server's port is its own: another socket cannot bind it,
+# even with SO_REUSEADDR (which on Linux has no same-user check for UDP).
+case_udp_port_not_shared() {
+    local pid="" port=""
+    start_server pid port "$US" -p 0
+    capture python3 - "$port" <<'PY'
+import errno, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError as e:
+    sys.exit(0 if e.errno == errno.EADDRINUSE else 3)
+sys.exit("bound the server's port")
+PY
+    assert_capture 0 "binding udp-server's port with SO_REUSEADDR"
+    stop_process "$pid" || true
+}
+
 case_suite_order() {
     local pid="" port="" spid=""
     start_server pid port "$S" -p 0 "${TLS_OPTS[@]}" -v
@@ -341,6 +378,8 @@ run_case "plain clients that close without sending: served in the loops" case_tc
 run_case "plain udp-server: datagrams served in its loop" case_udp_served_in_loop
 run_case "200 TLS clients at once, --accept-threads 2" case_many_tls_clients
 run_case "--tickets: TLS 1.3 tickets and resumption" case_tickets
+run_case "--verify-client: resumption with a client certificate" case_resume_with_client_cert
+run_case "plain udp-server: its port cannot be shared" case_udp_port_not_shared
 run_case "TLS 1.3 suites: Mozilla's order, the client's preference" case_suite_order
 run_case "--accept-threads and --tickets usage errors" case_usage_errors
 finish_cases
