@@ -23,7 +23,6 @@ static char listener_mark, stop_mark;
 /* One admission thread's clients. */
 struct loop {
     struct admission_ctx *ax;
-    int id;
     int epfd;
     int listening;            /* the listener is in the epoll set */
     int stopping;
@@ -169,11 +168,7 @@ static void set_listening(struct loop *lp, int on)
  * blocking close in this loop. */
 static void drop(struct loop *lp, struct admission *a, int status, const char *why)
 {
-    struct app_server *s = lp->ax->s;
-    app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c), why ? why : secsock_conn_error(a->c));
-    app_server_count(s, a->handshake_ms < 0 ? &s->failed_handshakes : &s->failed);
-    if (s->o->json)
-        app_server_session_json(s, a, status);
+    app_server_report(lp->ax->s, a, status, why);
     if (status != SECSOCK_ERR_TIMEOUT && secsock_linger_nowait(a->c)) {
         a->lingering = 1;
         a->ready = 0;
@@ -424,14 +419,9 @@ static void begin_stop(struct loop *lp)
  * was lingering is already counted; any other gets its line and count. */
 static void cut_off(struct loop *lp, struct admission *a)
 {
-    if (!a->lingering) {
-        struct app_server *s = lp->ax->s;
-        app_log(stdout, "[!] %s: the server stopped before it was served",
-                secsock_conn_peer(a->c));
-        app_server_count(s, a->handshake_ms < 0 ? &s->failed_handshakes : &s->failed);
-        if (s->o->json)
-            app_server_session_json(s, a, SECSOCK_ERR_CANCELLED);
-    }
+    if (!a->lingering)
+        app_server_report(lp->ax->s, a, SECSOCK_ERR_CANCELLED,
+                          "the server stopped before it was served");
     release(lp, a, 1);
 }
 
@@ -479,9 +469,9 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
-static int loop_init(struct loop *lp, struct admission_ctx *ax, int id, size_t cap, int burst)
+static int loop_init(struct loop *lp, struct admission_ctx *ax, size_t cap, int burst)
 {
-    *lp = (struct loop){ .ax = ax, .id = id, .cap = cap, .burst = burst, .grace_end = -1 };
+    *lp = (struct loop){ .ax = ax, .cap = cap, .burst = burst, .grace_end = -1 };
     lp->epfd = epoll_create1(EPOLL_CLOEXEC);
     /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized so */
     lp->heap = calloc(cap, sizeof *lp->heap);
@@ -514,7 +504,7 @@ double admission_run(struct admission_ctx *ax, int nloops, size_t capacity)
     int burst = nloops > 1 ? 8 : 64;
     int started = 0;
     for (; started < nloops; started++)
-        if (loop_init(&loops[started], ax, started, share, burst) != 0)
+        if (loop_init(&loops[started], ax, share, burst) != 0)
             break;
     if (started == 0) {
         free(loops);

@@ -7,7 +7,9 @@ static void field_sep(FILE *f, int *first)
     *first = 0;
 }
 
-void json_write_string(FILE *f, const char *s)
+/* Writes s as a JSON string (quoted). Control characters and every byte
+ * above 0x7e are \u-escaped, so the output is ASCII and always valid. */
+static void json_write_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {

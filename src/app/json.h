@@ -9,10 +9,6 @@
 
 #include "secsock/transport.h"
 
-/* Writes s as a JSON string (quoted). Control characters and every byte
- * above 0x7e are \u-escaped, so the output is ASCII and always valid. */
-void json_write_string(FILE *f, const char *s);
-
 struct json_session {
     const char *program;
     const secsock_transport *t;

@@ -61,23 +61,28 @@ static void close_pipes(void)
 
 void app_server_log_received(const char *what, const unsigned char *data, size_t len)
 {
-    char *escaped = malloc(4 * len + 1);
+    /* Escaping makes at most 4 bytes of one: most messages fit on the stack. */
+    char small[4 * 1024 + 1];
+    char *escaped = 4 * len + 1 <= sizeof small ? small : malloc(4 * len + 1);
     if (escaped == NULL)
         return;
     term_escape_line(data, len, escaped);
     app_log(stdout, "[*] %s: %s", what, escaped);
-    free(escaped);
+    if (escaped != small)
+        free(escaped);
 }
 
-void app_server_count(struct app_server *s, unsigned long *counter)
+void app_server_report(struct app_server *s, const struct admission *a, int status,
+                       const char *why)
 {
+    if (status != 0)
+        app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c),
+                why ? why : secsock_conn_error(a->c));
     pthread_mutex_lock(&s->lock);
-    (*counter)++;
+    (*(status == 0 ? &s->served : a->handshake_ms < 0 ? &s->failed_handshakes : &s->failed))++;
     pthread_mutex_unlock(&s->lock);
-}
-
-void app_server_session_json(struct app_server *s, const struct admission *a, int status)
-{
+    if (!s->o->json)
+        return;
     struct json_session js = { .program = s->o->name, .t = s->t, .c = a->c,
                                .handshake_ms = a->handshake_ms,
                                .total_ms = app_now_ms() - a->accepted_ms, .status = status,
@@ -97,11 +102,7 @@ static void handle_client(void *ctx, void *item)
     int rc = s->serve(s, c);
     if (rc == SECSOCK_ERR_CANCELLED && s->close_at_stop)
         rc = 0; /* stopping: a polite end, not a failure */
-    if (rc != 0)
-        app_log(stdout, "[!] %s: %s", secsock_conn_peer(c), secsock_conn_error(c));
-    app_server_count(s, rc == 0 ? &s->served : &s->failed);
-    if (o->json)
-        app_server_session_json(s, a, rc);
+    app_server_report(s, a, rc, NULL);
     if (rc == SECSOCK_ERR_CANCELLED)
         secsock_abort(c); /* cut off at the end of the grace period: an error, not an end */
     else
@@ -144,8 +145,6 @@ static int admission_threads(const struct app_options *o)
  * told to close at the stop signal already (datagram sessions). */
 static void drain_workers(struct app_server *s, struct workers *w, double grace_end)
 {
-    if (workers_wait_idle(w, 0) == 0)
-        return;
     if (s->close_at_stop) {
         workers_wait_idle(w, 5000);
         return;
@@ -158,7 +157,7 @@ static void drain_workers(struct app_server *s, struct workers *w, double grace_
     }
 }
 
-int app_server_run(struct app_server *s)
+static int app_server_run(struct app_server *s)
 {
     const struct app_options *o = s->o;
     if (install_signals() != 0) {

@@ -21,7 +21,7 @@ struct app_server;
 typedef int (*app_serve_fn)(struct app_server *s, secsock_conn *c);
 
 struct app_server {
-    /* Set by app_server_main (or a program calling app_server_run). */
+    /* Set by app_server_main. */
     const struct app_options *o;
     const secsock_transport *t;
     app_serve_fn serve;
@@ -34,19 +34,17 @@ struct app_server {
     unsigned long served, failed_handshakes, failed;
 };
 
-/* Runs the server until SIGINT/SIGTERM; returns the exit code. */
-int app_server_run(struct app_server *s);
-
 /* A server program's whole main: its options, its transport, the server
  * until a stop signal. The reply is --reply's, or the default for the mode. */
 int app_server_main(int argc, char **argv, enum app_program program, app_serve_fn serve,
                     const char *reply_plain, const char *reply_secure);
 
 struct admission;
-/* Counts one client under s->lock (served, failed_handshakes, failed). */
-void app_server_count(struct app_server *s, unsigned long *counter);
-/* --json: the session record of a client, on stderr. */
-void app_server_session_json(struct app_server *s, const struct admission *a, int status);
+/* How a client ended: status 0 counts it served; anything else logs
+ * "[!] PEER: why" (the connection's error text when why is NULL) and counts
+ * a failed handshake or a failed client. --json adds its session record. */
+void app_server_report(struct app_server *s, const struct admission *a, int status,
+                       const char *why);
 
 /* Logs what a client sent, escaped, on one line: "[*] WHAT: ...". */
 void app_server_log_received(const char *what, const unsigned char *data, size_t len);

@@ -92,20 +92,16 @@ int workers_submit(struct workers *w, void *item)
     }
     /* Each item queued or running needs a thread of its own: counting idle
      * ones would miss a thread made but not started yet. */
-    if (w->nthreads <= w->busy) {
-        if (w->nthreads == w->max) {
-            rc = -1;
-        } else {
-            /* Workers leave signals to the main thread, which handles SIGINT/SIGTERM. */
-            sigset_t all, old;
-            sigfillset(&all);
-            pthread_sigmask(SIG_BLOCK, &all, &old);
-            if (pthread_create(&w->threads[w->nthreads], &w->attr, worker_main, w) == 0)
-                w->nthreads++;
-            else if (w->nthreads == 0)
-                rc = -1; /* nobody could ever take the item */
-            pthread_sigmask(SIG_SETMASK, &old, NULL);
-        }
+    if (w->nthreads <= w->busy) { /* busy < max: room for one more thread */
+        /* Workers leave signals to the main thread, which handles SIGINT/SIGTERM. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        if (pthread_create(&w->threads[w->nthreads], &w->attr, worker_main, w) == 0)
+            w->nthreads++;
+        else if (w->nthreads == 0)
+            rc = -1; /* nobody could ever take the item */
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     if (rc == 0) {
         w->queue[(w->qhead + w->qlen) % (size_t)w->max] = item;

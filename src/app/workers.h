@@ -1,8 +1,8 @@
 /*
  * The bounded pool of server threads. Threads are made on demand up to
- * max, reused for later items, and joined at the end; the accept loop
- * waits for a free slot before it accepts, so excess clients wait in the
- * kernel's backlog rather than in our memory.
+ * max, reused for later items, and joined at the end. A submit when every
+ * slot is taken is refused, not queued: the caller (the admission loops)
+ * keeps the client until a slot frees.
  */
 #ifndef SECSOCK_APP_WORKERS_H
 #define SECSOCK_APP_WORKERS_H
