@@ -1,5 +1,7 @@
 #include "client.h"
 
+#include <stdio.h>
+
 #include "report.h"
 
 int app_client_connect(const struct app_options *o, const secsock_transport *t,
@@ -21,7 +23,9 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
         app_print_session(stderr, "* ", c); /* also what a failed handshake got to */
     }
     if (rc != 0) {
-        app_client_finish(o, cs, c, rc, err);
+        cs->status = rc;
+        snprintf(cs->error, sizeof cs->error, "%s", err);
+        app_client_finish(o, cs, c);
         secsock_close(c);
         c = NULL;
     }
@@ -29,14 +33,25 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
     return rc;
 }
 
+int app_client_fail(const struct app_options *o, struct app_client_session *cs, int status,
+                    const char *msg)
+{
+    fprintf(stderr, "%s: %s\n", o->name, msg);
+    if (cs != NULL && cs->status == 0) {
+        cs->status = status;
+        snprintf(cs->error, sizeof cs->error, "%s", msg);
+    }
+    return app_exit_code(status);
+}
+
 void app_client_finish(const struct app_options *o, struct app_client_session *cs,
-                       const secsock_conn *c, int status, const char *error)
+                       const secsock_conn *c)
 {
     if (!o->json)
         return;
     cs->js.c = c;
     cs->js.total_ms = app_now_ms() - cs->start_ms;
-    cs->js.status = status;
-    cs->js.error = error;
+    cs->js.status = cs->status;
+    cs->js.error = cs->status != 0 ? cs->error : NULL;
     json_write_session(stderr, &cs->js);
 }

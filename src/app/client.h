@@ -12,6 +12,8 @@
 struct app_client_session {
     struct json_session js;
     double start_ms;
+    int status;                 /* the first failure, for the --json record */
+    char error[512];
 };
 
 /* Connects to HOST:port within timeout_ms. On failure the connection is
@@ -21,8 +23,13 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
                        const char *port, int timeout_ms, secsock_conn **out,
                        struct app_client_session *cs, char *err, size_t errlen);
 
-/* The --json record at the end of the session (status 0, or how it failed). */
+/* Says "PROGRAM: msg" on stderr and, with a session, keeps its first
+ * failure for the --json record. Returns the exit code for status. */
+int app_client_fail(const struct app_options *o, struct app_client_session *cs, int status,
+                    const char *msg);
+
+/* The --json record at the end of the session: its first failure, or ok. */
 void app_client_finish(const struct app_options *o, struct app_client_session *cs,
-                       const secsock_conn *c, int status, const char *error);
+                       const secsock_conn *c);
 
 #endif

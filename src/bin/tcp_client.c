@@ -58,7 +58,8 @@ static void output_body(void *arg, const unsigned char *data, size_t len)
 
 /* After a complete HTTP response: a redirect is shown, not followed, and
  * --fail turns a 4xx/5xx into exit 6. */
-static int judge_response(const struct app_options *o, const struct http_framing *f)
+static int judge_response(const struct app_options *o, struct app_client_session *cs,
+                          const struct http_framing *f)
 {
     char location[1024];
     if (f->status >= 300 && f->status < 400 &&
@@ -69,17 +70,14 @@ static int judge_response(const struct app_options *o, const struct http_framing
                 shown);
     }
     if (o->fail_http && f->status >= 400) {
-        fprintf(stderr, "%s: HTTP status %d\n", o->name, f->status);
+        char msg[32];
+        snprintf(msg, sizeof msg, "HTTP status %d", f->status);
+        (void)app_client_fail(o, cs, SECSOCK_ERR_PROTOCOL, msg);
         return APP_EXIT_HTTP;
     }
     return 0;
 }
 
-static int fail(const struct app_options *o, int status, const char *msg)
-{
-    fprintf(stderr, "%s: %s\n", o->name, msg);
-    return app_exit_code(status);
-}
 
 /* With --fail nothing is written until the status is known, and nothing
  * at all for a 4xx/5xx (curl's --fail): the head is held back meanwhile. */
@@ -124,14 +122,14 @@ static int deliver(const struct app_options *o, struct http_framing *framing,
 }
 
 /* Reads the reply: for HTTP until the response's end, else until the peer closes. */
-static int read_reply(const struct app_options *o, secsock_conn *c, struct output *out,
-                      int http)
+static int read_reply(const struct app_options *o, struct app_client_session *cs,
+                      secsock_conn *c, struct output *out, int http)
 {
     struct http_framing *framing = NULL;
     if (http) {
         framing = malloc(sizeof *framing);
         if (framing == NULL)
-            return fail(o, SECSOCK_ERR_NOMEM, "out of memory");
+            return app_client_fail(o, cs, SECSOCK_ERR_NOMEM, "out of memory");
         http_framing_init(framing, strcmp(o->method, "HEAD") == 0);
     }
     struct body_sink body = { .out = out, .framing = framing, .fail_http = o->fail_http };
@@ -145,7 +143,7 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
     for (;;) {
         ssize_t n = secsock_read(c, buf, sizeof buf);
         if (n < 0) {
-            rc = fail(o, (int)n, secsock_conn_error(c));
+            rc = app_client_fail(o, cs, (int)n, secsock_conn_error(c));
             break;
         }
         size_t keep = (size_t)n;
@@ -156,18 +154,18 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
         if (keep > 0 && deliver(o, framing, out, &h, buf, keep) != 0)
             out->failed = 1;
         if (out->failed) {
-            rc = fail(o, SECSOCK_ERR_IO, "cannot write the output");
+            rc = app_client_fail(o, cs, SECSOCK_ERR_IO, "cannot write the output");
             break;
         }
         if (fr == HTTP_FRAMING_ERROR) {
             char msg[200];
             snprintf(msg, sizeof msg, "bad HTTP response: %s", framing->error);
-            rc = fail(o, SECSOCK_ERR_PROTOCOL, msg);
+            rc = app_client_fail(o, cs, SECSOCK_ERR_PROTOCOL, msg);
             break;
         }
         if (n == 0 || fr == HTTP_FRAMING_DONE) {
             if (framing != NULL && !framing->not_http)
-                rc = judge_response(o, framing);
+                rc = judge_response(o, cs, framing);
             break;
         }
     }
@@ -176,13 +174,14 @@ static int read_reply(const struct app_options *o, secsock_conn *c, struct outpu
     return rc;
 }
 
-static int send_file(const struct app_options *o, secsock_conn *c, int fd, struct output *out)
+static int send_file(const struct app_options *o, struct app_client_session *cs, secsock_conn *c,
+                     int fd, struct output *out)
 {
     char err[256];
     out->flush_each = 1; /* a stream: what comes back shows as it comes */
     int rc = pump_duplex(c, fd, output_write, out, o->timeout_ms, err, sizeof err);
     if (rc != 0)
-        return fail(o, rc, err[0] ? err : secsock_conn_error(c));
+        return app_client_fail(o, cs, rc, err[0] ? err : secsock_conn_error(c));
     return 0;
 }
 
@@ -255,13 +254,13 @@ static int run(const struct app_options *o, const secsock_transport *t)
     char *request = NULL;
     if (o->send_file == NULL &&
         (request = make_request(o, port, &req_len, err, sizeof err)) == NULL)
-        return fail(o, SECSOCK_ERR_CONFIG, err);
+        return app_client_fail(o, NULL, SECSOCK_ERR_CONFIG, err);
 
     struct output out = { .f = stdout, .tty = isatty(STDOUT_FILENO) };
     int in_fd = -1;
     if (open_files(o, &in_fd, &out, err, sizeof err) != 0) {
         free(request);
-        return fail(o, SECSOCK_ERR_CONFIG, err);
+        return app_client_fail(o, NULL, SECSOCK_ERR_CONFIG, err);
     }
     secsock_conn *c = NULL;
     struct app_client_session cs;
@@ -275,7 +274,7 @@ static int run(const struct app_options *o, const secsock_transport *t)
             if (out.created)
                 (void)unlink(o->output);
         }
-        return fail(o, rc, err);
+        return app_client_fail(o, &cs, rc, err);
     }
     struct stat st; /* only a regular file is emptied (not /dev/null, a FIFO) */
     if (out.f != stdout && fstat(fileno(out.f), &st) == 0 && S_ISREG(st.st_mode) &&
@@ -284,23 +283,23 @@ static int run(const struct app_options *o, const secsock_transport *t)
 
     term_stream_init(&out.ts);
     if (o->send_file != NULL) {
-        rc = send_file(o, c, in_fd, &out);
+        rc = send_file(o, &cs, c, in_fd, &out);
         if (in_fd > STDIN_FILENO)
             close(in_fd);
     } else if (secsock_write_all(c, request, req_len) != 0) {
-        rc = fail(o, SECSOCK_ERR_IO, secsock_conn_error(c));
+        rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, secsock_conn_error(c));
     } else {
         /* --send data is complete: say so, as `printf DATA | ncat` would. */
         if (o->send_string != NULL && secsock_shutdown_write(c) != 0)
-            rc = fail(o, SECSOCK_ERR_IO, secsock_conn_error(c));
+            rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, secsock_conn_error(c));
         if (rc == 0)
-            rc = read_reply(o, c, &out, o->send_string == NULL);
+            rc = read_reply(o, &cs, c, &out, o->send_string == NULL);
     }
     if (out.tty)
         term_stream_finish(&out.ts, out.f);
     if ((out.f == stdout ? fflush(out.f) : fclose(out.f)) != 0 && rc == 0)
-        rc = fail(o, SECSOCK_ERR_IO, "cannot write the output");
-    app_client_finish(o, &cs, c, rc == 0 ? 0 : SECSOCK_ERR_IO, secsock_conn_error(c));
+        rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, "cannot write the output");
+    app_client_finish(o, &cs, c);
     secsock_close(c);
     free(request);
     return rc;
@@ -316,7 +315,7 @@ int main(int argc, char **argv)
     char err[512];
     secsock_transport *t = app_transport(&o, SECSOCK_CLIENT, err, sizeof err);
     if (t == NULL)
-        return fail(&o, SECSOCK_ERR_CONFIG, err);
+        return app_client_fail(&o, NULL, SECSOCK_ERR_CONFIG, err);
     rc = run(&o, t);
     secsock_transport_free(t);
     return rc;

@@ -17,11 +17,6 @@
 
 #define MESSAGE_MAX 65536 /* more than any datagram carries: longer is refused */
 
-static int fail(const struct app_options *o, int status, const char *msg)
-{
-    fprintf(stderr, "%s: %s\n", o->name, msg);
-    return app_exit_code(status);
-}
 
 /* MESSAGE, the seed's default, or stdin for "-". */
 static char *load_message(const struct app_options *o, size_t *len, char *err, size_t errlen)
@@ -51,13 +46,14 @@ static char *load_message(const struct app_options *o, size_t *len, char *err, s
 }
 
 /* A message is never cut: one that does not fit is refused (exit 2). */
-static int refuse_too_big(const struct app_options *o, size_t len, size_t max)
+static int refuse_too_big(const struct app_options *o, struct app_client_session *cs, size_t len,
+                          size_t max)
 {
     char msg[200];
     snprintf(msg, sizeof msg, "a message of %s%zu bytes does not fit in one %s (at most %zu%s)",
              len > MESSAGE_MAX ? "over " : "", len > MESSAGE_MAX ? (size_t)MESSAGE_MAX : len,
              o->secure ? "DTLS record" : "datagram", max, o->secure ? "; see --mtu" : "");
-    return fail(o, SECSOCK_ERR_TOO_BIG, msg);
+    return app_client_fail(o, cs, SECSOCK_ERR_TOO_BIG, msg);
 }
 
 static int print_reply(const unsigned char *data, size_t len)
@@ -125,23 +121,26 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     /* A DTLS handshake is traffic already: refuse what cannot fit first.
      * (Connecting a UDP socket sends nothing; the exact check follows.) */
     if (o->secure && len > secsock_transport_max_message(t))
-        return refuse_too_big(o, len, secsock_transport_max_message(t));
+        return refuse_too_big(o, NULL, len, secsock_transport_max_message(t));
     secsock_conn *c = NULL;
     struct app_client_session cs;
     /* The DTLS handshake retransmits within the same budget as a message. */
     int rc = app_client_connect(o, t, port, o->timeout_ms * (o->retries + 1), &c, &cs, err,
                                 sizeof err);
     if (rc != 0)
-        return fail(o, rc, err);
+        return app_client_fail(o, &cs, rc, err);
     secsock_conn_set_timeout(c, o->timeout_ms);
     size_t max = secsock_max_message(c); /* the exact figure, for the cipher negotiated */
     if (len > max) {
+        rc = refuse_too_big(o, &cs, len, max);
+        app_client_finish(o, &cs, c);
         secsock_close(c);
-        return refuse_too_big(o, len, max);
+        return rc;
     }
     if (o->no_reply) {
         rc = secsock_write_all(c, msg, len);
-        rc = rc == 0 ? APP_EXIT_OK : fail(o, rc, secsock_conn_error(c));
+        rc = rc == 0 ? APP_EXIT_OK : app_client_fail(o, &cs, rc, secsock_conn_error(c));
+        app_client_finish(o, &cs, c);
         secsock_close(c);
         return rc;
     }
@@ -156,32 +155,32 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
         int r = exchange(o, c, msg, len, buf, &got);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (r < 0) {
-            rc = fail(o, r, secsock_conn_error(c));
+            rc = app_client_fail(o, &cs, r, secsock_conn_error(c));
         } else if (r == 1) {
             rtt[received++] = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
             if (o->count == 1 && print_reply(buf, got) != 0)
-                rc = fail(o, SECSOCK_ERR_IO, "cannot write to stdout");
+                rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, "cannot write to stdout");
             if (secsock_datagram_truncated(c)) {
                 snprintf(err, sizeof err, "reply truncated: the datagram was longer than %d bytes "
                          "(see --max-reply)", o->max_reply);
-                rc = fail(o, SECSOCK_ERR_TRUNCATED, err);
+                rc = app_client_fail(o, &cs, SECSOCK_ERR_TRUNCATED, err);
             }
         }
     }
     if (buf == NULL || rtt == NULL)
-        rc = fail(o, SECSOCK_ERR_NOMEM, "out of memory");
-    else if (rc == APP_EXIT_OK && o->count > 1)
-        rc = report_stats(o, rtt, received);
-    else if (rc == APP_EXIT_OK && received == 0) {
+        rc = app_client_fail(o, &cs, SECSOCK_ERR_NOMEM, "out of memory");
+    else if (rc == APP_EXIT_OK && o->count > 1 &&
+             (rc = report_stats(o, rtt, received)) != APP_EXIT_OK) {
+        cs.status = SECSOCK_ERR_TIMEOUT; /* the statistics line said it on stderr */
+        snprintf(cs.error, sizeof cs.error, "no reply to any of %d exchanges", o->count);
+    } else if (rc == APP_EXIT_OK && received == 0) {
         snprintf(err, sizeof err, "no reply from %s after %d tries of %d ms",
                  secsock_conn_peer(c), o->retries + 1, o->timeout_ms);
-        rc = fail(o, SECSOCK_ERR_TIMEOUT, err);
+        rc = app_client_fail(o, &cs, SECSOCK_ERR_TIMEOUT, err);
     }
     free(buf);
     free(rtt);
-    app_client_finish(o, &cs, c,
-                      rc == 0 ? 0 : received == 0 ? SECSOCK_ERR_TIMEOUT : SECSOCK_ERR_IO,
-                      rc == 0 ? NULL : err);
+    app_client_finish(o, &cs, c);
     secsock_close(c);
     return rc;
 }
@@ -196,11 +195,11 @@ int main(int argc, char **argv)
     size_t len = 0;
     char *msg = load_message(&o, &len, err, sizeof err);
     if (msg == NULL)
-        return fail(&o, SECSOCK_ERR_IO, err);
+        return app_client_fail(&o, NULL, SECSOCK_ERR_IO, err);
     secsock_transport *t = app_transport(&o, SECSOCK_CLIENT, err, sizeof err);
     if (t == NULL) {
         free(msg);
-        return fail(&o, SECSOCK_ERR_CONFIG, err);
+        return app_client_fail(&o, NULL, SECSOCK_ERR_CONFIG, err);
     }
     rc = run(&o, t, msg, len);
     secsock_transport_free(t);
