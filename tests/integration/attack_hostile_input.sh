@@ -198,7 +198,7 @@ for what, datagrams in junk.items():
         except socket.timeout:
             pass
         s.close()
-    print("%s: %d datagram(s), no reply" % (what, len(datagrams)))
+    print("%s: %d datagram(s), no reply" % (what, len(datagrams)), flush=True)
 # A real cookie exchange, then junk into the session.
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
@@ -217,14 +217,16 @@ assert sh[0] == 22 and sh[13] == 2, "not a ServerHello: %r" % sh[:16]
 for d in [os.urandom(300), b"\x16\xfe\xfd" + bytes(8) + (20000).to_bytes(2, "big") + os.urandom(60),
           b"\x17\xfe\xfd\x00\x01" + bytes(6) + (100).to_bytes(2, "big") + os.urandom(100)]:
     s.sendto(d, addr)
-print("in-session junk sent to %d" % s.getsockname()[1])
+print("in-session junk sent to %d" % s.getsockname()[1], flush=True)
 time.sleep(4)
 PY
 
 case_dtls_server() {
     local pid="" port="" log th0 fd0 jpid="" st=0 j
     # The in-session peer must still be held when its descriptor is
-    # counted: 5 s leaves a loaded machine room (2 s did not, once in CI).
+    # counted, which happens as soon as the sender says (flushed: a buffered
+    # print reached the log only when the sender exited, 4 s later, and the
+    # count then raced the handshake timeout in CI).
     start_server pid port "$US" -p 0 --dtls --cert "$PKI/server.crt" --key "$PKI/server.key" --handshake-timeout 5
     log="$(server_out "$pid")"
     sleep 0.3
