@@ -374,6 +374,61 @@ static const struct opt_def *find_def(int id)
     return NULL;
 }
 
+/* The table entry an unrecognised argument names: "-p", "--sink", "--tls=1". */
+static const struct opt_def *def_named(const char *arg)
+{
+    if (arg[0] != '-' || arg[1] == '\0')
+        return NULL;
+    if (arg[1] != '-')
+        return find_def((unsigned char)arg[1]);
+    const char *name = arg + 2;
+    size_t len = strcspn(name, "=");
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (strlen(opt_table[i].name) == len && strncmp(opt_table[i].name, name, len) == 0)
+            return &opt_table[i];
+    return NULL;
+}
+
+/* "tcp-server", "tcp-server and udp-server", ...: the programs in a mask. */
+static void program_names(unsigned mask, char *buf, size_t len)
+{
+    static const char *const names[] = { "tcp-client", "tcp-server", "udp-client", "udp-server" };
+    static const enum app_program bits[] = { APP_TCP_CLIENT, APP_TCP_SERVER, APP_UDP_CLIENT,
+                                             APP_UDP_SERVER };
+    size_t n = 0, total = 0, k = 0;
+    for (size_t i = 0; i < 4; i++)
+        total += (mask & (unsigned)bits[i]) != 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < 4 && n < len; i++) {
+        if (!(mask & (unsigned)bits[i]))
+            continue;
+        const char *sep = k == 0 ? "" : k + 1 == total ? " and " : ", ";
+        int w = snprintf(buf + n, len - n, "%s%s", sep, names[i]);
+        n += w > 0 ? (size_t)w : 0;
+        k++;
+    }
+}
+
+/* getopt's '?': a value missing, an option of another program, or no option at all. */
+static int option_error(const struct app_options *o, const char *bad)
+{
+    const struct opt_def *d = optopt != 0 ? find_def(optopt) : def_named(bad);
+    if (d == NULL)
+        return usage_error(o, "unknown option '%s'", bad);
+    if (d->programs & (unsigned)o->program)
+        return usage_error(o, d->arg ? "option '%s' needs a value" : "option '%s' takes no value",
+                           bad);
+    char who[80];
+    program_names(d->programs, who, sizeof who);
+    return usage_error(o, "option '%s' is for %s, not %s", bad, who, o->name);
+}
+
+static int was_seen(const unsigned char *seen, int id)
+{
+    const struct opt_def *d = find_def(id);
+    return d != NULL && seen[d - opt_table];
+}
+
 /* Combinations that cannot mean what the user wants. */
 static int check_combinations(struct app_options *o, const unsigned char *seen)
 {
@@ -390,10 +445,10 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
     if (o->send_string != NULL && o->send_file != NULL)
         return usage_error(o, "%s", "--send and --send-file contradict each other");
     if ((o->send_string != NULL || o->send_file != NULL) &&
-        (o->nheaders > 0 || strcmp(o->path, "/") != 0 || strcmp(o->method, "GET") != 0 ||
-         o->body_only || o->fail_http))
-        return usage_error(o, "%s", "--path, --method, --header, --body-only and --fail make "
-                                    "no sense with --send");
+        (was_seen(seen, OPT_HEADER) || was_seen(seen, OPT_PATH) || was_seen(seen, OPT_METHOD) ||
+         was_seen(seen, OPT_USER_AGENT) || o->body_only || o->fail_http))
+        return usage_error(o, "%s", "--path, --method, --header, --user-agent, --body-only and "
+                                    "--fail make no sense with --send");
     if ((o->cert != NULL) != (o->key != NULL))
         return usage_error(o, "%s", "--cert and --key go together");
     if ((o->program & SERVERS) && o->secure && o->cert == NULL && !o->self_signed)
@@ -453,11 +508,16 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     optind = 0; /* glibc: 0, not 1, also forgets a half-read "-hv" cluster */
     int id;
     while ((id = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        if (id == '?' || id == ':') {
-            const char *bad = argv[optind - 1];
-            if (optopt != 0 && find_def(optopt) != NULL && id == '?')
-                return usage_error(o, "option '%s' needs a value", bad);
-            return usage_error(o, "unknown option '%s'", bad);
+        if (id == '?') {
+            /* Name what was typed: "--timeout" or "-t"; a short option may sit
+             * inside a cluster ("-vx"), where argv says nothing precise. */
+            const char *last = optind > 0 ? argv[optind - 1] : "?";
+            char shortname[3] = { '-', (char)optopt, '\0' };
+            const struct opt_def *d = find_def(optopt);
+            int typed_long = strncmp(last, "--", 2) == 0 && d != NULL && /* maybe abbreviated */
+                             strncmp(d->name, last + 2, strcspn(last + 2, "=")) == 0;
+            int is_short = optopt > 0 && optopt < 256 && !typed_long;
+            return option_error(o, is_short ? shortname : last);
         }
         const struct opt_def *d = find_def(id);
         if (d != NULL)

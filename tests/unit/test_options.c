@@ -347,6 +347,72 @@ START_TEST(server_usage_errors)
 }
 END_TEST
 
+/* The one line a usage error prints on stderr, for a NULL-terminated argv. */
+static const char *usage_line(enum app_program p, char **argv)
+{
+    static char line[512];
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    ck_assert_int_ge(saved, 0);
+    ck_assert_int_ge(dup2(fileno(f), STDERR_FILENO), 0);
+    struct app_options o;
+    int rc = parse_argv(&o, p, argv);
+    fflush(stderr);
+    ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+    close(saved);
+    ck_assert_int_eq(rc, 2);
+    rewind(f);
+    line[0] = '\0';
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_int_eq(fgetc(f), EOF); /* one line */
+    fclose(f);
+    return line;
+}
+
+#define CLIENT_ERR(...) usage_line(APP_TCP_CLIENT, (char *[]){ "tcp-client", __VA_ARGS__, NULL })
+#define SERVER_ERR(...) usage_line(APP_TCP_SERVER, (char *[]){ "tcp-server", __VA_ARGS__, NULL })
+#define UDP_SERVER_ERR(...) \
+    usage_line(APP_UDP_SERVER, (char *[]){ "udp-server", __VA_ARGS__, NULL })
+#define ck_line(line, text) ck_assert_msg(strstr((line), (text)) != NULL, "[%s] lacks [%s]", (line), (text))
+
+/* The line names the culprit as the user typed it, and what is wrong with it. */
+START_TEST(usage_messages_name_the_cause)
+{
+    ck_line(CLIENT_ERR("--nope", "host"), "tcp-client: unknown option '--nope' (see tcp-client --help)");
+    ck_line(CLIENT_ERR("-x", "host"), "unknown option '-x'");
+    ck_line(CLIENT_ERR("-vx", "host"), "unknown option '-x'");
+    ck_line(CLIENT_ERR("-t"), "option '-t' needs a value");
+    ck_line(CLIENT_ERR("--timeout"), "option '--timeout' needs a value");
+    ck_line(CLIENT_ERR("--path"), "option '--path' needs a value");
+    ck_line(CLIENT_ERR("--time"), "option '--time' needs a value"); /* getopt's abbreviation */
+    ck_line(CLIENT_ERR("--tls=yes", "host"), "option '--tls=yes' takes no value");
+    /* An option of another program says whose it is (it said "needs a value"). */
+    ck_line(CLIENT_ERR("--echo", "host"), "option '--echo' is for tcp-server and udp-server, not tcp-client");
+    ck_line(CLIENT_ERR("-p", "80", "host"), "option '-p' is for tcp-server and udp-server, not tcp-client");
+    ck_line(CLIENT_ERR("--sink=1", "host"), "option '--sink=1' is for tcp-server, not tcp-client");
+    ck_line(SERVER_ERR("--path", "/"), "option '--path' is for tcp-client, not tcp-server");
+    ck_line(SERVER_ERR("--dtls"), "option '--dtls' is for udp-client and udp-server, not tcp-server");
+    ck_line(UDP_SERVER_ERR("--timeout", "x"), "invalid timeout 'x'");
+    ck_line(UDP_SERVER_ERR("--tls"), "option '--tls' is for tcp-client and tcp-server, not udp-server");
+    ck_line(UDP_SERVER_ERR("--cafile", "ca"), "--cafile needs --dtls");
+}
+END_TEST
+
+/* --send replaces the HTTP request: an HTTP option given with it is a mistake
+ * even when its value happens to be the default. */
+START_TEST(send_rejects_http_options_even_at_their_defaults)
+{
+    ck_line(CLIENT_ERR("--send", "x", "--path", "/", "host"), "make no sense with --send");
+    ck_line(CLIENT_ERR("--send", "x", "--method", "GET", "host"), "make no sense with --send");
+    ck_line(CLIENT_ERR("--send-file", "f", "-A", "ua", "host"), "make no sense with --send");
+    ck_line(CLIENT_ERR("--send", "x", "--fail", "host"), "make no sense with --send");
+    struct app_options o;
+    ck_assert_int_eq(CLIENT(&o, "--send", "x", "-v", "--tls", "host"), -1);
+}
+END_TEST
+
 START_TEST(help_and_version_exit_0)
 {
     struct app_options o;
@@ -509,6 +575,8 @@ static Suite *options_suite(void)
     tcase_add_test(parse, server_accept_threads_and_tickets_errors);
     tcase_add_test(parse, client_usage_errors);
     tcase_add_test(parse, server_usage_errors);
+    tcase_add_test(parse, usage_messages_name_the_cause);
+    tcase_add_test(parse, send_rejects_http_options_even_at_their_defaults);
     tcase_add_test(parse, help_and_version_exit_0);
     tcase_add_test(parse, parse_twice);
     tcase_add_test(parse, parse_after_stopping_inside_a_cluster);
