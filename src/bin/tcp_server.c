@@ -87,12 +87,23 @@ static int serve_http(struct app_server *s, secsock_conn *c)
         int tl = snprintf(top, sizeof top,
                           "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
                           "Content-Length: %zu\r\nConnection: close\r\n\r\n", body);
-        rc = secsock_write_all(c, top, (size_t)tl);
         int head_only = line >= 5 && memcmp(head, "HEAD ", 5) == 0; /* no body for HEAD */
-        if (rc == 0 && !head_only)
-            rc = secsock_write_all(c, s->reply, body - 1);
-        if (rc == 0 && !head_only)
-            rc = secsock_write_all(c, "\n", 1);
+        /* One write: one TLS record and one segment for the whole answer. The
+         * request is logged, so its buffer can hold the answer if it fits. */
+        size_t total = (size_t)tl + (head_only ? 0 : body);
+        char *out = total <= HTTP_HEAD_MAX ? head : malloc(total);
+        if (out == NULL) {
+            free(head);
+            return SECSOCK_ERR_NOMEM;
+        }
+        memcpy(out, top, (size_t)tl);
+        if (!head_only) {
+            memcpy(out + tl, s->reply, body - 1);
+            out[total - 1] = '\n';
+        }
+        rc = secsock_write_all(c, out, total);
+        if (out != head)
+            free(out);
     }
     if (rc == SECSOCK_ERR_PROTOCOL)
         app_log(stdout, "[!] %s: incomplete or oversized HTTP request", secsock_conn_peer(c));
