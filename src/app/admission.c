@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "report.h"
@@ -15,15 +16,15 @@
 
 #define NOT_IN_HEAP ((size_t)-1)
 #define LINGER_MS 500
-#define WORKER_RETRY_MS 20  /* how soon a client waiting for a worker tries again */
 
-/* epoll's data for the two descriptors that are not clients. */
-static char listener_mark, stop_mark;
+/* epoll's data for the descriptors that are not clients. */
+static char listener_mark, stop_mark, slot_mark;
 
 /* One admission thread's clients. */
 struct loop {
     struct admission_ctx *ax;
     int epfd;
+    int slot_fd;              /* eventfd: the pool had a slot free after refusing us */
     int listening;            /* the listener is in the epoll set */
     int stopping;
     int burst;                /* clients accepted per wake-up */
@@ -319,9 +320,9 @@ static void hand_over(struct loop *lp)
     while ((a = lp->queue_head) != NULL) {
         /* Read before the submit: from then on a is the worker's. */
         struct admission *next = a->next;
-        int rc = workers_submit(lp->ax->w, a);
+        int rc = workers_submit(lp->ax->w, a, lp->slot_fd);
         if (rc == 1)
-            return; /* every worker busy: again in a moment */
+            return; /* every worker busy: slot_fd says when one is free */
         lp->queue_head = next;
         if (next == NULL)
             lp->queue_tail = NULL;
@@ -376,16 +377,14 @@ static void expire(struct loop *lp)
     }
 }
 
-/* The milliseconds epoll may sleep: until the next deadline, or a moment
- * when clients wait for a worker, or the end of the grace period. */
+/* The milliseconds epoll may sleep: until the next deadline or the end of
+ * the grace period (a free worker slot wakes it through slot_fd). */
 static int sleep_ms(const struct loop *lp)
 {
     double now = app_now_ms();
     double wait = 1000;
     if (lp->nheap > 0 && lp->heap[0]->wake_ms - now < wait)
         wait = lp->heap[0]->wake_ms - now;
-    if (lp->queue_head != NULL && wait > WORKER_RETRY_MS)
-        wait = WORKER_RETRY_MS;
     if (lp->grace_end >= 0 && lp->grace_end - now < wait)
         wait = lp->grace_end - now;
     return wait > 0 ? (int)wait + 1 : 0;
@@ -445,6 +444,8 @@ static void run_loop(struct loop *lp)
                 accept_now = 1;
             else if (evs[i].data.ptr == &stop_mark)
                 begin_stop(lp);
+            else if (evs[i].data.ptr == &slot_mark)
+                (void)eventfd_read(lp->slot_fd, &(eventfd_t){ 0 }); /* hand_over comes next */
             else
                 on_event(lp, evs[i].data.ptr, evs[i].events);
         }
@@ -469,27 +470,33 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
+static void loop_free(struct loop *lp)
+{
+    if (lp->epfd >= 0)
+        close(lp->epfd);
+    if (lp->slot_fd >= 0) {
+        workers_forget_waiter(lp->ax->w, lp->slot_fd); /* no write to a reused number */
+        close(lp->slot_fd);
+    }
+    free(lp->heap);
+}
+
 static int loop_init(struct loop *lp, struct admission_ctx *ax, size_t cap, int burst)
 {
     *lp = (struct loop){ .ax = ax, .cap = cap, .burst = burst, .grace_end = -1 };
     lp->epfd = epoll_create1(EPOLL_CLOEXEC);
+    lp->slot_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized so */
     lp->heap = calloc(cap, sizeof *lp->heap);
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &stop_mark };
-    if (lp->epfd < 0 || lp->heap == NULL ||
-        epoll_ctl(lp->epfd, EPOLL_CTL_ADD, ax->stop_fd, &ev) < 0) {
-        if (lp->epfd >= 0)
-            close(lp->epfd);
-        free(lp->heap);
+    struct epoll_event stop_ev = { .events = EPOLLIN, .data.ptr = &stop_mark };
+    struct epoll_event slot_ev = { .events = EPOLLIN, .data.ptr = &slot_mark };
+    if (lp->epfd < 0 || lp->slot_fd < 0 || lp->heap == NULL ||
+        epoll_ctl(lp->epfd, EPOLL_CTL_ADD, ax->stop_fd, &stop_ev) < 0 ||
+        epoll_ctl(lp->epfd, EPOLL_CTL_ADD, lp->slot_fd, &slot_ev) < 0) {
+        loop_free(lp);
         return -1;
     }
     return 0;
-}
-
-static void loop_free(struct loop *lp)
-{
-    close(lp->epfd);
-    free(lp->heap);
 }
 
 double admission_run(struct admission_ctx *ax, int nloops, size_t capacity)

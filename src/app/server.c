@@ -78,9 +78,10 @@ void app_server_report(struct app_server *s, const struct admission *a, int stat
     if (status != 0)
         app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c),
                 why ? why : secsock_conn_error(a->c));
-    pthread_mutex_lock(&s->lock);
-    (*(status == 0 ? &s->served : a->handshake_ms < 0 ? &s->failed_handshakes : &s->failed))++;
-    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add_explicit(status == 0               ? &s->served
+                              : a->handshake_ms < 0     ? &s->failed_handshakes
+                                                        : &s->failed,
+                              1, memory_order_relaxed);
     if (!s->o->json)
         return;
     struct json_session js = { .program = s->o->name, .t = s->t, .c = a->c,
@@ -175,7 +176,6 @@ static int app_server_run(struct app_server *s)
         return app_exit_code(rc);
     }
     secsock_listener_set_cancel_fd(l, stop_pipe[0]);
-    pthread_mutex_init(&s->lock, NULL);
     struct workers w;
     if (workers_init(&w, o->max_clients, 0, handle_client, s) != 0) {
         fprintf(stderr, "%s: out of memory\n", o->name);
@@ -199,9 +199,8 @@ static int app_server_run(struct app_server *s)
     drain_workers(s, &w, grace_end);
     workers_destroy(&w);
     secsock_listener_free(l); /* datagrams: only now, no worker answers through it any more */
-    app_log(stdout, "[*] Stopped: %lu served, %lu failed handshakes, %lu failed", s->served,
-            s->failed_handshakes, s->failed);
-    pthread_mutex_destroy(&s->lock);
+    app_log(stdout, "[*] Stopped: %lu served, %lu failed handshakes, %lu failed",
+            atomic_load(&s->served), atomic_load(&s->failed_handshakes), atomic_load(&s->failed));
     close_pipes();
     return APP_EXIT_OK;
 }

@@ -8,7 +8,7 @@
 #ifndef SECSOCK_APP_SERVER_H
 #define SECSOCK_APP_SERVER_H
 
-#include <pthread.h>
+#include <stdatomic.h>
 
 #include "options.h"
 #include "secsock/transport.h"
@@ -29,9 +29,8 @@ struct app_server {
     int log_accept;           /* log "[*] Accepted connection from ..." */
     int close_at_stop;        /* datagram sessions: end at once, politely, at a stop
                                * signal; streams get the grace period */
-    /* Kept by app_server_run. */
-    pthread_mutex_t lock;
-    unsigned long served, failed_handshakes, failed;
+    /* Counted by every loop and worker: atomics, no lock on a client's way. */
+    atomic_ulong served, failed_handshakes, failed;
 };
 
 /* A server program's whole main: its options, its transport, the server

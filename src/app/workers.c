@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <time.h>
 
 /* A TLS handshake needs well under 64 KiB of stack; sanitizers need more. */
@@ -29,6 +30,9 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&w->lock);
         w->busy--;
         pthread_cond_broadcast(&w->slot_free);
+        for (int i = 0; i < w->nwaiters; i++)
+            (void)eventfd_write(w->waiters[i], 1); /* cannot block: far below the maximum */
+        w->nwaiters = 0;
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -82,11 +86,23 @@ int workers_wait_slot(struct workers *w, int timeout_ms)
     return free_slot;
 }
 
-int workers_submit(struct workers *w, void *item)
+/* Under the lock: wake_fd is told at the next free slot (once). */
+static void add_waiter(struct workers *w, int wake_fd)
+{
+    for (int i = 0; i < w->nwaiters; i++)
+        if (w->waiters[i] == wake_fd)
+            return;
+    if (w->nwaiters < WORKERS_MAX_WAITERS)
+        w->waiters[w->nwaiters++] = wake_fd;
+}
+
+int workers_submit(struct workers *w, void *item, int wake_fd)
 {
     int rc = 0;
     pthread_mutex_lock(&w->lock);
     if (w->busy >= w->max) {
+        if (wake_fd >= 0)
+            add_waiter(w, wake_fd);
         pthread_mutex_unlock(&w->lock);
         return 1;
     }
@@ -111,6 +127,15 @@ int workers_submit(struct workers *w, void *item)
     }
     pthread_mutex_unlock(&w->lock);
     return rc;
+}
+
+void workers_forget_waiter(struct workers *w, int wake_fd)
+{
+    pthread_mutex_lock(&w->lock);
+    for (int i = 0; i < w->nwaiters; i++)
+        if (w->waiters[i] == wake_fd)
+            w->waiters[i--] = w->waiters[--w->nwaiters];
+    pthread_mutex_unlock(&w->lock);
 }
 
 int workers_wait_idle(struct workers *w, int timeout_ms)

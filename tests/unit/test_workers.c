@@ -1,9 +1,11 @@
 /* The bounded worker pool (src/app/workers.c). */
 #include <check.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,12 +121,12 @@ START_TEST(full_pool_has_no_slot_until_one_finishes)
     ck_assert_int_eq(workers_init(&w, 3, 0, blocking_handler, &c), 0);
     for (int i = 0; i < 3; i++) {
         ck_assert_int_eq(workers_wait_slot(&w, 1000), 1);
-        ck_assert_int_eq(workers_submit(&w, &items[i]), 0);
+        ck_assert_int_eq(workers_submit(&w, &items[i], -1), 0);
     }
     wait_running(&c, 3);
 
     long long t0 = now_ms();
-    ck_assert_int_eq(workers_submit(&w, &items[0]), 1); /* full: refused, not queued */
+    ck_assert_int_eq(workers_submit(&w, &items[0], -1), 1); /* full: refused, not queued */
     ck_assert_int_eq(workers_wait_slot(&w, 50), 0);
     long long waited = now_ms() - t0;
     ck_assert_msg(waited >= 40 && waited < 2000, "waited %lld ms for 50", waited);
@@ -135,7 +137,7 @@ START_TEST(full_pool_has_no_slot_until_one_finishes)
     ck_assert_int_le(w.nthreads, 3);
 
     /* The freed thread takes the next item: still at most three threads. */
-    ck_assert_int_eq(workers_submit(&w, &items[0]), 0);
+    ck_assert_int_eq(workers_submit(&w, &items[0], -1), 0);
     wait_running(&c, 3);
     ck_assert_int_eq(w.nthreads, 3);
     ck_assert_int_eq(workers_wait_slot(&w, 50), 0);
@@ -144,6 +146,55 @@ START_TEST(full_pool_has_no_slot_until_one_finishes)
     ck_assert_int_eq(workers_wait_idle(&w, 2000), 0);
     ck_assert_int_eq(done(&c), 4);
     workers_destroy(&w);
+    ctx_destroy(&c);
+}
+END_TEST
+
+/* Readable within timeout_ms? */
+static int readable(int fd, int timeout_ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return poll(&p, 1, timeout_ms) == 1;
+}
+
+/* A refused submitter is told when a slot frees (the admission loops sleep
+ * on it instead of polling the pool), once, and not after it forgets. */
+START_TEST(refused_submitter_is_woken_when_a_slot_frees)
+{
+    struct ctx c;
+    struct workers w;
+    int items[3];
+    ctx_init(&c);
+    int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int other = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ck_assert_int_ge(wake, 0);
+    ck_assert_int_ge(other, 0);
+    ck_assert_int_eq(workers_init(&w, 2, 0, blocking_handler, &c), 0);
+    ck_assert_int_eq(workers_submit(&w, &items[0], wake), 0);
+    ck_assert_int_eq(workers_submit(&w, &items[1], wake), 0);
+    wait_running(&c, 2);
+    ck_assert_int_eq(readable(wake, 0), 0); /* accepted submits ask for nothing */
+
+    ck_assert_int_eq(workers_submit(&w, &items[2], wake), 1);
+    ck_assert_int_eq(workers_submit(&w, &items[2], wake), 1); /* asked twice: told once */
+    ck_assert_int_eq(workers_submit(&w, &items[2], other), 1);
+    workers_forget_waiter(&w, other);
+    ck_assert_int_eq(readable(wake, 100), 0); /* nothing freed yet */
+
+    open_gate(&c, 1);
+    ck_assert_int_eq(readable(wake, 5000), 1);
+    eventfd_t n = 0;
+    ck_assert_int_eq(eventfd_read(wake, &n), 0);
+    ck_assert_int_eq((int)n, 1);
+    ck_assert_int_eq(readable(other, 100), 0); /* forgotten: never written */
+    ck_assert_int_eq(workers_submit(&w, &items[2], wake), 0);
+
+    open_gate(&c, 2); /* no refusal since: nobody is told */
+    ck_assert_int_eq(workers_wait_idle(&w, 5000), 0);
+    ck_assert_int_eq(readable(wake, 50), 0);
+    workers_destroy(&w);
+    close(wake);
+    close(other);
     ctx_destroy(&c);
 }
 END_TEST
@@ -159,7 +210,7 @@ START_TEST(each_item_handled_exactly_once)
     for (int i = 0; i < MANY; i++) {
         items[i] = i;
         ck_assert_int_eq(workers_wait_slot(&w, 5000), 1);
-        ck_assert_int_eq(workers_submit(&w, &items[i]), 0);
+        ck_assert_int_eq(workers_submit(&w, &items[i], -1), 0);
         ck_assert_int_le(w.nthreads, 3); /* never more threads than max */
     }
     ck_assert_int_eq(workers_wait_idle(&w, 5000), 0);
@@ -195,7 +246,7 @@ START_TEST(destroy_waits_for_running_items)
     ck_assert_int_eq(workers_init(&w, 2, 128 * 1024, sleeping_handler, &c), 0);
     for (int i = 0; i < 2; i++) {
         ck_assert_int_eq(workers_wait_slot(&w, 1000), 1);
-        ck_assert_int_eq(workers_submit(&w, &items[i]), 0);
+        ck_assert_int_eq(workers_submit(&w, &items[i], -1), 0);
     }
     workers_destroy(&w); /* joins: both items finish first */
     ck_assert_int_eq(done(&c), 2);
@@ -224,7 +275,7 @@ static void *submitter_main(void *arg)
     struct submitter *sb = arg;
     pthread_barrier_wait(sb->start);
     for (int i = 0; i < sb->attempts; i++) {
-        int rc = workers_submit(sb->w, &sb->item);
+        int rc = workers_submit(sb->w, &sb->item, -1);
         if (rc == 0)
             sb->accepted++;
         else if (rc == 1)
@@ -366,6 +417,7 @@ static Suite *workers_suite(void)
     TCase *tc = tcase_create("pool");
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, full_pool_has_no_slot_until_one_finishes);
+    tcase_add_test(tc, refused_submitter_is_woken_when_a_slot_frees);
     tcase_add_test(tc, each_item_handled_exactly_once);
     tcase_add_test(tc, idle_pool_is_idle);
     tcase_add_test(tc, destroy_waits_for_running_items);
