@@ -100,10 +100,11 @@ static void handle_client(void *ctx, void *item)
     const struct app_options *o = s->o;
     secsock_conn_set_cancel_fd(c, s->close_at_stop ? stop_pipe[0] : cut_pipe[0]);
     secsock_conn_set_timeout(c, o->timeout_ms);
-    int rc = s->serve(s, c);
+    char why[160] = "";
+    int rc = s->serve(s, c, why, sizeof why);
     if (rc == SECSOCK_ERR_CANCELLED && s->close_at_stop)
         rc = 0; /* stopping: a polite end, not a failure */
-    app_server_report(s, a, rc, NULL);
+    app_server_report(s, a, rc, why[0] != '\0' ? why : NULL);
     if (rc == SECSOCK_ERR_CANCELLED)
         secsock_abort(c); /* cut off at the end of the grace period: an error, not an end */
     else

@@ -51,64 +51,98 @@ static int serve_echo(secsock_conn *c)
     }
 }
 
-/* --http: read the request head, answer 200 with the reply text. */
-static int serve_http(struct app_server *s, secsock_conn *c)
+/* Answers a request head that cannot be served, and says why. */
+static int refuse_http(secsock_conn *c, const char *status, char *why, size_t whylen,
+                       const char *what)
 {
-    char *head = malloc(HTTP_HEAD_MAX);
-    if (head == NULL)
-        return SECSOCK_ERR_NOMEM;
+    char answer[160];
+    int n = snprintf(answer, sizeof answer,
+                     "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status);
+    (void)secsock_write_all(c, answer, (size_t)n);
+    snprintf(why, whylen, "%s", what);
+    return SECSOCK_ERR_PROTOCOL;
+}
+
+/* Reads the request head into head (HTTP_HEAD_MAX bytes): its length, or
+ * 0 when the client closed without a byte, or a negative status with why
+ * written. The whole head must come within -t, not each byte of it: a
+ * client trickling a byte at a time must not hold a worker for ever
+ * (nginx's client_header_timeout is the same). */
+static ssize_t read_http_head(struct app_server *s, secsock_conn *c, char *head, char *why,
+                              size_t whylen)
+{
+    const int limit_ms = s->o->timeout_ms;
+    const double until = app_now_ms() + limit_ms;
     size_t len = 0;
-    int rc = 0;
-    while (rc == 0) {
+    for (;;) {
+        double left = until - app_now_ms();
+        if (left < 1) {
+            char what[96];
+            snprintf(what, sizeof what, "no complete HTTP request head within %d ms", limit_ms);
+            return refuse_http(c, "408 Request Timeout", why, whylen, what);
+        }
+        secsock_conn_set_timeout(c, (int)left);
         ssize_t n = secsock_read(c, head + len, HTTP_HEAD_MAX - len);
-        if (n <= 0) {
-            /* cppcheck-suppress knownConditionTrueFalse ; len grows from the second pass on */
-            rc = n == 0 && len == 0 ? 1 : (n == 0 ? SECSOCK_ERR_PROTOCOL : (int)n);
-            break;
+        if (n == SECSOCK_ERR_TIMEOUT)
+            continue; /* the head's time is up: answered above */
+        if (n < 0)
+            return n;
+        if (n == 0) {
+            if (len == 0)
+                return 0;
+            snprintf(why, whylen, "HTTP request cut short after %zu bytes", len);
+            return SECSOCK_ERR_PROTOCOL;
         }
         len += (size_t)n;
         if (memmem(head, len, "\r\n\r\n", 4) != NULL || memmem(head, len, "\n\n", 2) != NULL)
             break;
-        if (len == HTTP_HEAD_MAX) {
-            static const char too_big[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-                                          "Content-Length: 0\r\nConnection: close\r\n\r\n";
-            (void)secsock_write_all(c, too_big, sizeof too_big - 1);
-            rc = SECSOCK_ERR_PROTOCOL;
-        }
+        if (len == HTTP_HEAD_MAX)
+            return refuse_http(c, "431 Request Header Fields Too Large", why, whylen,
+                               "HTTP request head over 16 KiB");
     }
-    if (rc == 0) {
-        char *eol = memchr(head, '\n', len);
-        size_t line = eol ? (size_t)(eol - head) : len;
-        if (line > 0 && head[line - 1] == '\r')
-            line--;
-        app_server_log_received("Received", (unsigned char *)head, line);
-        size_t body = strlen(s->reply) + 1;
-        char top[160];
-        int tl = snprintf(top, sizeof top,
-                          "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                          "Content-Length: %zu\r\nConnection: close\r\n\r\n", body);
-        int head_only = line >= 5 && memcmp(head, "HEAD ", 5) == 0; /* no body for HEAD */
-        /* One write: one TLS record and one segment for the whole answer. The
-         * request is logged, so its buffer can hold the answer if it fits. */
-        size_t total = (size_t)tl + (head_only ? 0 : body);
-        char *out = total <= HTTP_HEAD_MAX ? head : malloc(total);
-        if (out == NULL) {
-            free(head);
-            return SECSOCK_ERR_NOMEM;
-        }
+    secsock_conn_set_timeout(c, limit_ms); /* each write has the usual -t */
+    return (ssize_t)len;
+}
+
+/* --http: read the request head, answer 200 with the reply text. */
+static int serve_http(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
+{
+    char *head = malloc(HTTP_HEAD_MAX);
+    if (head == NULL)
+        return SECSOCK_ERR_NOMEM;
+    ssize_t len = read_http_head(s, c, head, why, whylen);
+    if (len <= 0) {
+        free(head);
+        return (int)len;
+    }
+    char *eol = memchr(head, '\n', (size_t)len);
+    size_t line = eol ? (size_t)(eol - head) : (size_t)len;
+    if (line > 0 && head[line - 1] == '\r')
+        line--;
+    app_server_log_received("Received", (unsigned char *)head, line);
+    size_t body = strlen(s->reply) + 1;
+    char top[160];
+    int tl = snprintf(top, sizeof top,
+                      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                      "Content-Length: %zu\r\nConnection: close\r\n\r\n", body);
+    int head_only = line >= 5 && memcmp(head, "HEAD ", 5) == 0; /* no body for HEAD */
+    /* One write: one TLS record and one segment for the whole answer. The
+     * request is logged, so its buffer can hold the answer if it fits. */
+    size_t total = (size_t)tl + (head_only ? 0 : body);
+    char *out = total <= HTTP_HEAD_MAX ? head : malloc(total);
+    int rc = SECSOCK_ERR_NOMEM;
+    if (out != NULL) {
         memcpy(out, top, (size_t)tl);
         if (!head_only) {
             memcpy(out + tl, s->reply, body - 1);
             out[total - 1] = '\n';
         }
         rc = secsock_write_all(c, out, total);
-        if (out != head)
-            free(out);
     }
-    if (rc == SECSOCK_ERR_PROTOCOL)
-        app_log(stdout, "[!] %s: incomplete or oversized HTTP request", secsock_conn_peer(c));
+    if (out != head)
+        free(out);
     free(head);
-    return rc == 1 || rc == SECSOCK_ERR_PROTOCOL ? 0 : rc;
+    return rc;
 }
 
 /* --sink: read to the end, answer "<bytes> <sha256>\n" so a sender can
@@ -142,12 +176,12 @@ static int serve_sink(secsock_conn *c)
     return rc;
 }
 
-static int serve(struct app_server *s, secsock_conn *c)
+static int serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
 {
     const struct app_options *o = s->o;
     return o->echo ? serve_echo(c)
            : o->sink ? serve_sink(c)
-           : o->http ? serve_http(s, c)
+           : o->http ? serve_http(s, c, why, whylen)
                      : serve_once(s, c);
 }
 

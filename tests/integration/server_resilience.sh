@@ -74,6 +74,32 @@ elif mode == "escape":
     t.sendall(b"\x1b[31mRED\x1b]0;title\x07")
     sys.stdout.buffer.write(drain(t))
     s = t
+elif mode == "http-huge-head":
+    t = tls(s)
+    t.sendall(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 20000)
+    sys.stdout.buffer.write(drain(t))
+    s = t
+elif mode == "http-cut-short":
+    t = tls(s)
+    t.sendall(b"GET / HTTP/1.1\r\nHost: loc")
+    if cafile:
+        t = t.unwrap()  # close_notify: the end of the stream, in the middle of the head
+    else:
+        t.shutdown(socket.SHUT_WR)
+    sys.stdout.buffer.write(drain(t))
+    s = t
+elif mode == "http-trickle":  # a byte every 0.2 s: never idle, never done
+    t = tls(s)
+    start = time.monotonic()
+    try:
+        for b in b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 200:
+            t.sendall(bytes([b]))
+            time.sleep(0.2)
+    except OSError:
+        pass  # the server gave up on us
+    sys.stdout.buffer.write(drain(t))
+    print("\n%.1f s" % (time.monotonic() - start), file=sys.stderr)
+    s = t
 elif mode == "slow":
     t = tls(s)
     time.sleep(1.5)
@@ -128,6 +154,41 @@ EOF
 bad() {
     timeout -k 5 20 python3 -c "$BAD_CLIENT" "$@" >"$TEST_TMP/bad.out" 2>"$TEST_TMP/bad.err" ||
         fail "bad client '$1' itself failed (status $?): $(cat "$TEST_TMP/bad.err")"
+}
+
+# --http against bad request heads: 431 for one over 16 KiB, a "[!]" line
+# for one cut short, 408 for one trickled a byte at a time (never idle for
+# -t, but not complete within -t: it must not hold a worker for ever).
+case_http_bad_heads() { # MODE
+    local mode="$1" pid="" port="" log took
+    local -a sargs ca=()
+    mapfile -t sargs < <(server_tls_args "$mode")
+    [[ "$mode" == tls ]] && ca=("$PKI/ca.crt")
+    start_server pid port "$S" -p 0 "${sargs[@]}" --http -t 2
+    log="$(server_out "$pid")"
+    bad http-huge-head "$port" "${ca[@]}"
+    assert_contains "$(head -n1 "$TEST_TMP/bad.out")" "HTTP/1.1 431 Request Header Fields Too Large" "answer to a 20 KB head"
+    wait_for_count "$log" "[!]" 1
+    assert_contains "$(grep -F '[!]' "$log")" "HTTP request head over 16 KiB" "log line"
+    bad http-cut-short "$port" "${ca[@]}"
+    wait_for_count "$log" "[!]" 2
+    assert_contains "$(grep -F '[!]' "$log" | tail -n1)" "HTTP request cut short after 25 bytes" "log line"
+    bad http-trickle "$port" "${ca[@]}"
+    assert_contains "$(head -n1 "$TEST_TMP/bad.out")" "HTTP/1.1 408 Request Timeout" "answer to a trickled head"
+    took="$(tail -n1 "$TEST_TMP/bad.err")"
+    [[ "$took" =~ ^([0-9]+)\.[0-9]\ s$ ]] && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] < 8)) ||
+        fail "the trickling client was answered after [$took], not after about 2 s"
+    wait_for_count "$log" "[!]" 3
+    assert_contains "$(grep -F '[!]' "$log" | tail -n1)" "no complete HTTP request head within 2000 ms" "log line"
+    assert_eq 0 "$(count_in "$log" "[*] Received:")" "requests served"
+    local -a cargs
+    mapfile -t cargs < <(client_tls_args "$mode")
+    capture "$C" "${cargs[@]}" --body-only localhost "$port"
+    assert_capture 0 "a normal GET after the bad heads"
+    assert_eq "$(reply_of "$mode")"$'\n' "$CAP_OUT" "body of the normal GET"
+    alive "$pid" "tcp-server --http"
+    stop_process "$pid"
+    assert_file_contains "$log" "[*] Stopped: 1 served, 0 failed handshakes, 3 failed"
 }
 
 case_tls_bad_clients() {
@@ -285,6 +346,9 @@ case_handshake_in_worker() {
 run_case "TLS server: plaintext, garbage, half a ClientHello, silent client" case_tls_bad_clients
 run_case "plain server: garbage, silent client" case_plain_bad_clients
 run_case "TLS handshakes do not block the accept loop" case_handshake_in_worker
+for mode in plain tls; do
+    run_case "--http: a head too big, cut short, trickled, $mode" case_http_bad_heads "$mode"
+done
 for mode in plain tls; do
     run_case "reset mid-reply, $mode" case_reset_mid_reply "$mode"
     run_case "escape sequences in the log, $mode" case_escapes "$mode"
