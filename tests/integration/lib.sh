@@ -193,6 +193,22 @@ make_pki() {
     bash "$SECSOCK_SRC/tests/lib/pki.sh" "$1" || fail "tests/lib/pki.sh $1 failed"
 }
 
+# tcp-server's two modes, for the tests that run each case plain and over
+# TLS with the PKI in $PKI. reply_of MODE: the default reply;
+# server_tls_args MODE [CERT-NAME] and client_tls_args MODE: the options
+# for the mode, one per line (none for plain).
+reply_of() {
+    if [[ "$1" == tls ]]; then echo "tcp-server over TLS is working"; else echo "tcp-server over TCP is working"; fi
+}
+server_tls_args() {
+    [[ "$1" == tls ]] && printf '%s\n' --tls --cert "$PKI/${2:-server}.crt" --key "$PKI/${2:-server}.key"
+    return 0
+}
+client_tls_args() {
+    [[ "$1" == tls ]] && printf '%s\n' --tls --cafile "$PKI/ca.crt"
+    return 0
+}
+
 # A sanitizer's report (ASan/LSan/UBSan/TSan builds) in a program's stderr.
 _IT_SAN_RE='ERROR: [A-Za-z]*Sanitizer|WARNING: ThreadSanitizer|: runtime error: '
 

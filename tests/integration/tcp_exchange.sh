@@ -16,17 +16,6 @@ make_pki "$PKI"
 UA=$'Mozilla/lm3nitro 1.0\t(rv:130.0)'
 UA_LOGGED='Mozilla/lm3nitro 1.0\t(rv:130.0)' # as the server must print it
 
-reply_of() { # MODE
-    if [[ "$1" == tls ]]; then echo "tcp-server over TLS is working"; else echo "tcp-server over TCP is working"; fi
-}
-server_tls_args() { # MODE [CERT-NAME]
-    [[ "$1" == tls ]] && printf '%s\n' --tls --cert "$PKI/${2:-server}.crt" --key "$PKI/${2:-server}.key"
-    return 0
-}
-client_tls_args() { # MODE
-    [[ "$1" == tls ]] && printf '%s\n' --tls --cafile "$PKI/ca.crt"
-    return 0
-}
 
 ipv6_works() {
     python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null
