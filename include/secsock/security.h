@@ -55,7 +55,8 @@ SECSOCK_API int secsock_config_set_cafile(secsock_config *cfg, const char *path)
 SECSOCK_API int secsock_config_set_cert_file(secsock_config *cfg, const char *path);
 SECSOCK_API int secsock_config_set_key_file(secsock_config *cfg, const char *path);
 /* Server: make an ephemeral self-signed certificate in memory instead
- * (on != 0); see secsock_transport_fingerprint(). Returns 0. */
+ * (on != 0); see secsock_transport_fingerprint(). Returns 0; with a
+ * certificate or key file as well, secsock_transport_new() refuses. */
 SECSOCK_API int secsock_config_set_self_signed(secsock_config *cfg, int on);
 /* Client: the name sent as SNI and verified (default: the host connected to).
  * An IP literal is verified against the certificate's IP SANs, and no SNI is sent.

@@ -76,6 +76,12 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
 static int load_own_certificate(SSL_CTX *ctx, const secsock_config *cfg,
                                 struct security_ctx_state *state, char *err, size_t errlen)
 {
+    if (cfg->self_signed && (cfg->cert_file != NULL || cfg->key_file != NULL)) {
+        /* Which one was meant? Using either silently would surprise. */
+        snprintf(err, errlen, "a self-signed certificate and a certificate file contradict "
+                              "each other");
+        return -1;
+    }
     if (cfg->self_signed) {
         X509 *cert = NULL;
         EVP_PKEY *key = NULL;

@@ -301,6 +301,16 @@ START_TEST(server_self_signed)
 }
 END_TEST
 
+START_TEST(self_signed_and_cert_file_contradict)
+{
+    ACCEPTED(secsock_config_set_self_signed(cfg, 1));
+    ACCEPTED(secsock_config_set_cert_file(cfg, testutil_pki_file("server.crt")));
+    ACCEPTED(secsock_config_set_key_file(cfg, testutil_pki_file("server.key")));
+    transport_refused("tls", SECSOCK_SERVER, "self-signed", NULL);
+    transport_refused("dtls", SECSOCK_SERVER, "self-signed", NULL);
+}
+END_TEST
+
 START_TEST(cert_file_not_pem)
 {
     /* A readable file that is not a certificate: named at creation. */
@@ -422,6 +432,7 @@ static Suite *security_suite(void)
     tcase_add_test(tr, server_cert_and_key_ok);
     tcase_add_test(tr, server_without_cert);
     tcase_add_test(tr, server_self_signed);
+    tcase_add_test(tr, self_signed_and_cert_file_contradict);
     tcase_add_test(tr, cert_file_not_pem);
     tcase_add_test(tr, verify_client_needs_cafile);
     tcase_add_test(tr, cafile_not_pem);
