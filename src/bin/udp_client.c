@@ -196,6 +196,12 @@ int main(int argc, char **argv)
     char *msg = load_message(&o, &len, err, sizeof err);
     if (msg == NULL)
         return app_client_fail(&o, NULL, SECSOCK_ERR_IO, err);
+    if (len == 0) {
+        /* An empty datagram reads as 0, like a closed session: nobody could
+         * tell it from none. Sending nothing and waiting would only time out. */
+        free(msg);
+        return app_client_fail(&o, NULL, SECSOCK_ERR_CONFIG, "empty message: nothing to send");
+    }
     secsock_transport *t = app_transport(&o, SECSOCK_CLIENT, err, sizeof err);
     if (t == NULL) {
         free(msg);

@@ -506,6 +506,8 @@ case_udp_client_args() {
     check "NO-SUCH-CIPHER" "$UC" --dtls --ciphers NO-SUCH-CIPHER "$h" "$p" hi
     check "$ADIR" "$UC" --dtls --keylog "$ADIR" "$h" "$p" hi
     check "'-1'" "$UC" --retries -1 "$h" "$p" hi
+    check "empty message" "$UC" "$h" "$p" ""
+    check "empty message" "$UC" "$h" "$p" - # stdin is /dev/null
     all_checked
 }
 
