@@ -257,11 +257,16 @@ case_horde() {
 
     # The horde is closed at the timeout, each with one log line; while the
     # server is dropping them, legitimate clients are still served at once.
+    # The bound is 3 s, not 1: in that second the machine also carries the
+    # horde taking 1000 resets and a log growing by 1000 lines, and on a
+    # loaded 2-core CI machine one client once took 1.5 s (8-15 ms when the
+    # machine is quiet). A server that stalled while dropping (a blocking
+    # close per client) would take minutes.
     wait_for_log "$log" "$want_log" $((HS_TIMEOUT + 5))
     for i in 1 2 3; do
         legit "$kind" "$port" "while dropping $i"
         _it_log "$kind: a legitimate client served in $LEGIT_MS ms while the server drops the idle ones ($(count_in "$log" "$want_log") dropped so far)"
-        ((LEGIT_MS < 1000)) || fail "a legitimate client took $LEGIT_MS ms while the server was dropping the idle $kind connections"
+        ((LEGIT_MS < 3000)) || fail "a legitimate client took $LEGIT_MS ms while the server was dropping the idle $kind connections"
         ((LEGIT_MS > worst)) && worst="$LEGIT_MS"
     done
     wait_for_count "$log" "$want_log" "$IDLE" $((HS_TIMEOUT + SLACK_MS / 1000 + 2))
