@@ -186,9 +186,10 @@ run_lint() {
 }
 
 # The TSan build runs the unit tests and the integration tests whose
-# programs run threads: tcp-server, udp-server (not the 1000-connection
-# attack tests, far too slow under TSan, nor the Apache and capture ones).
-tsan_tests='^unit/|server|tcp_exchange|udp_exchange|tls_failures|interop'
+# programs run threads: tcp-server, udp-server, their admission loops (not
+# the 1000-connection attack tests, far too slow under TSan, nor the Apache
+# and capture ones).
+tsan_tests='^unit/|server|admission|tcp_exchange|udp_exchange|tls_failures|interop'
 
 # run_fuzz: scripts/fuzz.sh builds build-fuzz/ and runs each libFuzzer
 # harness for 10 s (six harnesses: about a minute); each harness counts as
