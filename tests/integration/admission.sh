@@ -177,7 +177,10 @@ PY
 case_many_tls_clients() {
     local pid="" port="" i bad=0
     local -a pids=()
-    start_server pid port "$S" -p 0 "${TLS_OPTS[@]}" --accept-threads 2 --max-clients 256
+    # Long server timeouts: 200 sanitized clients on 2 cores may wait seconds
+    # for a CPU between handshake steps.
+    start_server pid port "$S" -p 0 "${TLS_OPTS[@]}" --accept-threads 2 --max-clients 256 \
+        --handshake-timeout 60 -t 60
     for ((i = 0; i < 200; i++)); do
         timeout -k 5 120 "$C" --tls --cafile "$PKI/ca.crt" -t 60 --send "client $i" \
             localhost "$port" >"$TEST_TMP/many.$i.out" 2>"$TEST_TMP/many.$i.err" &

@@ -21,7 +21,7 @@ raise_fd_limit 2048
 
 CLIENTS=100
 SIZE=$((10 * 1000 * 1000))
-LOAD_LIMIT=60 # seconds for the whole 100 x 10 MB load
+LOAD_LIMIT=120 # seconds for the whole 100 x 10 MB load (10-15 s on a quiet machine)
 
 # stream.sh PORT SIZE BASE: one client streaming SIZE random bytes through
 # the echo server. Writes BASE.in (SHA-256 of all it was given), BASE.out
@@ -255,7 +255,7 @@ case_reset_and_noread() { # MODE
     read -r ok cut <<<"$res"
     assert_eq 10 "$ok" "clients echoed while one client does not read ($cut failed)"
     _it_log "$mode: 10 clients x 1 MB echoed in $took ms while a client is stuck not reading"
-    ((took < 5000)) || fail "10 x 1 MB took $took ms beside a client that does not read"
+    ((took < 15000)) || fail "10 x 1 MB took $took ms beside a client that does not read"
     alive "$pid" "tcp-server beside a client that does not read"
     # It goes (a reset, its receive queue full): one more [!] line, no SIGPIPE.
     touch "$TEST_TMP/noread.release"

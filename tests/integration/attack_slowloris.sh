@@ -25,8 +25,9 @@ make_pki "$PKI"
 raise_fd_limit 4200 # 2,000 sockets in the flood, 1,000 in the horde, the server's
 
 IDLE=1000          # connections in the horde
-HS_TIMEOUT=4       # --handshake-timeout (plain TCP: -t) for the horde cases
-SLACK_MS=2000      # a horde connection is closed by HS_TIMEOUT + this
+HS_TIMEOUT=8       # --handshake-timeout (plain TCP: -t) for the horde cases: room
+                   # to open 1000 and serve 5 legitimate clients on a loaded machine
+SLACK_MS=4000      # a horde connection is closed by HS_TIMEOUT + this
 RSS_MAX_KB=$((64 * 1024))
 # Under ASan or TSan, memory is shadowed and freed blocks are quarantined:
 # the RSS numbers are printed but not bounded there.
@@ -242,16 +243,20 @@ case_horde() {
     ((fd1 >= fd0 + IDLE)) || fail "the server holds $fd1 descriptors with $IDLE idle connections (before: $fd0)"
 
     # Legitimate clients while the horde sits: each gets its exact reply
-    # within a second.
+    # at once (3 s allows for a loaded machine; waiting behind the horde
+    # would take HS_TIMEOUT).
     for i in 1 2 3 4 5; do
         legit "$kind" "$port" "legit $i"
         ((LEGIT_MS > worst)) && worst="$LEGIT_MS"
-        ((LEGIT_MS < 1000)) || fail "legit client $i took $LEGIT_MS ms among $IDLE idle $kind connections"
+        ((LEGIT_MS < 3000)) || fail "legit client $i took $LEGIT_MS ms among $IDLE idle $kind connections"
     done
     _it_log "$kind: legitimate clients served in at most $worst ms among $IDLE idle connections"
     worst=0
     wait_for_log "$log" ": legit 5"
-    assert_eq 0 "$(count_in "$log" "[!]")" "[!] lines while the legit clients were served (the horde is still sitting)"
+    # Nothing failed but the horde's own timeouts, which a loaded machine
+    # may reach before the fifth legitimate client is through.
+    assert_eq 0 "$(grep -F '[!]' "$log" | grep -cvF -- "$want_log" || true)" \
+        "[!] lines other than the horde's timeouts while the legit clients were served"
     th2="$(proc_status "$pid" Threads)"
     ((th2 <= th0 + 5)) || fail "server threads: $th0 before, $th2 after 5 legit clients among $IDLE idle ones"
 

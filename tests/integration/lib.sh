@@ -173,12 +173,13 @@ start_server() {
     _ss_port="${BASH_REMATCH[2]}"
 }
 
-# stop_process PID : TERM, then KILL after 3s; returns its exit status
-# (128+signal if it died of a signal).
+# stop_process PID : TERM, then KILL after 6s (a sanitizer's exit checks
+# on a loaded machine take a while); returns its exit status (128+signal if
+# it died of a signal).
 stop_process() {
     local pid="$1" i st=0
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 60; i++)); do
+    for ((i = 0; i < 120; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done

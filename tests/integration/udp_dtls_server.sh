@@ -179,7 +179,7 @@ case_50_peers() {
         # Each waits for the same signal, so all 50 start together.
         # shellcheck disable=SC2016 # expanded by the inner shell
         start_bg cp bash -c 'while [[ ! -e "$1" ]]; do sleep 0.01; done; shift; exec "$@"' \
-            _ "$go" "$C" --dtls --cafile "$PKI/ca.crt" localhost "$port" "peer $i of 50, only mine"
+            _ "$go" "$C" --dtls --cafile "$PKI/ca.crt" -t 10 localhost "$port" "peer $i of 50, only mine"
         cpids[i]="$cp"
     done
     touch "$go"

@@ -164,7 +164,7 @@ while True:
     s.sendto(b"answered the second try", peer)
 '
     log="$(server_out "$pid")"
-    capture "$C" -v -t 1 127.0.0.1 "$port" "are you there"
+    capture "$C" -v -t 3 127.0.0.1 "$port" "are you there"
     assert_capture 0 "udp-client to a server that drops the first datagram"
     assert_eq "answered the second try" "$CAP_OUT" "reply"
     assert_contains "$CAP_ERR" "sending again" "-v output"
@@ -209,7 +209,7 @@ case_retry_dtls() { # CONTENT-TYPE
     start_server spid sport "$S" -p 0 --dtls --cert "$PKI/server.crt" --key "$PKI/server.key"
     start_server ppid pport python3 -u -c "$DROP_PROXY" "$sport" "$type"
     log="$(server_out "$spid")"
-    capture "$C" --dtls --cafile "$PKI/ca.crt" -t 1 localhost "$pport" "through a lossy path"
+    capture "$C" --dtls --cafile "$PKI/ca.crt" -t 3 localhost "$pport" "through a lossy path"
     assert_capture 0 "udp-client --dtls through a relay dropping the first record of type $type"
     assert_eq "$REPLY_TEXT" "$CAP_OUT" "reply"
     assert_file_contains "$(server_out "$ppid")" "[*] dropped "
