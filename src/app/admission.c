@@ -531,6 +531,8 @@ double admission_run(struct admission_ctx *ax, int nloops, size_t capacity)
     }
     for (int i = threads; i < started; i++) /* never ran: no longer counted as accepting */
         atomic_fetch_sub(&ax->accepting, 1);
+    if (ax->on_ready != NULL)
+        ax->on_ready(ax); /* threads and descriptors are all there now */
     run_loop(&loops[0]);
     double grace_end = loops[0].grace_end;
     for (int i = 1; i < threads; i++) {

@@ -42,6 +42,7 @@ struct admission_ctx {
     secsock_listener *l;      /* streams: the last loop to stop accepting frees it */
     int stop_fd;              /* readable from the stop signal on */
     int serve_at_once;        /* plain UDP: every datagram is served by the loop */
+    void (*on_ready)(struct admission_ctx *ax); /* every loop set up: say so */
     atomic_int accepting;     /* loops still accepting */
     atomic_int admitted;      /* clients in admission, over all loops */
 };

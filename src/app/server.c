@@ -159,6 +159,18 @@ static void drain_workers(struct app_server *s, struct workers *w, double grace_
     }
 }
 
+/* The "Listening" line comes once the server is whole (its loops' threads
+ * and descriptors made): scripts that wait for it see the finished process. */
+static void announce(struct admission_ctx *ax)
+{
+    const struct app_server *s = ax->s;
+    const struct app_options *o = s->o;
+    if (secsock_transport_fingerprint(s->t) != NULL)
+        app_log(stdout, "[*] Self-signed certificate %s", secsock_transport_fingerprint(s->t));
+    app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(ax->l),
+            !o->secure ? "" : o->program == APP_UDP_SERVER ? " (dtls)" : " (tls)");
+}
+
 static int app_server_run(struct app_server *s)
 {
     const struct app_options *o = s->o;
@@ -184,17 +196,16 @@ static int app_server_run(struct app_server *s)
         close_pipes();
         return APP_EXIT_FAILURE;
     }
-    if (secsock_transport_fingerprint(s->t) != NULL)
-        app_log(stdout, "[*] Self-signed certificate %s", secsock_transport_fingerprint(s->t));
-    app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(l),
-            !o->secure ? "" : udp ? " (dtls)" : " (tls)");
-
     struct admission_ctx ax = { .s = s, .w = &w, .l = l, .stop_fd = stop_pipe[0],
-                                .serve_at_once = udp && !o->secure };
+                                .serve_at_once = udp && !o->secure,
+                                .on_ready = announce };
     double grace_end = admission_run(&ax, admission_threads(o), admission_capacity(o));
-    if (grace_end < 0) {
-        app_log(stderr, "[!] cannot start the admission loop: %s", strerror(errno));
-        grace_end = app_now_ms();
+    if (grace_end < 0) { /* nothing was accepted: no worker to wait for */
+        fprintf(stderr, "%s: cannot start the admission loop: %s\n", o->name, strerror(errno));
+        workers_destroy(&w);
+        secsock_listener_free(l);
+        close_pipes();
+        return APP_EXIT_FAILURE;
     }
     l = ax.l; /* datagrams: still open; streams: closed at the stop signal */
     drain_workers(s, &w, grace_end);

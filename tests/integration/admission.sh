@@ -38,8 +38,8 @@ threads_of() {
 }
 
 # wait_threads PID N : waits (up to 10 s) until PID has N threads; fails if
-# it ever has more, or never gets there (the loops start just after the
-# "Listening" line).
+# it ever has more, or never gets there (a worker starts a moment after its
+# client's request).
 wait_threads() {
     local pid="$1" want="$2" i n=0
     for ((i = 0; i < 200; i++)); do
@@ -73,11 +73,14 @@ s_client_line() {
     assert_contains "$CAP_OUT" "$REPLY_TLS" "s_client output"
 }
 
+# The loops are all there when "Listening" is printed (so a script that
+# waits for it sees the whole server), and there are as many as asked.
 case_accept_threads_idle() {
     local pid="" port="" n
     for n in 1 2 4; do
         start_server pid port "$S" -p 0 "${TLS_OPTS[@]}" --accept-threads "$n"
-        wait_threads "$pid" "$(threads_of "$n")"
+        assert_eq "$(threads_of "$n")" "$(proc_status "$pid" Threads)" \
+            "threads of tcp-server --accept-threads $n at its Listening line"
         stop_process "$pid" || true
     done
     start_server pid port "$S" -p 0 "${TLS_OPTS[@]}"
