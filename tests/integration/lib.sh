@@ -188,6 +188,18 @@ stop_process() {
     return "$st"
 }
 
+# wait_udp_bound PORT [SECONDS=10] : waits until a UDP socket is bound to
+# PORT (/proc/net/udp), for peers such as ncat that print nothing when ready.
+wait_udp_bound() {
+    local re i
+    re="$(printf '^ *[0-9]+: [0-9A-F]+:%04X ' "$1")" # the local address column
+    for ((i = 0; i < ${2:-10} * 20; i++)); do
+        grep -qE -- "$re" /proc/net/udp /proc/net/udp6 2>/dev/null && return 0
+        sleep 0.05
+    done
+    fail "nothing bound UDP port $1 within ${2:-10} s"
+}
+
 # make_pki DIR : a fresh test PKI (tests/lib/pki.sh) in DIR, created if needed.
 make_pki() {
     mkdir -p "$1"

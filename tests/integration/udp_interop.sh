@@ -53,7 +53,7 @@ case_client_vs_ncat_listen() {
     port="$(free_port udp)"
     start_bg_fifo npid "$TEST_TMP/ncat.in" ncat -u -l 127.0.0.1 "$port"
     exec 8<>"$TEST_TMP/ncat.in"
-    sleep 0.3 # ncat has no "listening" line on stdout; give it a moment to bind
+    wait_udp_bound "$port" # ncat has no "listening" line on stdout
     start_bg cpid "$C" -t 5 --retries 0 127.0.0.1 "$port"
     wait_for_log "$(server_out "$npid")" "Hello udp 127.0.0.1 server"
     assert_eq "Hello udp 127.0.0.1 server" "$(cat "$(server_out "$npid")")" "what ncat printed (the datagram, exactly)"
@@ -68,7 +68,7 @@ case_client_vs_ncat_echo() {
     local port npid=""
     port="$(free_port udp)"
     start_bg npid ncat -u -l 127.0.0.1 "$port" -c cat
-    sleep 0.3
+    wait_udp_bound "$port"
     capture "$C" 127.0.0.1 "$port" "echo through ncat -c cat"
     assert_capture 0 "udp-client against ncat -u -l -c cat"
     assert_eq "echo through ncat -c cat" "$CAP_OUT" "reply"
@@ -78,7 +78,7 @@ case_client_vs_socat() {
     local port spid="" m
     port="$(free_port udp)"
     start_bg spid socat "UDP-RECVFROM:$port,bind=127.0.0.1,fork" EXEC:cat
-    sleep 0.3
+    wait_udp_bound "$port"
     for m in first second "third, from another client"; do
         capture "$C" 127.0.0.1 "$port" "$m"
         assert_capture 0 "udp-client against socat UDP-RECVFROM,fork EXEC:cat"
