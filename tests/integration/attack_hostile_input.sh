@@ -113,7 +113,7 @@ PY
 
 case_tls_server() {
     local pid="" port="" log n=0 kind line
-    start_server pid port "$S" -p 0 --tls --cert "$PKI/server.crt" --key "$PKI/server.key" --handshake-timeout 3
+    start_server pid port "$S" -p 0 --tls --cert "$PKI/server.crt" --key "$PKI/server.key" --handshake-timeout 10
     log="$(server_out "$pid")"
     for kind in random oversize-hello garbage-hello cut-record bad-mac oversize-app cut-app; do
         CAPTURE_TIMEOUT=20 capture python3 "$TEST_TMP/tls_peer.py" "$kind" "$port" "$PKI/ca.crt"

@@ -14,7 +14,7 @@ need nginx socat ncat curl hyperfine gnuplot python3 openssl ss /usr/sbin/apache
     "$SECSOCK_BIN/udp-client" "$SECSOCK_BIN/udp-server"
 
 out="$TEST_TMP/bench"
-CAPTURE_TIMEOUT=180 capture bash "$SECSOCK_SRC/scripts/bench.sh" --quick --no-install \
+CAPTURE_TIMEOUT=300 capture bash "$SECSOCK_SRC/scripts/bench.sh" --quick --no-install \
     --bin "$SECSOCK_BIN" --out "$out"
 assert_capture 0 "scripts/bench.sh --quick"
 for f in report.md report.csv report.png raw.tsv; do
@@ -192,7 +192,7 @@ assert_eq "4 item" "$(cut -d, -f1 "$out2/report.csv" | LC_ALL=C sort -u | tr '\n
 # with it.
 out3="$TEST_TMP/bench-baseline"
 short="$(git -C "$SECSOCK_SRC" rev-parse --short HEAD)"
-SECSOCK_BENCH_BUILD="$TEST_TMP/bench-build" CAPTURE_TIMEOUT=240 capture \
+SECSOCK_BENCH_BUILD="$TEST_TMP/bench-build" CAPTURE_TIMEOUT=280 capture \
     bash "$SECSOCK_SRC/scripts/bench.sh" --quick --no-install --only 4 --baseline HEAD \
     --bin "$SECSOCK_BIN" --out "$out3"
 assert_capture 0 "scripts/bench.sh --quick --only 4 --baseline HEAD"

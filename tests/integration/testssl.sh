@@ -27,7 +27,7 @@ run_testssl() {
     shift 2
     timeout -k 10 240 testssl --quiet --color 0 --warnings batch --nodns min \
         --openssl /usr/bin/openssl --add-ca "$PKI/ca.crt" \
-        --connect-timeout 10 --openssl-timeout 10 \
+        --connect-timeout 30 --openssl-timeout 30 \
         --jsonfile "$json" "$@" "127.0.0.1:$port" >"$json.txt" 2>&1 || st=$?
     ((st != 124 && st != 137)) || fail "testssl timed out; its output: [$(cat "$json.txt")]"
     [[ -s "$json" ]] || fail "testssl (exit $st) wrote no JSON; its output: [$(cat "$json.txt")]"

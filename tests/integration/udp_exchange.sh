@@ -115,7 +115,7 @@ case_count() { # MODE
     mapfile -t cargs < <(client_args "$mode")
     start_server pid port "$S" -p 0 "${sargs[@]}"
     log="$(server_out "$pid")"
-    capture "$C" "${cargs[@]}" --count 50 localhost "$port" "count me"
+    capture "$C" "${cargs[@]}" -t 10 --count 50 localhost "$port" "count me" # no resend: exactly 50
     assert_capture 0 "udp-client --count 50"
     local re='^50 exchanges, 50 replies, 0 lost \(0\.0%\), round trip min/median/max = ([0-9.]+)/([0-9.]+)/([0-9.]+) ms$'
     [[ "${CAP_ERR%$'\n'}" =~ $re ]] || fail "--count 50 statistics line not as expected: [$CAP_ERR]"
