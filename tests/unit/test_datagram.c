@@ -89,13 +89,6 @@ static secsock_transport *server_transport(const char *backend, const char *cert
                      is_secure(backend) ? server_cfg_mtu(cert, mtu) : NULL);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void fill_pattern(unsigned char *buf, size_t len, unsigned seed)
 {
     unsigned x = seed * 2654435761u + 1;
@@ -176,29 +169,12 @@ struct dserver {
     int peek_same[MAX_SEEN];
 };
 
-/* secsock_peek_nowait, waiting (bounded) while it says WANT_*: its result. */
-static ssize_t peek_wait(secsock_conn *c, void *buf, size_t len)
-{
-    long long deadline = now_ms() + WAIT_MS;
-    for (;;) {
-        ssize_t n = secsock_peek_nowait(c, buf, len);
-        if (n != SECSOCK_WANT_READ && n != SECSOCK_WANT_WRITE)
-            return n;
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            return n;
-        struct pollfd pfd = { .fd = secsock_conn_fd(c),
-                              .events = n == SECSOCK_WANT_READ ? POLLIN : POLLOUT };
-        (void)poll(&pfd, 1, (int)left);
-    }
-}
-
 /* With s->peek: peeks before the read, records how the peeks compare. */
 static ssize_t dserve_read(struct dserver *s, secsock_conn *c, unsigned char *buf)
 {
     if (!s->peek)
         return secsock_read(c, buf, s->read_cap);
-    ssize_t p1 = peek_wait(c, s->pbuf1, s->read_cap);
+    ssize_t p1 = testutil_peek_wait(c, s->pbuf1, s->read_cap, WAIT_MS);
     ssize_t p2 = p1 > 0 ? secsock_peek_nowait(c, s->pbuf2, s->read_cap) : p1;
     ssize_t n = secsock_read(c, buf, s->read_cap);
     if (s->npeek < MAX_SEEN) {
@@ -658,9 +634,9 @@ START_TEST(dg_read_timeout_then_echo)
     connect_echo(&cl, v, &s);
     secsock_conn_set_timeout(cl.c, 200);
     char buf[16];
-    long long t0 = now_ms();
+    long long t0 = testutil_now_ms();
     ssize_t n = secsock_read(cl.c, buf, sizeof buf);
-    long long waited = now_ms() - t0;
+    long long waited = testutil_now_ms() - t0;
     ck_assert_msg(n == SECSOCK_ERR_TIMEOUT, "read: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_msg(waited >= 150 && waited < 3000, "waited %lld ms for a 200 ms timeout", waited);
     secsock_conn_set_timeout(cl.c, WAIT_MS);
@@ -757,10 +733,10 @@ START_TEST(dg_peek_on_client)
     ck_assert_msg(n == SECSOCK_WANT_READ, "peek before anything came: %zd (%s)", n,
                   secsock_conn_error(cl.c));
     ck_assert_int_eq(secsock_write_all(cl.c, "ping", 4), 0);
-    n = peek_wait(cl.c, a, 2);
+    n = testutil_peek_wait(cl.c, a, 2, WAIT_MS);
     ck_assert_msg(n == 2, "short peek: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_str_eq(a, "pi");
-    n = peek_wait(cl.c, b, sizeof b - 1);
+    n = testutil_peek_wait(cl.c, b, sizeof b - 1, WAIT_MS);
     ck_assert_msg(n == 4, "peek: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_str_eq(b, "ping");
     n = secsock_read(cl.c, got, sizeof got - 1);
@@ -772,7 +748,7 @@ START_TEST(dg_peek_on_client)
                   secsock_conn_error(cl.c));
     if (is_dtls(v)) {
         ck_assert_int_eq(secsock_shutdown_write(cl.c), 0); /* the server closes in turn */
-        n = peek_wait(cl.c, b, sizeof b - 1);
+        n = testutil_peek_wait(cl.c, b, sizeof b - 1, WAIT_MS);
         ck_assert_msg(n == 0, "peek at the server's close_notify: %zd (%s)", n,
                       secsock_conn_error(cl.c));
         n = secsock_read(cl.c, got, sizeof got - 1);
@@ -800,9 +776,9 @@ START_TEST(udp_nobody_listens)
         rc = secsock_write_all(cl.c, "ping", 4);
         ck_assert_msg(rc == 0, "write %d: %d (%s)", i, rc, secsock_conn_error(cl.c));
         char buf[16];
-        long long t0 = now_ms();
+        long long t0 = testutil_now_ms();
         ssize_t n = secsock_read(cl.c, buf, sizeof buf);
-        long long waited = now_ms() - t0;
+        long long waited = testutil_now_ms() - t0;
         ck_assert_msg(n == SECSOCK_ERR_TIMEOUT, "read %d: %zd (%s)", i, n,
                       secsock_conn_error(cl.c));
         ck_assert_msg(waited >= 250 && waited < 3000, "waited %lld ms for a 300 ms timeout",
@@ -849,9 +825,9 @@ START_TEST(dtls_nobody_listens)
     char port[16];
     free_port(SOCK_DGRAM, port, sizeof port);
     struct dclient cl;
-    long long t0 = now_ms();
+    long long t0 = testutil_now_ms();
     int rc = dclient_connect_to(&cl, "dtls", client_cfg_mtu(0), "localhost", port, 1000);
-    long long waited = now_ms() - t0;
+    long long waited = testutil_now_ms() - t0;
     ck_assert_msg(rc == SECSOCK_ERR_TIMEOUT, "dtls connect to nobody: %d (%s)", rc, cl.err);
     ck_assert_msg(waited >= 900 && waited < 4000, "waited %lld ms for a 1000 ms timeout",
                   waited);
@@ -929,10 +905,10 @@ START_TEST(dtls_close_notify)
     start_echo(&s, &v);
     connect_echo(&cl, &v, &s);
     echo_once(cl.c, "bye", 3);
-    long long t0 = now_ms();
+    long long t0 = testutil_now_ms();
     dclient_close(&cl);
     dserver_stop(&s); /* waits for the server's connection to end */
-    long long waited = now_ms() - t0;
+    long long waited = testutil_now_ms() - t0;
     assert_clean_ends(&s, 1);
     ck_assert_msg(waited < WAIT_MS / 2, "the server's read ended %lld ms after our close",
                   waited);
@@ -1031,7 +1007,7 @@ static void *blocked_main(void *arg)
     char buf[64];
     atomic_store(&b->reading, 1);
     b->read_rc = secsock_read(c, buf, sizeof buf);
-    b->returned_ms = now_ms();
+    b->returned_ms = testutil_now_ms();
     snprintf(b->error, sizeof b->error, "%s", secsock_conn_error(c));
     secsock_close(c);
     return NULL;
@@ -1061,7 +1037,7 @@ START_TEST(cancel_blocked_read)
         usleep(10 * 1000);
     ck_assert_msg(atomic_load(&b.reading), "the server never started reading");
     usleep(100 * 1000); /* now blocked in its read */
-    long long t0 = now_ms();
+    long long t0 = testutil_now_ms();
     ck_assert_int_eq(write(b.cancel[1], "x", 1), 1);
     pthread_join(b.thread, NULL);
     ck_assert_msg(b.read_rc == SECSOCK_ERR_CANCELLED, "server read: %lld (%s)", b.read_rc,
@@ -1120,20 +1096,20 @@ START_TEST(listener_accept_cancelled)
     struct delayed_write d = { p[1], 100 };
     pthread_t th;
     secsock_conn *c = (secsock_conn *)&d; /* must be reset */
-    long long t0 = now_ms(); /* the write comes at least 100 ms after this */
+    long long t0 = testutil_now_ms(); /* the write comes at least 100 ms after this */
     ck_assert_int_eq(pthread_create(&th, NULL, write_later, &d), 0);
     int rc = secsock_accept(l, WAIT_MS, &c, err, sizeof err);
-    long long waited = now_ms() - t0;
+    long long waited = testutil_now_ms() - t0;
     pthread_join(th, NULL);
     ck_assert_msg(rc == SECSOCK_ERR_CANCELLED, "%s accept: %d (%s)", backend, rc, err);
     ck_assert_ptr_null(c);
     ck_assert_msg(waited >= 90 && waited < 2000, "waited %lld ms", waited);
 
     /* Already cancelled: at once. */
-    t0 = now_ms();
+    t0 = testutil_now_ms();
     rc = secsock_accept(l, WAIT_MS, &c, err, sizeof err);
     ck_assert_msg(rc == SECSOCK_ERR_CANCELLED, "%s accept again: %d (%s)", backend, rc, err);
-    ck_assert_msg(now_ms() - t0 < 1000, "waited %lld ms", now_ms() - t0);
+    ck_assert_msg(testutil_now_ms() - t0 < 1000, "waited %lld ms", testutil_now_ms() - t0);
 
     /* Without the cancel descriptor: a plain timeout. */
     secsock_listener_set_cancel_fd(l, -1);
@@ -1158,9 +1134,9 @@ START_TEST(listener_accept_times_out)
     char port[16];
     port_of(secsock_listener_address(l), port, sizeof port);
     secsock_conn *c = NULL;
-    long long t0 = now_ms();
+    long long t0 = testutil_now_ms();
     int rc = secsock_accept(l, 200, &c, err, sizeof err);
-    long long waited = now_ms() - t0;
+    long long waited = testutil_now_ms() - t0;
     ck_assert_msg(rc == SECSOCK_ERR_TIMEOUT, "%s accept: %d (%s)", backend, rc, err);
     ck_assert_ptr_null(c);
     ck_assert_msg(waited >= 150 && waited < 3000, "waited %lld ms for a 200 ms timeout", waited);

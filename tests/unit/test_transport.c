@@ -97,13 +97,6 @@ static void cert_pin(const char *name, char *plain, size_t plainlen, char *colon
     }
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the server thread ------------------------------------------------- */
 
 enum srv_mode {
@@ -137,23 +130,6 @@ struct server {
     long long peek1, peek2, peek_read, peek_end, peek_end_read;
     char peeked1[64], peeked2[64], peek_got[64];
 };
-
-/* secsock_peek_nowait, waiting (bounded) while it says WANT_*: its result. */
-static ssize_t peek_wait(secsock_conn *c, void *buf, size_t len)
-{
-    long long deadline = now_ms() + WAIT_MS;
-    for (;;) {
-        ssize_t n = secsock_peek_nowait(c, buf, len);
-        if (n != SECSOCK_WANT_READ && n != SECSOCK_WANT_WRITE)
-            return n;
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            return n;
-        struct pollfd pfd = { .fd = secsock_conn_fd(c),
-                              .events = n == SECSOCK_WANT_READ ? POLLIN : POLLOUT };
-        (void)poll(&pfd, 1, (int)left);
-    }
-}
 
 static void serve(struct server *s, secsock_conn *c)
 {
@@ -201,7 +177,7 @@ static void serve(struct server *s, secsock_conn *c)
     case SRV_CLOSE:
         break;
     case SRV_PEEK:
-        s->peek1 = n = peek_wait(c, s->peeked1, sizeof s->peeked1 - 1);
+        s->peek1 = n = testutil_peek_wait(c, s->peeked1, sizeof s->peeked1 - 1, WAIT_MS);
         if (n > 0) {
             s->peek2 = secsock_peek_nowait(c, s->peeked2, sizeof s->peeked2 - 1);
             /* The peeked bytes are still there: read exactly as many. */
@@ -213,7 +189,7 @@ static void serve(struct server *s, secsock_conn *c)
                 got += (size_t)n;
             }
             s->peek_read = n <= 0 ? n : (long long)got;
-            s->peek_end = n = peek_wait(c, buf, cap);
+            s->peek_end = n = testutil_peek_wait(c, buf, cap, WAIT_MS);
         }
         s->peek_end_read = n = secsock_read(c, buf, cap);
         break;
@@ -534,9 +510,9 @@ START_TEST(read_times_out)
     connect_variant(&cl, v, &s);
     secsock_conn_set_timeout(cl.c, 200);
     char buf[16];
-    long long t0 = now_ms();
+    long long t0 = testutil_now_ms();
     ssize_t n = secsock_read(cl.c, buf, sizeof buf);
-    long long waited = now_ms() - t0;
+    long long waited = testutil_now_ms() - t0;
     ck_assert_msg(n == SECSOCK_ERR_TIMEOUT, "read: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_msg(waited >= 150 && waited < 3000, "waited %lld ms for a 200 ms timeout", waited);
     ck_assert_str_ne(secsock_conn_error(cl.c), "");
@@ -663,9 +639,9 @@ START_TEST(server_handshake_times_out)
         c = secsock_conn_from_fd(t, fd, NULL, 0);
     }
     ck_assert_ptr_nonnull(c);
-    long long t0 = now_ms();
+    long long t0 = testutil_now_ms();
     int rc = secsock_handshake(c, 200);
-    long long waited = now_ms() - t0;
+    long long waited = testutil_now_ms() - t0;
     if (is_tls(v)) {
         ck_assert_msg(rc == SECSOCK_ERR_TIMEOUT, "handshake: %d (%s)", rc, secsock_conn_error(c));
         ck_assert_msg(waited >= 150 && waited < 3000, "waited %lld ms", waited);
@@ -800,15 +776,15 @@ START_TEST(peek_then_read_on_client)
     start_variant_server(&s, v, SRV_SEND_CLOSE, "peekaboo");
     connect_variant(&cl, v, &s);
     char a[16] = "", b[16] = "", got[16] = "";
-    ssize_t n = peek_wait(cl.c, a, 3);
+    ssize_t n = testutil_peek_wait(cl.c, a, 3, WAIT_MS);
     ck_assert_msg(n == 3, "short peek: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_str_eq(a, "pee");
-    n = peek_wait(cl.c, b, sizeof b - 1);
+    n = testutil_peek_wait(cl.c, b, sizeof b - 1, WAIT_MS);
     ck_assert_msg(n == 8, "peek: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_str_eq(b, "peekaboo");
     read_exact(cl.c, got, 8);
     ck_assert_str_eq(got, "peekaboo");
-    n = peek_wait(cl.c, b, sizeof b - 1);
+    n = testutil_peek_wait(cl.c, b, sizeof b - 1, WAIT_MS);
     ck_assert_msg(n == 0, "peek at the server's end: %zd (%s)", n, secsock_conn_error(cl.c));
     n = secsock_read(cl.c, got, sizeof got);
     ck_assert_msg(n == 0, "read at the server's end: %zd (%s)", n, secsock_conn_error(cl.c));

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "workers.h"
 
 #define MANY 1000
@@ -105,13 +106,6 @@ static int done(struct ctx *c)
     return d;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 START_TEST(full_pool_has_no_slot_until_one_finishes)
 {
     struct ctx c;
@@ -125,10 +119,10 @@ START_TEST(full_pool_has_no_slot_until_one_finishes)
     }
     wait_running(&c, 3);
 
-    long long t0 = now_ms();
+    long long t0 = testutil_now_ms();
     ck_assert_int_eq(workers_submit(&w, &items[0], -1), 1); /* full: refused, not queued */
     ck_assert_int_eq(workers_wait_slot(&w, 50), 0);
-    long long waited = now_ms() - t0;
+    long long waited = testutil_now_ms() - t0;
     ck_assert_msg(waited >= 40 && waited < 2000, "waited %lld ms for 50", waited);
     ck_assert_int_eq(workers_wait_idle(&w, 50), 3); /* three still busy */
 

@@ -1,8 +1,10 @@
 #include "testutil.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char pki_dir[256];
@@ -50,4 +52,27 @@ const char *testutil_pki_file(const char *name)
     char *out = slots[next++ % 8];
     snprintf(out, sizeof slots[0], "%s/%s", testutil_pki_dir(), name);
     return out;
+}
+
+long long testutil_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+ssize_t testutil_peek_wait(secsock_conn *c, void *buf, size_t len, int wait_ms)
+{
+    long long deadline = testutil_now_ms() + wait_ms;
+    for (;;) {
+        ssize_t n = secsock_peek_nowait(c, buf, len);
+        if (n != SECSOCK_WANT_READ && n != SECSOCK_WANT_WRITE)
+            return n;
+        long long left = deadline - testutil_now_ms();
+        if (left <= 0)
+            return n;
+        struct pollfd pfd = { .fd = secsock_conn_fd(c),
+                              .events = n == SECSOCK_WANT_READ ? POLLIN : POLLOUT };
+        (void)poll(&pfd, 1, (int)left);
+    }
 }
