@@ -23,14 +23,36 @@ CLIENTS=100
 SIZE=$((10 * 1000 * 1000))
 LOAD_LIMIT=120 # seconds for the whole 100 x 10 MB load (10-15 s on a quiet machine)
 
-# stream.sh PORT SIZE BASE: one client streaming SIZE random bytes through
-# the echo server. Writes BASE.in (SHA-256 of all it was given), BASE.out
-# (SHA-256 of what came back), BASE.n (bytes that came back), BASE.err
-# (tcp-client's stderr) and, last, BASE.rc (tcp-client's exit status).
-# tee -p: tcp-client dying does not cut what is hashed as sent short.
+# paced.py SIZE SECONDS: SIZE random bytes on stdout, spread evenly over at
+# least SECONDS (a client whose data comes no faster than that).
+cat >"$TEST_TMP/paced.py" <<'PY'
+import os, sys, time
+size, seconds = int(sys.argv[1]), float(sys.argv[2])
+out, sent, t0 = sys.stdout.buffer, 0, time.monotonic()
+while sent < size:
+    n = min(1 << 16, size - sent)
+    out.write(os.urandom(n))
+    out.flush()
+    sent += n
+    time.sleep(max(0.0, t0 + seconds * sent / size - time.monotonic()))
+PY
+
+# stream.sh CLIENT CA PORT SIZE BASE MODE GO PACE: one client streaming SIZE
+# random bytes through the echo server, as fast as it can (PACE 0) or spread
+# over at least PACE seconds. Writes BASE.in (SHA-256 of all it was given),
+# BASE.out (SHA-256 of what came back), BASE.n (bytes that came back),
+# BASE.err (tcp-client's stderr) and, last, BASE.rc (tcp-client's exit
+# status). tee -p: tcp-client dying does not cut what is hashed as sent short.
 cat >"$TEST_TMP/stream.sh" <<'EOF'
 set -u
-client="$1" ca="$2" port="$3" size="$4" base="$5" mode="$6" go="$7"
+client="$1" ca="$2" port="$3" size="$4" base="$5" mode="$6" go="$7" pace="$8"
+source_data() {
+    if [[ "$pace" == 0 ]]; then
+        head -c "$size" /dev/urandom
+    else
+        python3 "${BASH_SOURCE[0]%/*}/paced.py" "$size" "$pace"
+    fi
+}
 for ((i = 0; i < 600; i++)); do # all start together, at the go file
     [[ -e "$go" ]] && break
     sleep 0.05
@@ -42,7 +64,7 @@ wc -c <"$base.fout" >"$base.n" &
 b=$!
 args=(--send-file -)
 [[ "$mode" == tls ]] && args+=(--tls --cafile "$ca")
-head -c "$size" /dev/urandom | tee -p "$base.fin" |
+source_data | tee -p "$base.fin" |
     "$client" "${args[@]}" localhost "$port" 2>"$base.err" |
     tee -p "$base.fout" | sha256sum >"$base.out"
 st=("${PIPESTATUS[@]}")
@@ -52,13 +74,16 @@ echo "${st[2]}" >"$base.rc.tmp"
 mv "$base.rc.tmp" "$base.rc"
 EOF
 
-# start_streams DIR PORT N SIZE MODE: N clients (stream.sh), their files
-# under DIR/1.. DIR/N; they start together at go_streams DIR.
+# start_streams DIR PORT N SIZE MODE [SLOW]: N clients (stream.sh), their
+# files under DIR/1.. DIR/N; they start together at go_streams DIR. The
+# last SLOW of them (none by default) spread their data over at least 8 s.
 start_streams() {
-    local dir="$1" port="$2" n="$3" size="$4" mode="$5" i p=""
+    local dir="$1" port="$2" n="$3" size="$4" mode="$5" slow="${6:-0}" i p="" pace
     mkdir -p "$dir"
     for ((i = 1; i <= n; i++)); do
-        start_bg p bash "$TEST_TMP/stream.sh" "$C" "$PKI/ca.crt" "$port" "$size" "$dir/$i" "$mode" "$dir/go"
+        pace=0
+        ((i > n - slow)) && pace=8
+        start_bg p bash "$TEST_TMP/stream.sh" "$C" "$PKI/ca.crt" "$port" "$size" "$dir/$i" "$mode" "$dir/go" "$pace"
     done
 }
 go_streams() { touch "$1/go"; }
@@ -123,11 +148,13 @@ case_full_load() {
 
 case_sigterm_mid_load() {
     local pid="" port="" log t0 res ok cut st=0 i stopped rc
-    # 1 s of grace: far less than the rest of the load takes (the whole load
-    # took 10 s at best), so some clients are still in flight when it ends.
+    # 1 s of grace, and half the clients spread their data over 8 s: at the
+    # signal (40% of all data in) they have seconds to go however fast the
+    # machine, so some are still in flight when the grace ends. (Without
+    # them, a fast run finished the rest of the load within the grace.)
     start_tls_echo pid port --grace 1
     log="$(server_out "$pid")"
-    start_streams "$TEST_TMP/term" "$port" "$CLIENTS" "$SIZE" tls
+    start_streams "$TEST_TMP/term" "$port" "$CLIENTS" "$SIZE" tls $((CLIENTS / 2))
     go_streams "$TEST_TMP/term"
     # In the middle of the load: once the server has received 40% of all
     # the data (the kernel's byte counts of its open connections, and the
