@@ -165,16 +165,6 @@ finally:
 EOF
 }
 
-# free_port : a port the kernel considers free on 127.0.0.1.
-free_port() {
-    python3 -c '
-import socket
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-'
-}
-
 # pick_port REQUESTED DEFAULT AVOID : REQUESTED if given (it must be free),
 # else DEFAULT if free, else any free port other than AVOID.
 pick_port() {

@@ -297,15 +297,6 @@ record() {
     printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RAW"
 }
 
-free_port() {
-    "$PY" -c '
-import socket
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-'
-}
-
 # wait_listen tcp|udp PORT : until something listens there (10 s)
 wait_listen() {
     local proto="$1" port="$2" i flag=-Hltn
@@ -879,8 +870,12 @@ bench_client() {
     mkdir -p "$apache_dir/certs"
     cp "$CA" "$CRT" "$apache_dir/certs/"
     (umask 077 && cp "$KEY" "$apache_dir/certs/")
+    local http_port https_port
+    http_port="$(free_port)"
+    https_port="$(free_port)"
+    while [[ "$https_port" == "$http_port" ]]; do https_port="$(free_port)"; done
     bash "$SECSOCK_ROOT/scripts/apache.sh" start --dir "$apache_dir" --no-install \
-        --http-port "$(free_port)" --https-port "$(free_port)" >"$LOGS/apache-start.log" 2>&1 ||
+        --http-port "$http_port" --https-port "$https_port" >"$LOGS/apache-start.log" 2>&1 ||
         { cat "$LOGS/apache-start.log" >&2; die "the private Apache2 did not start"; }
     local port url
     port="$(sed -n 's/^https_port=//p' "$apache_dir/state")"

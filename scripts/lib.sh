@@ -6,6 +6,7 @@
 # Provides:
 #   SECSOCK_ROOT               the repository root
 #   die MSG / warn MSG / note MSG
+#   free_port                  a free loopback port outside the ephemeral range
 #   ensure_packages [--no-install] PKG...   Debian packages: install the missing ones
 #   PKI helpers (openssl CLI only): pki_ca, pki_leaf, pki_leaf_expired
 #
@@ -47,6 +48,32 @@ SECSOCK_BENCH_PACKAGES=("${SECSOCK_BUILD_PACKAGES[@]}"
     nginx gnuplot-nox hyperfine socat ncat curl apache2 python3 procps iproute2)
 SECSOCK_TEST_PACKAGES+=(nginx gnuplot-nox hyperfine)
 export SECSOCK_BENCH_PACKAGES
+
+# free_port : a port on 127.0.0.1 free for both TCP and UDP, for a program
+# that must be told its port (apache2, nginx, socat, ncat) or for a port
+# where nothing listens. It is picked at random below the kernel's ephemeral
+# range (ip_local_port_range), where the kernel never hands out ports: a
+# port from bind(0) could be taken, between this check and its use, by any
+# client socket of a test running alongside.
+free_port() {
+    python3 - <<'EOF'
+import random, socket, sys
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    ephemeral = int(f.read().split()[0])
+first = 10000 if ephemeral > 11000 else 1024
+for _ in range(500):
+    port = random.randrange(first, ephemeral)
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            with socket.socket(socket.AF_INET, kind) as s:
+                s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(port)
+    sys.exit(0)
+sys.exit(f"free_port: no free port in {first}-{ephemeral - 1}")
+EOF
+}
 
 # missing_packages PKG... : prints the ones dpkg does not list as installed.
 missing_packages() {

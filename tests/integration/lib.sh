@@ -20,7 +20,7 @@
 # the test failed their output is shown. TEST_TMP is removed unless
 # KEEP_TEST_TMP=1.
 #
-# ctest also runs this file itself (tests/integration/*.sh): executed rather
+# ctest also runs this file itself (integration/lib_selftest): executed rather
 # than sourced, it tests its own helpers.
 
 # shellcheck disable=SC2034 # variables here are for the tests that source us
@@ -33,6 +33,9 @@ if [[ -z "${SECSOCK_SRC:-}" ]]; then
 fi
 SECSOCK_BIN="${SECSOCK_BIN:-$SECSOCK_SRC/build/bin}"
 export SECSOCK_SRC SECSOCK_BIN
+# free_port, shared with the scripts
+# shellcheck source=scripts/lib.sh
+source "$SECSOCK_SRC/scripts/lib.sh"
 
 TEST_NAME="$(basename "${0%.sh}")"
 TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/secsock-it-$TEST_NAME.XXXXXX")"
@@ -114,18 +117,6 @@ wait_for_log() {
     fail "after ${limit}s, $file does not contain [$needle]; it has: [$(cat "$file" 2>/dev/null)]"
 }
 
-# free_port [tcp|udp] : prints a currently free loopback port.
-free_port() {
-    local proto="${1:-tcp}"
-    python3 - "$proto" <<'EOF'
-import socket, sys
-kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-with socket.socket(socket.AF_INET, kind) as s:
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-EOF
-}
-
 # start_bg VAR_PID CMD... : starts CMD in the background, output to files
 # (see server_out/server_err), killed at exit.
 start_bg() {
@@ -178,14 +169,24 @@ start_server() {
 # it died of a signal).
 stop_process() {
     local pid="$1" i st=0
-    kill -TERM "$pid" 2>/dev/null || true
+    if _it_ours "$pid"; then kill -TERM "$pid" 2>/dev/null || true; fi
     for ((i = 0; i < 120; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
-    kill -KILL "$pid" 2>/dev/null || true
+    if _it_ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     wait "$pid" 2>/dev/null || st=$?
     return "$st"
+}
+
+# _it_ours PID : PID is a child of this shell, not yet reaped. A PID whose
+# process bash has reaped may belong to another program by now (a test
+# running alongside), which a signal must not reach.
+_it_ours() {
+    local stat fields
+    read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+    read -ra fields <<<"${stat##*) }" # after "PID (COMM) ": STATE PPID ...
+    [[ "${fields[1]:-}" == "$BASHPID" ]]
 }
 
 # wait_udp_bound PORT [SECONDS=10] : waits until a UDP socket is bound to
@@ -384,14 +385,14 @@ finish_cases() {
 _it_stop_all() {
     local pid i
     for pid in "${_IT_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
+        if _it_ours "$pid"; then kill -TERM "$pid" 2>/dev/null || true; fi
     done
     for pid in "${_IT_PIDS[@]}"; do
         for ((i = 0; i < 40; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
+            _it_ours "$pid" || break
             sleep 0.05
         done
-        kill -KILL "$pid" 2>/dev/null || true
+        if _it_ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     done
     wait 2>/dev/null || true
 }
@@ -450,8 +451,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 
     p="$(free_port)"
     [[ "$p" =~ ^[0-9]+$ ]] || fail "free_port gave [$p]"
-    p="$(free_port udp)"
-    [[ "$p" =~ ^[0-9]+$ ]] || fail "free_port udp gave [$p]"
+    ((p < $(cut -f1 /proc/sys/net/ipv4/ip_local_port_range))) || fail "free_port gave $p, in the ephemeral range"
 
     spid="" sport="" sleeper=""
     # A stand-in server: prints the listening line, answers one connection.

@@ -224,7 +224,7 @@ case_no_server() { # MODE TIMEOUT RETRIES
     local -a cargs targs=()
     mapfile -t cargs < <(client_args "$mode")
     [[ -n "$t" ]] && targs=(-t "$t" --retries "$r")
-    port="$(free_port udp)"
+    port="$(free_port)"
     t0="$(now_ms)"
     capture "$C" "${cargs[@]}" "${targs[@]}" localhost "$port" "anyone?"
     ms=$(($(now_ms) - t0))

@@ -50,7 +50,7 @@ wait_exit() {
 # The seed's setup: ncat -u -l prints the datagram; its operator types a reply.
 case_client_vs_ncat_listen() {
     local port npid="" cpid="" st=0
-    port="$(free_port udp)"
+    port="$(free_port)"
     start_bg_fifo npid "$TEST_TMP/ncat.in" ncat -u -l 127.0.0.1 "$port"
     exec 8<>"$TEST_TMP/ncat.in"
     wait_udp_bound "$port" # ncat has no "listening" line on stdout
@@ -66,7 +66,7 @@ case_client_vs_ncat_listen() {
 
 case_client_vs_ncat_echo() {
     local port npid=""
-    port="$(free_port udp)"
+    port="$(free_port)"
     start_bg npid ncat -u -l 127.0.0.1 "$port" -c cat
     wait_udp_bound "$port"
     capture "$C" 127.0.0.1 "$port" "echo through ncat -c cat"
@@ -76,7 +76,7 @@ case_client_vs_ncat_echo() {
 
 case_client_vs_socat() {
     local port spid="" m
-    port="$(free_port udp)"
+    port="$(free_port)"
     start_bg spid socat "UDP-RECVFROM:$port,bind=127.0.0.1,fork" EXEC:cat
     wait_udp_bound "$port"
     for m in first second "third, from another client"; do
@@ -127,7 +127,7 @@ case_socat_client() {
 # prints what it receives and sends what is typed on its stdin.
 case_client_vs_s_server() { # [-listen]
     local port spid="" cpid="" st=0 out
-    port="$(free_port udp)"
+    port="$(free_port)"
     start_bg_fifo spid "$TEST_TMP/s_server${1:-}.in" openssl s_server -dtls1_2 -accept "127.0.0.1:$port" \
         -cert "$PKI/server.crt" -key "$PKI/server.key" "$@"
     exec 8<>"$TEST_TMP/s_server${1:-}.in"
@@ -150,7 +150,7 @@ case_client_vs_s_server() { # [-listen]
 
 case_client_vs_gnutls_serv() {
     local port gpid="" m
-    port="$(free_port udp)"
+    port="$(free_port)"
     start_bg gpid gnutls-serv --udp --echo -p "$port" \
         --x509certfile "$PKI/server.crt" --x509keyfile "$PKI/server.key"
     wait_for_log "$(server_err "$gpid")" "UDP Echo Server listening on IPv4"

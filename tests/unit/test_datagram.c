@@ -108,17 +108,38 @@ static void local_address(int fd, char *out, size_t outlen)
     snprintf(out, outlen, "127.0.0.1:%u", (unsigned)ntohs(sin.sin_port));
 }
 
-/* A loopback port of socktype where nothing listens (bound, then closed). */
+/* A loopback port of socktype where nothing listens. It is picked below the
+ * kernel's ephemeral range (ip_local_port_range), where no socket gets a
+ * port without asking: a port from bind(0) could be handed, while this test
+ * sends to it, to a socket of a test running alongside, which would answer
+ * or take the datagrams as an attack. */
 static void free_port(int socktype, char *port, size_t portlen)
 {
-    int fd = socket(AF_INET, socktype | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-    socklen_t sl = sizeof sin;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
-    snprintf(port, portlen, "%u", (unsigned)ntohs(sin.sin_port));
-    close(fd);
+    unsigned ephemeral = 32768;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%u", &ephemeral) != 1)
+            ephemeral = 32768;
+        fclose(f);
+    }
+    unsigned first = ephemeral > 11000 ? 10000 : 1024;
+    ck_assert_uint_gt(ephemeral, first);
+    unsigned seed = (unsigned)getpid() ^ (unsigned)testutil_now_ms();
+    for (int tries = 0; tries < 500; tries++) {
+        unsigned p = first + (unsigned)rand_r(&seed) % (ephemeral - first);
+        int fd = socket(AF_INET, socktype | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(fd, 0);
+        struct sockaddr_in sin = { .sin_family = AF_INET,
+                                   .sin_port = htons((uint16_t)p),
+                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int bound = bind(fd, (struct sockaddr *)&sin, sizeof sin);
+        close(fd);
+        if (bound == 0) {
+            snprintf(port, portlen, "%u", p);
+            return;
+        }
+    }
+    ck_abort_msg("no free port in %u-%u", first, ephemeral - 1);
 }
 
 static void port_of(const char *address, char *port, size_t portlen)
