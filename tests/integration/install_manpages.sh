@@ -127,7 +127,7 @@ $(grep -E '^[-+][^-+]|^[-+]--[a-z]' "$TEST_TMP/$p.diff")"
 
 # secsock(3): SYNOPSIS = the functions the public headers declare.
 case_api_page() {
-    local page="$MAN/secsock.3" f missing=""
+    local page="$MAN/secsock.3" f undescribed=""
     [[ -f "$page" ]] || fail "no man page $page"
     printf '#include <secsock/transport.h>\n' >"$TEST_TMP/all.c"
     gcc -std=c11 -fsyntax-only -I"$SECSOCK_SRC/include" -aux-info "$TEST_TMP/aux.txt" \
@@ -146,9 +146,9 @@ $(grep -E '^[-+]secsock' "$TEST_TMP/api.diff")"
     # Each function is also described, not only listed.
     sed '/^\.SH SYNOPSIS/,/^\.SH DESCRIPTION/d' "$page" >"$TEST_TMP/body"
     while read -r f; do
-        grep -qE "(^|[^a-z0-9_])${f}([^a-z0-9_]|$)" "$TEST_TMP/body" || missing+=" $f"
+        grep -qE "(^|[^a-z0-9_])${f}([^a-z0-9_]|$)" "$TEST_TMP/body" || undescribed+=" $f"
     done <"$TEST_TMP/declared"
-    [[ -z "$missing" ]] || fail "secsock.3 lists but never describes:$missing"
+    [[ -z "$undescribed" ]] || fail "secsock.3 lists but never describes:$undescribed"
 }
 
 case_pages_format() {

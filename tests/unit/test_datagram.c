@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,9 +125,10 @@ static void free_port(int socktype, char *port, size_t portlen)
     }
     unsigned first = ephemeral > 11000 ? 10000 : 1024;
     ck_assert_uint_gt(ephemeral, first);
-    unsigned seed = (unsigned)getpid() ^ (unsigned)testutil_now_ms();
     for (int tries = 0; tries < 500; tries++) {
-        unsigned p = first + (unsigned)rand_r(&seed) % (ephemeral - first);
+        unsigned r;
+        ck_assert_int_eq(getrandom(&r, sizeof r, 0), (ssize_t)sizeof r);
+        unsigned p = first + r % (ephemeral - first);
         int fd = socket(AF_INET, socktype | SOCK_CLOEXEC, 0);
         ck_assert_int_ge(fd, 0);
         struct sockaddr_in sin = { .sin_family = AF_INET,
