@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# What one built-in speed-up is worth: the programs of HEAD with it turned
+# off, measured beside HEAD's own. scripts/ablations/NAME.patch turns it off;
+# its header says what it changes and which measurement shows the effect.
+#
+# The patch is applied to a copy of HEAD in a temporary git worktree and
+# committed there (detached: no branch, the work tree untouched). For
+# measurements 1-5 that commit is handed to
+#     scripts/bench.sh --only M --baseline COMMIT [your bench.sh options]
+# whose "(before: COMMIT)" rows are then the programs without the speed-up:
+# their ratio column is what it is worth. "stacks" is measured here: 200
+# clients each holding a worker thread of tcp-server --echo, and the
+# server's threads, VmSize and VmRSS, for both builds.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ABLATIONS="$SECSOCK_ROOT/scripts/ablations"
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/ablate.sh NAME [bench.sh options...]
+       scripts/ablate.sh --list
+
+  NAME     an ablation in scripts/ablations/ (NAME.patch)
+  --list   the ablations, what each turns off, and the measurement
+EOF
+}
+
+header() { sed -n "s/^# $2: //p" "$1"; }
+
+if [[ $# -lt 1 ]]; then
+    usage >&2
+    exit 2
+fi
+case "$1" in
+    -h | --help) usage; exit 0 ;;
+    --list)
+        for p in "$ABLATIONS"/*.patch; do
+            printf '%-16s measurement %-7s %s\n' "$(basename "$p" .patch)" \
+                "$(header "$p" measurement)" "$(header "$p" what)"
+        done
+        exit 0 ;;
+esac
+name="$1"
+shift
+patch="$ABLATIONS/$name.patch"
+if [[ ! -f "$patch" ]]; then
+    printf 'ablate.sh: no ablation %s (scripts/ablate.sh --list)\n' "$name" >&2
+    exit 2
+fi
+measure="$(header "$patch" measurement)"
+[[ "$measure" =~ ^([1-5]|stacks)$ ]] || die "$patch: its '# measurement:' is [$measure], not 1-5 or stacks"
+
+tree="$(mktemp -d /tmp/secsock-ablate.XXXXXX)"
+cleanup() {
+    git -C "$SECSOCK_ROOT" worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
+}
+trap cleanup EXIT
+git -C "$SECSOCK_ROOT" worktree add -q --detach "$tree" HEAD
+git -C "$tree" apply "$patch" || die "$name.patch does not apply to HEAD"
+git -C "$tree" -c user.name=ablate.sh -c user.email=ablate@localhost \
+    commit -q -a -m "ablation $name: $(header "$patch" what)"
+rev="$(git -C "$tree" rev-parse HEAD)"
+note "$name: commit ${rev:0:7} is HEAD with $(header "$patch" what)"
+
+if [[ "$measure" != stacks ]]; then
+    bash "$SECSOCK_ROOT/scripts/bench.sh" --only "$measure" --baseline "$rev" "$@"
+    exit
+fi
+
+# --- stacks: threads and memory with 200 workers busy ------------------------
+CLIENTS=200
+build() { # SRC DIR
+    if ! cmake -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=Release >"$2.log" 2>&1 ||
+        ! cmake --build "$2" -j "$(nproc)" --target tcp-server >>"$2.log" 2>&1; then
+        die "the build of $1 failed (see $2.log)"
+    fi
+}
+held_workers() { # LABEL TCP-SERVER
+    local out="$tree/server.out" spid port i
+    "$2" -p 0 --echo --max-clients $((CLIENTS + 10)) >"$out" 2>&1 &
+    spid=$!
+    for ((i = 0; i < 100; i++)); do
+        port="$(sed -n 's/.*Listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")"
+        [[ -n "$port" ]] && break
+        sleep 0.1
+    done
+    [[ -n "$port" ]] || die "$2 did not start: $(cat "$out")"
+    python3 - "$1" "$port" "$CLIENTS" "$spid" <<'PY'
+import socket, sys
+label, port, n, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+def status():
+    with open(f"/proc/{pid}/status") as f:
+        return {k: (v.split() or [""])[0] for k, v in (l.split(":", 1) for l in f)}
+before = status()
+socks = []
+for _ in range(n):  # each sends a byte and gets it back: a worker holds it
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"x")
+    socks.append(s)
+for s in socks:
+    assert s.recv(1) == b"x"
+st = status()
+dv = (int(st["VmSize"]) - int(before["VmSize"])) / n
+dr = (int(st["VmRSS"]) - int(before["VmRSS"])) / n
+print(f"{label:28} threads {st['Threads']:>4}  VmSize {int(st['VmSize']) / 1024:7.0f} MiB "
+      f"(+{dv:6.0f} KiB per client)  VmRSS {int(st['VmRSS']) / 1024:5.1f} MiB (+{dr:4.1f} KiB per client)")
+PY
+    kill "$spid"
+    wait "$spid" || true
+}
+note "building this tree and ${rev:0:7} (Release, tcp-server only)"
+build "$SECSOCK_ROOT" "$tree/build-head"
+build "$tree" "$tree/build-ablation"
+ulimit -n $((CLIENTS * 2 + 100)) 2>/dev/null || true
+note "$CLIENTS clients, each holding a worker of tcp-server --echo (plaintext)"
+held_workers "this tree" "$tree/build-head/bin/tcp-server"
+held_workers "$name (${rev:0:7})" "$tree/build-ablation/bin/tcp-server"
