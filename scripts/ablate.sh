@@ -8,9 +8,11 @@
 # measurements 1-5 that commit is handed to
 #     scripts/bench.sh --only M --baseline COMMIT [your bench.sh options]
 # whose "(before: COMMIT)" rows are then the programs without the speed-up:
-# their ratio column is what it is worth. "stacks" is measured here: 200
-# clients each holding a worker thread of tcp-server --echo, and the
-# server's threads, VmSize and VmRSS, for both builds.
+# their ratio column is what it is worth. Two are measured here, on both
+# builds of tcp-server: "stacks", 200 clients each holding a worker of
+# tcp-server --echo, and the server's threads, VmSize and VmRSS; "pool",
+# 10,000 clients one after another, each served by a worker: connections
+# per second and the server's CPU time per connection.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -38,7 +40,7 @@ case "$1" in
     -h | --help) usage; exit 0 ;;
     --list)
         for p in "$ABLATIONS"/*.patch; do
-            printf '%-16s measurement %-7s %s\n' "$(basename "$p" .patch)" \
+            printf '%-18s measurement %-7s %s\n' "$(basename "$p" .patch)" \
                 "$(header "$p" measurement)" "$(header "$p" what)"
         done
         exit 0 ;;
@@ -51,7 +53,8 @@ if [[ ! -f "$patch" ]]; then
     exit 2
 fi
 measure="$(header "$patch" measurement)"
-[[ "$measure" =~ ^([1-5]|stacks)$ ]] || die "$patch: its '# measurement:' is [$measure], not 1-5 or stacks"
+[[ "$measure" =~ ^([1-5]|stacks|pool)$ ]] ||
+    die "$patch: its '# measurement:' is [$measure], not 1-5, stacks or pool"
 
 tree="$(mktemp -d /tmp/secsock-ablate.XXXXXX)"
 cleanup() {
@@ -65,30 +68,45 @@ git -C "$tree" -c user.name=ablate.sh -c user.email=ablate@localhost \
 rev="$(git -C "$tree" rev-parse HEAD)"
 note "$name: commit ${rev:0:7} is HEAD with $(header "$patch" what)"
 
-if [[ "$measure" != stacks ]]; then
+if [[ "$measure" =~ ^[1-5]$ ]]; then
     bash "$SECSOCK_ROOT/scripts/bench.sh" --only "$measure" --baseline "$rev" "$@"
     exit
 fi
 
-# --- stacks: threads and memory with 200 workers busy ------------------------
-CLIENTS=200
+# --- measurements of tcp-server alone: stacks, pool --------------------------
 build() { # SRC DIR
     if ! cmake -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=Release >"$2.log" 2>&1 ||
         ! cmake --build "$2" -j "$(nproc)" --target tcp-server >>"$2.log" 2>&1; then
         die "the build of $1 failed (see $2.log)"
     fi
 }
-held_workers() { # LABEL TCP-SERVER
-    local out="$tree/server.out" spid port i
-    "$2" -p 0 --echo --max-clients $((CLIENTS + 10)) >"$out" 2>&1 &
-    spid=$!
+SERVER_PID=""
+stop_server() {
+    [[ -n "$SERVER_PID" ]] || return 0
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+trap 'stop_server; cleanup' EXIT
+start_server() { # TCP-SERVER ARGS... : sets SERVER_PID and SERVER_PORT
+    local out="$tree/server.out" i
+    "$@" -p 0 >"$out" 2>&1 &
+    SERVER_PID=$!
+    SERVER_PORT=""
     for ((i = 0; i < 100; i++)); do
-        port="$(sed -n 's/.*Listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")"
-        [[ -n "$port" ]] && break
+        SERVER_PORT="$(sed -n 's/.*Listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")"
+        [[ -n "$SERVER_PORT" ]] && return 0
         sleep 0.1
     done
-    [[ -n "$port" ]] || die "$2 did not start: $(cat "$out")"
-    python3 - "$1" "$port" "$CLIENTS" "$spid" <<'PY'
+    die "$1 did not start: $(cat "$out")"
+}
+
+# held_workers LABEL TCP-SERVER: threads, VmSize and VmRSS with 200 clients
+# each holding a worker of tcp-server --echo (plaintext).
+HELD=200
+held_workers() {
+    start_server "$2" --echo --max-clients $((HELD + 10))
+    python3 - "$1" "$SERVER_PORT" "$HELD" "$SERVER_PID" <<'PY'
 import socket, sys
 label, port, n, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 def status():
@@ -108,13 +126,53 @@ dr = (int(st["VmRSS"]) - int(before["VmRSS"])) / n
 print(f"{label:28} threads {st['Threads']:>4}  VmSize {int(st['VmSize']) / 1024:7.0f} MiB "
       f"(+{dv:6.0f} KiB per client)  VmRSS {int(st['VmRSS']) / 1024:5.1f} MiB (+{dr:4.1f} KiB per client)")
 PY
-    kill "$spid"
-    wait "$spid" || true
+    stop_server
 }
+
+# one_by_one LABEL TCP-SERVER: 10,000 plaintext clients one after another,
+# each sending a line and reading tcp-server's reply to the close (each is
+# a worker's: it sent data); connections per second and the server's CPU
+# time per connection (/proc/PID/stat).
+one_by_one() {
+    start_server "$2"
+    python3 - "$1" "$SERVER_PORT" "$SERVER_PID" <<'PY'
+import os, socket, sys, time
+label, port, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+n = 10000
+def ticks():
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+t0, c0 = time.monotonic(), ticks()
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"hello\n")
+    while s.recv(4096):
+        pass
+    s.close()
+dt, dc = time.monotonic() - t0, ticks() - c0
+us = dc / os.sysconf("SC_CLK_TCK") / n * 1e6
+print(f"{label:28} {n / dt:7.0f} connections/s  {us:5.1f} us CPU per connection")
+PY
+    stop_server
+}
+
 note "building this tree and ${rev:0:7} (Release, tcp-server only)"
 build "$SECSOCK_ROOT" "$tree/build-head"
 build "$tree" "$tree/build-ablation"
-ulimit -n $((CLIENTS * 2 + 100)) 2>/dev/null || true
-note "$CLIENTS clients, each holding a worker of tcp-server --echo (plaintext)"
-held_workers "this tree" "$tree/build-head/bin/tcp-server"
-held_workers "$name (${rev:0:7})" "$tree/build-ablation/bin/tcp-server"
+ours="$tree/build-head/bin/tcp-server" theirs="$tree/build-ablation/bin/tcp-server"
+case "$measure" in
+    stacks)
+        ulimit -n $((HELD * 2 + 100)) 2>/dev/null || true
+        note "$HELD clients, each holding a worker of tcp-server --echo (plaintext)"
+        held_workers "this tree" "$ours"
+        held_workers "$name (${rev:0:7})" "$theirs"
+        ;;
+    pool)
+        note "10,000 plaintext clients one after another, three runs each, alternating"
+        for _ in 1 2 3; do
+            one_by_one "this tree" "$ours"
+            one_by_one "$name (${rev:0:7})" "$theirs"
+        done
+        ;;
+esac

@@ -20,7 +20,7 @@ case_list_and_apply() {
         name="$(basename "$p" .patch)"
         n=$((n + 1))
         listed="$(grep -E "^$name " <<<"$CAP_OUT")" || fail "--list does not list $name: [$CAP_OUT]"
-        [[ "$listed" =~ measurement\ ([1-5]|stacks)\ +[a-z0-9] ]] ||
+        [[ "$listed" =~ measurement\ ([1-5]|stacks|pool)\ +[a-z0-9] ]] ||
             fail "$name: no measurement or no description in [$listed]"
         (cd "$SECSOCK_SRC" && git apply --check "$p") ||
             fail "scripts/ablations/$name.patch no longer applies to the source tree"
