@@ -22,7 +22,7 @@ ABLATIONS="$SECSOCK_ROOT/scripts/ablations"
 
 usage() {
     cat <<'EOF'
-Usage: scripts/ablate.sh NAME [bench.sh options...]
+Usage: scripts/ablate.sh NAME [bench.sh options, for measurements 1-5...]
        scripts/ablate.sh --list
 
   NAME     an ablation in scripts/ablations/ (NAME.patch)
@@ -66,7 +66,7 @@ git -C "$tree" apply "$patch" || die "$name.patch does not apply to HEAD"
 git -C "$tree" -c user.name=ablate.sh -c user.email=ablate@localhost \
     commit -q -a -m "ablation $name: $(header "$patch" what)"
 rev="$(git -C "$tree" rev-parse HEAD)"
-note "$name: commit ${rev:0:7} is HEAD with $(header "$patch" what)"
+note "$name: commit ${rev:0:7} is HEAD changed so: $(header "$patch" what)"
 
 if [[ "$measure" =~ ^[1-5]$ ]]; then
     bash "$SECSOCK_ROOT/scripts/bench.sh" --only "$measure" --baseline "$rev" "$@"
