@@ -56,7 +56,7 @@ measure="$(header "$patch" measurement)"
 [[ "$measure" =~ ^([1-5]|stacks|pool)$ ]] ||
     die "$patch: its '# measurement:' is [$measure], not 1-5, stacks or pool"
 
-tree="$(mktemp -d /tmp/secsock-ablate.XXXXXX)"
+tree="$(mktemp -d "${TMPDIR:-/tmp}/secsock-ablate.XXXXXX")"
 cleanup() {
     git -C "$SECSOCK_ROOT" worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
 }

@@ -39,7 +39,8 @@ case_unknown_name() {
 
 case_default_stacks() {
     git -C "$SECSOCK_SRC" rev-parse --verify -q HEAD >/dev/null || fail "$SECSOCK_SRC is not a git work tree"
-    CAPTURE_TIMEOUT=300 capture bash "$A" default-stacks
+    mkdir -p "$TEST_TMP/tmp"
+    TMPDIR="$TEST_TMP/tmp" CAPTURE_TIMEOUT=300 capture bash "$A" default-stacks
     assert_capture 0 "ablate.sh default-stacks"
     _it_log "$(grep -E "per client" <<<"$CAP_OUT")"
     # "LABEL threads T VmSize M MiB (+V KiB per client) VmRSS R MiB (+S KiB per client)"
@@ -57,7 +58,8 @@ case_default_stacks() {
     ((a_vsz > 2 * vsz)) || fail "default stacks' address space per worker ($a_vsz KiB) is not above twice 256 KiB stacks' ($vsz KiB)"
     python3 -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(abs(a - b) > 8)' "$rss" "$a_rss" ||
         fail "resident memory per worker differs by more than 8 KiB: $rss and $a_rss"
-    ! git -C "$SECSOCK_SRC" worktree list | grep -q secsock-ablate || fail "ablate.sh left its worktree"
+    ! git -C "$SECSOCK_SRC" worktree list | grep -qF "$TEST_TMP/tmp/" || fail "ablate.sh left its worktree"
+    [[ -z "$(ls -A "$TEST_TMP/tmp")" ]] || fail "ablate.sh left $(ls "$TEST_TMP/tmp") in TMPDIR"
 }
 
 run_case "--list, and every patch applies" case_list_and_apply
