@@ -139,14 +139,6 @@ stop() {
     wait "$pid" 2>/dev/null || true
 }
 
-# free_udp_port : a currently free loopback UDP port.
-free_udp_port() {
-    python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
 # probe_until_seen LIVE-FILE PORT TAG : sends datagrams "secsock-probe-TAG-N"
 # from 127.0.0.1:PORT to itself every 50ms until tshark's live output
 # (LIVE-FILE: srcport, dstport, payload in hex) shows one of them; fails after
@@ -222,7 +214,9 @@ run_mode() {
     # probe's first datagram is seen, tshark stops once a datagram sent after
     # the exchange is seen, and the probe's datagrams are then left out.
     local probe raw="$out/logs/$mode.raw.pcap"
-    probe="$(free_udp_port)"
+    # free_port (lib.sh): bound twice, at the start and at the end, so it must
+    # be a port no client socket can be given in between.
+    probe="$(free_port)"
     rm -f "$raw" "$out/$mode.pcap"
     : >"$log.tshark.log"
     : >"$log.tshark.live"
