@@ -179,14 +179,15 @@ stop_process() {
     return "$st"
 }
 
-# _it_ours PID : PID is a child of this shell, not yet reaped. A PID whose
-# process bash has reaped may belong to another program by now (a test
-# running alongside), which a signal must not reach.
+# _it_ours PID : PID is a child of this shell (or of the test's main shell,
+# for a case's subshell), not yet reaped. A PID whose process bash has
+# reaped may belong to another program by now (a test running alongside),
+# which a signal must not reach.
 _it_ours() {
     local stat fields
     read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
     read -ra fields <<<"${stat##*) }" # after "PID (COMM) ": STATE PPID ...
-    [[ "${fields[1]:-}" == "$BASHPID" ]]
+    [[ "${fields[1]:-}" == "$BASHPID" || "${fields[1]:-}" == "$$" ]]
 }
 
 # wait_udp_bound PORT [SECONDS=10] : waits until a UDP socket is bound to
@@ -486,6 +487,12 @@ print(c.recv(100).decode())
     start_bg sleeper sleep 60
     stop_process "$sleeper" || true
     kill -0 "$sleeper" 2>/dev/null && fail "stop_process left $sleeper running"
+    start_bg sleeper sleep 60
+    (stop_process "$sleeper" || true) # from a subshell, as in a case
+    kill -0 "$sleeper" 2>/dev/null && fail "stop_process in a subshell left $sleeper running"
+    wait "$sleeper" 2>/dev/null || true
+    _it_ours 1 && fail "_it_ours took init for a child of the test"
+    _it_ours "$PPID" && fail "_it_ours took the test's parent for its child"
 
     # A process a test leaves running is killed when the test exits.
     orphan="$(bash -c 'source "$1"; start_bg p sleep 60; echo "$p"' _ "${BASH_SOURCE[0]}")"
