@@ -102,3 +102,21 @@ void json_write_session(FILE *f, const struct json_session *js)
     funlockfile(f);
     (void)fflush(f); /* a log line: a failed write has nowhere to go */
 }
+
+void json_write_listening(FILE *f, const struct json_listening *jl)
+{
+    int first = 1;
+    flockfile(f);
+    fputc('{', f);
+    field_str(f, &first, "event", "listening");
+    field_str(f, &first, "program", jl->program);
+    field_str(f, &first, "address", jl->address);
+    field_sep(f, &first);
+    fprintf(f, "\"port\":%d", jl->port);
+    field_str(f, &first, "protocol", jl->protocol);
+    if (jl->fingerprint != NULL)
+        field_str(f, &first, "fingerprint", jl->fingerprint);
+    fputs("}\n", f);
+    funlockfile(f);
+    (void)fflush(f);
+}

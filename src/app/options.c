@@ -1,6 +1,7 @@
 /* The shared option table and parser for the four programs. */
 #include "options.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@ enum opt_id {
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
+    OPT_READY_FD,
 };
 
 struct opt_def {
@@ -74,6 +76,8 @@ static const struct opt_def opt_table[] = {
       "write only the HTTP response body (de-chunked), not the status line and headers" },
     { "fail", OPT_FAIL, NULL, APP_TCP_CLIENT, 0,
       "exit 6 when the HTTP status is 400 or more" },
+    { "ready-fd", OPT_READY_FD, "N", SERVERS, 0,
+      "once listening, write the --json listening line to descriptor N and close it" },
     { "bind", OPT_BIND, "ADDR", SERVERS, 0, "address to listen on (default 127.0.0.1)" },
     { "port", OPT_PORT, "PORT", SERVERS, 0, "port to listen on; 0 picks a free one" },
     { "backlog", OPT_BACKLOG, "N", APP_TCP_SERVER, 0, "listen backlog (default 128)" },
@@ -256,6 +260,7 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     o->retries = 3;
     o->count = 1;
     o->max_reply = 65535;
+    o->ready_fd = -1;
     if (program == APP_UDP_CLIENT)
         o->timeout_ms = 2000; /* per try: a datagram's answer is quick or lost */
 }
@@ -361,6 +366,12 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_ECHO: o->echo = 1; break;
     case OPT_HTTP: o->http = 1; break;
     case OPT_SINK: o->sink = 1; break;
+    case OPT_READY_FD:
+        if ((o->ready_fd = parse_count(arg, 3, 65535)) < 0)
+            return usage_error(o, "invalid --ready-fd '%s': want a descriptor, 3 or more", arg);
+        if (fcntl(o->ready_fd, F_GETFD) < 0)
+            return usage_error(o, "--ready-fd %s: that descriptor is not open", arg);
+        break;
     default: return APP_EXIT_USAGE;
     }
     return -1;

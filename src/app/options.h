@@ -75,6 +75,7 @@ struct app_options {
     int echo;
     int http;
     int sink;                   /* tcp-server: read to the end, reply count and SHA-256 */
+    int ready_fd;               /* --ready-fd: where the ready signal goes, -1 for none */
 };
 
 /* Exit codes, one table for every program (README, --help). */

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "admission.h"
@@ -159,12 +162,59 @@ static void drain_workers(struct app_server *s, struct workers *w, double grace_
     }
 }
 
+/* The port a listener is bound to (the address string ends in ":PORT"). */
+static int listener_port(const secsock_listener *l)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(secsock_listener_fd(l), (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* The ready signal for machines: --json's first line, and --ready-fd's
+ * only one (the descriptor is closed after it, so a reader sees EOF). */
+static void announce_json(const struct app_server *s, const secsock_listener *l)
+{
+    const struct app_options *o = s->o;
+    if (!o->json && o->ready_fd < 0)
+        return;
+    char address[128];
+    snprintf(address, sizeof address, "%s", secsock_listener_address(l));
+    char *colon = strrchr(address, ':');
+    if (colon != NULL)
+        *colon = '\0';
+    const char *a = address;
+    size_t alen = strlen(address);
+    if (alen >= 2 && address[0] == '[' && address[alen - 1] == ']') {
+        address[alen - 1] = '\0';
+        a = address + 1;
+    }
+    struct json_listening jl = { .program = o->name, .address = a, .port = listener_port(l),
+                                 .protocol = secsock_transport_name(s->t),
+                                 .fingerprint = secsock_transport_fingerprint(s->t) };
+    if (o->json)
+        json_write_listening(stderr, &jl);
+    if (o->ready_fd >= 0) {
+        FILE *f = fdopen(o->ready_fd, "w");
+        if (f == NULL) {
+            app_log(stderr, "[!] --ready-fd %d: %s", o->ready_fd, strerror(errno));
+            return;
+        }
+        json_write_listening(f, &jl);
+        if (fclose(f) != 0)
+            app_log(stderr, "[!] --ready-fd %d: %s", o->ready_fd, strerror(errno));
+    }
+}
+
 /* The "Listening" line comes once the server is whole (its loops' threads
  * and descriptors made): scripts that wait for it see the finished process. */
 static void announce(struct admission_ctx *ax)
 {
     const struct app_server *s = ax->s;
     const struct app_options *o = s->o;
+    announce_json(s, ax->l);
     if (secsock_transport_fingerprint(s->t) != NULL)
         app_log(stdout, "[*] Self-signed certificate %s", secsock_transport_fingerprint(s->t));
     app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(ax->l),

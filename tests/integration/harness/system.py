@@ -1,0 +1,106 @@
+"""What the suite reads off the system: /proc, limits, builds, the PKI."""
+
+import os
+import resource
+import socket
+import subprocess
+
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+def proc_status(pid, field):
+    """The number in field of /proc/PID/status (Threads; VmRSS, VmHWM and
+    VmSize in kB)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            if name == field:
+                return int(value.split()[0])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def fd_count(pid):
+    """How many file descriptors pid has open."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def raise_fd_limit(want):
+    """At least want open files for this process and what it starts; fails
+    when the hard limit is lower."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < want:
+        raise AssertionError(f"this test needs {want} open files, the hard limit is {hard} "
+                             "(raise it: ulimit -Hn)")
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def sanitizer_of(program):
+    """"address" or "thread" when program was built with ASan or TSan,
+    None otherwise (memory and time bounds mean little there)."""
+    with open(program, "rb") as f:
+        data = f.read()
+    if b"__asan_init" in data:
+        return "address"
+    if b"__tsan_init" in data:
+        return "thread"
+    return None
+
+
+def ipv6_works():
+    """This host can bind ::1."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def cert_fingerprint(cert):
+    """A certificate's SHA-256 fingerprint as the programs print it:
+    sha256:AB:CD:..."""
+    out = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-fingerprint",
+                          "-sha256"], check=True, capture_output=True, text=True).stdout
+    return "sha256:" + out.strip().split("=", 1)[1]
+
+
+class Pki:
+    """The throw-away test PKI (tests/lib/pki.sh): pki.path("server.crt"),
+    or the shortcuts pki.ca, pki.cert(NAME), pki.key(NAME)."""
+
+    def __init__(self, directory):
+        self.dir = str(directory)
+        os.makedirs(self.dir, exist_ok=True)
+        subprocess.run(["bash", os.path.join(SRC, "tests", "lib", "pki.sh"), self.dir],
+                       check=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    @property
+    def ca(self):
+        return self.path("ca.crt")
+
+    def cert(self, name="server"):
+        return self.path(f"{name}.crt")
+
+    def key(self, name="server"):
+        return self.path(f"{name}.key")
+
+    def server_args(self, name="server"):
+        """tcp-server/udp-server options serving the named certificate."""
+        return ["--cert", self.cert(name), "--key", self.key(name)]
+
+
+def need(*commands):
+    """Skips the test when a peer program is missing, naming it (under
+    scripts/test.sh a skip fails the run: it installs every peer)."""
+    import shutil
+
+    import pytest
+
+    for c in commands:
+        if shutil.which(str(c)) is None:
+            pytest.skip(f"peer program '{c}' is not installed (scripts/test.sh installs the "
+                        "suite's Debian packages)")
