@@ -28,7 +28,8 @@ def test_ready_signal_names_the_bound_port(server, program, protocol):
 
 def test_json_ready_line_comes_first_on_stderr(start, prog):
     p = start([prog("tcp-server"), "-p", "0", "--json", "--tls", "--self-signed"])
-    wait_until(lambda: p.err().endswith("\n"), 10, "the --json listening line", gone=lambda: not p.alive())
+    wait_until(lambda: p.err().endswith("\n"), 10, "the --json listening line",
+               gone=lambda: not p.alive())
     first = json.loads(p.err().split("\n")[0])
     assert first["event"] == "listening" and first["protocol"] == "tls"
     assert first["fingerprint"].startswith("sha256:")
