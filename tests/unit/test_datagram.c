@@ -28,75 +28,17 @@
 #include "secsock/transport.h"
 #include "testutil.h"
 
-#define WAIT_MS 5000 /* generous bound on every wait that should succeed */
-
-/* ---- configurations and transports ------------------------------------ */
-
-static secsock_config *cfg_new(void)
-{
-    secsock_config *cfg = secsock_config_new();
-    ck_assert_ptr_nonnull(cfg);
-    return cfg;
-}
-
-#define CFG_OK(cfg, call)                                                                      \
-    ck_assert_msg((call) == 0, "%s: %s", #call, secsock_config_error(cfg))
 
 static int is_secure(const char *backend)
 {
     return strcmp(backend, "dtls") == 0 || strcmp(backend, "tls") == 0;
 }
 
-/* A server configuration with the PKI's NAME.crt and NAME.key; mtu 0 is
- * the default. */
-static secsock_config *server_cfg_mtu(const char *name, int mtu)
-{
-    secsock_config *cfg = cfg_new();
-    char crt[64], key[64];
-    snprintf(crt, sizeof crt, "%s.crt", name);
-    snprintf(key, sizeof key, "%s.key", name);
-    CFG_OK(cfg, secsock_config_set_cert_file(cfg, testutil_pki_file(crt)));
-    CFG_OK(cfg, secsock_config_set_key_file(cfg, testutil_pki_file(key)));
-    if (mtu != 0)
-        CFG_OK(cfg, secsock_config_set_mtu(cfg, mtu));
-    return cfg;
-}
-
-/* A client configuration trusting the test CA. */
-static secsock_config *client_cfg_mtu(int mtu)
-{
-    secsock_config *cfg = cfg_new();
-    CFG_OK(cfg, secsock_config_set_cafile(cfg, testutil_pki_file("ca.crt")));
-    if (mtu != 0)
-        CFG_OK(cfg, secsock_config_set_mtu(cfg, mtu));
-    return cfg;
-}
-
-/* Makes a transport and frees cfg (NULL is fine for plaintext). */
-static secsock_transport *transport(const char *backend, enum secsock_role role,
-                                    secsock_config *cfg)
-{
-    char err[256] = "";
-    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, sizeof err);
-    ck_assert_msg(t != NULL, "secsock_transport_new(%s): %s", backend, err);
-    secsock_config_free(cfg);
-    return t;
-}
-
 /* The default configurations for a backend: NULL for plaintext. */
 static secsock_transport *server_transport(const char *backend, const char *cert, int mtu)
 {
-    return transport(backend, SECSOCK_SERVER,
-                     is_secure(backend) ? server_cfg_mtu(cert, mtu) : NULL);
-}
-
-static void fill_pattern(unsigned char *buf, size_t len, unsigned seed)
-{
-    unsigned x = seed * 2654435761u + 1;
-    for (size_t i = 0; i < len; i++) {
-        x = x * 1103515245u + 12345u;
-        buf[i] = (unsigned char)(x >> 16);
-    }
+    return testutil_transport(backend, SECSOCK_SERVER,
+                     is_secure(backend) ? testutil_server_cfg(cert, mtu) : NULL);
 }
 
 /* "127.0.0.1:PORT" of a socket's local end. */
@@ -197,7 +139,7 @@ static ssize_t dserve_read(struct dserver *s, secsock_conn *c, unsigned char *bu
 {
     if (!s->peek)
         return secsock_read(c, buf, s->read_cap);
-    ssize_t p1 = testutil_peek_wait(c, s->pbuf1, s->read_cap, WAIT_MS);
+    ssize_t p1 = testutil_peek_wait(c, s->pbuf1, s->read_cap, TESTUTIL_WAIT_MS);
     ssize_t p2 = p1 > 0 ? secsock_peek_nowait(c, s->pbuf2, s->read_cap) : p1;
     ssize_t n = secsock_read(c, buf, s->read_cap);
     if (s->npeek < MAX_SEEN) {
@@ -245,7 +187,7 @@ static void *dserver_main(void *arg)
     for (;;) {
         secsock_conn *c = NULL;
         char err[256] = "";
-        int rc = secsock_accept(s->l, WAIT_MS, &c, err, sizeof err);
+        int rc = secsock_accept(s->l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
         if (rc == SECSOCK_ERR_CANCELLED || rc == SECSOCK_ERR_TIMEOUT) {
             s->accept_end = rc;
             break;
@@ -262,9 +204,9 @@ static void *dserver_main(void *arg)
         }
         int first = s->conns++ == 0;
         atomic_fetch_add(&s->accepted_now, 1);
-        secsock_conn_set_timeout(c, WAIT_MS);
+        secsock_conn_set_timeout(c, TESTUTIL_WAIT_MS);
         secsock_conn_set_cancel_fd(c, s->stop[0]);
-        s->handshake_rc = secsock_handshake(c, WAIT_MS);
+        s->handshake_rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
         if (s->handshake_rc != 0) {
             s->handshake_failures++;
             snprintf(s->error, sizeof s->error, "handshake: %s", secsock_conn_error(c));
@@ -321,7 +263,7 @@ static void dserver_start(struct dserver *s, secsock_transport *t)
  * ready), then stops it. */
 static void dserver_stop(struct dserver *s)
 {
-    for (int i = 0; i < WAIT_MS / 10 && atomic_load(&s->ended_now) < atomic_load(&s->accepted_now);
+    for (int i = 0; i < TESTUTIL_WAIT_MS / 10 && atomic_load(&s->ended_now) < atomic_load(&s->accepted_now);
          i++)
         usleep(10 * 1000);
     ck_assert_int_eq(write(s->stop[1], "x", 1), 1);
@@ -346,7 +288,7 @@ static int dclient_connect_to(struct dclient *cl, const char *backend, secsock_c
                               const char *host, const char *port, int timeout_ms)
 {
     memset(cl, 0, sizeof *cl);
-    cl->t = transport(backend, SECSOCK_CLIENT, cfg);
+    cl->t = testutil_transport(backend, SECSOCK_CLIENT, cfg);
     struct secsock_connect_opts o = {
         .host = host, .port = port, .family = AF_UNSPEC, .timeout_ms = timeout_ms,
     };
@@ -380,12 +322,12 @@ static void start_echo(struct dserver *s, const struct variant *v)
 
 static void connect_echo(struct dclient *cl, const struct variant *v, const struct dserver *s)
 {
-    int rc = dclient_connect_to(cl, v->backend, is_dtls(v) ? client_cfg_mtu(0) : NULL, v->host,
-                                s->port, WAIT_MS);
+    int rc = dclient_connect_to(cl, v->backend, is_dtls(v) ? testutil_client_cfg(0) : NULL, v->host,
+                                s->port, TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == 0, "%s connect to %s:%s: %d %s", v->backend, v->host, s->port, rc,
                   cl->err);
     ck_assert_ptr_nonnull(cl->c);
-    secsock_conn_set_timeout(cl->c, WAIT_MS);
+    secsock_conn_set_timeout(cl->c, TESTUTIL_WAIT_MS);
 }
 
 /* Sends one datagram and reads one, which must be the same bytes. */
@@ -456,7 +398,7 @@ START_TEST(dg_one_read_one_datagram)
     start_echo(&s, v);
     connect_echo(&cl, v, &s);
     for (int i = 0; i < 3; i++) {
-        fill_pattern(msg[i], sizes[i], (unsigned)i + 10);
+        testutil_fill_pattern(msg[i], sizes[i], (unsigned)i + 10);
         int rc = secsock_write_all(cl.c, msg[i], sizes[i]);
         ck_assert_msg(rc == 0, "write %d: %d (%s)", i, rc, secsock_conn_error(cl.c));
     }
@@ -495,7 +437,7 @@ START_TEST(dg_max_message)
         ck_assert_uint_eq(max, 65507); /* IPv4 */
     unsigned char *msg = malloc(max);
     ck_assert_ptr_nonnull(msg);
-    fill_pattern(msg, max, 3);
+    testutil_fill_pattern(msg, max, 3);
     echo_once(cl.c, msg, max);
     free(msg);
     dclient_close(&cl);
@@ -554,7 +496,7 @@ START_TEST(dg_truncated_reply)
     start_echo(&s, v);
     connect_echo(&cl, v, &s);
     unsigned char msg[100], got[64];
-    fill_pattern(msg, sizeof msg, 4);
+    testutil_fill_pattern(msg, sizeof msg, 4);
     ck_assert_int_eq(secsock_write_all(cl.c, msg, sizeof msg), 0);
     ssize_t n = secsock_read(cl.c, got, 10);
     ck_assert_msg(n == 10, "read: %zd (%s)", n, secsock_conn_error(cl.c));
@@ -587,7 +529,7 @@ START_TEST(dg_truncated_on_server)
     dserver_start_cap(&s, server_transport(v->backend, "server", 0), 8);
     connect_echo(&cl, v, &s);
     unsigned char msg[20], got[64];
-    fill_pattern(msg, sizeof msg, 5);
+    testutil_fill_pattern(msg, sizeof msg, 5);
     ck_assert_int_eq(secsock_write_all(cl.c, msg, sizeof msg), 0);
     ssize_t n = secsock_read(cl.c, got, sizeof got);
     ck_assert_msg(n == 8, "reply: %zd (%s)", n, secsock_conn_error(cl.c));
@@ -662,7 +604,7 @@ START_TEST(dg_read_timeout_then_echo)
     long long waited = testutil_now_ms() - t0;
     ck_assert_msg(n == SECSOCK_ERR_TIMEOUT, "read: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_msg(waited >= 150 && waited < 3000, "waited %lld ms for a 200 ms timeout", waited);
-    secsock_conn_set_timeout(cl.c, WAIT_MS);
+    secsock_conn_set_timeout(cl.c, TESTUTIL_WAIT_MS);
     echo_once(cl.c, "still here", 10);
     dclient_close(&cl);
     dserver_stop(&s);
@@ -756,10 +698,10 @@ START_TEST(dg_peek_on_client)
     ck_assert_msg(n == SECSOCK_WANT_READ, "peek before anything came: %zd (%s)", n,
                   secsock_conn_error(cl.c));
     ck_assert_int_eq(secsock_write_all(cl.c, "ping", 4), 0);
-    n = testutil_peek_wait(cl.c, a, 2, WAIT_MS);
+    n = testutil_peek_wait(cl.c, a, 2, TESTUTIL_WAIT_MS);
     ck_assert_msg(n == 2, "short peek: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_str_eq(a, "pi");
-    n = testutil_peek_wait(cl.c, b, sizeof b - 1, WAIT_MS);
+    n = testutil_peek_wait(cl.c, b, sizeof b - 1, TESTUTIL_WAIT_MS);
     ck_assert_msg(n == 4, "peek: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_str_eq(b, "ping");
     n = secsock_read(cl.c, got, sizeof got - 1);
@@ -771,7 +713,7 @@ START_TEST(dg_peek_on_client)
                   secsock_conn_error(cl.c));
     if (is_dtls(v)) {
         ck_assert_int_eq(secsock_shutdown_write(cl.c), 0); /* the server closes in turn */
-        n = testutil_peek_wait(cl.c, b, sizeof b - 1, WAIT_MS);
+        n = testutil_peek_wait(cl.c, b, sizeof b - 1, TESTUTIL_WAIT_MS);
         ck_assert_msg(n == 0, "peek at the server's close_notify: %zd (%s)", n,
                       secsock_conn_error(cl.c));
         n = secsock_read(cl.c, got, sizeof got - 1);
@@ -792,7 +734,7 @@ START_TEST(udp_nobody_listens)
     char port[16];
     free_port(SOCK_DGRAM, port, sizeof port);
     struct dclient cl;
-    int rc = dclient_connect_to(&cl, "udp", NULL, "127.0.0.1", port, WAIT_MS);
+    int rc = dclient_connect_to(&cl, "udp", NULL, "127.0.0.1", port, TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == 0, "udp connect: %d (%s)", rc, cl.err);
     secsock_conn_set_timeout(cl.c, 300);
     for (int i = 0; i < 2; i++) {
@@ -815,7 +757,7 @@ END_TEST
 /* IPv6 datagrams carry 20 bytes more (no IP header inside the 65535). */
 START_TEST(udp_max_message_ipv6)
 {
-    secsock_transport *t = transport("udp", SECSOCK_SERVER, NULL);
+    secsock_transport *t = testutil_transport("udp", SECSOCK_SERVER, NULL);
     secsock_listener *l = NULL;
     char err[256] = "";
     if (secsock_listener_new(t, "::1", "0", 4, &l, err, sizeof err) != 0) {
@@ -825,12 +767,12 @@ START_TEST(udp_max_message_ipv6)
     const char *addr = secsock_listener_address(l);
     ck_assert_msg(strncmp(addr, "[::1]:", 6) == 0, "bound '%s'", addr);
     struct dclient cl;
-    int rc = dclient_connect_to(&cl, "udp", NULL, "::1", strrchr(addr, ':') + 1, WAIT_MS);
+    int rc = dclient_connect_to(&cl, "udp", NULL, "::1", strrchr(addr, ':') + 1, TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == 0, "udp connect: %d (%s)", rc, cl.err);
     ck_assert_uint_eq(secsock_max_message(cl.c), 65527);
     ck_assert_int_eq(secsock_write_all(cl.c, "v6", 2), 0);
     secsock_conn *c = NULL;
-    rc = secsock_accept(l, WAIT_MS, &c, err, sizeof err);
+    rc = secsock_accept(l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
     ck_assert_msg(rc == 0, "accept: %d (%s)", rc, err);
     ck_assert_uint_eq(secsock_max_message(c), 65527);
     ck_assert_int_eq(strncmp(secsock_conn_peer(c), "[::1]:", 6), 0);
@@ -849,7 +791,7 @@ START_TEST(dtls_nobody_listens)
     free_port(SOCK_DGRAM, port, sizeof port);
     struct dclient cl;
     long long t0 = testutil_now_ms();
-    int rc = dclient_connect_to(&cl, "dtls", client_cfg_mtu(0), "localhost", port, 1000);
+    int rc = dclient_connect_to(&cl, "dtls", testutil_client_cfg(0), "localhost", port, 1000);
     long long waited = testutil_now_ms() - t0;
     ck_assert_msg(rc == SECSOCK_ERR_TIMEOUT, "dtls connect to nobody: %d (%s)", rc, cl.err);
     ck_assert_msg(waited >= 900 && waited < 4000, "waited %lld ms for a 1000 ms timeout",
@@ -865,13 +807,13 @@ START_TEST(dtls_mtu_9000)
     struct dserver s;
     struct dclient cl;
     dserver_start(&s, server_transport("dtls", "server", 9000));
-    int rc = dclient_connect_to(&cl, "dtls", client_cfg_mtu(9000), "localhost", s.port, WAIT_MS);
+    int rc = dclient_connect_to(&cl, "dtls", testutil_client_cfg(9000), "localhost", s.port, TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == 0, "connect: %d (%s)", rc, cl.err);
     size_t max = secsock_max_message(cl.c);
     ck_assert_msg(max > 8000 && max < 9000, "max message %zu at MTU 9000", max);
     unsigned char *msg = malloc(max + 1);
     ck_assert_ptr_nonnull(msg);
-    fill_pattern(msg, max + 1, 6);
+    testutil_fill_pattern(msg, max + 1, 6);
     echo_once(cl.c, msg, max);
     rc = secsock_write_all(cl.c, msg, max + 1);
     ck_assert_msg(rc == SECSOCK_ERR_TOO_BIG, "write max+1: %d (%s)", rc,
@@ -893,7 +835,7 @@ static void dtls_refused(const char *cert, const char *host, const char *text)
     struct dserver s;
     struct dclient cl;
     dserver_start(&s, server_transport("dtls", cert, 0));
-    int rc = dclient_connect_to(&cl, "dtls", client_cfg_mtu(0), host, s.port, WAIT_MS);
+    int rc = dclient_connect_to(&cl, "dtls", testutil_client_cfg(0), host, s.port, TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == SECSOCK_ERR_VERIFY, "%s cert, connect to %s: %d (%s)", cert, host, rc,
                   cl.err);
     ck_assert_msg(strstr(cl.err, text) != NULL, "error '%s' lacks '%s'", cl.err, text);
@@ -933,7 +875,7 @@ START_TEST(dtls_close_notify)
     dserver_stop(&s); /* waits for the server's connection to end */
     long long waited = testutil_now_ms() - t0;
     assert_clean_ends(&s, 1);
-    ck_assert_msg(waited < WAIT_MS / 2, "the server's read ended %lld ms after our close",
+    ck_assert_msg(waited < TESTUTIL_WAIT_MS / 2, "the server's read ended %lld ms after our close",
                   waited);
 }
 END_TEST
@@ -975,7 +917,7 @@ START_TEST(dtls_listener_survives_garbage)
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                                .sin_port = htons((unsigned short)atoi(s.port)) };
     unsigned char junk[300];
-    fill_pattern(junk, sizeof junk, 7);
+    testutil_fill_pattern(junk, sizeof junk, 7);
     junk[0] = 22; /* a handshake record's type, then nonsense */
     const char *texts[] = { "hello", "GET / HTTP/1.1\r\n\r\n", "" };
     for (int i = 0; i < 3; i++)
@@ -1014,13 +956,13 @@ static void *blocked_main(void *arg)
     struct blocked *b = arg;
     secsock_conn *c = NULL;
     char err[256] = "";
-    b->accept_rc = secsock_accept(b->l, WAIT_MS, &c, err, sizeof err);
+    b->accept_rc = secsock_accept(b->l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
     if (b->accept_rc != 0) {
         snprintf(b->error, sizeof b->error, "%s", err);
         return NULL;
     }
-    secsock_conn_set_timeout(c, 10 * WAIT_MS); /* longer than the test's bound */
-    b->handshake_rc = secsock_handshake(c, WAIT_MS);
+    secsock_conn_set_timeout(c, 10 * TESTUTIL_WAIT_MS); /* longer than the test's bound */
+    b->handshake_rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
     if (b->handshake_rc != 0) {
         snprintf(b->error, sizeof b->error, "%s", secsock_conn_error(c));
         secsock_close(c);
@@ -1053,8 +995,8 @@ START_TEST(cancel_blocked_read)
     ck_assert_int_eq(pthread_create(&b.thread, NULL, blocked_main, &b), 0);
 
     struct dclient cl;
-    int rc = dclient_connect_to(&cl, backend, is_secure(backend) ? client_cfg_mtu(0) : NULL,
-                                "localhost", b.port, WAIT_MS);
+    int rc = dclient_connect_to(&cl, backend, is_secure(backend) ? testutil_client_cfg(0) : NULL,
+                                "localhost", b.port, TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == 0, "connect: %d (%s)", rc, cl.err);
     for (int i = 0; i < 500 && !atomic_load(&b.reading); i++)
         usleep(10 * 1000);
@@ -1071,7 +1013,7 @@ START_TEST(cancel_blocked_read)
     ck_assert_str_eq(secsock_status_name(SECSOCK_ERR_CANCELLED), "cancelled");
 
     /* A cancelled connection still closes politely: FIN or close_notify. */
-    secsock_conn_set_timeout(cl.c, WAIT_MS);
+    secsock_conn_set_timeout(cl.c, TESTUTIL_WAIT_MS);
     char buf[16];
     ssize_t n = secsock_read(cl.c, buf, sizeof buf);
     ck_assert_msg(n == 0, "client read after the server's close: %zd (%s)", n,
@@ -1121,7 +1063,7 @@ START_TEST(listener_accept_cancelled)
     secsock_conn *c = (secsock_conn *)&d; /* must be reset */
     long long t0 = testutil_now_ms(); /* the write comes at least 100 ms after this */
     ck_assert_int_eq(pthread_create(&th, NULL, write_later, &d), 0);
-    int rc = secsock_accept(l, WAIT_MS, &c, err, sizeof err);
+    int rc = secsock_accept(l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
     long long waited = testutil_now_ms() - t0;
     pthread_join(th, NULL);
     ck_assert_msg(rc == SECSOCK_ERR_CANCELLED, "%s accept: %d (%s)", backend, rc, err);
@@ -1130,7 +1072,7 @@ START_TEST(listener_accept_cancelled)
 
     /* Already cancelled: at once. */
     t0 = testutil_now_ms();
-    rc = secsock_accept(l, WAIT_MS, &c, err, sizeof err);
+    rc = secsock_accept(l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
     ck_assert_msg(rc == SECSOCK_ERR_CANCELLED, "%s accept again: %d (%s)", backend, rc, err);
     ck_assert_msg(testutil_now_ms() - t0 < 1000, "waited %lld ms", testutil_now_ms() - t0);
 
@@ -1205,7 +1147,7 @@ struct pserver {
 static void *phandler_main(void *arg)
 {
     struct phandler *h = arg;
-    h->handshake_rc = secsock_handshake(h->c, WAIT_MS);
+    h->handshake_rc = secsock_handshake(h->c, TESTUTIL_WAIT_MS);
     ssize_t n = -100;
     if (h->handshake_rc == 0) {
         char buf[256];
@@ -1224,7 +1166,7 @@ static void *pserver_main(void *arg)
     while (s->accepted < N_PARALLEL) {
         secsock_conn *c = NULL;
         char err[256] = "";
-        int rc = secsock_accept(s->l, WAIT_MS, &c, err, sizeof err);
+        int rc = secsock_accept(s->l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
         if (rc == SECSOCK_ERR_CANCELLED || rc == SECSOCK_ERR_TIMEOUT)
             break;
         if (rc != 0) {
@@ -1234,7 +1176,7 @@ static void *pserver_main(void *arg)
         }
         struct phandler *h = &s->h[s->accepted];
         h->c = c;
-        secsock_conn_set_timeout(c, WAIT_MS);
+        secsock_conn_set_timeout(c, TESTUTIL_WAIT_MS);
         secsock_conn_set_cancel_fd(c, s->stop[0]);
         if (pthread_create(&s->handlers[s->accepted], NULL, phandler_main, h) != 0) {
             secsock_close(c);
@@ -1260,7 +1202,7 @@ static void *pclient_main(void *arg)
     struct pclient *p = arg;
     secsock_conn *c = NULL;
     struct secsock_connect_opts o = {
-        .host = "localhost", .port = p->port, .family = AF_UNSPEC, .timeout_ms = WAIT_MS,
+        .host = "localhost", .port = p->port, .family = AF_UNSPEC, .timeout_ms = TESTUTIL_WAIT_MS,
     };
     p->rc = secsock_connect(p->t, &o, &c, p->err, sizeof p->err);
     if (p->rc == 0) {
@@ -1295,7 +1237,7 @@ START_TEST(dtls_parallel_clients)
     secsock_listener_set_cancel_fd(s->l, s->stop[0]);
     ck_assert_int_eq(pthread_create(&s->thread, NULL, pserver_main, s), 0);
 
-    secsock_transport *ct = transport("dtls", SECSOCK_CLIENT, client_cfg_mtu(0));
+    secsock_transport *ct = testutil_transport("dtls", SECSOCK_CLIENT, testutil_client_cfg(0));
     struct pclient p[N_PARALLEL];
     pthread_t th[N_PARALLEL];
     for (int i = 0; i < N_PARALLEL; i++) {

@@ -28,50 +28,9 @@
 #include "secsock/transport.h"
 #include "testutil.h"
 
-#define WAIT_MS 5000 /* generous bound on every wait that should succeed */
 
-/* ---- configurations and transports ------------------------------------ */
-
-static secsock_config *cfg_new(void)
-{
-    secsock_config *cfg = secsock_config_new();
-    ck_assert_ptr_nonnull(cfg);
-    return cfg;
-}
-
-#define CFG_OK(cfg, call)                                                                      \
-    ck_assert_msg((call) == 0, "%s: %s", #call, secsock_config_error(cfg))
-
-/* A server configuration using the PKI's NAME.crt and NAME.key. */
-static secsock_config *server_cfg(const char *name)
-{
-    secsock_config *cfg = cfg_new();
-    char crt[64], key[64];
-    snprintf(crt, sizeof crt, "%s.crt", name);
-    snprintf(key, sizeof key, "%s.key", name);
-    CFG_OK(cfg, secsock_config_set_cert_file(cfg, testutil_pki_file(crt)));
-    CFG_OK(cfg, secsock_config_set_key_file(cfg, testutil_pki_file(key)));
-    return cfg;
-}
-
-/* A client configuration trusting the test CA. */
-static secsock_config *client_cfg(void)
-{
-    secsock_config *cfg = cfg_new();
-    CFG_OK(cfg, secsock_config_set_cafile(cfg, testutil_pki_file("ca.crt")));
-    return cfg;
-}
-
-/* Makes a transport and frees cfg (NULL is fine for "tcp"). */
-static secsock_transport *transport(const char *backend, enum secsock_role role,
-                                    secsock_config *cfg)
-{
-    char err[256] = "";
-    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, sizeof err);
-    ck_assert_msg(t != NULL, "secsock_transport_new(%s): %s", backend, err);
-    secsock_config_free(cfg);
-    return t;
-}
+static secsock_config *server_cfg(const char *name) { return testutil_server_cfg(name, 0); }
+static secsock_config *client_cfg(void) { return testutil_client_cfg(0); }
 
 /* "sha256:" and the certificate's SHA-256, computed here with OpenSSL:
  * lower-case hex without colons (plain) and upper-case with colons (colons),
@@ -177,7 +136,7 @@ static void serve(struct server *s, secsock_conn *c)
     case SRV_CLOSE:
         break;
     case SRV_PEEK:
-        s->peek1 = n = testutil_peek_wait(c, s->peeked1, sizeof s->peeked1 - 1, WAIT_MS);
+        s->peek1 = n = testutil_peek_wait(c, s->peeked1, sizeof s->peeked1 - 1, TESTUTIL_WAIT_MS);
         if (n > 0) {
             s->peek2 = secsock_peek_nowait(c, s->peeked2, sizeof s->peeked2 - 1);
             /* The peeked bytes are still there: read exactly as many. */
@@ -189,7 +148,7 @@ static void serve(struct server *s, secsock_conn *c)
                 got += (size_t)n;
             }
             s->peek_read = n <= 0 ? n : (long long)got;
-            s->peek_end = n = testutil_peek_wait(c, buf, cap, WAIT_MS);
+            s->peek_end = n = testutil_peek_wait(c, buf, cap, TESTUTIL_WAIT_MS);
         }
         s->peek_end_read = n = secsock_read(c, buf, cap);
         break;
@@ -203,7 +162,7 @@ static void serve(struct server *s, secsock_conn *c)
 static secsock_conn *server_accept_listener(struct server *s)
 {
     secsock_conn *c = NULL;
-    s->accept_rc = secsock_accept(s->l, WAIT_MS, &c, s->error, sizeof s->error);
+    s->accept_rc = secsock_accept(s->l, TESTUTIL_WAIT_MS, &c, s->error, sizeof s->error);
     if (s->accept_rc != 0)
         return NULL;
     return c;
@@ -218,8 +177,8 @@ static void *server_main(void *arg)
             return NULL;
         s->accepted = 1;
         snprintf(s->peer, sizeof s->peer, "%s", secsock_conn_peer(c));
-        secsock_conn_set_timeout(c, WAIT_MS);
-        s->handshake_rc = secsock_handshake(c, WAIT_MS);
+        secsock_conn_set_timeout(c, TESTUTIL_WAIT_MS);
+        s->handshake_rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
         if (s->handshake_rc != 0) {
             snprintf(s->error, sizeof s->error, "%s", secsock_conn_error(c));
             secsock_close(c);
@@ -230,7 +189,7 @@ static void *server_main(void *arg)
         return NULL;
     }
     struct pollfd pfd = { .fd = s->lfd, .events = POLLIN };
-    if (poll(&pfd, 1, WAIT_MS) != 1)
+    if (poll(&pfd, 1, TESTUTIL_WAIT_MS) != 1)
         return NULL;
     struct sockaddr_storage peer;
     socklen_t peerlen = sizeof peer;
@@ -242,8 +201,8 @@ static void *server_main(void *arg)
         return NULL;
     s->accepted = 1;
     snprintf(s->peer, sizeof s->peer, "%s", secsock_conn_peer(c));
-    secsock_conn_set_timeout(c, WAIT_MS);
-    s->handshake_rc = secsock_handshake(c, WAIT_MS);
+    secsock_conn_set_timeout(c, TESTUTIL_WAIT_MS);
+    s->handshake_rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
     if (s->handshake_rc != 0) {
         snprintf(s->error, sizeof s->error, "%s", secsock_conn_error(c));
         secsock_close(c);
@@ -314,9 +273,9 @@ static int client_connect(struct client *cl, const char *backend, secsock_config
                           const char *host, const char *port)
 {
     memset(cl, 0, sizeof *cl);
-    cl->t = transport(backend, SECSOCK_CLIENT, cfg);
+    cl->t = testutil_transport(backend, SECSOCK_CLIENT, cfg);
     struct secsock_connect_opts o = {
-        .host = host, .port = port, .family = AF_UNSPEC, .timeout_ms = WAIT_MS,
+        .host = host, .port = port, .family = AF_UNSPEC, .timeout_ms = TESTUTIL_WAIT_MS,
     };
     cl->rc = secsock_connect(cl->t, &o, &cl->c, cl->err, sizeof cl->err);
     return cl->rc;
@@ -337,15 +296,6 @@ static void read_exact(secsock_conn *c, void *buf, size_t len)
         ck_assert_msg(n > 0, "read after %zu of %zu bytes: %zd (%s)", got, len, n,
                       secsock_conn_error(c));
         got += (size_t)n;
-    }
-}
-
-static void fill_pattern(unsigned char *buf, size_t len, unsigned seed)
-{
-    unsigned x = seed * 2654435761u + 1;
-    for (size_t i = 0; i < len; i++) {
-        x = x * 1103515245u + 12345u;
-        buf[i] = (unsigned char)(x >> 16);
     }
 }
 
@@ -375,7 +325,7 @@ static void start_variant_server(struct server *s, const struct variant *v, enum
                                  const char *payload)
 {
     server_start_with(s,
-                      transport(v->backend, SECSOCK_SERVER,
+                      testutil_transport(v->backend, SECSOCK_SERVER,
                                 is_tls(v) ? server_cfg("server") : NULL),
                       mode, payload, v->listener);
 }
@@ -435,7 +385,7 @@ START_TEST(roundtrip_1mib)
     unsigned char *out = malloc(total), *in = malloc(total);
     ck_assert_ptr_nonnull(out);
     ck_assert_ptr_nonnull(in);
-    fill_pattern(out, total, 1);
+    testutil_fill_pattern(out, total, 1);
     struct server s;
     struct client cl;
     start_variant_server(&s, v, SRV_ECHO, NULL);
@@ -462,7 +412,7 @@ START_TEST(shutdown_write_then_read_rest)
     unsigned char *out = malloc(total), *in = malloc(total);
     ck_assert_ptr_nonnull(out);
     ck_assert_ptr_nonnull(in);
-    fill_pattern(out, total, 2);
+    testutil_fill_pattern(out, total, 2);
     struct server s;
     struct client cl;
     start_variant_server(&s, v, SRV_COLLECT, NULL);
@@ -612,7 +562,7 @@ END_TEST
 START_TEST(server_handshake_times_out)
 {
     const struct variant *v = &variants[_i];
-    secsock_transport *t = transport(v->backend, SECSOCK_SERVER,
+    secsock_transport *t = testutil_transport(v->backend, SECSOCK_SERVER,
                                      is_tls(v) ? server_cfg("server") : NULL);
     int lfd = -1;
     secsock_listener *l = NULL;
@@ -631,7 +581,7 @@ START_TEST(server_handshake_times_out)
     ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sin, sizeof sin), 0);
     secsock_conn *c = NULL;
     if (v->listener) {
-        int rc = secsock_accept(l, WAIT_MS, &c, err, sizeof err);
+        int rc = secsock_accept(l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
         ck_assert_msg(rc == 0, "secsock_accept: %d (%s)", rc, err);
     } else {
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -776,15 +726,15 @@ START_TEST(peek_then_read_on_client)
     start_variant_server(&s, v, SRV_SEND_CLOSE, "peekaboo");
     connect_variant(&cl, v, &s);
     char a[16] = "", b[16] = "", got[16] = "";
-    ssize_t n = testutil_peek_wait(cl.c, a, 3, WAIT_MS);
+    ssize_t n = testutil_peek_wait(cl.c, a, 3, TESTUTIL_WAIT_MS);
     ck_assert_msg(n == 3, "short peek: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_str_eq(a, "pee");
-    n = testutil_peek_wait(cl.c, b, sizeof b - 1, WAIT_MS);
+    n = testutil_peek_wait(cl.c, b, sizeof b - 1, TESTUTIL_WAIT_MS);
     ck_assert_msg(n == 8, "peek: %zd (%s)", n, secsock_conn_error(cl.c));
     ck_assert_str_eq(b, "peekaboo");
     read_exact(cl.c, got, 8);
     ck_assert_str_eq(got, "peekaboo");
-    n = testutil_peek_wait(cl.c, b, sizeof b - 1, WAIT_MS);
+    n = testutil_peek_wait(cl.c, b, sizeof b - 1, TESTUTIL_WAIT_MS);
     ck_assert_msg(n == 0, "peek at the server's end: %zd (%s)", n, secsock_conn_error(cl.c));
     n = secsock_read(cl.c, got, sizeof got);
     ck_assert_msg(n == 0, "read at the server's end: %zd (%s)", n, secsock_conn_error(cl.c));
@@ -835,7 +785,7 @@ static int attempt(struct attempt *a, secsock_config *scfg, secsock_config *ccfg
                    const char *host)
 {
     memset(a, 0, sizeof *a);
-    server_start(&a->srv, transport("tls", SECSOCK_SERVER, scfg), SRV_SEND_CLOSE, "hello");
+    server_start(&a->srv, testutil_transport("tls", SECSOCK_SERVER, scfg), SRV_SEND_CLOSE, "hello");
     struct client cl;
     a->rc = client_connect(&cl, "tls", ccfg, host, a->srv.port);
     snprintf(a->err, sizeof a->err, "%s", cl.err);
@@ -873,7 +823,7 @@ START_TEST(tls12_with_max_12)
 {
     struct attempt a;
     secsock_config *c = client_cfg();
-    CFG_OK(c, secsock_config_set_max_version(c, "1.2"));
+    TESTUTIL_CFG_OK(c, secsock_config_set_max_version(c, "1.2"));
     attempt(&a, server_cfg("server"), c, "localhost");
     ASSERT_CONNECTED(a);
     ck_assert_str_eq(a.info.version, "TLSv1.2");
@@ -897,9 +847,9 @@ END_TEST
 START_TEST(fullchain_server_cert)
 {
     struct attempt a;
-    secsock_config *s = cfg_new();
-    CFG_OK(s, secsock_config_set_cert_file(s, testutil_pki_file("server-fullchain.crt")));
-    CFG_OK(s, secsock_config_set_key_file(s, testutil_pki_file("server.key")));
+    secsock_config *s = testutil_cfg_new();
+    TESTUTIL_CFG_OK(s, secsock_config_set_cert_file(s, testutil_pki_file("server-fullchain.crt")));
+    TESTUTIL_CFG_OK(s, secsock_config_set_key_file(s, testutil_pki_file("server.key")));
     attempt(&a, s, client_cfg(), "localhost");
     ASSERT_CONNECTED(a);
     ck_assert_int_eq(a.info.verified, 1);
@@ -919,7 +869,7 @@ START_TEST(verify_no_cafile_uses_system_store)
 {
     /* Without --cafile the system's CAs are used, and they don't know ours. */
     struct attempt a;
-    attempt(&a, server_cfg("server"), cfg_new(), "localhost");
+    attempt(&a, server_cfg("server"), testutil_cfg_new(), "localhost");
     ASSERT_REFUSED(a, SECSOCK_ERR_VERIFY, "certificate verify failed");
 }
 END_TEST
@@ -948,7 +898,7 @@ START_TEST(servername_overrides_host)
     /* The seed's lm3nitro.com, reached at 127.0.0.1 (curl --resolve). */
     struct attempt a;
     secsock_config *c = client_cfg();
-    CFG_OK(c, secsock_config_set_servername(c, "lm3nitro.com"));
+    TESTUTIL_CFG_OK(c, secsock_config_set_servername(c, "lm3nitro.com"));
     attempt(&a, server_cfg("lm3nitro"), c, "127.0.0.1");
     ASSERT_CONNECTED(a);
     ck_assert_str_eq(a.info.sni, "lm3nitro.com");
@@ -972,8 +922,8 @@ START_TEST(pin_mismatch)
     cert_pin("unknownca.crt", other_plain, sizeof other_plain, other_colons,
              sizeof other_colons);
     struct attempt a;
-    secsock_config *c = cfg_new();
-    CFG_OK(c, secsock_config_set_pin(c, other_plain));
+    secsock_config *c = testutil_cfg_new();
+    TESTUTIL_CFG_OK(c, secsock_config_set_pin(c, other_plain));
     attempt(&a, server_cfg("server"), c, "localhost");
     ASSERT_REFUSED(a, SECSOCK_ERR_VERIFY, "pin mismatch");
     ck_assert_msg(strstr(a.err, colons) != NULL, "'%s' does not name %s", a.err, colons);
@@ -986,8 +936,8 @@ START_TEST(pin_match_without_cafile)
     cert_pin("server.crt", plain, sizeof plain, colons, sizeof colons);
     for (int spelling = 0; spelling < 2; spelling++) {
         struct attempt a;
-        secsock_config *c = cfg_new();
-        CFG_OK(c, secsock_config_set_pin(c, spelling ? colons : plain));
+        secsock_config *c = testutil_cfg_new();
+        TESTUTIL_CFG_OK(c, secsock_config_set_pin(c, spelling ? colons : plain));
         attempt(&a, server_cfg("server"), c, "localhost");
         ASSERT_CONNECTED(a);
         ck_assert_str_eq(a.info.peer_fingerprint, colons);
@@ -1003,7 +953,7 @@ START_TEST(pin_match_ignores_ca_and_name)
     cert_pin("unknownca.crt", plain, sizeof plain, colons, sizeof colons);
     struct attempt a;
     secsock_config *c = client_cfg();
-    CFG_OK(c, secsock_config_set_pin(c, plain));
+    TESTUTIL_CFG_OK(c, secsock_config_set_pin(c, plain));
     attempt(&a, server_cfg("unknownca"), c, "localhost");
     ASSERT_CONNECTED(a);
 }
@@ -1013,7 +963,7 @@ START_TEST(insecure_accepts_unknown_ca)
 {
     struct attempt a;
     secsock_config *c = client_cfg();
-    CFG_OK(c, secsock_config_insecure_noverify(c));
+    TESTUTIL_CFG_OK(c, secsock_config_insecure_noverify(c));
     attempt(&a, server_cfg("unknownca"), c, "localhost");
     ASSERT_CONNECTED(a);
     ck_assert_int_eq(a.info.verified, 0);
@@ -1027,7 +977,7 @@ START_TEST(insecure_accepts_wrong_host_and_expired)
     for (int i = 0; i < 2; i++) {
         struct attempt a;
         secsock_config *c = client_cfg();
-        CFG_OK(c, secsock_config_insecure_noverify(c));
+        TESTUTIL_CFG_OK(c, secsock_config_insecure_noverify(c));
         attempt(&a, server_cfg(certs[i]), c, "localhost");
         ASSERT_CONNECTED(a);
         ck_assert_int_eq(a.info.verified, 0);
@@ -1039,9 +989,9 @@ START_TEST(version_mismatch)
 {
     struct attempt a;
     secsock_config *s = server_cfg("server");
-    CFG_OK(s, secsock_config_set_max_version(s, "1.2"));
+    TESTUTIL_CFG_OK(s, secsock_config_set_max_version(s, "1.2"));
     secsock_config *c = client_cfg();
-    CFG_OK(c, secsock_config_set_min_version(c, "1.3"));
+    TESTUTIL_CFG_OK(c, secsock_config_set_min_version(c, "1.3"));
     attempt(&a, s, c, "localhost");
     ASSERT_REFUSED(a, SECSOCK_ERR_HANDSHAKE, "");
     ck_assert_str_ne(a.err, "");
@@ -1052,9 +1002,9 @@ START_TEST(alpn_negotiated)
 {
     struct attempt a;
     secsock_config *s = server_cfg("server");
-    CFG_OK(s, secsock_config_set_alpn(s, "http/1.1"));
+    TESTUTIL_CFG_OK(s, secsock_config_set_alpn(s, "http/1.1"));
     secsock_config *c = client_cfg();
-    CFG_OK(c, secsock_config_set_alpn(c, "h2,http/1.1"));
+    TESTUTIL_CFG_OK(c, secsock_config_set_alpn(c, "h2,http/1.1"));
     attempt(&a, s, c, "localhost");
     ASSERT_CONNECTED(a);
     ck_assert_str_eq(a.info.alpn, "http/1.1");
@@ -1066,7 +1016,7 @@ START_TEST(alpn_absent_when_not_asked)
 {
     struct attempt a;
     secsock_config *s = server_cfg("server");
-    CFG_OK(s, secsock_config_set_alpn(s, "http/1.1"));
+    TESTUTIL_CFG_OK(s, secsock_config_set_alpn(s, "http/1.1"));
     attempt(&a, s, client_cfg(), "localhost");
     ASSERT_CONNECTED(a);
     ck_assert_str_eq(a.info.alpn, "");
@@ -1076,8 +1026,8 @@ END_TEST
 static secsock_config *mtls_server_cfg(void)
 {
     secsock_config *s = server_cfg("server");
-    CFG_OK(s, secsock_config_set_cafile(s, testutil_pki_file("ca.crt")));
-    CFG_OK(s, secsock_config_verify_client(s, 1));
+    TESTUTIL_CFG_OK(s, secsock_config_set_cafile(s, testutil_pki_file("ca.crt")));
+    TESTUTIL_CFG_OK(s, secsock_config_verify_client(s, 1));
     return s;
 }
 
@@ -1085,8 +1035,8 @@ START_TEST(mutual_tls)
 {
     struct attempt a;
     secsock_config *c = client_cfg();
-    CFG_OK(c, secsock_config_set_cert_file(c, testutil_pki_file("client.crt")));
-    CFG_OK(c, secsock_config_set_key_file(c, testutil_pki_file("client.key")));
+    TESTUTIL_CFG_OK(c, secsock_config_set_cert_file(c, testutil_pki_file("client.crt")));
+    TESTUTIL_CFG_OK(c, secsock_config_set_key_file(c, testutil_pki_file("client.key")));
     attempt(&a, mtls_server_cfg(), c, "localhost");
     ASSERT_CONNECTED(a);
     ck_assert_int_eq(a.srv.info.has_peer_cert, 1);
@@ -1105,7 +1055,7 @@ START_TEST(mutual_tls_without_client_cert)
         struct attempt a;
         secsock_config *c = client_cfg();
         if (tls12)
-            CFG_OK(c, secsock_config_set_max_version(c, "1.2"));
+            TESTUTIL_CFG_OK(c, secsock_config_set_max_version(c, "1.2"));
         attempt(&a, mtls_server_cfg(), c, "localhost");
         ck_assert_msg(a.srv.handshake_rc != 0, "the server accepted a client without a cert");
         ck_assert_str_ne(a.srv.error, "");
@@ -1127,7 +1077,7 @@ START_TEST(keylog_file)
     snprintf(path, sizeof path, "%s/keys.log", dir);
     struct attempt a;
     secsock_config *c = client_cfg();
-    CFG_OK(c, secsock_config_set_keylog_file(c, path));
+    TESTUTIL_CFG_OK(c, secsock_config_set_keylog_file(c, path));
     attempt(&a, server_cfg("server"), c, "localhost");
     ASSERT_CONNECTED(a);
 
@@ -1157,9 +1107,9 @@ END_TEST
 
 START_TEST(self_signed_server_and_pin)
 {
-    secsock_config *s = cfg_new();
-    CFG_OK(s, secsock_config_set_self_signed(s, 1));
-    secsock_transport *t = transport("tls", SECSOCK_SERVER, s);
+    secsock_config *s = testutil_cfg_new();
+    TESTUTIL_CFG_OK(s, secsock_config_set_self_signed(s, 1));
+    secsock_transport *t = testutil_transport("tls", SECSOCK_SERVER, s);
     const char *fp = secsock_transport_fingerprint(t);
     ck_assert_ptr_nonnull(fp);
     ck_assert_int_eq(strncmp(fp, "sha256:", 7), 0);
@@ -1169,14 +1119,14 @@ START_TEST(self_signed_server_and_pin)
     secsock_transport_free(t);
 
     /* A second transport makes a fresh certificate; pin that one. */
-    s = cfg_new();
-    CFG_OK(s, secsock_config_set_self_signed(s, 1));
+    s = testutil_cfg_new();
+    TESTUTIL_CFG_OK(s, secsock_config_set_self_signed(s, 1));
     struct server srv;
-    server_start(&srv, transport("tls", SECSOCK_SERVER, s), SRV_SEND_CLOSE, "hello");
+    server_start(&srv, testutil_transport("tls", SECSOCK_SERVER, s), SRV_SEND_CLOSE, "hello");
     snprintf(pin, sizeof pin, "%s", secsock_transport_fingerprint(srv.t));
     struct client cl;
-    secsock_config *c = cfg_new();
-    CFG_OK(c, secsock_config_set_pin(c, pin));
+    secsock_config *c = testutil_cfg_new();
+    TESTUTIL_CFG_OK(c, secsock_config_set_pin(c, pin));
     int rc = client_connect(&cl, "tls", c, "localhost", srv.port);
     ck_assert_msg(rc == 0, "connect with the pin: %d (%s)", rc, cl.err);
     struct secsock_session_info info;
@@ -1189,8 +1139,8 @@ START_TEST(self_signed_server_and_pin)
     server_join(&srv);
 
     /* Without the pin, a self-signed certificate is refused. */
-    s = cfg_new();
-    CFG_OK(s, secsock_config_set_self_signed(s, 1));
+    s = testutil_cfg_new();
+    TESTUTIL_CFG_OK(s, secsock_config_set_self_signed(s, 1));
     struct attempt a;
     attempt(&a, s, client_cfg(), "localhost");
     ASSERT_REFUSED(a, SECSOCK_ERR_VERIFY, "certificate verify failed");
@@ -1199,10 +1149,10 @@ END_TEST
 
 START_TEST(fingerprint_only_for_self_signed)
 {
-    secsock_transport *t = transport("tls", SECSOCK_SERVER, server_cfg("server"));
+    secsock_transport *t = testutil_transport("tls", SECSOCK_SERVER, server_cfg("server"));
     ck_assert_ptr_null(secsock_transport_fingerprint(t));
     secsock_transport_free(t);
-    t = transport("tcp", SECSOCK_SERVER, NULL);
+    t = testutil_transport("tcp", SECSOCK_SERVER, NULL);
     ck_assert_ptr_null(secsock_transport_fingerprint(t));
     secsock_transport_free(t);
 }
@@ -1210,7 +1160,7 @@ END_TEST
 
 START_TEST(plaintext_to_tls_port)
 {
-    secsock_transport *t = transport("tls", SECSOCK_SERVER, server_cfg("server"));
+    secsock_transport *t = testutil_transport("tls", SECSOCK_SERVER, server_cfg("server"));
     int lfd = -1;
     char bound[64], err[256] = "";
     ck_assert_msg(secsock_listen(t, "127.0.0.1", "0", 4, &lfd, bound, sizeof bound, err,
@@ -1225,7 +1175,7 @@ START_TEST(plaintext_to_tls_port)
     ck_assert_int_ge(fd, 0);
     secsock_conn *c = secsock_conn_from_fd(t, fd, NULL, 0);
     ck_assert_ptr_nonnull(c);
-    int rc = secsock_handshake(c, WAIT_MS);
+    int rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == SECSOCK_ERR_HANDSHAKE, "handshake: %d (%s)", rc, secsock_conn_error(c));
     ck_assert_str_ne(secsock_conn_error(c), "");
     secsock_close(c);

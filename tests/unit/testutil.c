@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include <check.h>
+
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,5 +76,53 @@ ssize_t testutil_peek_wait(secsock_conn *c, void *buf, size_t len, int wait_ms)
         struct pollfd pfd = { .fd = secsock_conn_fd(c),
                               .events = n == SECSOCK_WANT_READ ? POLLIN : POLLOUT };
         (void)poll(&pfd, 1, (int)left);
+    }
+}
+
+secsock_config *testutil_cfg_new(void)
+{
+    secsock_config *cfg = secsock_config_new();
+    ck_assert_ptr_nonnull(cfg);
+    return cfg;
+}
+
+secsock_config *testutil_server_cfg(const char *name, int mtu)
+{
+    secsock_config *cfg = testutil_cfg_new();
+    char crt[64], key[64];
+    snprintf(crt, sizeof crt, "%s.crt", name);
+    snprintf(key, sizeof key, "%s.key", name);
+    TESTUTIL_CFG_OK(cfg, secsock_config_set_cert_file(cfg, testutil_pki_file(crt)));
+    TESTUTIL_CFG_OK(cfg, secsock_config_set_key_file(cfg, testutil_pki_file(key)));
+    if (mtu != 0)
+        TESTUTIL_CFG_OK(cfg, secsock_config_set_mtu(cfg, mtu));
+    return cfg;
+}
+
+secsock_config *testutil_client_cfg(int mtu)
+{
+    secsock_config *cfg = testutil_cfg_new();
+    TESTUTIL_CFG_OK(cfg, secsock_config_set_cafile(cfg, testutil_pki_file("ca.crt")));
+    if (mtu != 0)
+        TESTUTIL_CFG_OK(cfg, secsock_config_set_mtu(cfg, mtu));
+    return cfg;
+}
+
+secsock_transport *testutil_transport(const char *backend, enum secsock_role role,
+                                      secsock_config *cfg)
+{
+    char err[256] = "";
+    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, sizeof err);
+    ck_assert_msg(t != NULL, "secsock_transport_new(%s): %s", backend, err);
+    secsock_config_free(cfg);
+    return t;
+}
+
+void testutil_fill_pattern(unsigned char *buf, size_t len, unsigned seed)
+{
+    unsigned x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < len; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(x >> 16);
     }
 }
