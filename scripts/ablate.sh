@@ -106,26 +106,7 @@ start_server() { # TCP-SERVER ARGS... : sets SERVER_PID and SERVER_PORT
 HELD=200
 held_workers() {
     start_server "$2" --echo --max-clients $((HELD + 10))
-    python3 - "$1" "$SERVER_PORT" "$HELD" "$SERVER_PID" <<'PY'
-import socket, sys
-label, port, n, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-def status():
-    with open(f"/proc/{pid}/status") as f:
-        return {k: (v.split() or [""])[0] for k, v in (l.split(":", 1) for l in f)}
-before = status()
-socks = []
-for _ in range(n):  # each sends a byte and gets it back: a worker holds it
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"x")
-    socks.append(s)
-for s in socks:
-    assert s.recv(1) == b"x"
-st = status()
-dv = (int(st["VmSize"]) - int(before["VmSize"])) / n
-dr = (int(st["VmRSS"]) - int(before["VmRSS"])) / n
-print(f"{label:28} threads {st['Threads']:>4}  VmSize {int(st['VmSize']) / 1024:7.0f} MiB "
-      f"(+{dv:6.0f} KiB per client)  VmRSS {int(st['VmRSS']) / 1024:5.1f} MiB (+{dr:4.1f} KiB per client)")
-PY
+    python3 "$SECSOCK_ROOT/scripts/ablate_held_workers.py" "$1" "$SERVER_PORT" "$HELD" "$SERVER_PID"
     stop_server
 }
 
@@ -135,25 +116,7 @@ PY
 # time per connection (/proc/PID/stat).
 one_by_one() {
     start_server "$2"
-    python3 - "$1" "$SERVER_PORT" "$SERVER_PID" <<'PY'
-import os, socket, sys, time
-label, port, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-n = 10000
-def ticks():
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-t0, c0 = time.monotonic(), ticks()
-for _ in range(n):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"hello\n")
-    while s.recv(4096):
-        pass
-    s.close()
-dt, dc = time.monotonic() - t0, ticks() - c0
-us = dc / os.sysconf("SC_CLK_TCK") / n * 1e6
-print(f"{label:28} {n / dt:7.0f} connections/s  {us:5.1f} us CPU per connection")
-PY
+    python3 "$SECSOCK_ROOT/scripts/ablate_one_by_one.py" "$1" "$SERVER_PORT" "$SERVER_PID"
     stop_server
 }
 

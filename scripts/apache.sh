@@ -150,19 +150,9 @@ port_busy() {
 }
 
 # port_bindable PORT : true if 127.0.0.1:PORT can be bound now (as Apache
-# binds, with SO_REUSEADDR).
+# binds, with SO_REUSEADDR; scripts/port_bindable.py).
 port_bindable() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-finally:
-    s.close()
-EOF
+    python3 "$SECSOCK_ROOT/scripts/port_bindable.py" "$1"
 }
 
 # pick_port REQUESTED DEFAULT AVOID : REQUESTED if given (it must be free),

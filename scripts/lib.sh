@@ -54,25 +54,9 @@ export SECSOCK_BENCH_PACKAGES
 # where nothing listens. It is picked at random below the kernel's ephemeral
 # range (ip_local_port_range), where the kernel never hands out ports: a
 # port from bind(0) could be taken, between this check and its use, by any
-# client socket of a test running alongside.
+# client socket of a test running alongside (scripts/free_port.py).
 free_port() {
-    python3 - <<'EOF'
-import random, socket, sys
-with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-    ephemeral = int(f.read().split()[0])
-first = 10000 if ephemeral > 11000 else 1024
-for _ in range(500):
-    port = random.randrange(first, ephemeral)
-    try:
-        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-            with socket.socket(socket.AF_INET, kind) as s:
-                s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    print(port)
-    sys.exit(0)
-sys.exit(f"free_port: no free port in {first}-{ephemeral - 1}")
-EOF
+    python3 "$SECSOCK_ROOT/scripts/free_port.py"
 }
 
 # missing_packages PKG... : prints the ones dpkg does not list as installed.

@@ -89,17 +89,7 @@ run_checker cppcheck 'error|warning|style|performance|portability|information' \
 # --- clang-tidy -------------------------------------------------------------
 echo "=== $(clang-tidy --version | grep -m1 -o 'LLVM version [0-9.]*' || echo clang-tidy) ==="
 # The translation units under src/, once each.
-mapfile -t files < <(python3 - "$db" "$SECSOCK_ROOT/src/" <<'EOF'
-import json, os, sys
-seen = []
-for entry in json.load(open(sys.argv[1])):
-    path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
-    if path.startswith(sys.argv[2]) and path not in seen:
-        seen.append(path)
-for path in sorted(seen):
-    print(path)
-EOF
-)
+mapfile -t files < <(python3 "$SECSOCK_ROOT/scripts/compile_db_sources.py" "$db" "$SECSOCK_ROOT/src/")
 ((${#files[@]} > 0)) || die "no src/ files in $db"
 
 # One log per file, shown in order: parallel runs do not interleave.
