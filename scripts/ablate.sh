@@ -89,16 +89,8 @@ stop_server() {
 }
 trap 'stop_server; cleanup' EXIT
 start_server() { # TCP-SERVER ARGS... : sets SERVER_PID and SERVER_PORT
-    local out="$tree/server.out" i
-    "$@" -p 0 >"$out" 2>&1 &
-    SERVER_PID=$!
-    SERVER_PORT=""
-    for ((i = 0; i < 100; i++)); do
-        SERVER_PORT="$(sed -n 's/.*Listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")"
-        [[ -n "$SERVER_PORT" ]] && return 0
-        sleep 0.1
-    done
-    die "$1 did not start: $(cat "$out")"
+    start_server_ready SERVER_PID SERVER_PORT "$tree/server.out" "$@" -p 0 ||
+        die "$1 did not start: $READY_ERROR"
 }
 
 # held_workers LABEL TCP-SERVER: threads, VmSize and VmRSS with 200 clients

@@ -321,24 +321,13 @@ start_bg() {
 }
 
 # start_secsock VARPID VARPORT LOG CMD... : a secsock server started with
-# -p 0; waits for its "Listening on ADDR:PORT" line, the port into VARPORT
+# -p 0; waits for its ready signal (start_server_ready, lib.sh), the port
+# into VARPORT
 start_secsock() {
-    local -n _spid="$1" _sport="$2"
-    local _log="$3" _i _line
-    shift 3
-    "$@" >"$_log" 2>&1 </dev/null &
-    _spid=$!
+    local -n _spid="$1"
+    local _log="$3"
+    start_server_ready "$@" || die "${4##*/} did not start (see $_log): $READY_ERROR"
     PIDS+=("$_spid")
-    for ((_i = 0; _i < 200; _i++)); do
-        _line="$(grep -m1 'Listening on' "$_log" 2>/dev/null || true)"
-        if [[ "$_line" =~ :([0-9]+)( |$) ]]; then
-            _sport="${BASH_REMATCH[1]}"
-            return 0
-        fi
-        kill -0 "$_spid" 2>/dev/null || { cat "$_log" >&2; die "$1 exited at start"; }
-        sleep 0.05
-    done
-    die "$1 did not say it was listening (see $_log)"
 }
 
 stop_pid() {

@@ -152,9 +152,10 @@ declare -A ports=()
 failures=()
 
 # run_mode MODE tcp|udp SERVER-ARGS... -- CLIENT-ARGS...
-# Starts the server (-p 0 --json), tshark on its port, the client (its
-# arguments: CLIENT-ARGS --json "${client_head[@]}" PORT "${client_tail[@]}"),
-# stops the server and then tshark. Writes MODE.pcap and logs/MODE.*.
+# Starts the server (-p 0 --json; its port from its ready signal), tshark on
+# its port, the client (its arguments: CLIENT-ARGS --json "${client_head[@]}"
+# PORT "${client_tail[@]}"), stops the server and then tshark. Writes
+# MODE.pcap and logs/MODE.*.
 run_mode() {
     local mode="$1" kind="$2"
     shift 2
@@ -165,24 +166,13 @@ run_mode() {
     done
     shift
     cargs=("$@")
-    local log="$out/logs/$mode" line="" port="" i st=0 frames=0
+    local log="$out/logs/$mode" port="" i st=0 frames=0
 
     # Fresh logs: the loops below must not read a previous run's lines.
     rm -f "$log".* "$out/$mode.keylog"
-    : >"$log.server.out"
-    "$bin/$kind-server" "${sargs[@]}" -p 0 --json >"$log.server.out" 2>"$log.server.err" </dev/null &
-    server_pid=$!
-    for ((i = 0; i < 200; i++)); do
-        line="$(grep -m1 -E '^\[\*\] Listening on ' "$log.server.out" || true)"
-        [[ -n "$line" ]] && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    if [[ ! "$line" =~ ^\[\*\]\ Listening\ on\ .*:([0-9]+)( |$) ]]; then
-        cat "$log.server.out" "$log.server.err" >&2
-        die "$mode: $kind-server ${sargs[*]} did not start listening"
-    fi
-    port="${BASH_REMATCH[1]}"
+    start_server_ready --stderr "$log.server.err" server_pid port "$log.server.out" \
+        "$bin/$kind-server" "${sargs[@]}" -p 0 --json ||
+        die "$mode: $kind-server ${sargs[*]} did not start listening: $READY_ERROR"
     ports[$mode]="$port"
 
     # tshark's "Capturing on" comes before packets really flow (under load,

@@ -113,30 +113,16 @@ trap 'stop_server; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start_server NAME ARGS... : starts $server_name, its stdout and stderr going to
-# $tmp/NAME.server; sets port from its "[*] Listening on ADDR:PORT" line.
+# start_server NAME ARGS... : starts $server_name, its stdout and stderr going
+# to $tmp/NAME.server; sets port from its ready signal (start_server_ready,
+# lib.sh).
 port=""
 start_server() {
-    local name="$1" line="" i
+    local name="$1"
     shift
-    local log="$tmp/$name.server"
-    "$SECSOCK_ROOT/build/bin/$server_name" "$@" >"$log" 2>&1 </dev/null &
-    server_pid=$!
-    for ((i = 0; i < 200; i++)); do
-        line="$(grep -m1 -E '^\[\*\] Listening on ' "$log" || true)"
-        [[ -n "$line" ]] && break
-        if ! kill -0 "$server_pid" 2>/dev/null; then
-            server_pid=""
-            cat "$log" >&2
-            die "$server_name $* exited before listening"
-        fi
-        sleep 0.05
-    done
-    [[ -n "$line" ]] || { cat "$log" >&2; die "$server_name $* printed no '[*] Listening on' line within 10s"; }
-    if [[ ! "$line" =~ :([0-9]+)(\ .*)?$ ]]; then
-        die "cannot read the port from: $line"
-    fi
-    port="${BASH_REMATCH[1]}"
+    start_server_ready server_pid port "$tmp/$name.server" \
+        "$SECSOCK_ROOT/build/bin/$server_name" "$@" ||
+        die "$server_name $*: $READY_ERROR"
 }
 
 # run_client NAME ARGS... : runs $client_name, output (stdout and stderr, in

@@ -7,6 +7,9 @@
 #   SECSOCK_ROOT               the repository root
 #   die MSG / warn MSG / note MSG
 #   free_port                  a free loopback port outside the ephemeral range
+#   start_server_ready VAR_PID VAR_PORT LOG CMD...
+#                              starts one of our servers, waits for its ready
+#                              signal (--ready-fd): its pid and port
 #   ensure_packages [--no-install] PKG...   Debian packages: install the missing ones
 #   PKI helpers (openssl CLI only): pki_ca, pki_leaf, pki_leaf_expired
 #
@@ -57,6 +60,157 @@ export SECSOCK_BENCH_PACKAGES
 # client socket of a test running alongside (scripts/free_port.py).
 free_port() {
     python3 "$SECSOCK_ROOT/scripts/free_port.py"
+}
+
+# start_server_ready [--stderr ERRLOG] VAR_PID VAR_PORT LOG CMD...
+# Starts CMD, one of our servers (tcp-server or udp-server, normally with
+# -p 0), in the background with --ready-fd 3 added, stdin from /dev/null,
+# stdout and stderr to LOG (stderr to ERRLOG when given), and waits until it
+# listens: the server then writes its listening event, one JSON line
+# {"event":"listening",...,"port":N,...}, to that descriptor and closes it.
+# The descriptor is a FIFO's write end: the wait ends as soon as the server
+# writes the line, or exits without it, or after SECSOCK_READY_TIMEOUT
+# seconds (default 20).
+# Sets VAR_PID to the server's pid as soon as it runs (a trap can stop it),
+# and, once it listens, VAR_PORT to the port of the event and READY_LINE to
+# the whole line. On failure: prints the server's output to stderr, stops
+# the server if it still runs, empties VAR_PID, sets READY_ERROR to what
+# went wrong and returns 1.
+# A program whose --help lists no --ready-fd (a build of an older commit:
+# bench.sh --baseline) has the "-p 0" of CMD replaced by a free_port, and is
+# ready once ss shows that port bound.
+# Every local here starts with _ssr_: VAR_PID and VAR_PORT are the caller's
+# names, which a local of the same name would hide.
+declare -gA _SECSOCK_HAS_READY_FD=()
+# shellcheck disable=SC2034 # READY_LINE and READY_ERROR are for the caller
+start_server_ready() {
+    local _ssr_err=""
+    if [[ "${1:-}" == --stderr ]]; then
+        _ssr_err="$2"
+        shift 2
+    fi
+    local -n _ssr_pid="$1" _ssr_port="$2"
+    local _ssr_log="$3"
+    shift 3
+    local _ssr_timeout="${SECSOCK_READY_TIMEOUT:-20}" _ssr_ok=1
+    READY_LINE="" READY_ERROR=""
+    _ssr_pid="" _ssr_port=""
+    if [[ -z "${_SECSOCK_HAS_READY_FD[$1]:-}" ]]; then
+        _SECSOCK_HAS_READY_FD[$1]=0
+        [[ "$("$1" --help 2>&1 || true)" == *--ready-fd* ]] && _SECSOCK_HAS_READY_FD[$1]=1
+    fi
+    # Appended to, after truncation: LOG and ERRLOG may be the same file.
+    : >"$_ssr_log"
+    [[ -z "$_ssr_err" ]] || : >"$_ssr_err"
+    if ((_SECSOCK_HAS_READY_FD[$1])); then
+        _start_server_fifo "$@" || _ssr_ok=0
+    else
+        _start_server_bound "$@" || _ssr_ok=0
+    fi
+    if ((!_ssr_ok)); then
+        if [[ -n "$_ssr_pid" ]]; then
+            kill -TERM "$_ssr_pid" 2>/dev/null || true
+            wait "$_ssr_pid" 2>/dev/null || true
+        fi
+        _ssr_pid=""
+        cat "$_ssr_log" ${_ssr_err:+"$_ssr_err"} >&2 2>/dev/null || true
+        return 1
+    fi
+}
+
+# _start_server_fifo CMD... : start_server_ready with --ready-fd.
+# shellcheck disable=SC2034 # READY_LINE and READY_ERROR are for the caller
+_start_server_fifo() {
+    local _ssr_dir _ssr_fifo _ssr_fd _ssr_line="" _ssr_chunk _ssr_st=0
+    local _ssr_deadline=$((SECONDS + _ssr_timeout))
+    _ssr_dir="$(mktemp -d "${TMPDIR:-/tmp}/secsock-ready.XXXXXX")" || {
+        READY_ERROR="cannot make a directory for the ready FIFO"
+        return 1
+    }
+    _ssr_fifo="$_ssr_dir/ready"
+    if ! mkfifo -m 600 "$_ssr_fifo"; then
+        rm -rf "$_ssr_dir"
+        READY_ERROR="cannot make the ready FIFO"
+        return 1
+    fi
+    # Opened for reading and writing, the FIFO lets the server's open (when
+    # it comes: the background shell opens it after the fork) proceed
+    # without a reader waiting in open(), and never reads as ended: the
+    # server's exit is seen by kill -0 between reads.
+    exec {_ssr_fd}<>"$_ssr_fifo"
+    "$@" --ready-fd 3 3>"$_ssr_fifo" {_ssr_fd}>&- \
+        >>"$_ssr_log" 2>>"${_ssr_err:-$_ssr_log}" </dev/null &
+    _ssr_pid=$!
+    while :; do
+        _ssr_chunk=""
+        _ssr_st=0
+        IFS= read -r -t 0.2 -u "$_ssr_fd" _ssr_chunk || _ssr_st=$?
+        # On a timeout, read keeps what it had of the line in _ssr_chunk.
+        _ssr_line+="$_ssr_chunk"
+        ((_ssr_st > 128)) || break
+        kill -0 "$_ssr_pid" 2>/dev/null || break
+        ((SECONDS < _ssr_deadline)) || break
+    done
+    exec {_ssr_fd}<&-
+    rm -rf "$_ssr_dir"
+    READY_LINE="$_ssr_line"
+    if ((_ssr_st == 0)) && [[ "$_ssr_line" =~ \"event\":[[:space:]]*\"listening\" &&
+        "$_ssr_line" =~ \"port\":[[:space:]]*([0-9]+) ]]; then
+        _ssr_port="${BASH_REMATCH[1]}"
+        return 0
+    fi
+    if ((_ssr_st == 0)); then
+        READY_ERROR="wrote no listening event to its --ready-fd but: $_ssr_line"
+    elif ! kill -0 "$_ssr_pid" 2>/dev/null; then
+        _ssr_st=0
+        wait "$_ssr_pid" 2>/dev/null || _ssr_st=$?
+        _ssr_pid=""
+        READY_ERROR="exited (status $_ssr_st) before listening"
+    else
+        READY_ERROR="not listening after ${_ssr_timeout}s (nothing on its --ready-fd)"
+    fi
+    return 1
+}
+
+# _start_server_bound CMD... : start_server_ready without --ready-fd: the
+# port is chosen here, and the server is ready once that port is bound.
+# shellcheck disable=SC2034 # READY_ERROR is for the caller
+_start_server_bound() {
+    local -a _ssr_args=("$@")
+    local _ssr_i _ssr_st _ssr_bport="" _ssr_deadline=$((SECONDS + _ssr_timeout))
+    for ((_ssr_i = 1; _ssr_i < ${#_ssr_args[@]}; _ssr_i++)); do
+        if [[ "${_ssr_args[_ssr_i - 1]}" == -p || "${_ssr_args[_ssr_i - 1]}" == --port ]]; then
+            if [[ "${_ssr_args[_ssr_i]}" == 0 ]]; then
+                _ssr_args[_ssr_i]="$(free_port)" || {
+                    READY_ERROR="found no free port"
+                    return 1
+                }
+            fi
+            _ssr_bport="${_ssr_args[_ssr_i]}"
+        fi
+    done
+    if [[ -z "$_ssr_bport" ]]; then
+        READY_ERROR="no -p PORT in its command line, and no --ready-fd in its --help"
+        return 1
+    fi
+    "${_ssr_args[@]}" >>"$_ssr_log" 2>>"${_ssr_err:-$_ssr_log}" </dev/null &
+    _ssr_pid=$!
+    while [[ -z "$(ss -Hltun "sport = :$_ssr_bport" 2>/dev/null)" ]]; do
+        if ! kill -0 "$_ssr_pid" 2>/dev/null; then
+            _ssr_st=0
+            wait "$_ssr_pid" 2>/dev/null || _ssr_st=$?
+            _ssr_pid=""
+            READY_ERROR="exited (status $_ssr_st) before listening"
+            return 1
+        fi
+        if ((SECONDS >= _ssr_deadline)); then
+            READY_ERROR="not bound to port $_ssr_bport after ${_ssr_timeout}s"
+            return 1
+        fi
+        # This program has no signal to wait on: ss is asked again shortly.
+        sleep 0.05
+    done
+    _ssr_port="$_ssr_bport"
 }
 
 # missing_packages PKG... : prints the ones dpkg does not list as installed.
