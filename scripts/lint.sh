@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Static analysis: cppcheck and clang-tidy over the C sources, with the
-# compile flags of a CMake build (compile_commands.json), and shellcheck over
-# the shell scripts. Any finding fails.
+# compile flags of a CMake build (compile_commands.json), shellcheck over
+# the shell scripts and flake8 over the Python files. Any finding fails.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -16,8 +16,10 @@ cmake first if it has none):
   cppcheck    over src/ and tests/ (options in this script)
   clang-tidy  over src/ (checks in .clang-tidy at the repository root)
   shellcheck  over scripts/, tests/ and .ci/run (sourced files followed)
+  flake8      over every .py file of the repository (configuration: .flake8;
+              Debian's python3-flake8, run by a python3 that has it)
 
-Exits 0 when all three report nothing, 1 on any finding or failure, 2 on a
+Exits 0 when all four report nothing, 1 on any finding or failure, 2 on a
 usage error. The last line is "lint.sh: clean" or "lint.sh: N finding(s)".
 Environment: SECSOCK_LINT_JOBS  parallel clang-tidy runs (default: nproc).
 EOF
@@ -39,6 +41,17 @@ for tool in cppcheck clang-tidy shellcheck python3; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "$tool not found (scripts/test.sh installs it; or: apt-get install $tool)"
 done
+# flake8 is a module of Debian's python3 (python3-flake8); a python3 earlier
+# on PATH (a pyenv one, say) may not have it.
+lint_py=""
+for py in /usr/bin/python3 "$(command -v python3)"; do
+    if [[ -x "$py" ]] && "$py" -m flake8 --version >/dev/null 2>&1; then
+        lint_py="$py"
+        break
+    fi
+done
+[[ -n "$lint_py" ]] ||
+    die "no python3 with flake8 (scripts/test.sh installs it; or: apt-get install python3-flake8)"
 
 db="$build/compile_commands.json"
 if [[ ! -s "$db" ]]; then
@@ -126,6 +139,16 @@ echo "=== shellcheck $(shellcheck --version | sed -n 's/^version: //p') ==="
 mapfile -t scripts < <(find scripts tests .ci -type f \( -name '*.sh' -o -path .ci/run \) | sort)
 run_checker shellcheck 'error|warning|note' "shellcheck: no findings in ${#scripts[@]} scripts" \
     shellcheck -x -f gcc "${scripts[@]}"
+
+# --- flake8 -----------------------------------------------------------------
+# Every .py file under the repository root but the directories .flake8
+# excludes (build*, .git, __pycache__), counted here the same way; findings
+# in the "FILE:LINE:COL: error: ..." form of the checkers above.
+echo "=== flake8 $("$lint_py" -m flake8 --version | sed -n '1s/ .*//p') ==="
+py_files="$(find . \( -name .git -o -name 'build*' -o -name __pycache__ \) -prune -o \
+    -type f -name '*.py' -print | wc -l)"
+run_checker flake8 error "flake8: no findings in $py_files files" \
+    "$lint_py" -m flake8 --format='%(path)s:%(row)d:%(col)d: error: %(code)s %(text)s' .
 
 if ((findings > 0)); then
     echo "lint.sh: $findings finding(s)"
