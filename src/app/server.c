@@ -165,7 +165,7 @@ static void drain_workers(struct app_server *s, struct workers *w, double grace_
 /* The port a listener is bound to (the address string ends in ":PORT"). */
 static int listener_port(const secsock_listener *l)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = { 0 };
     socklen_t len = sizeof ss;
     if (getsockname(secsock_listener_fd(l), (struct sockaddr *)&ss, &len) != 0)
         return -1;
