@@ -470,25 +470,42 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
     return -1;
 }
 
-static int parse_positionals(struct app_options *o, int argc, char **argv)
+/* The operands, in order: words that are not options wherever they stand
+ * (GNU order), then every word after "--". */
+struct operands {
+    const char *word[4];
+    int n;
+    const char *extra;          /* the first word beyond what fits */
+};
+
+static void add_operand(struct operands *ops, const char *word)
 {
-    int nargs = argc - optind;
+    if (ops->n < (int)(sizeof ops->word / sizeof ops->word[0]))
+        ops->word[ops->n++] = word;
+    else if (ops->extra == NULL)
+        ops->extra = word;
+}
+
+static int parse_positionals(struct app_options *o, const struct operands *ops)
+{
+    int nargs = ops->n;
     int max = o->program == APP_UDP_CLIENT ? 3 : (o->program & CLIENTS) ? 2 : 0;
-    if (nargs > max)
-        return usage_error(o, "unexpected argument '%s'", argv[optind + max]);
+    if (nargs > max || ops->extra != NULL)
+        return usage_error(o, "unexpected argument '%s'",
+                           nargs > max ? ops->word[max] : ops->extra);
     if (o->program & CLIENTS) {
         if (nargs < 1)
             return usage_error(o, "%s", "missing HOST");
-        o->host = argv[optind];
+        o->host = ops->word[0];
         if (o->host[0] == '\0')
             return usage_error(o, "%s", "empty HOST");
         if (nargs >= 2) {
-            if (!valid_port(argv[optind + 1], 0))
-                return usage_error(o, "invalid port '%s': want 1 to 65535", argv[optind + 1]);
-            o->port = argv[optind + 1];
+            if (!valid_port(ops->word[1], 0))
+                return usage_error(o, "invalid port '%s': want 1 to 65535", ops->word[1]);
+            o->port = ops->word[1];
         }
         if (nargs >= 3)
-            o->message = argv[optind + 2];
+            o->message = ops->word[2];
     }
     return -1;
 }
@@ -497,7 +514,11 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
 {
     set_defaults(o, program, argc > 0 ? argv[0] : "secsock");
     struct option longopts[N_OPTS + 1];
-    char shortopts[2 * N_OPTS + 2] = "+"; /* stop at the first operand: MESSAGE may be "-x" */
+    /* "-": operands come back in order as id 1, so options may follow them
+     * (GNU order) whatever POSIXLY_CORRECT says: "udp-client HOST PORT
+     * --dtls" must do DTLS, never send "--dtls" in plaintext. Only words
+     * after "--" are operands whatever they look like. */
+    char shortopts[2 * N_OPTS + 2] = "-";
     size_t nl = 0, ns = 1;
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt_def *d = &opt_table[i];
@@ -515,10 +536,15 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     shortopts[ns] = '\0';
 
     unsigned char seen[N_OPTS] = { 0 };
+    struct operands ops = { 0 };
     opterr = 0;
     optind = 0; /* glibc: 0, not 1, also forgets a half-read "-hv" cluster */
     int id;
     while ((id = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (id == 1) {
+            add_operand(&ops, optarg);
+            continue;
+        }
         if (id == '?') {
             /* Name what was typed: "--timeout" or "-t"; a short option may sit
              * inside a cluster ("-vx"), where argv says nothing precise. */
@@ -537,7 +563,9 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
         if (rc >= 0)
             return rc;
     }
-    int rc = parse_positionals(o, argc, argv);
+    for (int i = optind; i < argc; i++) /* after "--" */
+        add_operand(&ops, argv[i]);
+    int rc = parse_positionals(o, &ops);
     if (rc >= 0)
         return rc;
     return check_combinations(o, seen);
