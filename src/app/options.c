@@ -486,28 +486,58 @@ static void add_operand(struct operands *ops, const char *word)
         ops->extra = word;
 }
 
-static int parse_positionals(struct app_options *o, const struct operands *ops)
+/* A URL's scheme and path against the options (https implies --tls). */
+static int apply_url(struct app_options *o, const unsigned char *seen)
+{
+    const struct target *t = &o->target;
+    if (t->scheme == TARGET_NONE)
+        return -1;
+    if (t->scheme == TARGET_HTTPS)
+        o->secure = 1;
+    else if (o->secure)
+        return usage_error(o, "an http:// URL and --tls contradict each other: use https://");
+    if (strcmp(t->path, "/") != 0) {
+        if (was_seen(seen, OPT_PATH))
+            return usage_error(o, "%s", "--path and the URL's path contradict each other");
+        o->path = t->path;
+    }
+    return -1;
+}
+
+static int parse_positionals(struct app_options *o, const struct operands *ops,
+                             const unsigned char *seen)
 {
     int nargs = ops->n;
     int max = o->program == APP_UDP_CLIENT ? 3 : (o->program & CLIENTS) ? 2 : 0;
     if (nargs > max || ops->extra != NULL)
         return usage_error(o, "unexpected argument '%s'",
                            nargs > max ? ops->word[max] : ops->extra);
-    if (o->program & CLIENTS) {
-        if (nargs < 1)
-            return usage_error(o, "%s", "missing HOST");
-        o->host = ops->word[0];
-        if (o->host[0] == '\0')
-            return usage_error(o, "%s", "empty HOST");
-        if (nargs >= 2) {
-            if (!valid_port(ops->word[1], 0))
-                return usage_error(o, "invalid port '%s': want 1 to 65535", ops->word[1]);
-            o->port = ops->word[1];
-        }
-        if (nargs >= 3)
-            o->message = ops->word[2];
+    if (!(o->program & CLIENTS))
+        return -1;
+    if (nargs < 1)
+        return usage_error(o, "%s", "missing HOST");
+    char err[256];
+    if (ops->word[0][0] == '\0')
+        return usage_error(o, "%s", "empty HOST");
+    if (target_parse(ops->word[0], o->program == APP_TCP_CLIENT, &o->target, err,
+                     sizeof err) != 0)
+        return usage_error(o, "%s", err);
+    o->host = o->target.host;
+    o->port = o->target.port;
+    int next = 1;
+    if (o->port == NULL && nargs > next) {
+        if (!valid_port(ops->word[next], 0))
+            return usage_error(o, "invalid port '%s': want 1 to 65535", ops->word[next]);
+        o->port = ops->word[next++];
+    } else if (o->port != NULL && nargs > next && o->program == APP_TCP_CLIENT) {
+        return usage_error(o, "the port is given twice: '%s' and '%s'", ops->word[0],
+                           ops->word[next]);
     }
-    return -1;
+    if (o->program == APP_UDP_CLIENT && nargs > next)
+        o->message = ops->word[next++];
+    if (nargs > next)
+        return usage_error(o, "unexpected argument '%s'", ops->word[next]);
+    return apply_url(o, seen);
 }
 
 int app_options_parse(struct app_options *o, enum app_program program, int argc, char **argv)
@@ -565,7 +595,7 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     }
     for (int i = optind; i < argc; i++) /* after "--" */
         add_operand(&ops, argv[i]);
-    int rc = parse_positionals(o, &ops);
+    int rc = parse_positionals(o, &ops, seen);
     if (rc >= 0)
         return rc;
     return check_combinations(o, seen);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "secsock/transport.h"
+#include "target.h"
 
 enum app_program {
     APP_TCP_CLIENT = 1 << 0,
@@ -24,6 +25,7 @@ struct app_options {
     const char *name;           /* argv[0]'s base name, for messages */
 
     /* Clients: where to go. */
+    struct target target;       /* HOST as typed: a URL, [v6]:PORT, HOST:PORT... */
     const char *host;
     const char *port;           /* NULL: the program's default */
     int family;                 /* AF_UNSPEC, AF_INET, AF_INET6 */
