@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "http.h"
+#include "http_request.h"
 
 #define ALL (APP_TCP_CLIENT | APP_TCP_SERVER | APP_UDP_CLIENT | APP_UDP_SERVER)
 #define CLIENTS (APP_TCP_CLIENT | APP_UDP_CLIENT)
@@ -21,13 +21,14 @@
 enum opt_id {
     OPT_HELP = 'h', OPT_VERSION = 'V', OPT_VERBOSE = 'v', OPT_IPV4 = '4', OPT_IPV6 = '6',
     OPT_TIMEOUT = 't', OPT_INSECURE = 'k', OPT_USER_AGENT = 'A', OPT_HEADER = 'H',
+    OPT_REQUEST = 'X', OPT_HEAD = 'I', OPT_DATA = 'd', OPT_LOCATION = 'L',
     OPT_BIND = 'b', OPT_PORT = 'p', OPT_OUTPUT = 'o',
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
     OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
-    OPT_READY_FD,
+    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS,
 };
 
 struct opt_def {
@@ -52,7 +53,19 @@ static const struct opt_def opt_table[] = {
     { "ipv6", OPT_IPV6, NULL, CLIENTS, 0, "use IPv6 only" },
     { "resolve", OPT_RESOLVE, "HOST:PORT:ADDR", CLIENTS, 0,
       "connect to ADDR for HOST:PORT; Host, SNI and verification still use HOST" },
-    { "method", OPT_METHOD, "NAME", APP_TCP_CLIENT, 0, "HTTP method (default GET)" },
+    { "request", OPT_REQUEST, "METHOD", APP_TCP_CLIENT, 0,
+      "HTTP method (default GET; POST with --data)" },
+    { "method", OPT_METHOD, "METHOD", APP_TCP_CLIENT, 0, "the same as --request" },
+    { "head", OPT_HEAD, NULL, APP_TCP_CLIENT, 0, "send a HEAD request: the response head only" },
+    { "data", OPT_DATA, "DATA|@FILE", APP_TCP_CLIENT, 0,
+      "send DATA (or FILE's, without CR/LF) as the body, POST unless -X; repeats join "
+      "with &" },
+    { "data-binary", OPT_DATA_BINARY, "DATA|@FILE", APP_TCP_CLIENT, 0,
+      "like --data, byte for byte" },
+    { "location", OPT_LOCATION, NULL, APP_TCP_CLIENT, 0,
+      "follow redirects (each new host verified; a warning when one leaves TLS)" },
+    { "max-redirs", OPT_MAX_REDIRS, "N", APP_TCP_CLIENT, 0,
+      "with --location: at most N redirects (default 10)" },
     { "path", OPT_PATH, "PATH", APP_TCP_CLIENT, 0, "HTTP request path (default /)" },
     { "user-agent", OPT_USER_AGENT, "UA", APP_TCP_CLIENT, 0,
       "User-Agent header (default tcp-client/" SECSOCK_VERSION ")" },
@@ -249,6 +262,7 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     o->family = AF_UNSPEC;
     o->timeout_ms = (program & SERVERS) ? 30000 : 10000;
     o->method = "GET";
+    o->max_redirs = 10;
     o->path = "/";
     o->user_agent = "tcp-client/" SECSOCK_VERSION;
     o->bind = "127.0.0.1";
@@ -302,7 +316,21 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_KEYLOG: o->keylog = arg; break;
     case OPT_SELF_SIGNED: o->self_signed = 1; break;
     case OPT_VERIFY_CLIENT: o->verify_client = 1; break;
-    case OPT_METHOD: o->method = arg; break;
+    case OPT_METHOD:
+    case OPT_REQUEST: o->method = arg; o->method_given = 1; break;
+    case OPT_HEAD: o->head = 1; break;
+    case OPT_DATA:
+    case OPT_DATA_BINARY:
+        if (o->ndata == APP_MAX_DATA)
+            return usage_error(o, "too many --data (at most %d)", APP_MAX_DATA);
+        o->data[o->ndata].arg = arg;
+        o->data[o->ndata++].binary = id == OPT_DATA_BINARY;
+        break;
+    case OPT_LOCATION: o->follow = 1; break;
+    case OPT_MAX_REDIRS:
+        if ((o->max_redirs = parse_count(arg, 0, 1000)) < 0)
+            return usage_error(o, "invalid --max-redirs '%s': want 0 to 1000", arg);
+        break;
     case OPT_PATH: o->path = arg; break;
     case OPT_USER_AGENT: o->user_agent = arg; break;
     case OPT_HEADER:
@@ -453,12 +481,22 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
         return usage_error(o, "%s", "--no-reply and --count contradict each other");
     if (o->echo + o->http + o->sink > 1)
         return usage_error(o, "%s", "--echo, --http and --sink are different modes: pick one");
+    if (o->head && o->ndata > 0)
+        return usage_error(o, "%s", "--head and --data contradict each other");
+    if (o->head && o->method_given)
+        return usage_error(o, "%s", "--head and --request contradict each other");
+    if (o->head)
+        o->method = "HEAD";
+    else if (o->ndata > 0 && !o->method_given)
+        o->method = "POST";
     if (o->send_string != NULL && o->send_file != NULL)
         return usage_error(o, "%s", "--send and --send-file contradict each other");
     if ((o->send_string != NULL || o->send_file != NULL) &&
-        (was_seen(seen, OPT_HEADER) || was_seen(seen, OPT_PATH) || was_seen(seen, OPT_METHOD) ||
+        (was_seen(seen, OPT_HEADER) || was_seen(seen, OPT_PATH) || o->method_given ||
+         o->head || o->ndata > 0 || o->follow ||
          was_seen(seen, OPT_USER_AGENT) || o->body_only || o->fail_http))
-        return usage_error(o, "%s", "--path, --method, --header, --user-agent, --body-only and "
+        return usage_error(o, "%s", "--path, --request, --head, --data, --location, --header, "
+                                    "--user-agent, --body-only and "
                                     "--fail make no sense with --send");
     if ((o->cert != NULL) != (o->key != NULL))
         return usage_error(o, "%s", "--cert and --key go together");

@@ -19,6 +19,7 @@ enum app_program {
 };
 
 #define APP_MAX_HEADERS 64
+#define APP_MAX_DATA 64
 
 struct app_options {
     enum app_program program;
@@ -47,6 +48,15 @@ struct app_options {
 
     /* tcp-client. */
     const char *method;
+    int method_given;           /* -X/--request/--method */
+    int head;                   /* -I/--head */
+    struct {
+        const char *arg;        /* DATA, or @FILE */
+        int binary;             /* --data-binary: byte for byte */
+    } data[APP_MAX_DATA];       /* -d/--data, --data-binary: the body, in order */
+    size_t ndata;
+    int follow;                 /* -L/--location */
+    int max_redirs;
     const char *path;
     const char *user_agent;
     const char *headers[APP_MAX_HEADERS];
