@@ -1,0 +1,205 @@
+"""The command line as curl's and ncat's users type it: options after the
+operands, URLs and address forms, curl's request options, redirects."""
+
+import os
+import sys
+
+import pytest
+
+from harness.system import ipv6_works
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STAND_IN = os.path.join(HERE, "hostile", "http_stand_in.py")
+
+
+@pytest.fixture
+def http_stand_in(server, pki):
+    """starts the HTTP stand-in, plain or over TLS with the test PKI."""
+
+    def starter(tls=False):
+        args = ["--tls", pki.cert(), pki.key()] if tls else []
+        return server(sys.executable, STAND_IN, *args)
+
+    return starter
+
+
+# ---- options anywhere -------------------------------------------------------
+
+def test_dtls_after_the_operands_never_goes_on_the_wire(server, run, prog, pki):
+    """The word '--dtls' after HOST PORT asks for DTLS: a plaintext server
+    sees a DTLS ClientHello, never the word as a datagram."""
+    srv = server("udp-server")
+    r = run([prog("udp-client"), "127.0.0.1", srv.port, "--dtls", "--cafile", pki.ca,
+             "-t", "1", "--retries", "0"])
+    assert r.rc != 0  # a plaintext server cannot finish a DTLS handshake
+    srv.wait_for("[*] Received from ")
+    assert "--dtls" not in srv.out() and "--cafile" not in srv.out()
+    assert ": \\x16\\xfe" in srv.out()  # a DTLS handshake record
+
+
+def test_options_after_operands_in_every_program(server, run, prog, pki):
+    srv = server("udp-server", "--dtls", *pki.server_args())
+    r = run([prog("udp-client"), "localhost", srv.port, "hello", "--dtls", "--cafile", pki.ca])
+    r.expect(0)
+    assert r.out == "udp-server is working"
+    srv.wait_for(": hello")
+    tcp = server("tcp-server", "--tls", *pki.server_args())
+    r = run([prog("tcp-client"), "localhost", tcp.port, "--send", "hi", "--tls", "--cafile",
+             pki.ca, "-v"])
+    r.expect(0)
+    assert "TLSv1.3" in r.err
+    r = run([prog("udp-client"), "127.0.0.1", srv.port, "hello", "-x"])
+    r.expect(2)
+    assert "'-x'" in r.err and len(r.err.splitlines()) == 1
+
+
+def test_double_dash_makes_the_rest_data(server, run, prog):
+    srv = server("udp-server", "--echo")
+    r = run([prog("udp-client"), "127.0.0.1", srv.port, "--", "-v"])
+    r.expect(0)
+    assert r.out == "-v"
+
+
+# ---- URLs and address forms ---------------------------------------------------
+
+def test_http_url_gives_host_port_and_path(server, run, prog):
+    srv = server("tcp-server", "--http")
+    r = run([prog("tcp-client"), f"http://127.0.0.1:{srv.port}/a/b?q=1#frag"])
+    r.expect(0)
+    assert r.out.startswith("HTTP/1.1 200 OK\r\n")
+    srv.wait_for("[*] Received: GET /a/b?q=1 HTTP/1.1")
+
+
+def test_https_url_implies_tls(server, run, prog, pki):
+    srv = server("tcp-server", "--tls", "--http", *pki.server_args())
+    r = run([prog("tcp-client"), "--cafile", pki.ca, "-v", f"https://localhost:{srv.port}/x"])
+    r.expect(0)
+    assert "verification: ok" in r.err
+    srv.wait_for("[*] Received: GET /x HTTP/1.1")
+
+
+def test_host_port_as_one_word(server, run, prog):
+    srv = server("tcp-server")
+    r = run([prog("tcp-client"), f"127.0.0.1:{srv.port}", "--send", "x"])
+    r.expect(0)
+    assert r.out == "tcp-server over TCP is working"
+
+
+@pytest.mark.skipif(not ipv6_works(), reason="this host cannot bind ::1")
+def test_bracketed_ipv6(server, run, prog):
+    srv = server("tcp-server", "-b", "::1")
+    for words in (["[::1]", str(srv.port)], [f"[::1]:{srv.port}"],
+                  [f"http://[::1]:{srv.port}/v6"]):
+        r = run([prog("tcp-client")] + words)
+        r.expect(0, f"tcp-client {' '.join(words)}")
+    srv.wait_for(f"Host: [::1]:{srv.port}", count=3)
+    srv.wait_for("GET /v6 HTTP/1.1")
+
+
+@pytest.mark.parametrize("words,named", [
+    (["ftp://example.org/"], "ftp"),
+    (["http://user@example.org/"], "user"),
+    (["http://example.org:0/"], "port"),
+    (["127.0.0.1:80", "81"], "twice"),
+    (["--tls", "http://example.org/"], "https://"),
+])
+def test_bad_targets_are_one_line_usage_errors(run, prog, words, named):
+    r = run([prog("tcp-client")] + words)
+    r.expect(2)
+    assert named in r.err and len(r.err.splitlines()) == 1
+
+
+# ---- curl's request options ------------------------------------------------------
+
+def test_data_posts_a_form(http_stand_in, run, prog, tmp_path):
+    srv = http_stand_in()
+    url = f"http://127.0.0.1:{srv.port}/form"
+    r = run([prog("tcp-client"), "--body-only", "-d", "a=1", "-d", "b=2", url]).expect(0)
+    assert r.out == "POST /form HTTP/1.1\nbody-length: 7\na=1&b=2"
+    f = tmp_path / "body.bin"
+    f.write_bytes(b"line1\r\nline2\n\x00\xff")
+    r = run([prog("tcp-client"), "--body-only", "--data-binary", f"@{f}", "-X", "PUT", url])
+    r.expect(0)
+    assert r.out_bytes.endswith(b"body-length: 15\nline1\r\nline2\n\x00\xff")
+    assert r.out.startswith("PUT /form HTTP/1.1")
+    r = run([prog("tcp-client"), "--body-only", "-d", f"@{f}", url]).expect(0)
+    assert r.out_bytes.endswith(b"body-length: 12\nline1line2\x00\xff")  # curl drops CR/LF
+
+
+def test_head_request(http_stand_in, run, prog):
+    srv = http_stand_in()
+    r = run([prog("tcp-client"), "-I", f"http://127.0.0.1:{srv.port}/h"]).expect(0)
+    assert r.out.startswith("HTTP/1.1 200 OK\r\n") and r.out.endswith("\r\n\r\n")
+    srv.wait_for("HEAD /h body=0")
+    run([prog("tcp-client"), "-I", "-d", "x", "127.0.0.1", srv.port]).expect(2)
+
+
+def test_data_file_missing_is_a_usage_error(run, prog):
+    r = run([prog("tcp-client"), "-d", "@/nonexistent/file", "127.0.0.1", "9"])
+    r.expect(2)
+    assert "/nonexistent/file" in r.err
+
+
+# ---- redirects -------------------------------------------------------------------
+
+def test_redirect_not_followed_without_location_option(http_stand_in, run, prog):
+    srv = http_stand_in()
+    r = run([prog("tcp-client"), f"http://127.0.0.1:{srv.port}/redirect/301?to=/final"])
+    r.expect(0)
+    assert r.out.startswith("HTTP/1.1 301")
+    assert "not followed" in r.err and "--location" in r.err
+
+
+@pytest.mark.parametrize("code,method", [(301, "GET"), (302, "GET"), (303, "GET"),
+                                         (307, "POST"), (308, "POST")])
+def test_location_follows_like_curl(http_stand_in, run, prog, code, method):
+    srv = http_stand_in()
+    r = run([prog("tcp-client"), "-L", "--body-only", "-d", "k=v",
+             f"http://127.0.0.1:{srv.port}/redirect/{code}?to=/final"])
+    r.expect(0)
+    body = 7 if method == "POST" else 0  # 307/308 keep the method and body
+    assert r.out.startswith(f"{method} /final HTTP/1.1\nbody-length: {len('k=v') if body else 0}")
+    srv.wait_for(f"{method} /final body={3 if body else 0}")
+    assert "moved" not in r.out  # only the final response is written
+
+
+def test_location_verifies_every_new_host(http_stand_in, server, run, prog, pki):
+    """Each hop is verified for its own host: a plaintext start redirected
+    to https verifies against the system store (which does not know the
+    test CA), and a verified https start redirected to a server whose
+    certificate names another host is refused."""
+    good = server("tcp-server", "--tls", "--http", *pki.server_args())
+    plain = http_stand_in()
+    r = run([prog("tcp-client"), "-L",
+             f"http://127.0.0.1:{plain.port}/redirect/302?to=https://localhost:{good.port}/"])
+    r.expect(4)
+    wrong = server("tcp-server", "--tls", "--http", *pki.server_args("wronghost"))
+    start = http_stand_in(tls=True)
+    to = f"https://localhost:{wrong.port}/"
+    r = run([prog("tcp-client"), "-L", "--cafile", pki.ca,
+             f"https://localhost:{start.port}/redirect/307?to={to}"])
+    r.expect(4)
+    start.wait_for("GET /redirect/307")
+    r = run([prog("tcp-client"), "-L", "--cafile", pki.ca, "--body-only",
+             f"https://localhost:{start.port}/redirect/307?to=https://localhost:{good.port}/x"])
+    r.expect(0)
+    assert r.out == "tcp-server over TLS is working\n"
+
+
+def test_location_leaving_tls_warns(http_stand_in, server, run, prog, pki):
+    plain = http_stand_in()
+    tls = http_stand_in(tls=True)
+    to = f"http://127.0.0.1:{plain.port}/landed"
+    r = run([prog("tcp-client"), "-L", "--cafile", pki.ca, "--body-only",
+             f"https://localhost:{tls.port}/redirect/301?to={to}"]).expect(0)
+    assert r.out.startswith("GET /landed HTTP/1.1")
+    assert "warning" in r.err and "plaintext" in r.err
+
+
+def test_max_redirs(http_stand_in, run, prog):
+    srv = http_stand_in()
+    loop = f"http://127.0.0.1:{srv.port}/redirect/302"  # to itself
+    r = run([prog("tcp-client"), "-L", "--max-redirs", "3", loop])
+    r.expect(1)
+    assert "too many redirects" in r.err
+    assert srv.count("GET /redirect/302") == 4
