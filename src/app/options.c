@@ -84,7 +84,8 @@ static const struct opt_def opt_table[] = {
       "receive buffer; a longer reply is reported as truncated (default 65535)" },
     { "mtu", OPT_MTU, "BYTES", UDP, 1,
       "DTLS path MTU records must fit (default 1280, safe on any path)" },
-    { "output", OPT_OUTPUT, "FILE", APP_TCP_CLIENT, 0, "write the reply to FILE, not stdout" },
+    { "output", OPT_OUTPUT, "FILE", APP_TCP_CLIENT, 0,
+      "write the reply to FILE, not stdout; -: stdout, even binary to a terminal" },
     { "body-only", OPT_BODY_ONLY, NULL, APP_TCP_CLIENT, 0,
       "write only the HTTP response body (de-chunked), not the status line and headers" },
     { "fail", OPT_FAIL, NULL, APP_TCP_CLIENT, 0,
@@ -186,7 +187,10 @@ static void print_help(const struct app_options *o)
            "  4  TLS handshake or certificate verification failure\n"
            "  5  timeout%s\n", o->program == APP_UDP_CLIENT ? " (no reply after the last try)" : "");
     if (o->program == APP_TCP_CLIENT)
-        printf("  6  --fail: the HTTP status was 400 or more\n");
+        printf("  6  --fail: the HTTP status was 400 or more\n"
+               " 23  the output could not be written (a full disk; a reader gone, as with\n"
+               "     | head, ends it quietly), or binary output was held back from the\n"
+               "     terminal (curl's status for both)\n");
 }
 
 static int usage_error(const struct app_options *o, const char *fmt, ...)

@@ -23,10 +23,14 @@
 #include "secsock/transport.h"
 #include "term.h"
 
-/* stdout or -o FILE: verbatim, but escaped when a person is watching. */
+/* stdout or -o FILE: verbatim, but escaped when a person is watching,
+ * and binary held back from a terminal unless forced (-o -), as curl does. */
 struct output {
     FILE *f;
     int tty;
+    int forced;                 /* -o -: even binary goes to the terminal (escaped) */
+    unsigned long long held;    /* binary bytes held back from the terminal */
+    int write_errno;            /* why a write failed: EPIPE, ENOSPC... */
     int flush_each;             /* streaming: flush every chunk */
     int created;                /* -o made the file (removed if nothing comes) */
     int connected;              /* a server was reached: the file is emptied */
@@ -37,12 +41,38 @@ struct output {
 static int output_write(void *arg, const unsigned char *data, size_t len)
 {
     struct output *out = arg;
+    if (out->tty && !out->forced && (out->held > 0 || memchr(data, '\0', len) != NULL)) {
+        out->held += len; /* binary: from here on, nothing reaches the terminal */
+        return 0;
+    }
+    errno = 0;
     int rc = out->tty ? term_stream_write(&out->ts, out->f, data, len)
                       : (fwrite(data, 1, len, out->f) == len ? 0 : -1);
     if (rc == 0 && out->flush_each && fflush(out->f) != 0)
         rc = -1;
+    if (rc != 0 && !out->failed)
+        out->write_errno = errno;
     out->failed |= rc != 0;
     return rc;
+}
+
+/* A failed write says why; a reader gone (| head) ends the program
+ * quietly with curl's status for it. Returns the exit code. */
+static int output_failed(const struct app_options *o, struct app_client_session *cs,
+                         const struct output *out)
+{
+    if (out->write_errno == EPIPE) {
+        if (cs != NULL && cs->status == 0) {
+            cs->status = SECSOCK_ERR_IO;
+            snprintf(cs->error, sizeof cs->error, "the output was closed");
+        }
+        return APP_EXIT_WRITE;
+    }
+    char msg[160];
+    snprintf(msg, sizeof msg, "cannot write the output: %s",
+             out->write_errno != 0 ? strerror(out->write_errno) : "write error");
+    (void)app_client_fail(o, cs, SECSOCK_ERR_IO, msg);
+    return APP_EXIT_WRITE;
 }
 
 /* A redirect to follow (--location): its absolute URL and the status. */
@@ -193,7 +223,7 @@ static int read_reply(const struct app_options *o, struct app_client_session *cs
         if (keep > 0 && deliver(o, framing, out, &h, buf, keep) != 0)
             out->failed = 1;
         if (out->failed) {
-            rc = app_client_fail(o, cs, SECSOCK_ERR_IO, "cannot write the output");
+            rc = output_failed(o, cs, out);
             break;
         }
         if (fr == HTTP_FRAMING_ERROR) {
@@ -242,7 +272,9 @@ static int open_files(const struct app_options *o, int *in_fd, struct output *ou
             return -1;
         }
     }
-    if (o->output != NULL) {
+    if (o->output != NULL && strcmp(o->output, "-") == 0) {
+        out->forced = 1; /* curl's --output -: to stdout, binary or not */
+    } else if (o->output != NULL) {
         /* Opened, not yet truncated: a failed connection leaves an existing
          * file as it was, and removes one it created. */
         out->created = access(o->output, F_OK) != 0;
@@ -385,8 +417,12 @@ static int exchange(const struct app_options *o, const secsock_transport *t,
     }
     if (out->tty)
         term_stream_finish(&out->ts, out->f);
-    if (fflush(out->f) != 0 && rc == 0)
-        rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, "cannot write the output");
+    if (rc == 0 && (fflush(out->f) != 0 || out->failed)) {
+        if (!out->failed)
+            out->write_errno = errno;
+        out->failed = 1;
+        rc = output_failed(o, &cs, out);
+    }
     app_client_finish(o, &cs, c);
     secsock_close(c);
     free(request);
@@ -470,9 +506,19 @@ static int run(const struct app_options *first, const secsock_transport *first_t
     }
     if (in_fd > STDIN_FILENO)
         close(in_fd);
+    if (out.held > 0) {
+        fprintf(stderr, "%s: %llu bytes of binary output held back from the terminal: use "
+                        "-o FILE or a pipe, or -o - to see them escaped\n",
+                first->name, out.held);
+        if (rc == 0)
+            rc = APP_EXIT_WRITE;
+    }
     if (out.f != stdout) {
-        if (fclose(out.f) != 0 && rc == 0)
-            rc = app_client_fail(first, NULL, SECSOCK_ERR_IO, "cannot write the output");
+        errno = 0;
+        if (fclose(out.f) != 0 && rc == 0) {
+            out.write_errno = errno;
+            rc = output_failed(first, NULL, &out);
+        }
         if (!out.connected && out.created) /* no server reached: leave no empty file */
             (void)unlink(first->output);
     }

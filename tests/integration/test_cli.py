@@ -203,3 +203,75 @@ def test_max_redirs(http_stand_in, run, prog):
     r.expect(1)
     assert "too many redirects" in r.err
     assert srv.count("GET /redirect/302") == 4
+
+
+# ---- output ------------------------------------------------------------------------
+
+def run_on_tty(cmd, timeout=30):
+    """cmd with its stdout on a terminal (a pty): (status, what the terminal
+    got, stderr)."""
+    import pty
+    import subprocess
+    import threading
+
+    master, slave = pty.openpty()
+    chunks = []
+
+    def reader():
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the slave side closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    p = subprocess.run([str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=slave,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    os.close(slave)
+    t.join(10)
+    os.close(master)
+    return p.returncode, b"".join(chunks), p.stderr.decode()
+
+
+def test_closed_pipe_ends_quietly_with_curls_status(server, prog, tmp_path):
+    import subprocess
+
+    srv = server("tcp-server", "--reply", "a" * 100000)
+    # head reads 10 bytes and exits: the rest of the reply meets a closed pipe.
+    pipeline = subprocess.run(
+        ["bash", "-c", f'"$0" --send x 127.0.0.1 {srv.port} | head -c 10 >/dev/null; '
+         'echo "${PIPESTATUS[0]}"', prog("tcp-client")],
+        capture_output=True, text=True, timeout=60)
+    assert pipeline.stdout.strip() == "23"
+    assert pipeline.stderr == ""  # quietly
+
+
+def test_write_error_names_its_cause(server, run, prog):
+    srv = server("tcp-server", "--reply", "a" * 100000)
+    r = run([prog("tcp-client"), "--send", "x", "-o", "/dev/full", "127.0.0.1", srv.port])
+    r.expect(23)
+    assert "No space left on device" in r.err
+
+
+def test_binary_is_held_back_from_a_terminal(server, prog, tmp_path):
+    data = tmp_path / "binary"
+    data.write_bytes(b"abc\x00def")
+    srv = server("tcp-server", "--echo")
+    rc, shown, err = run_on_tty([prog("tcp-client"), "--send-file", data, "127.0.0.1",
+                                 srv.port])
+    assert rc == 23 and shown == b""
+    assert "7 bytes" in err and "-o" in err
+    rc, shown, err = run_on_tty([prog("tcp-client"), "-o", "-", "--send-file", data,
+                                 "127.0.0.1", srv.port])
+    assert rc == 0
+    assert shown == b"abc\\x00def"  # forced, and still escaped
+
+
+def test_text_reaches_a_terminal(server, prog):
+    srv = server("tcp-server")
+    rc, shown, err = run_on_tty([prog("tcp-client"), "--send", "x", "127.0.0.1", srv.port])
+    assert (rc, shown, err) == (0, b"tcp-server over TCP is working", "")
