@@ -18,7 +18,7 @@
 #define LINGER_MS 500
 
 /* epoll's data for the descriptors that are not clients. */
-static char listener_mark, stop_mark, slot_mark;
+static char listener_mark, stop_mark, slot_mark, cut_mark;
 
 /* One admission thread's clients. */
 struct loop {
@@ -401,6 +401,10 @@ static void begin_stop(struct loop *lp)
     lp->stopping = 1;
     lp->grace_end = app_now_ms() + s->o->grace_ms;
     (void)epoll_ctl(lp->epfd, EPOLL_CTL_DEL, ax->stop_fd, NULL);
+    if (ax->cut_fd >= 0) {
+        struct epoll_event cut_ev = { .events = EPOLLIN, .data.ptr = &cut_mark };
+        (void)epoll_ctl(lp->epfd, EPOLL_CTL_ADD, ax->cut_fd, &cut_ev);
+    }
     if (s->close_at_stop)
         return;
     set_listening(lp, 0);
@@ -409,7 +413,8 @@ static void begin_stop(struct loop *lp)
         ax->l = NULL;
         int left = atomic_load(&ax->admitted) + workers_wait_idle(ax->w, 0);
         if (left > 0)
-            app_log(stdout, "[*] Stopping: waiting up to %d ms for %d client(s)",
+            app_log(stdout, "[*] Stopping: waiting up to %d ms for %d client(s) "
+                            "(interrupt again to stop at once)",
                     s->o->grace_ms, left);
     }
 }
@@ -444,6 +449,8 @@ static void run_loop(struct loop *lp)
                 accept_now = 1;
             else if (evs[i].data.ptr == &stop_mark)
                 begin_stop(lp);
+            else if (evs[i].data.ptr == &cut_mark)
+                lp->grace_end = app_now_ms(); /* a second interrupt: no more grace */
             else if (evs[i].data.ptr == &slot_mark)
                 (void)eventfd_read(lp->slot_fd, &(eventfd_t){ 0 }); /* hand_over comes next */
             else

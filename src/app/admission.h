@@ -41,6 +41,8 @@ struct admission_ctx {
     struct workers *w;        /* w->handler serves an admitted client */
     secsock_listener *l;      /* streams: the last loop to stop accepting frees it */
     int stop_fd;              /* readable from the stop signal on */
+    int cut_fd;               /* readable once the grace period is cut short (a
+                               * second SIGINT): -1 for none */
     int serve_at_once;        /* plain UDP: every datagram is served by the loop */
     void (*on_ready)(struct admission_ctx *ax); /* every loop set up: say so */
     atomic_int accepting;     /* loops still accepting */

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,9 +47,7 @@ static const struct opt_def opt_table[] = {
     { "verbose", OPT_VERBOSE, NULL, ALL, 0, "print connection and TLS session details" },
     { "json", OPT_JSON, NULL, ALL, 0,
       "print one JSON object per session on stderr (peer, TLS details, bytes, times)" },
-    { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0,
-      "clients: bound on connect, handshake and each wait (default 10; udp-client: "
-      "2, per try); servers: idle timeout (default 30)" },
+    { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0, NULL /* per program: timeout_help */ },
     { "ipv4", OPT_IPV4, NULL, CLIENTS, 0, "use IPv4 only" },
     { "ipv6", OPT_IPV6, NULL, CLIENTS, 0, "use IPv6 only" },
     { "resolve", OPT_RESOLVE, "HOST:PORT:ADDR", CLIENTS, 0,
@@ -76,7 +75,8 @@ static const struct opt_def opt_table[] = {
     { "send-file", OPT_SEND_FILE, "FILE|-", APP_TCP_CLIENT, 0,
       "stream FILE (- for stdin) while copying the reply to stdout, then half-close" },
     { "retries", OPT_RETRIES, "N", APP_UDP_CLIENT, 0,
-      "send again up to N times when no reply comes within the timeout (default 3)" },
+      "send again up to N times when no reply comes within the timeout (default 0; with "
+      "--dtls 3)" },
     { "count", OPT_COUNT, "N", APP_UDP_CLIENT, 0,
       "do N request/reply exchanges; print round trips, losses and latency on stderr" },
     { "no-reply", OPT_NO_REPLY, NULL, APP_UDP_CLIENT, 0, "only send; wait for no reply" },
@@ -164,6 +164,27 @@ static const struct program_info *program_info(enum app_program p)
     return &programs[0];
 }
 
+/* -t means something different in each program. */
+static const char *timeout_help(enum app_program p)
+{
+    switch (p) {
+    case APP_TCP_CLIENT: return "bound on connect, handshake and each wait (default 10)";
+    case APP_UDP_CLIENT:
+        return "wait for a reply, per try (default 30; with --dtls 2); 0: for ever";
+    default: return "drop a client idle this long (default 30)";
+    }
+}
+
+/* --echo says what it echoes in each server. */
+static const char *option_help(const struct opt_def *d, enum app_program p)
+{
+    if (d->id == OPT_TIMEOUT)
+        return timeout_help(p);
+    if (d->id == OPT_ECHO && p == APP_UDP_SERVER)
+        return "echo each datagram back to its sender";
+    return d->help;
+}
+
 static void print_help(const struct app_options *o)
 {
     const struct program_info *pi = program_info(o->program);
@@ -177,7 +198,7 @@ static void print_help(const struct app_options *o)
                             : snprintf(left, sizeof left, "      --%s", d->name);
         if (d->arg != NULL && n > 0 && (size_t)n < sizeof left)
             snprintf(left + n, sizeof left - (size_t)n, " %s", d->arg);
-        printf("%-34s %s\n", left, d->help);
+        printf("%-34s %s\n", left, option_help(d, o->program));
     }
     printf("\nExit codes:\n"
            "  0  success\n"
@@ -279,8 +300,10 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     o->count = 1;
     o->max_reply = 65535;
     o->ready_fd = -1;
-    if (program == APP_UDP_CLIENT)
-        o->timeout_ms = 2000; /* per try: a datagram's answer is quick or lost */
+    if (program == APP_UDP_CLIENT) {
+        o->timeout_ms = -1; /* by the mode, once known: see udp_client_defaults */
+        o->retries = -1;
+    }
 }
 
 /* Applies one parsed option. Returns -1 to go on, or an exit code. */
@@ -294,6 +317,11 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_IPV4: o->family = AF_INET; break;
     case OPT_IPV6: o->family = AF_INET6; break;
     case OPT_TIMEOUT:
+        if (o->program == APP_UDP_CLIENT && strcmp(arg, "0") == 0) {
+            o->timeout_ms = INT_MAX; /* for ever, like nc -u */
+            break;
+        }
+        /* fall through */
     case OPT_HANDSHAKE_TIMEOUT:
     case OPT_GRACE: {
         int ms = app_parse_seconds(arg);
@@ -472,9 +500,24 @@ static int was_seen(const unsigned char *seen, int id)
     return d != NULL && seen[d - opt_table];
 }
 
+/* udp-client's waits by mode, where -t and --retries did not say: in
+ * plaintext one datagram and 30 s for a reply, time for a person answering
+ * in ncat -u -l; over DTLS 2 s per try and 3 more tries, as a lost record
+ * is never resent by DTLS itself. */
+static void udp_client_defaults(struct app_options *o)
+{
+    if (o->program != APP_UDP_CLIENT)
+        return;
+    if (o->timeout_ms < 0)
+        o->timeout_ms = o->secure ? 2000 : 30000;
+    if (o->retries < 0)
+        o->retries = o->secure ? 3 : 0;
+}
+
 /* Combinations that cannot mean what the user wants. */
 static int check_combinations(struct app_options *o, const unsigned char *seen)
 {
+    udp_client_defaults(o);
     for (size_t i = 0; i < N_OPTS; i++)
         if (seen[i] && opt_table[i].security && !o->secure)
             return usage_error(o, "--%s needs %s", opt_table[i].name,

@@ -24,12 +24,19 @@
 static int stop_pipe[2] = { -1, -1 };
 static int cut_pipe[2] = { -1, -1 };
 
+/* The second SIGINT or SIGTERM cuts the grace period short: the clients
+ * in flight are cut off at once (a person pressing Ctrl-C twice). */
+static volatile sig_atomic_t stop_signals;
+
 static void on_stop_signal(int sig)
 {
     (void)sig;
     int saved = errno;
     if (write(stop_pipe[1], "x", 1) < 0) {
         /* full: the wake-up is pending already */
+    }
+    if (++stop_signals >= 2 && write(cut_pipe[1], "x", 1) < 0) {
+        /* likewise */
     }
     errno = saved;
 }
@@ -43,6 +50,7 @@ static int make_pipe(int p[2])
 
 static int install_signals(void)
 {
+    stop_signals = 0;
     if (make_pipe(stop_pipe) < 0 || make_pipe(cut_pipe) < 0)
         return -1;
     struct sigaction sa = { .sa_handler = on_stop_signal };
@@ -85,6 +93,8 @@ void app_server_report(struct app_server *s, const struct admission *a, int stat
                               : a->handshake_ms < 0     ? &s->failed_handshakes
                                                         : &s->failed,
                               1, memory_order_relaxed);
+    if (status == SECSOCK_ERR_CANCELLED)
+        atomic_fetch_add_explicit(&s->cut_off, 1, memory_order_relaxed);
     if (!s->o->json)
         return;
     struct json_session js = { .program = s->o->name, .t = s->t, .c = a->c,
@@ -107,6 +117,8 @@ static void handle_client(void *ctx, void *item)
     int rc = s->serve(s, c, why, sizeof why);
     if (rc == SECSOCK_ERR_CANCELLED && s->close_at_stop)
         rc = 0; /* stopping: a polite end, not a failure */
+    else if (rc == SECSOCK_ERR_CANCELLED)
+        snprintf(why, sizeof why, "cut off: the server is stopping");
     app_server_report(s, a, rc, why[0] != '\0' ? why : NULL);
     if (rc == SECSOCK_ERR_CANCELLED)
         secsock_abort(c); /* cut off at the end of the grace period: an error, not an end */
@@ -247,6 +259,7 @@ static int app_server_run(struct app_server *s)
         return APP_EXIT_FAILURE;
     }
     struct admission_ctx ax = { .s = s, .w = &w, .l = l, .stop_fd = stop_pipe[0],
+                                .cut_fd = cut_pipe[0],
                                 .serve_at_once = udp && !o->secure,
                                 .on_ready = announce };
     double grace_end = admission_run(&ax, admission_threads(o), admission_capacity(o));
@@ -261,6 +274,9 @@ static int app_server_run(struct app_server *s)
     drain_workers(s, &w, grace_end);
     workers_destroy(&w);
     secsock_listener_free(l); /* datagrams: only now, no worker answers through it any more */
+    if (atomic_load(&s->cut_off) > 0)
+        app_log(stdout, "[*] %lu client(s) cut off %s", atomic_load(&s->cut_off),
+                stop_signals >= 2 ? "by the second interrupt" : "at the end of the grace period");
     app_log(stdout, "[*] Stopped: %lu served, %lu failed handshakes, %lu failed",
             atomic_load(&s->served), atomic_load(&s->failed_handshakes), atomic_load(&s->failed));
     close_pipes();

@@ -169,8 +169,12 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
     }
     if (e == SSL_ERROR_SYSCALL && queued == 0) {
         if (saved_errno == ECONNREFUSED && c->backend->socktype == SOCK_DGRAM) {
-            /* An ICMP "port unreachable" for an earlier datagram: nobody
-             * listens yet. The session is intact; the timer retransmits. */
+            /* An ICMP "port unreachable" for a datagram sent: a client
+             * hears at once that nothing listens; a server's peer session
+             * stays (the timer retransmits). */
+            if (c->transport->role == SECSOCK_CLIENT)
+                return conn_fail(c, SECSOCK_ERR_CONNECT,
+                                 "connection refused: nothing listens on %s", c->peer_text);
             tc->fatal = 0;
             return SECSOCK_WANT_READ;
         }
