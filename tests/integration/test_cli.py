@@ -275,3 +275,125 @@ def test_text_reaches_a_terminal(server, prog):
     srv = server("tcp-server")
     rc, shown, err = run_on_tty([prog("tcp-client"), "--send", "x", "127.0.0.1", srv.port])
     assert (rc, shown, err) == (0, b"tcp-server over TCP is working", "")
+
+
+# ---- UDP for people ------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["udp", "dtls"])
+def test_icmp_refusal_is_reported_at_once(run, prog, pki, mode):
+    from harness.waits import free_port
+
+    port = free_port()
+    tls = ["--dtls", "--cafile", pki.ca] if mode == "dtls" else []
+    r = run([prog("udp-client"), *tls, "127.0.0.1", port, "hello"], timeout=20)
+    r.expect(3)
+    assert r.seconds < 1.5, f"took {r.seconds:.1f} s"
+    assert "connection refused" in r.err and f"127.0.0.1:{port}" in r.err
+
+
+def test_a_person_answering_in_ncat_gets_one_datagram(start, prog, tmp_path):
+    """The seed's workflow: 'ncat -u -l' shows the message, a person types
+    the answer five seconds later. A socket plays ncat, counting exactly
+    what arrives: one datagram, not a resend every two seconds."""
+    import socket
+    import time
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    client = start([prog("udp-client"), "127.0.0.1", port, "who is there?"])
+    listener.settimeout(10)
+    data, peer = listener.recvfrom(65536)
+    assert data == b"who is there?"
+    listener.settimeout(5)
+    deadline = time.monotonic() + 5  # the person reads and types: 5 s
+    extra = []
+    while time.monotonic() < deadline:
+        try:
+            listener.settimeout(max(0.01, deadline - time.monotonic()))
+            extra.append(listener.recvfrom(65536)[0])
+        except socket.timeout:
+            break
+    assert extra == [], f"resent while the person was typing: {extra}"
+    listener.sendto(b"me\n", peer)
+    assert client.wait(10) == 0
+    assert client.out() == "me\n"
+    listener.close()
+
+
+def test_timeout_zero_waits_for_ever(start, prog):
+    import signal
+    import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    client = start([prog("udp-client"), "-t", "0", "127.0.0.1",
+                    listener.getsockname()[1], "x"])
+    listener.settimeout(10)
+    listener.recvfrom(100)
+    with pytest.raises(AssertionError):
+        client.wait(2)  # still waiting: no timeout
+    client.send_signal(signal.SIGTERM)
+    client.wait(10)
+    listener.close()
+
+
+def test_lines_typed_on_a_terminal_go_out_one_by_one(server, prog):
+    import pty
+    import subprocess
+
+    srv = server("udp-server", "--echo")
+    master, slave = pty.openpty()
+    p = subprocess.Popen([prog("udp-client"), "127.0.0.1", str(srv.port)], stdin=slave,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(slave)
+    try:
+        os.write(master, b"first line\n")
+        srv.wait_for("first line")
+        os.write(master, b"second\n")
+        srv.wait_for("second")
+        os.write(master, b"\x04")  # Ctrl-D: end of input
+        out, err = p.communicate(timeout=10)
+    finally:
+        p.kill()
+        os.close(master)
+    assert p.returncode == 0, err
+    assert out == b"first line\nsecond\n"  # each echoed as it came
+    assert srv.count("Received from") == 2
+
+
+def test_sigint_during_count_prints_the_statistics(server, start, prog):
+    import signal
+
+    srv = server("udp-server")
+    client = start([prog("udp-client"), "--count", "100000", "127.0.0.1", srv.port, "ping"])
+    srv.wait_for("Received from", count=20, timeout=30)
+    client.send_signal(signal.SIGINT)
+    assert client.wait(10) == 0
+    stats = client.err()
+    assert " exchanges, " in stats and " replies, 0 lost" in stats
+    made = int(stats.split(" exchanges")[0].split()[-1])
+    assert 20 <= made < 100000
+
+
+# ---- signals -----------------------------------------------------------------------------
+
+def test_second_interrupt_stops_the_server_at_once(server, start, prog):
+    import signal
+    import time
+
+    srv = server("tcp-server", "--echo", "--grace", "30")
+    holder = start([prog("tcp-client"), "--send-file", "-", "127.0.0.1", srv.port],
+                   stdin=__import__("subprocess").PIPE)
+    holder.popen.stdin.write(b"hello")
+    holder.popen.stdin.flush()
+    srv.wait_for("Accepted connection")
+    srv.send_signal(signal.SIGINT)
+    srv.wait_for("interrupt again to stop at once")
+    t0 = time.monotonic()
+    srv.send_signal(signal.SIGINT)
+    assert srv.wait(5) == 0
+    assert time.monotonic() - t0 < 1.5
+    srv.checked = True
+    assert "1 client(s) cut off by the second interrupt" in srv.out()
+    assert holder.wait(10) != 0  # cut off, told so by a reset
