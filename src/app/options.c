@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "http_request.h"
+#include "term.h"
 
 #define ALL (APP_TCP_CLIENT | APP_TCP_SERVER | APP_UDP_CLIENT | APP_UDP_SERVER)
 #define CLIENTS (APP_TCP_CLIENT | APP_UDP_CLIENT)
@@ -225,7 +226,9 @@ static int usage_error(const struct app_options *o, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s: %s (see %s --help)\n", o->name, msg, o->name);
+    char shown[4 * sizeof msg + 1]; /* what the user typed may hold any byte */
+    term_escape_line((const unsigned char *)msg, strlen(msg), shown);
+    fprintf(stderr, "%s: %s (see %s --help)\n", o->name, shown, o->name);
     return APP_EXIT_USAGE;
 }
 

@@ -60,29 +60,38 @@ static int split_authority(char *a, struct target *t, const char *word, char *er
     }
     if (t->host[0] == '\0')
         return fail(err, errlen, "'%s': empty host", word);
+    for (const char *h = t->host; *h; h++)
+        if ((unsigned char)*h <= 0x20 || (unsigned char)*h == 0x7f || *h == '/')
+            return fail(err, errlen, "'%s': not a host name or address", word);
     if (t->port != NULL && !valid_port(t->port))
         return fail(err, errlen, "'%s': invalid port: want 1 to 65535", word);
     return 0;
 }
 
-int target_parse(const char *word, int allow_url, struct target *t, char *err, size_t errlen)
+int target_parse(const char *given, int allow_url, struct target *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    size_t len = strlen(word);
+    /* The word as messages show it: cut (the caller escapes the message
+     * before it reaches a terminal). */
+    char word[80 + 4];
+    size_t glen = strlen(given);
+    snprintf(word, sizeof word, "%.80s%s", given, glen > 80 ? "..." : "");
+    const char *typed = given;
+    size_t len = glen;
     if (len >= sizeof t->buf)
-        return fail(err, errlen, "'%.40s...': too long", word);
-    const char *sep = strstr(word, "://");
+        return fail(err, errlen, "'%s': too long", word);
+    const char *sep = strstr(typed, "://");
     if (sep != NULL) {
-        size_t slen = (size_t)(sep - word);
+        size_t slen = (size_t)(sep - typed);
         if (!allow_url)
             return fail(err, errlen, "'%s': a URL is for tcp-client; give HOST PORT", word);
-        if (slen == 4 && strncasecmp(word, "http", 4) == 0)
+        if (slen == 4 && strncasecmp(typed, "http", 4) == 0)
             t->scheme = TARGET_HTTP;
-        else if (slen == 5 && strncasecmp(word, "https", 5) == 0)
+        else if (slen == 5 && strncasecmp(typed, "https", 5) == 0)
             t->scheme = TARGET_HTTPS;
         else
-            return fail(err, errlen, "unsupported URL scheme '%.*s': use http:// or https://",
-                        (int)(slen > 20 ? 20 : slen), word);
+            return fail(err, errlen, "'%s': unsupported URL scheme: use http:// or https://",
+                        word);
         const char *auth = sep + 3;
         size_t alen = strcspn(auth, "/?#");
         if (memchr(auth, '@', alen) != NULL)
@@ -108,6 +117,6 @@ int target_parse(const char *word, int allow_url, struct target *t, char *err, s
                             word);
         return split_authority(t->buf, t, word, err, errlen);
     }
-    memcpy(t->buf, word, len + 1);
+    memcpy(t->buf, typed, len + 1);
     return split_authority(t->buf, t, word, err, errlen);
 }

@@ -24,7 +24,8 @@ struct target {
 
 /* Parses word into t. allow_url: http:// and https:// URLs are accepted
  * (tcp-client); HOST, [IPv6] and HOST:PORT always are. Returns 0, or -1
- * with one line in err naming what is wrong. */
+ * with err naming what is wrong (quoting the word as typed: escape it
+ * before it reaches a terminal). */
 int target_parse(const char *word, int allow_url, struct target *t, char *err, size_t errlen);
 
 #endif

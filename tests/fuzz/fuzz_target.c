@@ -2,8 +2,8 @@
  * What a client's HOST operand may be (target_parse): a URL, [IPv6]:PORT,
  * HOST:PORT or a bare host. The input, cut at its first NUL, is the word;
  * its first byte picks whether URLs are allowed. Whatever the word, the
- * parse succeeds with pointers inside the target and a valid port, or
- * fails with one line of error.
+ * parse succeeds with pointers inside the target, a host without spaces
+ * or control bytes and a valid port, or fails with an error.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     if (t != NULL && target_parse(word, allow_url, t, err, sizeof err) == 0) {
         CHECK(t->host != NULL && inside(t->host, t) && t->host[0] != '\0');
+        for (const char *h = t->host; *h; h++)
+            CHECK((unsigned char)*h > 0x20 && (unsigned char)*h != 0x7f);
         if (t->port != NULL) {
             CHECK(inside(t->port, t));
             long p = strtol(t->port, NULL, 10);
@@ -47,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (t->path != NULL)
             CHECK(inside(t->path, t) && t->path[0] == '/');
     } else if (t != NULL) {
-        CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
+        CHECK(err[0] != '\0');
     }
     free(t);
     free(word);
