@@ -190,6 +190,16 @@ static void drop(struct loop *lp, struct admission *a, int status, const char *w
 static int step(struct loop *lp, struct admission *a, uint32_t revents)
 {
     const struct app_options *o = lp->ax->s->o;
+    if (a->handshake_ms < 0 && !a->screened && lp->ax->screen != NULL) {
+        int rc = lp->ax->screen(lp->ax, a);
+        if (rc == 1) {
+            a->events = EPOLLIN;
+            return 0;
+        }
+        if (rc < 0)
+            return rc;
+        a->screened = 1;
+    }
     if (a->handshake_ms < 0) {
         int rc = secsock_handshake_nowait(a->c);
         if (rc == SECSOCK_WANT_READ || rc == SECSOCK_WANT_WRITE) {
@@ -290,7 +300,7 @@ static void admit(struct loop *lp, secsock_conn *c)
         app_log(stdout, "[*] Accepted connection from %s", secsock_conn_peer(c));
     int rc = step(lp, a, 0);
     if (rc != 0)
-        drop(lp, a, rc, NULL);
+        drop(lp, a, rc, a->why);
     else
         settle(lp, a);
 }
@@ -342,7 +352,7 @@ static void on_event(struct loop *lp, struct admission *a, uint32_t revents)
     }
     int rc = step(lp, a, revents);
     if (rc != 0)
-        drop(lp, a, rc, NULL);
+        drop(lp, a, rc, a->why);
     else
         settle(lp, a);
 }

@@ -189,6 +189,13 @@ static int deliver(const struct app_options *o, struct http_framing *framing,
     return output_write(out, data, len);
 }
 
+/* A TLS record's header: handshake or alert, version 3.x (what a TLS
+ * server sends to a plaintext request, if anything). */
+static int looks_like_tls(const unsigned char *b)
+{
+    return (b[0] == 0x15 || b[0] == 0x16) && b[1] == 0x03 && b[2] <= 0x04;
+}
+
 /* Reads the reply: for HTTP until the response's end, else until the peer
  * closes. A redirect to follow is left in r. */
 static int read_reply(const struct app_options *o, struct app_client_session *cs,
@@ -208,13 +215,26 @@ static int read_reply(const struct app_options *o, struct app_client_session *cs
     }
     struct holdback h = { 0 };
     unsigned char buf[16384];
-    int rc = 0;
+    int rc = 0, first = 1;
     for (;;) {
         ssize_t n = secsock_read(c, buf, sizeof buf);
         if (n < 0) {
             rc = app_client_fail(o, cs, (int)n, secsock_conn_error(c));
             break;
         }
+        if (n == 0 && first && !o->secure && framing != NULL) {
+            rc = app_client_fail(o, cs, SECSOCK_ERR_PROTOCOL,
+                                 "the server closed the connection without a reply (if the port "
+                                 "speaks TLS, add --tls)");
+            break;
+        }
+        if (n >= 3 && first && !o->secure && looks_like_tls(buf)) {
+            rc = app_client_fail(o, cs, SECSOCK_ERR_PROTOCOL,
+                                 "the server answered with TLS, not plaintext: add --tls "
+                                 "(or use an https:// URL)");
+            break;
+        }
+        first = 0;
         size_t keep = (size_t)n;
         enum http_framing_result fr = HTTP_FRAMING_MORE;
         if (framing != NULL)

@@ -397,3 +397,54 @@ def test_second_interrupt_stops_the_server_at_once(server, start, prog):
     srv.checked = True
     assert "1 client(s) cut off by the second interrupt" in srv.out()
     assert holder.wait(10) != 0  # cut off, told so by a reset
+
+
+# ---- mix-ups explained -------------------------------------------------------------------
+
+def test_curl_plain_request_to_a_tls_port_gets_a_400(server, run, prog, pki):
+    from harness.system import need
+
+    need("curl")
+    srv = server("tcp-server", "--tls", "--http", *pki.server_args())
+    r = run(["curl", "-sS", "-i", "--max-time", "20", f"http://127.0.0.1:{srv.port}/"]).expect(0)
+    assert r.out.startswith("HTTP/1.1 400")
+    assert "https://" in r.out
+    srv.wait_for("[!] ")
+    assert srv.count("plaintext HTTP") == 1
+    # ... and it keeps serving.
+    r = run(["curl", "-sS", "--cacert", pki.ca, f"https://localhost:{srv.port}/"]).expect(0)
+    assert r.out == "tcp-server over TLS is working\n"
+
+
+def test_tls_to_a_plaintext_server_says_drop_tls(server, run, prog):
+    srv = server("tcp-server")
+    r = run([prog("tcp-client"), "--tls", "-k", "127.0.0.1", srv.port])
+    r.expect(4)
+    assert "plaintext" in r.err and "tcp-server over" in r.err and "drop --tls" in r.err
+
+
+def test_plaintext_to_a_tls_server_says_add_tls(start, run, prog, pki):
+    """openssl s_server closes on a plaintext request without a word; a
+    server that answers with a TLS alert is named as TLS."""
+    from harness.system import need
+    from harness.waits import free_port, wait_tcp_listening
+
+    need("openssl")
+    port = free_port()
+    s = start(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-www",
+               "-cert", pki.cert(), "-key", pki.key()])
+    wait_tcp_listening(port, gone=lambda: not s.alive())
+    r = run([prog("tcp-client"), "127.0.0.1", port])
+    r.expect(1)
+    assert "add --tls" in r.err
+    alert = start([sys.executable, "-c",
+                   "import socket,sys\n"
+                   "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen()\n"
+                   "print(s.getsockname()[1], flush=True)\n"
+                   "c,_=s.accept(); c.recv(100); c.sendall(bytes([21,3,3,0,2,2,70])); c.close()"])
+    from harness.waits import wait_until
+
+    wait_until(lambda: alert.out().strip(), 10, "the alerting stand-in's port")
+    r = run([prog("tcp-client"), "127.0.0.1", alert.out().strip()])
+    r.expect(1)
+    assert "answered with TLS" in r.err and "add --tls" in r.err
