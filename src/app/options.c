@@ -210,9 +210,8 @@ static void print_help(const struct app_options *o)
            "  5  timeout%s\n", o->program == APP_UDP_CLIENT ? " (no reply after the last try)" : "");
     if (o->program == APP_TCP_CLIENT)
         printf("  6  --fail: the HTTP status was 400 or more\n"
-               " 23  the output could not be written (a full disk; a reader gone, as with\n"
-               "     | head, ends it quietly), or binary output was held back from the\n"
-               "     terminal (curl's status for both)\n");
+               " 23  the output could not be written, or binary was held back from a "
+               "terminal (curl's 23)\n");
 }
 
 static int usage_error(const struct app_options *o, const char *fmt, ...)
