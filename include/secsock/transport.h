@@ -232,6 +232,10 @@ SECSOCK_API void secsock_close(secsock_conn *c);
  * NULL is fine. */
 SECSOCK_API void secsock_abort(secsock_conn *c);
 
+/* 1 when c's TLS handshake failed because the peer sent plaintext (an
+ * HTTP status line, a banner): it speaks no TLS on that port. */
+SECSOCK_API int secsock_conn_plaintext_peer(const secsock_conn *c);
+
 /* The bound, in milliseconds, on each later wait of c (read, write,
  * shutdown). A new connection has its connect timeout (10000 for
  * secsock_conn_from_fd() and accepted ones). */

@@ -18,7 +18,7 @@
 #define LINGER_MS 500
 
 /* epoll's data for the descriptors that are not clients. */
-static char listener_mark, stop_mark, slot_mark;
+static char listener_mark, stop_mark, slot_mark, cut_mark;
 
 /* One admission thread's clients. */
 struct loop {
@@ -190,6 +190,16 @@ static void drop(struct loop *lp, struct admission *a, int status, const char *w
 static int step(struct loop *lp, struct admission *a, uint32_t revents)
 {
     const struct app_options *o = lp->ax->s->o;
+    if (a->handshake_ms < 0 && !a->screened && lp->ax->screen != NULL) {
+        int rc = lp->ax->screen(lp->ax, a);
+        if (rc == 1) {
+            a->events = EPOLLIN;
+            return 0;
+        }
+        if (rc < 0)
+            return rc;
+        a->screened = 1;
+    }
     if (a->handshake_ms < 0) {
         int rc = secsock_handshake_nowait(a->c);
         if (rc == SECSOCK_WANT_READ || rc == SECSOCK_WANT_WRITE) {
@@ -290,7 +300,7 @@ static void admit(struct loop *lp, secsock_conn *c)
         app_log(stdout, "[*] Accepted connection from %s", secsock_conn_peer(c));
     int rc = step(lp, a, 0);
     if (rc != 0)
-        drop(lp, a, rc, NULL);
+        drop(lp, a, rc, a->why);
     else
         settle(lp, a);
 }
@@ -342,7 +352,7 @@ static void on_event(struct loop *lp, struct admission *a, uint32_t revents)
     }
     int rc = step(lp, a, revents);
     if (rc != 0)
-        drop(lp, a, rc, NULL);
+        drop(lp, a, rc, a->why);
     else
         settle(lp, a);
 }
@@ -401,6 +411,10 @@ static void begin_stop(struct loop *lp)
     lp->stopping = 1;
     lp->grace_end = app_now_ms() + s->o->grace_ms;
     (void)epoll_ctl(lp->epfd, EPOLL_CTL_DEL, ax->stop_fd, NULL);
+    if (ax->cut_fd >= 0) {
+        struct epoll_event cut_ev = { .events = EPOLLIN, .data.ptr = &cut_mark };
+        (void)epoll_ctl(lp->epfd, EPOLL_CTL_ADD, ax->cut_fd, &cut_ev);
+    }
     if (s->close_at_stop)
         return;
     set_listening(lp, 0);
@@ -409,7 +423,8 @@ static void begin_stop(struct loop *lp)
         ax->l = NULL;
         int left = atomic_load(&ax->admitted) + workers_wait_idle(ax->w, 0);
         if (left > 0)
-            app_log(stdout, "[*] Stopping: waiting up to %d ms for %d client(s)",
+            app_log(stdout, "[*] Stopping: waiting up to %d ms for %d client(s) "
+                            "(interrupt again to stop at once)",
                     s->o->grace_ms, left);
     }
 }
@@ -444,6 +459,8 @@ static void run_loop(struct loop *lp)
                 accept_now = 1;
             else if (evs[i].data.ptr == &stop_mark)
                 begin_stop(lp);
+            else if (evs[i].data.ptr == &cut_mark)
+                lp->grace_end = app_now_ms(); /* a second interrupt: no more grace */
             else if (evs[i].data.ptr == &slot_mark)
                 (void)eventfd_read(lp->slot_fd, &(eventfd_t){ 0 }); /* hand_over comes next */
             else

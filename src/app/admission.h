@@ -32,6 +32,8 @@ struct admission {
     uint32_t watched;         /* what epoll watches for it now (0: nothing) */
     int ready;                /* waiting for a free worker */
     int lingering;            /* refused: draining its last bytes before the close */
+    int screened;             /* its first bytes passed ax->screen */
+    const char *why;          /* set by ax->screen when it drops the client */
     struct admission *next;   /* in the queue for a worker */
 };
 
@@ -41,7 +43,14 @@ struct admission_ctx {
     struct workers *w;        /* w->handler serves an admitted client */
     secsock_listener *l;      /* streams: the last loop to stop accepting frees it */
     int stop_fd;              /* readable from the stop signal on */
+    int cut_fd;               /* readable once the grace period is cut short (a
+                               * second SIGINT): -1 for none */
     int serve_at_once;        /* plain UDP: every datagram is served by the loop */
+    /* Looks at a client's first bytes before the handshake reads them
+     * (NULL: no look): 0 to go on, 1 to wait for more bytes, or a negative
+     * status to drop the client (a->why says why; it may have been
+     * answered). tcp-server --tls answers plaintext HTTP with a 400. */
+    int (*screen)(struct admission_ctx *ax, struct admission *a);
     void (*on_ready)(struct admission_ctx *ax); /* every loop set up: say so */
     atomic_int accepting;     /* loops still accepting */
     atomic_int admitted;      /* clients in admission, over all loops */

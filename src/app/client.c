@@ -1,6 +1,7 @@
 #include "client.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "report.h"
 
@@ -21,6 +22,11 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
         app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),
                 secsock_transport_name(t));
         app_print_session(stderr, "* ", c); /* also what a failed handshake got to */
+    }
+    if (rc != 0 && c != NULL && secsock_conn_plaintext_peer(c)) {
+        size_t n = strlen(err); /* the fix is the program's to name */
+        snprintf(err + n, errlen - n, ": drop %s",
+                 o->program == APP_UDP_CLIENT ? "--dtls" : "--tls");
     }
     if (rc != 0) {
         cs->status = rc;

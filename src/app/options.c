@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "http.h"
+#include "http_request.h"
+#include "term.h"
 
 #define ALL (APP_TCP_CLIENT | APP_TCP_SERVER | APP_UDP_CLIENT | APP_UDP_SERVER)
 #define CLIENTS (APP_TCP_CLIENT | APP_UDP_CLIENT)
@@ -21,13 +23,14 @@
 enum opt_id {
     OPT_HELP = 'h', OPT_VERSION = 'V', OPT_VERBOSE = 'v', OPT_IPV4 = '4', OPT_IPV6 = '6',
     OPT_TIMEOUT = 't', OPT_INSECURE = 'k', OPT_USER_AGENT = 'A', OPT_HEADER = 'H',
+    OPT_REQUEST = 'X', OPT_HEAD = 'I', OPT_DATA = 'd', OPT_LOCATION = 'L',
     OPT_BIND = 'b', OPT_PORT = 'p', OPT_OUTPUT = 'o',
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
     OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
-    OPT_READY_FD,
+    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS,
 };
 
 struct opt_def {
@@ -45,14 +48,24 @@ static const struct opt_def opt_table[] = {
     { "verbose", OPT_VERBOSE, NULL, ALL, 0, "print connection and TLS session details" },
     { "json", OPT_JSON, NULL, ALL, 0,
       "print one JSON object per session on stderr (peer, TLS details, bytes, times)" },
-    { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0,
-      "clients: bound on connect, handshake and each wait (default 10; udp-client: "
-      "2, per try); servers: idle timeout (default 30)" },
+    { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0, NULL /* per program: timeout_help */ },
     { "ipv4", OPT_IPV4, NULL, CLIENTS, 0, "use IPv4 only" },
     { "ipv6", OPT_IPV6, NULL, CLIENTS, 0, "use IPv6 only" },
     { "resolve", OPT_RESOLVE, "HOST:PORT:ADDR", CLIENTS, 0,
       "connect to ADDR for HOST:PORT; Host, SNI and verification still use HOST" },
-    { "method", OPT_METHOD, "NAME", APP_TCP_CLIENT, 0, "HTTP method (default GET)" },
+    { "request", OPT_REQUEST, "METHOD", APP_TCP_CLIENT, 0,
+      "HTTP method (default GET; POST with --data)" },
+    { "method", OPT_METHOD, "METHOD", APP_TCP_CLIENT, 0, "the same as --request" },
+    { "head", OPT_HEAD, NULL, APP_TCP_CLIENT, 0, "send a HEAD request: the response head only" },
+    { "data", OPT_DATA, "DATA|@FILE", APP_TCP_CLIENT, 0,
+      "send DATA (or FILE's, without CR/LF) as the body, POST unless -X; repeats join "
+      "with &" },
+    { "data-binary", OPT_DATA_BINARY, "DATA|@FILE", APP_TCP_CLIENT, 0,
+      "like --data, byte for byte" },
+    { "location", OPT_LOCATION, NULL, APP_TCP_CLIENT, 0,
+      "follow redirects (each new host verified; a warning when one leaves TLS)" },
+    { "max-redirs", OPT_MAX_REDIRS, "N", APP_TCP_CLIENT, 0,
+      "with --location: at most N redirects (default 10)" },
     { "path", OPT_PATH, "PATH", APP_TCP_CLIENT, 0, "HTTP request path (default /)" },
     { "user-agent", OPT_USER_AGENT, "UA", APP_TCP_CLIENT, 0,
       "User-Agent header (default tcp-client/" SECSOCK_VERSION ")" },
@@ -63,7 +76,8 @@ static const struct opt_def opt_table[] = {
     { "send-file", OPT_SEND_FILE, "FILE|-", APP_TCP_CLIENT, 0,
       "stream FILE (- for stdin) while copying the reply to stdout, then half-close" },
     { "retries", OPT_RETRIES, "N", APP_UDP_CLIENT, 0,
-      "send again up to N times when no reply comes within the timeout (default 3)" },
+      "send again up to N times when no reply comes within the timeout (default 0; with "
+      "--dtls 3)" },
     { "count", OPT_COUNT, "N", APP_UDP_CLIENT, 0,
       "do N request/reply exchanges; print round trips, losses and latency on stderr" },
     { "no-reply", OPT_NO_REPLY, NULL, APP_UDP_CLIENT, 0, "only send; wait for no reply" },
@@ -71,7 +85,8 @@ static const struct opt_def opt_table[] = {
       "receive buffer; a longer reply is reported as truncated (default 65535)" },
     { "mtu", OPT_MTU, "BYTES", UDP, 1,
       "DTLS path MTU records must fit (default 1280, safe on any path)" },
-    { "output", OPT_OUTPUT, "FILE", APP_TCP_CLIENT, 0, "write the reply to FILE, not stdout" },
+    { "output", OPT_OUTPUT, "FILE", APP_TCP_CLIENT, 0,
+      "write the reply to FILE, not stdout; -: stdout, even binary to a terminal" },
     { "body-only", OPT_BODY_ONLY, NULL, APP_TCP_CLIENT, 0,
       "write only the HTTP response body (de-chunked), not the status line and headers" },
     { "fail", OPT_FAIL, NULL, APP_TCP_CLIENT, 0,
@@ -150,6 +165,27 @@ static const struct program_info *program_info(enum app_program p)
     return &programs[0];
 }
 
+/* -t means something different in each program. */
+static const char *timeout_help(enum app_program p)
+{
+    switch (p) {
+    case APP_TCP_CLIENT: return "bound on connect, handshake and each wait (default 10)";
+    case APP_UDP_CLIENT:
+        return "wait for a reply, per try (default 30; with --dtls 2); 0: for ever";
+    default: return "drop a client idle this long (default 30)";
+    }
+}
+
+/* --echo says what it echoes in each server. */
+static const char *option_help(const struct opt_def *d, enum app_program p)
+{
+    if (d->id == OPT_TIMEOUT)
+        return timeout_help(p);
+    if (d->id == OPT_ECHO && p == APP_UDP_SERVER)
+        return "echo each datagram back to its sender";
+    return d->help;
+}
+
 static void print_help(const struct app_options *o)
 {
     const struct program_info *pi = program_info(o->program);
@@ -163,7 +199,7 @@ static void print_help(const struct app_options *o)
                             : snprintf(left, sizeof left, "      --%s", d->name);
         if (d->arg != NULL && n > 0 && (size_t)n < sizeof left)
             snprintf(left + n, sizeof left - (size_t)n, " %s", d->arg);
-        printf("%-34s %s\n", left, d->help);
+        printf("%-34s %s\n", left, option_help(d, o->program));
     }
     printf("\nExit codes:\n"
            "  0  success\n"
@@ -173,7 +209,9 @@ static void print_help(const struct app_options *o)
            "  4  TLS handshake or certificate verification failure\n"
            "  5  timeout%s\n", o->program == APP_UDP_CLIENT ? " (no reply after the last try)" : "");
     if (o->program == APP_TCP_CLIENT)
-        printf("  6  --fail: the HTTP status was 400 or more\n");
+        printf("  6  --fail: the HTTP status was 400 or more\n"
+               " 23  the output could not be written, or binary was held back from a "
+               "terminal (curl's 23)\n");
 }
 
 static int usage_error(const struct app_options *o, const char *fmt, ...)
@@ -187,7 +225,9 @@ static int usage_error(const struct app_options *o, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s: %s (see %s --help)\n", o->name, msg, o->name);
+    char shown[4 * sizeof msg + 1]; /* what the user typed may hold any byte */
+    term_escape_line((const unsigned char *)msg, strlen(msg), shown);
+    fprintf(stderr, "%s: %s (see %s --help)\n", o->name, shown, o->name);
     return APP_EXIT_USAGE;
 }
 
@@ -249,6 +289,7 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     o->family = AF_UNSPEC;
     o->timeout_ms = (program & SERVERS) ? 30000 : 10000;
     o->method = "GET";
+    o->max_redirs = 10;
     o->path = "/";
     o->user_agent = "tcp-client/" SECSOCK_VERSION;
     o->bind = "127.0.0.1";
@@ -261,8 +302,10 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     o->count = 1;
     o->max_reply = 65535;
     o->ready_fd = -1;
-    if (program == APP_UDP_CLIENT)
-        o->timeout_ms = 2000; /* per try: a datagram's answer is quick or lost */
+    if (program == APP_UDP_CLIENT) {
+        o->timeout_ms = -1; /* by the mode, once known: see udp_client_defaults */
+        o->retries = -1;
+    }
 }
 
 /* Applies one parsed option. Returns -1 to go on, or an exit code. */
@@ -276,6 +319,11 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_IPV4: o->family = AF_INET; break;
     case OPT_IPV6: o->family = AF_INET6; break;
     case OPT_TIMEOUT:
+        if (o->program == APP_UDP_CLIENT && strcmp(arg, "0") == 0) {
+            o->timeout_ms = INT_MAX; /* for ever, like nc -u */
+            break;
+        }
+        /* fall through */
     case OPT_HANDSHAKE_TIMEOUT:
     case OPT_GRACE: {
         int ms = app_parse_seconds(arg);
@@ -302,7 +350,21 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_KEYLOG: o->keylog = arg; break;
     case OPT_SELF_SIGNED: o->self_signed = 1; break;
     case OPT_VERIFY_CLIENT: o->verify_client = 1; break;
-    case OPT_METHOD: o->method = arg; break;
+    case OPT_METHOD:
+    case OPT_REQUEST: o->method = arg; o->method_given = 1; break;
+    case OPT_HEAD: o->head = 1; break;
+    case OPT_DATA:
+    case OPT_DATA_BINARY:
+        if (o->ndata == APP_MAX_DATA)
+            return usage_error(o, "too many --data (at most %d)", APP_MAX_DATA);
+        o->data[o->ndata].arg = arg;
+        o->data[o->ndata++].binary = id == OPT_DATA_BINARY;
+        break;
+    case OPT_LOCATION: o->follow = 1; break;
+    case OPT_MAX_REDIRS:
+        if ((o->max_redirs = parse_count(arg, 0, 1000)) < 0)
+            return usage_error(o, "invalid --max-redirs '%s': want 0 to 1000", arg);
+        break;
     case OPT_PATH: o->path = arg; break;
     case OPT_USER_AGENT: o->user_agent = arg; break;
     case OPT_HEADER:
@@ -440,9 +502,24 @@ static int was_seen(const unsigned char *seen, int id)
     return d != NULL && seen[d - opt_table];
 }
 
+/* udp-client's waits by mode, where -t and --retries did not say: in
+ * plaintext one datagram and 30 s for a reply, time for a person answering
+ * in ncat -u -l; over DTLS 2 s per try and 3 more tries, as a lost record
+ * is never resent by DTLS itself. */
+static void udp_client_defaults(struct app_options *o)
+{
+    if (o->program != APP_UDP_CLIENT)
+        return;
+    if (o->timeout_ms < 0)
+        o->timeout_ms = o->secure ? 2000 : 30000;
+    if (o->retries < 0)
+        o->retries = o->secure ? 3 : 0;
+}
+
 /* Combinations that cannot mean what the user wants. */
 static int check_combinations(struct app_options *o, const unsigned char *seen)
 {
+    udp_client_defaults(o);
     for (size_t i = 0; i < N_OPTS; i++)
         if (seen[i] && opt_table[i].security && !o->secure)
             return usage_error(o, "--%s needs %s", opt_table[i].name,
@@ -453,12 +530,22 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
         return usage_error(o, "%s", "--no-reply and --count contradict each other");
     if (o->echo + o->http + o->sink > 1)
         return usage_error(o, "%s", "--echo, --http and --sink are different modes: pick one");
+    if (o->head && o->ndata > 0)
+        return usage_error(o, "%s", "--head and --data contradict each other");
+    if (o->head && o->method_given)
+        return usage_error(o, "%s", "--head and --request contradict each other");
+    if (o->head)
+        o->method = "HEAD";
+    else if (o->ndata > 0 && !o->method_given)
+        o->method = "POST";
     if (o->send_string != NULL && o->send_file != NULL)
         return usage_error(o, "%s", "--send and --send-file contradict each other");
     if ((o->send_string != NULL || o->send_file != NULL) &&
-        (was_seen(seen, OPT_HEADER) || was_seen(seen, OPT_PATH) || was_seen(seen, OPT_METHOD) ||
+        (was_seen(seen, OPT_HEADER) || was_seen(seen, OPT_PATH) || o->method_given ||
+         o->head || o->ndata > 0 || o->follow ||
          was_seen(seen, OPT_USER_AGENT) || o->body_only || o->fail_http))
-        return usage_error(o, "%s", "--path, --method, --header, --user-agent, --body-only and "
+        return usage_error(o, "%s", "--path, --request, --head, --data, --location, --header, "
+                                    "--user-agent, --body-only and "
                                     "--fail make no sense with --send");
     if ((o->cert != NULL) != (o->key != NULL))
         return usage_error(o, "%s", "--cert and --key go together");
@@ -470,34 +557,85 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
     return -1;
 }
 
-static int parse_positionals(struct app_options *o, int argc, char **argv)
+/* The operands, in order: words that are not options wherever they stand
+ * (GNU order), then every word after "--". */
+struct operands {
+    const char *word[4];
+    int n;
+    const char *extra;          /* the first word beyond what fits */
+};
+
+static void add_operand(struct operands *ops, const char *word)
 {
-    int nargs = argc - optind;
-    int max = o->program == APP_UDP_CLIENT ? 3 : (o->program & CLIENTS) ? 2 : 0;
-    if (nargs > max)
-        return usage_error(o, "unexpected argument '%s'", argv[optind + max]);
-    if (o->program & CLIENTS) {
-        if (nargs < 1)
-            return usage_error(o, "%s", "missing HOST");
-        o->host = argv[optind];
-        if (o->host[0] == '\0')
-            return usage_error(o, "%s", "empty HOST");
-        if (nargs >= 2) {
-            if (!valid_port(argv[optind + 1], 0))
-                return usage_error(o, "invalid port '%s': want 1 to 65535", argv[optind + 1]);
-            o->port = argv[optind + 1];
-        }
-        if (nargs >= 3)
-            o->message = argv[optind + 2];
+    if (ops->n < (int)(sizeof ops->word / sizeof ops->word[0]))
+        ops->word[ops->n++] = word;
+    else if (ops->extra == NULL)
+        ops->extra = word;
+}
+
+/* A URL's scheme and path against the options (https implies --tls). */
+static int apply_url(struct app_options *o, const unsigned char *seen)
+{
+    const struct target *t = &o->target;
+    if (t->scheme == TARGET_NONE)
+        return -1;
+    if (t->scheme == TARGET_HTTPS)
+        o->secure = 1;
+    else if (o->secure)
+        return usage_error(o, "an http:// URL and --tls contradict each other: use https://");
+    if (strcmp(t->path, "/") != 0) {
+        if (was_seen(seen, OPT_PATH))
+            return usage_error(o, "%s", "--path and the URL's path contradict each other");
+        o->path = t->path;
     }
     return -1;
+}
+
+static int parse_positionals(struct app_options *o, const struct operands *ops,
+                             const unsigned char *seen)
+{
+    int nargs = ops->n;
+    int max = o->program == APP_UDP_CLIENT ? 3 : (o->program & CLIENTS) ? 2 : 0;
+    if (nargs > max || ops->extra != NULL)
+        return usage_error(o, "unexpected argument '%s'",
+                           nargs > max ? ops->word[max] : ops->extra);
+    if (!(o->program & CLIENTS))
+        return -1;
+    if (nargs < 1)
+        return usage_error(o, "%s", "missing HOST");
+    char err[256];
+    if (ops->word[0][0] == '\0')
+        return usage_error(o, "%s", "empty HOST");
+    if (target_parse(ops->word[0], o->program == APP_TCP_CLIENT, &o->target, err,
+                     sizeof err) != 0)
+        return usage_error(o, "%s", err);
+    o->host = o->target.host;
+    o->port = o->target.port;
+    int next = 1;
+    if (o->port == NULL && nargs > next) {
+        if (!valid_port(ops->word[next], 0))
+            return usage_error(o, "invalid port '%s': want 1 to 65535", ops->word[next]);
+        o->port = ops->word[next++];
+    } else if (o->port != NULL && nargs > next && o->program == APP_TCP_CLIENT) {
+        return usage_error(o, "the port is given twice: '%s' and '%s'", ops->word[0],
+                           ops->word[next]);
+    }
+    if (o->program == APP_UDP_CLIENT && nargs > next)
+        o->message = ops->word[next++];
+    if (nargs > next)
+        return usage_error(o, "unexpected argument '%s'", ops->word[next]);
+    return apply_url(o, seen);
 }
 
 int app_options_parse(struct app_options *o, enum app_program program, int argc, char **argv)
 {
     set_defaults(o, program, argc > 0 ? argv[0] : "secsock");
     struct option longopts[N_OPTS + 1];
-    char shortopts[2 * N_OPTS + 2] = "+"; /* stop at the first operand: MESSAGE may be "-x" */
+    /* "-": operands come back in order as id 1, so options may follow them
+     * (GNU order) whatever POSIXLY_CORRECT says: "udp-client HOST PORT
+     * --dtls" must do DTLS, never send "--dtls" in plaintext. Only words
+     * after "--" are operands whatever they look like. */
+    char shortopts[2 * N_OPTS + 2] = "-";
     size_t nl = 0, ns = 1;
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt_def *d = &opt_table[i];
@@ -515,10 +653,15 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     shortopts[ns] = '\0';
 
     unsigned char seen[N_OPTS] = { 0 };
+    struct operands ops = { 0 };
     opterr = 0;
     optind = 0; /* glibc: 0, not 1, also forgets a half-read "-hv" cluster */
     int id;
     while ((id = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (id == 1) {
+            add_operand(&ops, optarg);
+            continue;
+        }
         if (id == '?') {
             /* Name what was typed: "--timeout" or "-t"; a short option may sit
              * inside a cluster ("-vx"), where argv says nothing precise. */
@@ -537,7 +680,9 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
         if (rc >= 0)
             return rc;
     }
-    int rc = parse_positionals(o, argc, argv);
+    for (int i = optind; i < argc; i++) /* after "--" */
+        add_operand(&ops, argv[i]);
+    int rc = parse_positionals(o, &ops, seen);
     if (rc >= 0)
         return rc;
     return check_combinations(o, seen);

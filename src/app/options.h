@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "secsock/transport.h"
+#include "target.h"
 
 enum app_program {
     APP_TCP_CLIENT = 1 << 0,
@@ -18,12 +19,14 @@ enum app_program {
 };
 
 #define APP_MAX_HEADERS 64
+#define APP_MAX_DATA 64
 
 struct app_options {
     enum app_program program;
     const char *name;           /* argv[0]'s base name, for messages */
 
     /* Clients: where to go. */
+    struct target target;       /* HOST as typed: a URL, [v6]:PORT, HOST:PORT... */
     const char *host;
     const char *port;           /* NULL: the program's default */
     int family;                 /* AF_UNSPEC, AF_INET, AF_INET6 */
@@ -45,6 +48,15 @@ struct app_options {
 
     /* tcp-client. */
     const char *method;
+    int method_given;           /* -X/--request/--method */
+    int head;                   /* -I/--head */
+    struct {
+        const char *arg;        /* DATA, or @FILE */
+        int binary;             /* --data-binary: byte for byte */
+    } data[APP_MAX_DATA];       /* -d/--data, --data-binary: the body, in order */
+    size_t ndata;
+    int follow;                 /* -L/--location */
+    int max_redirs;
     const char *path;
     const char *user_agent;
     const char *headers[APP_MAX_HEADERS];
@@ -87,6 +99,7 @@ enum app_exit {
     APP_EXIT_TLS = 4,
     APP_EXIT_TIMEOUT = 5,
     APP_EXIT_HTTP = 6,          /* tcp-client --fail: an HTTP status of 400 or more */
+    APP_EXIT_WRITE = 23,        /* tcp-client: the output could not be written (curl's 23) */
 };
 
 /* Parses argv into o with the program's defaults. Returns -1 when the

@@ -24,12 +24,19 @@
 static int stop_pipe[2] = { -1, -1 };
 static int cut_pipe[2] = { -1, -1 };
 
+/* The second SIGINT or SIGTERM cuts the grace period short: the clients
+ * in flight are cut off at once (a person pressing Ctrl-C twice). */
+static volatile sig_atomic_t stop_signals;
+
 static void on_stop_signal(int sig)
 {
     (void)sig;
     int saved = errno;
     if (write(stop_pipe[1], "x", 1) < 0) {
         /* full: the wake-up is pending already */
+    }
+    if (++stop_signals >= 2 && write(cut_pipe[1], "x", 1) < 0) {
+        /* likewise */
     }
     errno = saved;
 }
@@ -43,6 +50,7 @@ static int make_pipe(int p[2])
 
 static int install_signals(void)
 {
+    stop_signals = 0;
     if (make_pipe(stop_pipe) < 0 || make_pipe(cut_pipe) < 0)
         return -1;
     struct sigaction sa = { .sa_handler = on_stop_signal };
@@ -85,6 +93,8 @@ void app_server_report(struct app_server *s, const struct admission *a, int stat
                               : a->handshake_ms < 0     ? &s->failed_handshakes
                                                         : &s->failed,
                               1, memory_order_relaxed);
+    if (status == SECSOCK_ERR_CANCELLED)
+        atomic_fetch_add_explicit(&s->cut_off, 1, memory_order_relaxed);
     if (!s->o->json)
         return;
     struct json_session js = { .program = s->o->name, .t = s->t, .c = a->c,
@@ -107,12 +117,64 @@ static void handle_client(void *ctx, void *item)
     int rc = s->serve(s, c, why, sizeof why);
     if (rc == SECSOCK_ERR_CANCELLED && s->close_at_stop)
         rc = 0; /* stopping: a polite end, not a failure */
+    else if (rc == SECSOCK_ERR_CANCELLED)
+        snprintf(why, sizeof why, "cut off: the server is stopping");
     app_server_report(s, a, rc, why[0] != '\0' ? why : NULL);
     if (rc == SECSOCK_ERR_CANCELLED)
         secsock_abort(c); /* cut off at the end of the grace period: an error, not an end */
     else
         secsock_close(c);
     free(a);
+}
+
+/* A plaintext HTTP request on a TLS port gets a plain 400 saying so, as
+ * nginx and Apache answer it (curl then shows the reason, not "Empty reply
+ * from server"). */
+#define PLAIN_ON_TLS_BODY "This port speaks TLS: use https:// (a plain HTTP request came).\n"
+#define PLAIN_ON_TLS_BODY_LEN 64
+#define STR(x) #x
+#define XSTR(x) STR(x)
+static const char plain_on_tls_reply[] =
+    "HTTP/1.1 400 Bad Request\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Connection: close\r\n"
+    "Content-Length: " XSTR(PLAIN_ON_TLS_BODY_LEN) "\r\n"
+    "\r\n" PLAIN_ON_TLS_BODY;
+_Static_assert(sizeof PLAIN_ON_TLS_BODY - 1 == PLAIN_ON_TLS_BODY_LEN, "the 400's Content-Length");
+
+/* Whether bytes start like an HTTP/1 request line: a method token of
+ * capital letters and a space. 1 yes, 0 no, -1 too few bytes to tell. */
+static int looks_like_http(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == ' ')
+            return i >= 3 ? 1 : 0;
+        if (b[i] < 'A' || b[i] > 'Z' || i >= 10)
+            return 0;
+    }
+    return -1;
+}
+
+/* admission's screen for tcp-server --tls: the client's first bytes,
+ * peeked before the TLS handshake reads them. */
+static int screen_plain_http(struct admission_ctx *ax, struct admission *a)
+{
+    (void)ax;
+    unsigned char first[12];
+    ssize_t n = recv(secsock_conn_fd(a->c), first, sizeof first, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 1 : 0;
+    int http = n == 0 ? 0 : looks_like_http(first, (size_t)n);
+    if (http == -1 && (size_t)n < sizeof first)
+        return 1; /* "GE": wait for the rest of the method (the deadline holds) */
+    if (http != 1)
+        return 0; /* a ClientHello, or whatever the handshake makes of it */
+    if (send(secsock_conn_fd(a->c), plain_on_tls_reply, sizeof plain_on_tls_reply - 1,
+             MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+        /* the client is gone: dropped all the same */
+    }
+    a->why = "a plaintext HTTP request on this TLS port: answered 400 (use https://)";
+    return SECSOCK_ERR_HANDSHAKE;
 }
 
 /* How many clients may wait in admission: plenty more than workers, as
@@ -247,6 +309,8 @@ static int app_server_run(struct app_server *s)
         return APP_EXIT_FAILURE;
     }
     struct admission_ctx ax = { .s = s, .w = &w, .l = l, .stop_fd = stop_pipe[0],
+                                .cut_fd = cut_pipe[0],
+                                .screen = o->secure && !udp ? screen_plain_http : NULL,
                                 .serve_at_once = udp && !o->secure,
                                 .on_ready = announce };
     double grace_end = admission_run(&ax, admission_threads(o), admission_capacity(o));
@@ -261,6 +325,9 @@ static int app_server_run(struct app_server *s)
     drain_workers(s, &w, grace_end);
     workers_destroy(&w);
     secsock_listener_free(l); /* datagrams: only now, no worker answers through it any more */
+    if (atomic_load(&s->cut_off) > 0)
+        app_log(stdout, "[*] %lu client(s) cut off %s", atomic_load(&s->cut_off),
+                stop_signals >= 2 ? "by the second interrupt" : "at the end of the grace period");
     app_log(stdout, "[*] Stopped: %lu served, %lu failed handshakes, %lu failed",
             atomic_load(&s->served), atomic_load(&s->failed_handshakes), atomic_load(&s->failed));
     close_pipes();

@@ -32,6 +32,7 @@ struct app_server {
                                * signal; streams get the grace period */
     /* Counted by every loop and worker: atomics, no lock on a client's way. */
     atomic_ulong served, failed_handshakes, failed;
+    atomic_ulong cut_off;     /* of the failed: ended by the stop, not by themselves */
 };
 
 /* A server program's whole main: its options, its transport, the server

@@ -3,6 +3,10 @@
  * 1.2. Sends MESSAGE as one datagram, waits for the reply, sends again when
  * none comes in time, and prints the reply.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,30 @@
 #include "term.h"
 
 #define MESSAGE_MAX 65536 /* more than any datagram carries: longer is refused */
+
+/* SIGINT during --count ends the exchanges, not the program: the
+ * statistics are still printed, as ping does. The pipe is every wait's
+ * cancel descriptor. */
+static int interrupt_pipe[2] = { -1, -1 };
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (write(interrupt_pipe[1], "x", 1) < 0) {
+        /* full: the interrupt is pending already */
+    }
+    errno = saved;
+}
+
+static int catch_interrupt(void)
+{
+    if (pipe2(interrupt_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return -1;
+    struct sigaction sa = { .sa_handler = on_interrupt };
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGINT, &sa, NULL);
+}
 
 
 /* MESSAGE, the seed's default, or stdin for "-". */
@@ -98,12 +126,13 @@ static int exchange(const struct app_options *o, secsock_conn *c, const char *ms
     return 0;
 }
 
-static int report_stats(const struct app_options *o, long long *rtt, int received)
+/* The statistics over the exchanges made (fewer than --count after SIGINT). */
+static int report_stats(int made, long long *rtt, int received)
 {
-    int lost = o->count - received;
+    int lost = made - received;
     qsort(rtt, (size_t)received, sizeof *rtt, compare_ms);
-    fprintf(stderr, "%d exchanges, %d replies, %d lost (%.1f%%)", o->count, received, lost,
-            100.0 * lost / o->count);
+    fprintf(stderr, "%d exchanges, %d replies, %d lost (%.1f%%)", made, received, lost,
+            made > 0 ? 100.0 * lost / made : 0.0);
     if (received > 0)
         fprintf(stderr, ", round trip min/median/max = %.3f/%.3f/%.3f ms",
                 /* NOLINTNEXTLINE(bugprone-integer-division): received / 2 is an index */
@@ -111,6 +140,48 @@ static int report_stats(const struct app_options *o, long long *rtt, int receive
                 (double)rtt[received - 1] / 1000);
     fputc('\n', stderr);
     return received > 0 ? APP_EXIT_OK : APP_EXIT_TIMEOUT;
+}
+
+/* No MESSAGE, stdin a terminal: each line typed goes out as a datagram
+ * (with its newline, as ncat -u sends it) and replies print as they come,
+ * until end of input (Ctrl-D). A person's pace: no timeout, no retries. */
+static int interactive(const struct app_options *o, struct app_client_session *cs,
+                       secsock_conn *c)
+{
+    unsigned char *buf = malloc(MESSAGE_MAX);
+    if (buf == NULL)
+        return app_client_fail(o, cs, SECSOCK_ERR_NOMEM, "out of memory");
+    int rc = APP_EXIT_OK;
+    for (;;) {
+        secsock_conn_set_cancel_fd(c, STDIN_FILENO);
+        secsock_conn_set_timeout(c, INT_MAX);
+        ssize_t n = secsock_read(c, buf, MESSAGE_MAX);
+        secsock_conn_set_cancel_fd(c, -1);
+        if (n > 0) {
+            if (print_reply(buf, (size_t)n) != 0) {
+                rc = app_client_fail(o, cs, SECSOCK_ERR_IO, "cannot write to stdout");
+                break;
+            }
+            continue;
+        }
+        if (n != SECSOCK_ERR_CANCELLED) {
+            if (n == 0)
+                continue; /* an empty datagram */
+            rc = app_client_fail(o, cs, (int)n, secsock_conn_error(c));
+            break;
+        }
+        ssize_t k = read(STDIN_FILENO, buf, MESSAGE_MAX); /* a terminal gives a line */
+        if (k <= 0)
+            break;
+        secsock_conn_set_timeout(c, o->timeout_ms);
+        int w = secsock_write_all(c, buf, (size_t)k);
+        if (w != 0) {
+            rc = app_client_fail(o, cs, w, secsock_conn_error(c));
+            break;
+        }
+    }
+    free(buf);
+    return rc;
 }
 
 static int run(const struct app_options *o, const secsock_transport *t, const char *msg,
@@ -125,14 +196,21 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     secsock_conn *c = NULL;
     struct app_client_session cs;
     /* The DTLS handshake retransmits within the same budget as a message. */
-    int rc = app_client_connect(o, t, port, o->timeout_ms * (o->retries + 1), &c, &cs, err,
-                                sizeof err);
+    long long budget = (long long)o->timeout_ms * (o->retries + 1);
+    int rc = app_client_connect(o, t, port, budget > INT_MAX ? INT_MAX : (int)budget, &c, &cs,
+                                err, sizeof err);
     if (rc != 0)
         return app_client_fail(o, &cs, rc, err);
     secsock_conn_set_timeout(c, o->timeout_ms);
     size_t max = secsock_max_message(c); /* the exact figure, for the cipher negotiated */
     if (len > max) {
         rc = refuse_too_big(o, &cs, len, max);
+        app_client_finish(o, &cs, c);
+        secsock_close(c);
+        return rc;
+    }
+    if (msg == NULL) {
+        rc = interactive(o, &cs, c);
         app_client_finish(o, &cs, c);
         secsock_close(c);
         return rc;
@@ -146,14 +224,19 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     }
     unsigned char *buf = malloc((size_t)o->max_reply);
     long long *rtt = calloc((size_t)o->count, sizeof *rtt);
-    int received = 0;
+    int received = 0, made = 0;
     rc = APP_EXIT_OK;
+    if (o->count > 1 && catch_interrupt() == 0)
+        secsock_conn_set_cancel_fd(c, interrupt_pipe[0]);
     for (int i = 0; buf != NULL && rtt != NULL && i < o->count && rc == APP_EXIT_OK; i++) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         size_t got = 0;
         int r = exchange(o, c, msg, len, buf, &got);
         clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (r == SECSOCK_ERR_CANCELLED)
+            break; /* SIGINT: this exchange does not count */
+        made++;
         if (r < 0) {
             rc = app_client_fail(o, &cs, r, secsock_conn_error(c));
         } else if (r == 1) {
@@ -170,12 +253,16 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     if (buf == NULL || rtt == NULL)
         rc = app_client_fail(o, &cs, SECSOCK_ERR_NOMEM, "out of memory");
     else if (rc == APP_EXIT_OK && o->count > 1 &&
-             (rc = report_stats(o, rtt, received)) != APP_EXIT_OK) {
+             (rc = report_stats(made, rtt, received)) != APP_EXIT_OK) {
         cs.status = SECSOCK_ERR_TIMEOUT; /* the statistics line said it on stderr */
-        snprintf(cs.error, sizeof cs.error, "no reply to any of %d exchanges", o->count);
+        snprintf(cs.error, sizeof cs.error, "no reply to any of %d exchanges", made);
     } else if (rc == APP_EXIT_OK && received == 0) {
-        snprintf(err, sizeof err, "no reply from %s after %d tries of %d ms",
-                 secsock_conn_peer(c), o->retries + 1, o->timeout_ms);
+        if (o->retries == 0)
+            snprintf(err, sizeof err, "no reply from %s within %d ms (-t)",
+                     secsock_conn_peer(c), o->timeout_ms);
+        else
+            snprintf(err, sizeof err, "no reply from %s after %d tries of %d ms",
+                     secsock_conn_peer(c), o->retries + 1, o->timeout_ms);
         rc = app_client_fail(o, &cs, SECSOCK_ERR_TIMEOUT, err);
     }
     free(buf);
@@ -193,6 +280,15 @@ int main(int argc, char **argv)
         return rc;
     char err[512];
     size_t len = 0;
+    (void)signal(SIGPIPE, SIG_IGN); /* a closed stdout is an error, not a death */
+    if (o.message == NULL && isatty(STDIN_FILENO) && !o.no_reply && o.count == 1) {
+        secsock_transport *t = app_transport(&o, SECSOCK_CLIENT, err, sizeof err);
+        if (t == NULL)
+            return app_client_fail(&o, NULL, SECSOCK_ERR_CONFIG, err);
+        rc = run(&o, t, NULL, 0);
+        secsock_transport_free(t);
+        return rc;
+    }
     char *msg = load_message(&o, &len, err, sizeof err);
     if (msg == NULL)
         return app_client_fail(&o, NULL, SECSOCK_ERR_IO, err);

@@ -73,6 +73,7 @@ struct secsock_conn {
     int wrote_shutdown;         /* our direction has been ended */
     int handshake_done;
     int lingering;              /* half-closed after a refused handshake, draining */
+    int plaintext_peer;         /* the handshake failed on the peer's plaintext */
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];

@@ -92,6 +92,21 @@ static const char *proto(const secsock_conn *c)
     return c->backend->socktype == SOCK_DGRAM ? "DTLS" : "TLS";
 }
 
+/* Whether a failed handshake's first bytes from the peer were text (an
+ * HTTP status line, a banner), not a TLS record: a plaintext server. */
+static int plaintext_answer(const struct ossl_conn *tc)
+{
+    const struct sockbio_state *st = &tc->sock;
+    if (tc->base.backend->socktype != SOCK_STREAM || st->first_len < 4)
+        return 0;
+    for (size_t i = 0; i < st->first_len; i++) {
+        unsigned char b = st->first[i];
+        if (!(b == '\r' || b == '\n' || b == '\t' || (b >= 0x20 && b < 0x7f)))
+            return 0;
+    }
+    return 1;
+}
+
 enum ossl_op { OSSL_HANDSHAKE, OSSL_READ, OSSL_WRITE, OSSL_SHUTDOWN };
 
 static int verify_failure(struct ossl_conn *tc)
@@ -169,8 +184,12 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
     }
     if (e == SSL_ERROR_SYSCALL && queued == 0) {
         if (saved_errno == ECONNREFUSED && c->backend->socktype == SOCK_DGRAM) {
-            /* An ICMP "port unreachable" for an earlier datagram: nobody
-             * listens yet. The session is intact; the timer retransmits. */
+            /* An ICMP "port unreachable" for a datagram sent: a client
+             * hears at once that nothing listens; a server's peer session
+             * stays (the timer retransmits). */
+            if (c->transport->role == SECSOCK_CLIENT)
+                return conn_fail(c, SECSOCK_ERR_CONNECT,
+                                 "connection refused: nothing listens on %s", c->peer_text);
             tc->fatal = 0;
             return SECSOCK_WANT_READ;
         }
@@ -195,6 +214,23 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
                          "%s handshake failed: the server requires a client certificate "
                          "(see --cert, --key)", proto(c));
+    }
+    if (op == OSSL_HANDSHAKE && plaintext_answer(tc)) {
+        ERR_clear_error();
+        struct sockbio_state *st = &tc->sock; /* OpenSSL read a record header: show more */
+        ssize_t more = recv(c->fd, st->first + st->first_len, sizeof st->first - st->first_len,
+                            MSG_DONTWAIT);
+        if (more > 0)
+            st->first_len += (size_t)more;
+        /* Printable by plaintext_answer: the first line, tabs as spaces. */
+        char shown[sizeof tc->sock.first + 1];
+        size_t n = 0;
+        for (; n < st->first_len && st->first[n] >= 0x20 && st->first[n] < 0x7f; n++)
+            shown[n] = (char)st->first[n]; /* the first line, printable bytes only */
+        shown[n] = '\0';
+        c->plaintext_peer = 1;
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "the peer sent plaintext (\"%s...\"), not %s",
+                         shown, proto(c));
     }
     if (op == OSSL_HANDSHAKE || peer_refused_certificate(reason))
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "%s handshake failed: %s", proto(c),

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/socket.h>
 
 static BIO_METHOD *sockbio_method;
@@ -40,6 +41,12 @@ static int sockbio_read(BIO *b, char *data, size_t len, size_t *readbytes)
         ssize_t n = recv(st->fd, data, len, 0);
         if (n > 0) {
             *readbytes = (size_t)n;
+            if (st->first_len < sizeof st->first) {
+                size_t keep = sizeof st->first - st->first_len;
+                keep = keep < (size_t)n ? keep : (size_t)n;
+                memcpy(st->first + st->first_len, data, keep);
+                st->first_len += keep;
+            }
             return 1;
         }
         if (n == 0) {

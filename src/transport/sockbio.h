@@ -7,6 +7,8 @@
 struct sockbio_state {
     int fd;
     int eof; /* the peer closed: OpenSSL asks, to tell truncation from a reset */
+    unsigned char first[16]; /* the peer's first bytes: a failed handshake */
+    size_t first_len;        /* tells a plaintext answer by them */
 };
 
 /* A BIO over state->fd (not owned: closing the BIO leaves the fd open).

@@ -413,6 +413,7 @@ int secsock_write_all(secsock_conn *c, const void *buf, size_t len)
 }
 
 int secsock_conn_fd(const secsock_conn *c) { return c->fd; }
+int secsock_conn_plaintext_peer(const secsock_conn *c) { return c->plaintext_peer; }
 
 int secsock_shutdown_write(secsock_conn *c)
 {

@@ -59,8 +59,12 @@ static ssize_t udp_receive(secsock_conn *c, void *buf, size_t len, int peek)
         }
         if (errno == EINTR)
             continue;
-        /* ECONNREFUSED: an ICMP "port unreachable" for an earlier datagram.
-         * Nothing listens yet; a retry may find someone, so keep waiting. */
+        /* ECONNREFUSED: an ICMP "port unreachable" for a datagram sent: a
+         * client hears at once that nothing listens (as ncat and Python
+         * do), rather than waiting for a reply that cannot come. */
+        if (errno == ECONNREFUSED && c->transport->role == SECSOCK_CLIENT)
+            return conn_fail(c, SECSOCK_ERR_CONNECT, "connection refused: nothing listens on %s",
+                             c->peer_text);
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED)
             return SECSOCK_WANT_READ;
         return conn_fail(c, SECSOCK_ERR_IO, "read: %s", strerror(errno));

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "http_framing.h"
 
 /* The decoded body, collected through on_body. */
 struct body {

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "http_request.h"
 
 #define CHECK(cond)                                                              \
     do {                                                                         \

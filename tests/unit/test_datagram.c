@@ -727,8 +727,8 @@ END_TEST
 
 /* ---- udp only ---------------------------------------------------------- */
 
-/* Nobody at the port: the ICMP "port unreachable" is not a connection
- * error: a read waits for its timeout, and writing again works. */
+/* Nobody at the port: the ICMP "port unreachable" ends the wait at once
+ * with a connection error naming the peer, as ncat and Python report it. */
 START_TEST(udp_nobody_listens)
 {
     char port[16];
@@ -736,20 +736,17 @@ START_TEST(udp_nobody_listens)
     struct dclient cl;
     int rc = dclient_connect_to(&cl, "udp", NULL, "127.0.0.1", port, TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == 0, "udp connect: %d (%s)", rc, cl.err);
-    secsock_conn_set_timeout(cl.c, 300);
-    for (int i = 0; i < 2; i++) {
-        rc = secsock_write_all(cl.c, "ping", 4);
-        ck_assert_msg(rc == 0, "write %d: %d (%s)", i, rc, secsock_conn_error(cl.c));
-        char buf[16];
-        long long t0 = testutil_now_ms();
-        ssize_t n = secsock_read(cl.c, buf, sizeof buf);
-        long long waited = testutil_now_ms() - t0;
-        ck_assert_msg(n == SECSOCK_ERR_TIMEOUT, "read %d: %zd (%s)", i, n,
-                      secsock_conn_error(cl.c));
-        ck_assert_msg(waited >= 250 && waited < 3000, "waited %lld ms for a 300 ms timeout",
-                      waited);
-        ck_assert_str_ne(secsock_conn_error(cl.c), "");
-    }
+    secsock_conn_set_timeout(cl.c, 3000);
+    rc = secsock_write_all(cl.c, "ping", 4);
+    ck_assert_msg(rc == 0, "write: %d (%s)", rc, secsock_conn_error(cl.c));
+    char buf[16];
+    long long t0 = testutil_now_ms();
+    ssize_t n = secsock_read(cl.c, buf, sizeof buf);
+    long long waited = testutil_now_ms() - t0;
+    ck_assert_msg(n == SECSOCK_ERR_CONNECT, "read: %zd (%s)", n, secsock_conn_error(cl.c));
+    ck_assert_msg(waited < 2000, "waited %lld ms for the refusal", waited);
+    ck_assert_ptr_nonnull(strstr(secsock_conn_error(cl.c), "connection refused"));
+    ck_assert_ptr_nonnull(strstr(secsock_conn_error(cl.c), port));
     dclient_close(&cl);
 }
 END_TEST
@@ -791,12 +788,11 @@ START_TEST(dtls_nobody_listens)
     free_port(SOCK_DGRAM, port, sizeof port);
     struct dclient cl;
     long long t0 = testutil_now_ms();
-    int rc = dclient_connect_to(&cl, "dtls", testutil_client_cfg(0), "localhost", port, 1000);
+    int rc = dclient_connect_to(&cl, "dtls", testutil_client_cfg(0), "localhost", port, 5000);
     long long waited = testutil_now_ms() - t0;
-    ck_assert_msg(rc == SECSOCK_ERR_TIMEOUT, "dtls connect to nobody: %d (%s)", rc, cl.err);
-    ck_assert_msg(waited >= 900 && waited < 4000, "waited %lld ms for a 1000 ms timeout",
-                  waited);
-    ck_assert_str_ne(cl.err, "");
+    ck_assert_msg(rc == SECSOCK_ERR_CONNECT, "dtls connect to nobody: %d (%s)", rc, cl.err);
+    ck_assert_msg(waited < 3000, "waited %lld ms for the refusal", waited);
+    ck_assert_ptr_nonnull(strstr(cl.err, "connection refused"));
     dclient_close(&cl);
 }
 END_TEST

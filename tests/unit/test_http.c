@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "http_framing.h"
+#include "http_request.h"
 
 /* ---- Request building -------------------------------------------------- */
 
@@ -67,6 +68,47 @@ START_TEST(request_default)
                          "Accept: */*\r\n"
                          "Connection: close\r\n"
                          "\r\n");
+}
+END_TEST
+
+START_TEST(request_with_body)
+{
+    struct http_request_spec spec = base_spec();
+    spec.method = "POST";
+    spec.has_body = 1;
+    spec.body = "a=1\0b"; /* any bytes, a NUL too */
+    spec.body_len = 5;
+    spec.content_type = "application/x-www-form-urlencoded";
+    size_t len = 0;
+    char *req = http_request_build(&spec, &len, errbuf, sizeof errbuf);
+    ck_assert_ptr_nonnull(req);
+    static const char want[] = "POST / HTTP/1.1\r\n"
+                               "Host: example.com\r\n"
+                               "User-Agent: secsock/0.1\r\n"
+                               "Accept: */*\r\n"
+                               "Connection: close\r\n"
+                               "Content-Type: application/x-www-form-urlencoded\r\n"
+                               "Content-Length: 5\r\n"
+                               "\r\n"
+                               "a=1\0b";
+    ck_assert_uint_eq(len, sizeof want - 1);
+    ck_assert_int_eq(memcmp(req, want, len), 0);
+    free(req);
+    /* -H replaces the Content-Type; the length is never the user's. */
+    spec.body_len = 3;
+    const char *ct[] = { "Content-Type: text/plain" };
+    spec.headers = ct;
+    spec.nheaders = 1;
+    req = build_ok(&spec);
+    ck_assert_ptr_nonnull(strstr(req, "Content-Type: text/plain\r\n"));
+    ck_assert_ptr_null(strstr(req, "urlencoded"));
+    free(req);
+    const char *cl[] = { "Content-Length: 1" };
+    spec.headers = cl;
+    ck_assert_ptr_nonnull(strstr(build_err(&spec), "Content-Length"));
+    const char *te[] = { "transfer-encoding: chunked" };
+    spec.headers = te;
+    build_err(&spec);
 }
 END_TEST
 
@@ -903,6 +945,7 @@ static Suite *http_suite(void)
 
     tcase_add_test(req, request_default);
     tcase_add_test(req, request_method_and_path);
+    tcase_add_test(req, request_with_body);
     tcase_add_test(req, request_null_fields_mean_defaults);
     tcase_add_test(req, request_port_in_host_only_when_not_default);
     tcase_add_test(req, request_ipv6_host_bracketed);

@@ -461,6 +461,59 @@ END_TEST
 
 /* ---- app_parse_seconds -------------------------------------------------- */
 
+/* GNU order: options may follow the operands; only "--" makes a word that
+ * looks like an option an operand. A word naming an option is never data. */
+#define UDPCLIENT(o, ...)                                                                      \
+    parse_argv((o), APP_UDP_CLIENT, (char *[]){ "udp-client", __VA_ARGS__, NULL })
+
+START_TEST(options_after_operands)
+{
+    struct app_options o;
+    ck_assert_int_eq(UDPCLIENT(&o, "127.0.0.1", "8080", "--dtls", "--insecure"), -1);
+    ck_assert_int_eq(o.secure, 1);
+    ck_assert_int_eq(o.insecure, 1);
+    ck_assert_ptr_null(o.message); /* "--dtls" is not the message */
+    ck_assert_int_eq(UDPCLIENT(&o, "127.0.0.1", "8080", "hi", "-v"), -1);
+    ck_assert_int_eq(o.verbose, 1);
+    ck_assert_str_eq(o.message, "hi");
+    ck_assert_int_eq(UDPCLIENT(&o, "127.0.0.1", "-v", "8080", "hi"), -1);
+    ck_assert_str_eq(o.port, "8080");
+    ck_assert_str_eq(o.message, "hi");
+    ck_assert_int_eq(CLIENT(&o, "localhost", "8443", "--tls", "-A", "ua"), -1);
+    ck_assert_int_eq(o.secure, 1);
+    ck_assert_str_eq(o.user_agent, "ua");
+    ck_assert_str_eq(o.host, "localhost");
+    ck_assert_str_eq(o.port, "8443");
+}
+END_TEST
+
+START_TEST(double_dash_ends_options)
+{
+    struct app_options o;
+    ck_assert_int_eq(UDPCLIENT(&o, "--", "127.0.0.1", "8080", "-v"), -1);
+    ck_assert_int_eq(o.verbose, 0);
+    ck_assert_str_eq(o.message, "-v");
+    ck_assert_int_eq(UDPCLIENT(&o, "-v", "127.0.0.1", "--", "8080", "--dtls"), -1);
+    ck_assert_int_eq(o.secure, 0);
+    ck_assert_str_eq(o.message, "--dtls");
+    /* An unknown option after the operands is an error, not data. */
+    ck_assert_int_eq(UDPCLIENT(&o, "127.0.0.1", "8080", "-x"), 2);
+    ck_assert_int_eq(UDPCLIENT(&o, "127.0.0.1", "8080", "a", "b"), 2);
+}
+END_TEST
+
+START_TEST(gnu_order_ignores_posixly_correct)
+{
+    struct app_options o;
+    ck_assert_int_eq(setenv("POSIXLY_CORRECT", "1", 1), 0);
+    int rc = UDPCLIENT(&o, "127.0.0.1", "8080", "--dtls");
+    unsetenv("POSIXLY_CORRECT");
+    ck_assert_int_eq(rc, -1);
+    ck_assert_int_eq(o.secure, 1);
+    ck_assert_ptr_null(o.message);
+}
+END_TEST
+
 START_TEST(parse_seconds)
 {
     ck_assert_int_eq(app_parse_seconds("0.5"), 500);
@@ -580,6 +633,9 @@ static Suite *options_suite(void)
     tcase_add_test(parse, help_and_version_exit_0);
     tcase_add_test(parse, parse_twice);
     tcase_add_test(parse, parse_after_stopping_inside_a_cluster);
+    tcase_add_test(parse, options_after_operands);
+    tcase_add_test(parse, double_dash_ends_options);
+    tcase_add_test(parse, gnu_order_ignores_posixly_correct);
     suite_add_tcase(s, parse);
 
     tcase_add_test(helpers, parse_seconds);

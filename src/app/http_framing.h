@@ -1,43 +1,12 @@
 /*
- * HTTP/1.1 for tcp-client: building the request, and finding where the
- * response ends (Content-Length, chunked, or connection close) so that a
- * keep-alive server never makes the client hang.
+ * HTTP/1.1 response framing for tcp-client: where a response ends
+ * (Content-Length, chunked, or connection close), so that a keep-alive
+ * server never makes the client hang.
  */
-#ifndef SECSOCK_APP_HTTP_H
-#define SECSOCK_APP_HTTP_H
+#ifndef SECSOCK_APP_HTTP_FRAMING_H
+#define SECSOCK_APP_HTTP_FRAMING_H
 
 #include <stddef.h>
-
-struct http_request_spec {
-    const char *method;        /* a token, e.g. "GET"; NULL means "GET" */
-    const char *host;          /* as given by the user; IPv6 literals get [] */
-    const char *port;          /* numeric; NULL or "" leaves ":PORT" out */
-    int default_port;          /* 80 or 443: ":PORT" is left out of Host when equal */
-    const char *path;          /* e.g. "/"; NULL means "/" */
-    const char *user_agent;    /* NULL or "" sends no User-Agent */
-    const char *const *headers; /* "Name: value" lines from -H, in order */
-    size_t nheaders;
-};
-
-/* Builds "METHOD PATH HTTP/1.1", then the default headers Host, User-Agent,
- * "Accept: <any type>" and "Connection: close", then the other -H headers,
- * then the empty line, all ending in CRLF. Host is "[v6addr]" for a host with
- * a ':' (its "%zone" left out: it means nothing to the server) plus ":PORT"
- * when the port is not default_port. The first -H naming a default header
- * (case-insensitive) replaces it in its place; "Name:" with an empty value
- * removes it (curl's rule) and is itself never sent; the other -H headers
- * follow in order, their values trimmed of surrounding blanks. Method and
- * header names must be tokens; no part may contain CR, LF or another control
- * character (a tab is allowed in values), nor the request line's parts a
- * space. Returns a malloc'd NUL-terminated string and its length, or NULL
- * with a one-line reason naming the culprit in err, e.g.
- * invalid header "Foo bar: x": name is not a token */
-char *http_request_build(const struct http_request_spec *spec, size_t *len,
-                         char *err, size_t errlen);
-
-/* Checks one -H argument: "Name: value" or "Name:". 0 ok, -1 with a
- * one-line reason in err. */
-int http_header_check(const char *header, char *err, size_t errlen);
 
 enum http_framing_result {
     HTTP_FRAMING_MORE = 0,   /* the response is not complete yet */
