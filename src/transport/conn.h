@@ -67,6 +67,7 @@ struct secsock_conn {
     int fd;
     int owns_fd;                /* 0 for a UDP peer answered from the listening socket */
     int cancel_fd;              /* -1, or waits end when it is readable */
+    long long next_cancel_check_ms; /* reads and writes that never wait look then */
     int timeout_ms;
     int datagram_truncated;
     unsigned long long bytes_sent, bytes_received; /* application data */

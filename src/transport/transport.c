@@ -4,6 +4,7 @@
  * DTLS retransmission timer) happens in conn_wait().
  */
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -369,6 +370,22 @@ ssize_t secsock_write_nowait(secsock_conn *c, const void *buf, size_t len)
     return backend_write(c, buf, len);
 }
 
+/* Whether the cancel descriptor has fired, looked at no more than every
+ * 50 ms: a peer that keeps data coming never makes a read or write wait,
+ * and so would never see a cancellation (a server's end of grace)
+ * otherwise. */
+static int cancelled_meanwhile(secsock_conn *c)
+{
+    if (c->cancel_fd < 0)
+        return 0;
+    long long now = net_now_ms();
+    if (now < c->next_cancel_check_ms)
+        return 0;
+    c->next_cancel_check_ms = now + 50;
+    struct pollfd p = { .fd = c->cancel_fd, .events = POLLIN };
+    return poll(&p, 1, 0) > 0;
+}
+
 static int wait_failed(secsock_conn *c, int rc, const char *what)
 {
     if (rc == SECSOCK_ERR_TIMEOUT)
@@ -381,6 +398,8 @@ static int wait_failed(secsock_conn *c, int rc, const char *what)
 ssize_t secsock_read(secsock_conn *c, void *buf, size_t len)
 {
     long long deadline = net_now_ms() + c->timeout_ms;
+    if (cancelled_meanwhile(c))
+        return wait_failed(c, SECSOCK_ERR_CANCELLED, "");
     for (;;) {
         ssize_t n = backend_read(c, buf, len);
         if (n != SECSOCK_WANT_READ && n != SECSOCK_WANT_WRITE)
@@ -395,6 +414,8 @@ int secsock_write_all(secsock_conn *c, const void *buf, size_t len)
 {
     const unsigned char *p = buf;
     long long deadline = net_now_ms() + c->timeout_ms;
+    if (cancelled_meanwhile(c))
+        return wait_failed(c, SECSOCK_ERR_CANCELLED, "");
     while (len > 0) {
         ssize_t n = backend_write(c, p, len);
         if (n == SECSOCK_WANT_READ || n == SECSOCK_WANT_WRITE) {

@@ -97,12 +97,13 @@ def test_tls_server_survives_hostile_tls_peer(server, run, prog, pki, kind):
 
 def test_tls_to_the_plaintext_port(server, run, prog, pki):
     """Just a request there (logged escaped, answered in plaintext), and
-    tcp-client --tls fails with one line, exit 4."""
+    tcp-client --tls fails with one line, exit 4, quoting the plaintext
+    answer and naming the fix."""
     srv = server("tcp-server")
     r = run([prog("tcp-client"), "--tls", "--cafile", pki.ca, "localhost", srv.port])
     r.expect(4, "tcp-client --tls against a plaintext server")
     assert_one_line(r.err, "tcp-client's stderr")
-    assert "TLS handshake failed" in r.err
+    assert "plaintext" in r.err and "tcp-server over" in r.err and "drop --tls" in r.err
     srv.wait_for(r"[*] Received: \x16\x03\x01")
     assert srv.count("[*] Received:") == 1, "requests logged"
     assert srv.count("[!]") == 0, "[!] lines"
