@@ -70,11 +70,14 @@ static int failure(const char *name, const struct net_addr *addrs, size_t n, con
     for (size_t i = 0; i < n; i++)
         tried += why[i] != 0;
     if (tried == 1) {
-        if (timed_out)
-            snprintf(err, errlen, "connection to %s timed out", addrs[last].text);
+        char more[48] = "";
+        if (n > 1)
+            snprintf(more, sizeof more, " (%zu more not tried)", n - 1);
+        if (why[last] == ETIMEDOUT)
+            snprintf(err, errlen, "connection to %s timed out%s", addrs[last].text, more);
         else
-            snprintf(err, errlen, "connection to %s failed: %s", addrs[last].text,
-                     strerror(why[last]));
+            snprintf(err, errlen, "connection to %s failed: %s%s", addrs[last].text,
+                     strerror(why[last]), more);
         return status;
     }
     char all[1024];
