@@ -94,20 +94,53 @@ SECSOCK_API size_t secsock_transport_max_message(const secsock_transport *t);
  * fingerprint, colon-separated hex pairs. NULL otherwise. Thread-safe. */
 SECSOCK_API const char *secsock_transport_fingerprint(const secsock_transport *t);
 
+/* What secsock_connect() tells opts->on_attempt about each address. */
+enum secsock_attempt_event {
+    SECSOCK_ATTEMPT_TRYING,    /* connecting to the address starts */
+    SECSOCK_ATTEMPT_FAILED,    /* it failed: reason says why, e.g. "connection refused" */
+    SECSOCK_ATTEMPT_CONNECTED, /* it connected first: the one used */
+};
+
 struct secsock_connect_opts {
     const char *host;         /* the name: used for SNI and verification */
     const char *port;         /* service name or number */
     const char *connect_addr; /* connect here instead of resolving host (curl --resolve) */
     int family;               /* AF_UNSPEC, AF_INET or AF_INET6 */
     int timeout_ms;           /* bounds connect, handshake and each later wait */
+    /* Optional (NULL: nobody is told): called in the connecting thread, before
+     * secsock_connect() returns, for each address as it is tried, fails or
+     * wins. address is numeric, "ADDR:PORT" or "[ADDR]:PORT"; reason is "",
+     * or for SECSOCK_ATTEMPT_FAILED the cause in lower case. Attempts that
+     * lose the race end without a word. */
+    void (*on_attempt)(void *arg, enum secsock_attempt_event event, const char *address,
+                       const char *reason);
+    void *on_attempt_arg;
+    /* Optional: n_exclude addresses ("ADDR:PORT" as secsock_conn_peer()
+     * gives them) not to try, e.g. those a datagram was refused on. */
+    const char *const *exclude;
+    size_t n_exclude;
 };
 
-/* Client: resolves opts->host (or uses opts->connect_addr), connects
- * (trying each address in turn; for datagrams, a connected UDP socket) and,
- * for TLS and DTLS, completes and verifies the handshake, all within
+/* Client: resolves opts->host (or uses opts->connect_addr) and connects,
+ * for TLS and DTLS completing and verifying the handshake, all within
  * opts->timeout_ms, which also becomes the connection's timeout.
+ *
+ * Every address of the name is tried (localhost and *.localhost are ::1 and
+ * 127.0.0.1 as well as what the resolver says), the address families
+ * interleaved and the first family the resolver's, as RFC 8305 (Happy
+ * Eyeballs) and curl do: each attempt has 250 ms to itself, then the next
+ * starts beside it (at once when it fails, e.g. refused); the first to
+ * connect is used and the others are closed. A datagram socket connects at
+ * once (nothing is sent), so for "udp" the first usable address is taken
+ * and a refusal shows only when a datagram is answered by an ICMP "port
+ * unreachable" (a read fails with SECSOCK_ERR_CONNECT): to go on to the
+ * next address, connect again with the refused one in opts->exclude. For
+ * "dtls" the handshake's refusal moves on to the next address here.
+ *
  * Returns 0 with *out set, or a negative status (SECSOCK_ERR_RESOLVE,
- * _CONNECT, _TIMEOUT, _HANDSHAKE, _VERIFY, ...) with the reason in err.
+ * _CONNECT, _TIMEOUT, _HANDSHAKE, _VERIFY, ...) with the reason in err,
+ * naming each address tried (or, when too many for err, the last and the
+ * count); SECSOCK_ERR_CONNECT also when opts->exclude leaves no address.
  * On failure *out is still set when a connection object exists (so its
  * error text and session info, e.g. the refused certificate, can be read)
  * and must then be closed; otherwise *out is NULL.

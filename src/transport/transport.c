@@ -4,6 +4,7 @@
  * DTLS retransmission timer) happens in conn_wait().
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -149,8 +150,9 @@ int conn_wait(secsock_conn *c, int want_write, long long deadline)
     return rc;
 }
 
-/* Drives a non-blocking step function until done, within timeout_ms. */
-static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms,
+/* Drives a non-blocking step function until done, within timeout_ms;
+ * a timeout says said_ms (the whole budget, when this is its rest). */
+static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms, int said_ms,
                  const char *what)
 {
     long long deadline = net_now_ms() + timeout_ms;
@@ -160,7 +162,7 @@ static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms,
             return rc;
         rc = conn_wait(c, rc == SECSOCK_WANT_WRITE, deadline);
         if (rc == SECSOCK_ERR_TIMEOUT)
-            return conn_fail(c, rc, "%s timed out after %d ms", what, timeout_ms);
+            return conn_fail(c, rc, "%s timed out after %d ms", what, said_ms);
         if (rc == SECSOCK_ERR_CANCELLED)
             return conn_fail(c, rc, "%s cancelled", what);
         if (rc < 0)
@@ -168,17 +170,22 @@ static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms,
     }
 }
 
-int secsock_handshake(secsock_conn *c, int timeout_ms)
+static int handshake_for(secsock_conn *c, int timeout_ms, int said_ms)
 {
     if (c->handshake_done)
         return 0;
-    int rc = drive(c, c->backend->handshake, timeout_ms,
+    int rc = drive(c, c->backend->handshake, timeout_ms, said_ms,
                    !c->backend->secure                  ? "handshake"
                    : c->backend->socktype == SOCK_DGRAM ? "DTLS handshake"
                                                         : "TLS handshake");
     if (rc == 0)
         c->handshake_done = 1;
     return rc;
+}
+
+int secsock_handshake(secsock_conn *c, int timeout_ms)
+{
+    return handshake_for(c, timeout_ms, timeout_ms);
 }
 
 int secsock_handshake_nowait(secsock_conn *c)
@@ -206,29 +213,101 @@ int secsock_pending(const secsock_conn *c)
     return c->backend->pending != NULL && c->backend->pending(c);
 }
 
+/* Drops the addresses opts->exclude names. Returns how many are left. */
+static size_t drop_excluded(struct net_addr *addrs, size_t n,
+                            const struct secsock_connect_opts *opts)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        int excluded = 0;
+        for (size_t j = 0; j < opts->n_exclude && !excluded; j++)
+            excluded = opts->exclude[j] != NULL && strcmp(opts->exclude[j], addrs[i].text) == 0;
+        if (!excluded)
+            addrs[kept++] = addrs[i];
+    }
+    return kept;
+}
+
+/* Appends ", ADDR" (the first without the comma) to a list of refusals. */
+static void add_refused(char *list, size_t len, const char *addr)
+{
+    size_t used = strlen(list);
+    if (used < len)
+        snprintf(list + used, len - used, "%s%s", used > 0 ? ", " : "", addr);
+}
+
 int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
                     secsock_conn **out, char *err, size_t errlen)
 {
     *out = NULL;
-    int fd = -1;
-    struct sockaddr_storage peer;
-    socklen_t peer_len = 0;
-    int rc = net_connect(opts->host, opts->port, opts->connect_addr, opts->family,
-                         t->backend->socktype, opts->timeout_ms, &fd, &peer, &peer_len, err,
-                         errlen);
+    struct net_addr *addrs = NULL;
+    size_t n = 0;
+    int rc = net_resolve(opts->host, opts->port, opts->connect_addr, opts->family,
+                         t->backend->socktype, &addrs, &n, err, errlen);
     if (rc != 0)
         return rc;
-    const char *name = t->servername != NULL ? t->servername : opts->host;
-    secsock_conn *c = conn_wrap(t, fd, name, (struct sockaddr *)&peer, peer_len);
-    if (c == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return SECSOCK_ERR_NOMEM;
+    size_t all = n;
+    n = drop_excluded(addrs, n, opts);
+    if (n == 0) {
+        snprintf(err, errlen, "connection to %s: no address left to try (all %zu excluded)",
+                 opts->connect_addr != NULL ? opts->connect_addr : opts->host, all);
+        free(addrs);
+        return SECSOCK_ERR_CONNECT;
     }
-    c->timeout_ms = opts->timeout_ms;
-    *out = c;
-    rc = secsock_handshake(c, opts->timeout_ms);
-    if (rc != 0)
-        snprintf(err, errlen, "%s", c->error);
+    const struct net_observer obs = { opts->on_attempt, opts->on_attempt_arg };
+    const char *name = t->servername != NULL ? t->servername : opts->host;
+    long long deadline = net_now_ms() + (opts->timeout_ms > 0 ? opts->timeout_ms : 0);
+    char refused[256] = ""; /* DTLS: addresses whose handshake met an ICMP refusal */
+    secsock_conn *c = NULL;
+    for (size_t from = 0;;) {
+        int fd = -1;
+        size_t won = 0;
+        rc = net_connect_race(opts->host, addrs + from, n - from, t->backend->socktype,
+                              deadline, &obs, &fd, &won, err, errlen);
+        if (rc != 0) {
+            if (refused[0] != '\0') { /* say what came before */
+                char later[512];
+                snprintf(later, sizeof later, "%s", err);
+                snprintf(err, errlen, "connection refused: nothing listens on %s; %s", refused,
+                         later);
+            }
+            break;
+        }
+        const struct net_addr *a = &addrs[from + won];
+        c = conn_wrap(t, fd, name, (const struct sockaddr *)&a->ss, a->len);
+        if (c == NULL) {
+            snprintf(err, errlen, "out of memory");
+            rc = SECSOCK_ERR_NOMEM;
+            break;
+        }
+        c->timeout_ms = opts->timeout_ms;
+        long long left = deadline - net_now_ms();
+        rc = handshake_for(c, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left,
+                           opts->timeout_ms);
+        if (rc != SECSOCK_ERR_CONNECT || t->backend->socktype != SOCK_DGRAM) {
+            if (rc != 0)
+                snprintf(err, errlen, "%s", c->error);
+            *out = c;
+            break;
+        }
+        /* A datagram refused (ICMP port unreachable) during the DTLS
+         * handshake: nothing listens there; the name's next address. */
+        if (obs.on_attempt != NULL)
+            obs.on_attempt(obs.arg, SECSOCK_ATTEMPT_FAILED, a->text, "connection refused");
+        add_refused(refused, sizeof refused, a->text);
+        from += won + 1;
+        if (from >= n || net_now_ms() >= deadline) {
+            if (strchr(refused, ',') != NULL)
+                snprintf(err, errlen, "connection refused: nothing listens on %s", refused);
+            else
+                snprintf(err, errlen, "%s", c->error);
+            *out = c; /* as for any failed handshake */
+            break;
+        }
+        secsock_close(c);
+        c = NULL;
+    }
+    free(addrs);
     return rc;
 }
 
@@ -440,7 +519,7 @@ int secsock_shutdown_write(secsock_conn *c)
 {
     if (c->wrote_shutdown)
         return 0;
-    int rc = drive(c, c->backend->shutdown_write, c->timeout_ms, "shutdown");
+    int rc = drive(c, c->backend->shutdown_write, c->timeout_ms, c->timeout_ms, "shutdown");
     if (rc == 0)
         c->wrote_shutdown = 1;
     return rc;
