@@ -26,10 +26,25 @@
 #define DTLS_DEFAULT_MTU 1280     /* IPv6's minimum: every path carries it */
 #define COOKIE_ROTATE_MS 60000
 
+/* Datagrams that are not DTLS at all (a plaintext client on the DTLS
+ * port) are reported once per peer and minute, and at most JUNK_LINES a
+ * minute in all: a line each would be a log flood for a spoofer, none
+ * would leave a user wondering why the server is silent. */
+#define JUNK_PEERS 64
+#define JUNK_LINES 20
+
+struct junk_seen {
+    struct sockaddr_storage peer;
+    long long last_ms;
+};
+
 struct dtls_listen_state {
     SSL *ssl;                     /* waiting in DTLSv1_listen */
     unsigned char secret[2][32];  /* current and previous cookie secrets */
     long long rotated_ms;
+    struct junk_seen junk[JUNK_PEERS]; /* who was reported, by a hash of the address */
+    long long junk_minute_ms;     /* the minute JUNK_LINES counts in */
+    int junk_lines;
 };
 
 static void set_mtu(SSL *ssl, const secsock_transport *t)
@@ -283,6 +298,67 @@ static int peer_socket(const secsock_listener *l, const struct sockaddr *peer, s
     return fd;
 }
 
+/* A DTLS record header: content type 20-25, version 254.x. */
+static int looks_like_dtls(const unsigned char *b, ssize_t n)
+{
+    return n >= 13 && b[0] >= 20 && b[0] <= 25 && b[1] == 0xfe;
+}
+
+static unsigned junk_slot(const struct sockaddr_storage *ss, socklen_t len)
+{
+    unsigned h = 2166136261u; /* FNV-1a over the address and port */
+    const unsigned char *p = (const unsigned char *)ss;
+    for (socklen_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h % JUNK_PEERS;
+}
+
+/* Whether junk from peer is to be reported now (see JUNK_LINES). */
+static int junk_report_due(struct dtls_listen_state *st, const struct sockaddr_storage *peer,
+                           socklen_t len)
+{
+    long long now = net_now_ms();
+    struct junk_seen *j = &st->junk[junk_slot(peer, len)];
+    if (memcmp(&j->peer, peer, len) == 0 && now - j->last_ms < 60000)
+        return 0;
+    if (now - st->junk_minute_ms >= 60000) {
+        st->junk_minute_ms = now;
+        st->junk_lines = 0;
+    }
+    if (st->junk_lines >= JUNK_LINES)
+        return 0;
+    st->junk_lines++;
+    memset(&j->peer, 0, sizeof j->peer);
+    memcpy(&j->peer, peer, len);
+    j->last_ms = now;
+    return 1;
+}
+
+/* A datagram that is not DTLS at all is taken off the socket here (the
+ * cookie exchange would drop it without a word): SECSOCK_ERR_PROTOCOL with
+ * err when it is to be reported, SECSOCK_WANT_READ otherwise, 0 when the
+ * next datagram may be DTLS. */
+static int drop_junk(secsock_listener *l, struct dtls_listen_state *st, char *err,
+                     size_t errlen)
+{
+    unsigned char head[16];
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    memset(&peer, 0, sizeof peer);
+    ssize_t n = recvfrom(l->fd, head, sizeof head, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT,
+                         (struct sockaddr *)&peer, &plen);
+    if (n < 0 || looks_like_dtls(head, n))
+        return 0;
+    (void)recv(l->fd, head, 1, MSG_DONTWAIT); /* the whole datagram goes */
+    if (!junk_report_due(st, &peer, plen))
+        return SECSOCK_WANT_READ;
+    char who[64];
+    net_format_addr((struct sockaddr *)&peer, plen, who, sizeof who);
+    snprintf(err, errlen, "%s: a %zd-byte datagram that is not DTLS (a plaintext client?); "
+             "more from it are dropped silently for a minute", who, n);
+    return SECSOCK_ERR_PROTOCOL;
+}
+
 static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_t errlen)
 {
     struct dtls_listen_state *st = l->state;
@@ -294,6 +370,11 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
     if (peer == NULL) {
         snprintf(err, errlen, "out of memory");
         return SECSOCK_ERR_NOMEM;
+    }
+    int junk = drop_junk(l, st, err, errlen);
+    if (junk != 0) {
+        BIO_ADDR_free(peer);
+        return junk;
     }
     ERR_clear_error();
     int rc = DTLSv1_listen(st->ssl, peer);
