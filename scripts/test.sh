@@ -101,7 +101,7 @@ run_suite() {
     local label="$1" dir="$2" cc="$3" type="$4"
     shift 4
     printf '\n=== %s: configure and build %s/ (CC=%s, %s) ===\n' "$label" "$dir" "$cc" "$type"
-    if ! CC="$cc" cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@"; then
+    if ! CC="$cc" cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DSECSOCK_WERROR=ON "$@"; then
         record_failure "$label: cmake configure"
         return 0
     fi
