@@ -194,7 +194,7 @@ static void *dserver_main(void *arg)
         }
         if (rc != 0) {
             s->accept_errors++;
-            snprintf(s->error, sizeof s->error, "accept: %d %s", rc, err);
+            snprintf(s->error, sizeof s->error, "accept: %d %.200s", rc, err);
             continue;
         }
         if (c == NULL) {
@@ -1167,7 +1167,7 @@ static void *pserver_main(void *arg)
             break;
         if (rc != 0) {
             s->accept_errors++;
-            snprintf(s->error, sizeof s->error, "%d %s", rc, err);
+            snprintf(s->error, sizeof s->error, "%d %.200s", rc, err);
             continue;
         }
         struct phandler *h = &s->h[s->accepted];
