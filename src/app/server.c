@@ -14,6 +14,7 @@
 
 #include "admission.h"
 #include "json.h"
+#include "log.h"
 #include "report.h"
 #include "term.h"
 #include "workers.h"
@@ -72,6 +73,8 @@ static void close_pipes(void)
 
 void app_server_log_received(const char *what, const unsigned char *data, size_t len)
 {
+    if (app_log_quiet())
+        return;
     /* Escaping makes at most 4 bytes of one: most messages fit on the stack. */
     char small[4 * 1024 + 1];
     char *escaped = 4 * len + 1 <= sizeof small ? small : malloc(4 * len + 1);
@@ -347,6 +350,7 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
         fprintf(stderr, "%s: %s\n", o.name, err);
         return APP_EXIT_USAGE;
     }
+    app_log_setup(o.timestamps, o.quiet); /* before any thread logs */
     int datagram = program == APP_UDP_SERVER;
     struct app_server s = {
         .o = &o,

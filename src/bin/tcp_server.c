@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "log.h"
 #include "options.h"
 #include "report.h"
 #include "secsock/transport.h"
@@ -25,7 +26,7 @@ static int serve_once(struct app_server *s, secsock_conn *c)
     if (n < 0)
         return (int)n;
     if (n == 0) {
-        app_log(stdout, "[*] %s closed without sending anything", secsock_conn_peer(c));
+        app_log_client(stdout, "[*] %s closed without sending anything", secsock_conn_peer(c));
         return 0;
     }
     app_server_log_received("Received", buf, (size_t)n);
@@ -41,7 +42,8 @@ static int serve_echo(secsock_conn *c)
         ssize_t n = secsock_read(c, buf, sizeof buf);
         if (n <= 0) {
             if (n == 0)
-                app_log(stdout, "[*] %s: echoed %llu bytes", secsock_conn_peer(c), total);
+                app_log_client(stdout, "[*] %s: echoed %llu bytes", secsock_conn_peer(c),
+                               total);
             return (int)n;
         }
         int rc = secsock_write_all(c, buf, (size_t)n);
@@ -170,7 +172,7 @@ static int serve_sink(secsock_conn *c)
         for (unsigned int i = 0; i < mdlen; i++)
             len += snprintf(line + len, sizeof line - (size_t)len, "%02x", md[i]);
         line[len++] = '\n';
-        app_log(stdout, "[*] %s: received %llu bytes", secsock_conn_peer(c), total);
+        app_log_client(stdout, "[*] %s: received %llu bytes", secsock_conn_peer(c), total);
         rc = secsock_write_all(c, line, (size_t)len);
     }
     EVP_MD_CTX_free(sha);
