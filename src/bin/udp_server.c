@@ -20,8 +20,6 @@ static int serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen
 {
     (void)why, (void)whylen; /* the connection's error says it all */
     unsigned char buf[DATAGRAM_MAX];
-    char what[96];
-    snprintf(what, sizeof what, "Received from %s", secsock_conn_peer(c));
     for (;;) {
         ssize_t n = secsock_read(c, buf, sizeof buf);
         if (n == 0) {
@@ -36,7 +34,7 @@ static int serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen
         }
         if (n < 0)
             return (int)n;
-        app_server_log_received(what, buf, (size_t)n);
+        app_server_log_received(secsock_conn_peer(c), buf, (size_t)n);
         int rc = s->o->echo ? secsock_write_all(c, buf, (size_t)n)
                             : secsock_write_all(c, s->reply, strlen(s->reply));
         if (rc != 0)

@@ -1,0 +1,62 @@
+/* A client's message as log lines (see received.h). */
+#include "received.h"
+
+#include <string.h>
+
+#include "term.h"
+
+/* Whether the message fits on the header's line: no line break before its
+ * last byte, and short enough to show whole. */
+static int one_line(const unsigned char *data, size_t len)
+{
+    if (len > RECEIVED_LINE_MAX)
+        return 0;
+    const unsigned char *lf = memchr(data, '\n', len);
+    return lf == NULL || lf == data + len - 1;
+}
+
+/* One line of the message: its text (without its line end), whether it
+ * ended in a bare LF, and how much of it was left out. */
+static void add_line(struct app_log_entry *e, const unsigned char *text, size_t len, int bare_lf)
+{
+    char shown[4 * RECEIVED_LINE_MAX + 1];
+    size_t keep = len > RECEIVED_LINE_MAX ? RECEIVED_LINE_MAX : len;
+    term_escape_line(text, keep, shown);
+    const char *lf = bare_lf && keep == len ? "\\n" : "";
+    if (keep == 0 && lf[0] == '\0')
+        app_log_entry_add(e, "  |"); /* no space left dangling at the end */
+    else
+        app_log_entry_add(e, "  | %s%s", shown, lf);
+    if (keep < len)
+        app_log_entry_add(e, "  + (line cut: %zu more bytes%s)", len - keep,
+                          bare_lf ? ", then \\n" : "");
+}
+
+void received_add(struct app_log_entry *e, const char *peer, const unsigned char *data,
+                  size_t len)
+{
+    if (len == 0) { /* an empty datagram: nothing after a colon to read */
+        app_log_entry_add(e, "[*] Received from %s (0 bytes)", peer);
+        return;
+    }
+    if (one_line(data, len)) {
+        char shown[4 * RECEIVED_LINE_MAX + 1];
+        term_escape_line(data, len, shown);
+        app_log_entry_add(e, "[*] Received from %s: %s", peer, shown);
+        return;
+    }
+    app_log_entry_add(e, "[*] Received from %s (%zu bytes):", peer, len);
+    size_t at = 0, lines = 0;
+    while (at < len) {
+        if (lines == RECEIVED_LINES_MAX || at >= RECEIVED_SHOWN_MAX) {
+            app_log_entry_add(e, "  + (%zu more bytes not shown)", len - at);
+            return;
+        }
+        const unsigned char *lf = memchr(data + at, '\n', len - at);
+        size_t end = lf ? (size_t)(lf - data) : len; /* the line end's offset */
+        int crlf = lf != NULL && end > at && data[end - 1] == '\r';
+        add_line(e, data + at, end - at - (size_t)crlf, lf != NULL && !crlf);
+        at = lf ? end + 1 : len;
+        lines++;
+    }
+}
