@@ -5,14 +5,22 @@
 
 #include "term.h"
 
+/* Binary, as git and grep tell it: a NUL byte. A TLS ClientHello sent to
+ * a plaintext port is read best as one escaped line, not cut at whatever
+ * 0x0a bytes it holds. */
+static int binary(const unsigned char *data, size_t len)
+{
+    return memchr(data, '\0', len) != NULL;
+}
+
 /* Whether the message fits on the header's line: no line break before its
- * last byte, and short enough to show whole. */
+ * last byte (or binary), and short enough to show whole. */
 static int one_line(const unsigned char *data, size_t len)
 {
     if (len > RECEIVED_LINE_MAX)
         return 0;
     const unsigned char *lf = memchr(data, '\n', len);
-    return lf == NULL || lf == data + len - 1;
+    return lf == NULL || lf == data + len - 1 || binary(data, len);
 }
 
 /* One line of the message: its text (without its line end), whether it
@@ -46,6 +54,10 @@ void received_add(struct app_log_entry *e, const char *peer, const unsigned char
         return;
     }
     app_log_entry_add(e, "[*] Received from %s (%zu bytes):", peer, len);
+    if (binary(data, len)) { /* one line, cut */
+        add_line(e, data, len, 0);
+        return;
+    }
     size_t at = 0, lines = 0;
     while (at < len) {
         if (lines == RECEIVED_LINES_MAX || at >= RECEIVED_SHOWN_MAX) {

@@ -3,8 +3,8 @@
  * line of the log for each line of the message, but escaped, since a
  * peer's bytes must not drive the terminal or forge log lines.
  *
- * A message of one line (no line break but at its very end) stays on one
- * line, escaped whole:
+ * A message of one line (no line break but at its very end), or binary (a
+ * NUL byte), stays on one line, escaped whole:
  *
  *     [*] Received from 127.0.0.1:50412: hello\n
  *
@@ -19,7 +19,8 @@
  * A CR LF line end is the line break; a bare LF shows as "\n" before it;
  * every other control byte is escaped as term_escape_line does ("\r",
  * "\t", "\\", "\xHH"), so no line of the message can start a log line of
- * its own. Lines over RECEIVED_LINE_MAX bytes, and messages over
+ * its own. A binary message is one line, not cut at its 0x0a bytes. Lines
+ * over RECEIVED_LINE_MAX bytes, and messages over
  * RECEIVED_SHOWN_MAX bytes or RECEIVED_LINES_MAX lines, are cut, with a
  * "  + (...)" note the peer cannot forge (its lines all start "  | ").
  */

@@ -90,12 +90,34 @@ END_TEST
 START_TEST(control_bytes_are_escaped)
 {
     /* A retitle, a colour, a lone CR (would overwrite the line), a tab, a
-     * backslash, a NUL and a high byte. */
-    const char in[] = "X-A: \x1b]0;pwned\x07\x1b[31mred\r\nX-B: a\rb\tc\\d\0\xff\r\n";
+     * backslash, DEL and a high byte (a NUL makes it binary: below). */
+    const char in[] = "X-A: \x1b]0;pwned\x07\x1b[31mred\r\nX-B: a\rb\tc\\d\x7f\xff\r\n";
     char *got = logged(in, sizeof in - 1);
     ck_assert_str_eq(got, "[*] Received from " PEER " (41 bytes):\n"
                           "  | X-A: \\x1b]0;pwned\\x07\\x1b[31mred\n"
-                          "  | X-B: a\\rb\\tc\\\\d\\x00\\xff\n");
+                          "  | X-B: a\\rb\\tc\\\\d\\x7f\\xff\n");
+    ck_safe(got);
+    free(got);
+}
+END_TEST
+
+START_TEST(binary_is_one_line)
+{
+    /* A TLS record's start, with a 0x0a byte in it: not a line break. */
+    ck_logged("\x16\x03\x01\x00\x0a\x01\x00\n", "[*] Received from " PEER
+                                                  ": \\x16\\x03\\x01\\x00\\n\\x01\\x00\\n\n");
+}
+END_TEST
+
+START_TEST(long_binary_is_one_line_cut)
+{
+    char in[RECEIVED_LINE_MAX + 100];
+    memset(in, '\n', sizeof in);
+    in[0] = '\0';
+    char *got = logged(in, sizeof in);
+    ck_assert_ptr_nonnull(strstr(got, " (1124 bytes):\n  | \\x00\\n\\n"));
+    ck_assert_ptr_nonnull(strstr(got, "\\n\n  + (line cut: 100 more bytes)\n"));
+    ck_assert_ptr_null(strstr(got, "\n  | \\n")); /* no second line */
     ck_safe(got);
     free(got);
 }
@@ -200,6 +222,8 @@ static Suite *received_suite(void)
     tcase_add_test(shape, http_head_is_a_line_per_line);
     tcase_add_test(shape, bare_lf_shows_before_the_break);
     tcase_add_test(shape, stamps_start_every_line);
+    tcase_add_test(shape, binary_is_one_line);
+    tcase_add_test(bounds, long_binary_is_one_line_cut);
     suite_add_tcase(s, shape);
 
     tcase_add_test(safety, control_bytes_are_escaped);
