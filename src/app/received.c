@@ -23,21 +23,21 @@ static int one_line(const unsigned char *data, size_t len)
     return lf == NULL || lf == data + len - 1 || binary(data, len);
 }
 
-/* One line of the message: its text (without its line end), whether it
- * ended in a bare LF, and how much of it was left out. */
+/* One line of the message: its text (without its line end) and whether
+ * it ended in a bare LF; cut with a note when over RECEIVED_LINE_MAX. */
 static void add_line(struct app_log_entry *e, const unsigned char *text, size_t len, int bare_lf)
 {
     char shown[4 * RECEIVED_LINE_MAX + 1];
-    size_t keep = len > RECEIVED_LINE_MAX ? RECEIVED_LINE_MAX : len;
-    term_escape_line(text, keep, shown);
-    const char *lf = bare_lf && keep == len ? "\\n" : "";
-    if (keep == 0 && lf[0] == '\0')
+    size_t cut = len > RECEIVED_LINE_MAX ? len - RECEIVED_LINE_MAX : 0;
+    term_escape_line(text, len - cut, shown);
+    if (cut > 0) {
+        app_log_entry_add(e, "  | %s", shown);
+        app_log_entry_add(e, "  + (line cut: %zu more bytes%s)", cut, bare_lf ? ", then \\n" : "");
+    } else if (len == 0 && !bare_lf) {
         app_log_entry_add(e, "  |"); /* no space left dangling at the end */
-    else
-        app_log_entry_add(e, "  | %s%s", shown, lf);
-    if (keep < len)
-        app_log_entry_add(e, "  + (line cut: %zu more bytes%s)", len - keep,
-                          bare_lf ? ", then \\n" : "");
+    } else {
+        app_log_entry_add(e, "  | %s%s", shown, bare_lf ? "\\n" : "");
+    }
 }
 
 void received_add(struct app_log_entry *e, const char *peer, const unsigned char *data,
