@@ -24,13 +24,13 @@ enum opt_id {
     OPT_HELP = 'h', OPT_VERSION = 'V', OPT_VERBOSE = 'v', OPT_IPV4 = '4', OPT_IPV6 = '6',
     OPT_TIMEOUT = 't', OPT_INSECURE = 'k', OPT_USER_AGENT = 'A', OPT_HEADER = 'H',
     OPT_REQUEST = 'X', OPT_HEAD = 'I', OPT_DATA = 'd', OPT_LOCATION = 'L',
-    OPT_BIND = 'b', OPT_PORT = 'p', OPT_OUTPUT = 'o',
+    OPT_BIND = 'b', OPT_PORT = 'p', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
     OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
-    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS,
+    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS, OPT_TIMESTAMPS,
 };
 
 struct opt_def {
@@ -91,6 +91,10 @@ static const struct opt_def opt_table[] = {
       "write only the HTTP response body (de-chunked), not the status line and headers" },
     { "fail", OPT_FAIL, NULL, APP_TCP_CLIENT, 0,
       "exit 6 when the HTTP status is 400 or more" },
+    { "quiet", OPT_QUIET, NULL, SERVERS, 0,
+      "log only the listening line, errors and the summary" },
+    { "timestamps", OPT_TIMESTAMPS, NULL, SERVERS, 0,
+      "start each log line with its UTC time (ISO 8601)" },
     { "ready-fd", OPT_READY_FD, "N", SERVERS, 0,
       "once listening, write the --json listening line to descriptor N and close it" },
     { "bind", OPT_BIND, "ADDR", SERVERS, 0, "address to listen on (default 127.0.0.1)" },
@@ -428,6 +432,8 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_ECHO: o->echo = 1; break;
     case OPT_HTTP: o->http = 1; break;
     case OPT_SINK: o->sink = 1; break;
+    case OPT_QUIET: o->quiet = 1; break;
+    case OPT_TIMESTAMPS: o->timestamps = 1; break;
     case OPT_READY_FD:
         if ((o->ready_fd = parse_count(arg, 3, 65535)) < 0)
             return usage_error(o, "invalid --ready-fd '%s': want a descriptor, 3 or more", arg);
@@ -526,6 +532,8 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
                                (o->program & UDP) ? "--dtls" : "--tls");
     if (o->insecure && o->pin != NULL)
         return usage_error(o, "%s", "--insecure and --pin contradict each other");
+    if (o->quiet && o->verbose)
+        return usage_error(o, "%s", "--quiet and --verbose contradict each other");
     if (o->no_reply && o->count > 1)
         return usage_error(o, "%s", "--no-reply and --count contradict each other");
     if (o->echo + o->http + o->sink > 1)

@@ -88,6 +88,8 @@ struct app_options {
     int http;
     int sink;                   /* tcp-server: read to the end, reply count and SHA-256 */
     int ready_fd;               /* --ready-fd: where the ready signal goes, -1 for none */
+    int timestamps;             /* --timestamps: each log line starts with its UTC time */
+    int quiet;                  /* -q: log only listening, errors and the summary */
 };
 
 /* Exit codes, one table for every program (README, --help). */

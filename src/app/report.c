@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "term.h"
 
 /* A field of the session, escaped: names and SNI are the peer's text. */
@@ -27,11 +28,7 @@ void app_log(FILE *f, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    flockfile(f);
-    vfprintf(f, fmt, ap);
-    fputc('\n', f);
-    funlockfile(f);
-    (void)fflush(f); /* a log line: a failed write has nowhere to go */
+    app_log_vline(f, fmt, ap); /* with --timestamps' stamp */
     va_end(ap);
 }
 

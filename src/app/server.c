@@ -14,8 +14,9 @@
 
 #include "admission.h"
 #include "json.h"
+#include "log.h"
+#include "received.h"
 #include "report.h"
-#include "term.h"
 #include "workers.h"
 
 /* Written once at SIGINT/SIGTERM and never drained: from then on every wait
@@ -70,17 +71,14 @@ static void close_pipes(void)
     }
 }
 
-void app_server_log_received(const char *what, const unsigned char *data, size_t len)
+void app_server_log_received(const char *peer, const unsigned char *data, size_t len)
 {
-    /* Escaping makes at most 4 bytes of one: most messages fit on the stack. */
-    char small[4 * 1024 + 1];
-    char *escaped = 4 * len + 1 <= sizeof small ? small : malloc(4 * len + 1);
-    if (escaped == NULL)
+    if (app_log_quiet())
         return;
-    term_escape_line(data, len, escaped);
-    app_log(stdout, "[*] %s: %s", what, escaped);
-    if (escaped != small)
-        free(escaped);
+    struct app_log_entry e;
+    app_log_entry_init(&e);
+    received_add(&e, peer, data, len);
+    app_log_entry_write(&e, stdout);
 }
 
 void app_server_report(struct app_server *s, const struct admission *a, int status,
@@ -347,6 +345,7 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
         fprintf(stderr, "%s: %s\n", o.name, err);
         return APP_EXIT_USAGE;
     }
+    app_log_setup(o.timestamps, o.quiet); /* before any thread logs */
     int datagram = program == APP_UDP_SERVER;
     struct app_server s = {
         .o = &o,
