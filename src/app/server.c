@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -222,15 +220,11 @@ static void drain_workers(struct app_server *s, struct workers *w, double grace_
     }
 }
 
-/* The port a listener is bound to (the address string ends in ":PORT"). */
+/* The port a listener is bound to: its address string ends in ":PORT". */
 static int listener_port(const secsock_listener *l)
 {
-    struct sockaddr_storage ss = { 0 };
-    socklen_t len = sizeof ss;
-    if (getsockname(secsock_listener_fd(l), (struct sockaddr *)&ss, &len) != 0)
-        return -1;
-    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                          : ((struct sockaddr_in *)&ss)->sin_port);
+    const char *colon = strrchr(secsock_listener_address(l), ':');
+    return colon != NULL ? (int)strtol(colon + 1, NULL, 10) : -1;
 }
 
 /* The ready signal for machines: --json's first line, and --ready-fd's

@@ -346,7 +346,7 @@ static char *request_body(const struct app_options *o, size_t *len, char *err, s
         }
         int read_error = ferror(f);
         if (f != stdin)
-            fclose(f);
+            (void)fclose(f); /* read only: nothing to lose */
         if (bad)
             goto oom;
         if (read_error) {
