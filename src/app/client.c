@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "peer_certs.h"
 #include "report.h"
 
 int app_client_connect(const struct app_options *o, const secsock_transport *t,
@@ -28,6 +29,8 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
         snprintf(err + n, errlen - n, ": drop %s",
                  o->program == APP_UDP_CLIENT ? "--dtls" : "--tls");
     }
+    if (rc == SECSOCK_ERR_VERIFY && c != NULL)
+        app_append_verify_fixes(c, err, errlen);
     if (rc != 0) {
         cs->status = rc;
         snprintf(cs->error, sizeof cs->error, "%s", err);

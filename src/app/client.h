@@ -9,11 +9,14 @@
 #include "json.h"
 #include "options.h"
 
+/* Room for an error line: the library's reason and the program's fixes. */
+#define APP_ERR_LEN 1024
+
 struct app_client_session {
     struct json_session js;
     double start_ms;
     int status;                 /* the first failure, for the --json record */
-    char error[512];
+    char error[APP_ERR_LEN];
 };
 
 /* Connects to HOST:port within timeout_ms. On failure the connection is
