@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
 #include "http_request.h"
 #include "term.h"
 
@@ -311,13 +314,23 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     }
 }
 
+/* -V: the program's version first (scripts read its last word), then the
+ * OpenSSL it was built with and the one it runs with, which may differ
+ * (a library upgraded since, LD_LIBRARY_PATH), as curl -V shows. */
+static void print_version(const struct app_options *o)
+{
+    printf("%s %s\n", o->name, SECSOCK_VERSION);
+    printf("built with %s\n", OPENSSL_VERSION_TEXT);
+    printf("running with %s\n", OpenSSL_version(OPENSSL_VERSION));
+}
+
 /* Applies one parsed option. Returns -1 to go on, or an exit code. */
 static int apply(struct app_options *o, int id, const char *arg)
 {
     char err[256];
     switch (id) {
     case OPT_HELP: print_help(o); return APP_EXIT_OK;
-    case OPT_VERSION: printf("%s %s\n", o->name, SECSOCK_VERSION); return APP_EXIT_OK;
+    case OPT_VERSION: print_version(o); return APP_EXIT_OK;
     case OPT_VERBOSE: o->verbose++; break;
     case OPT_IPV4: o->family = AF_INET; break;
     case OPT_IPV6: o->family = AF_INET6; break;
