@@ -256,7 +256,8 @@ SECSOCK_API void secsock_conn_set_cancel_fd(secsock_conn *c, int fd);
 SECSOCK_API size_t secsock_max_message(const secsock_conn *c);
 SECSOCK_API int secsock_datagram_truncated(const secsock_conn *c);
 /* The text of c's last error, e.g. "certificate verify failed: hostname
- * mismatch (wanted example.org)"; "" if none. Never NULL. */
+ * mismatch (wanted example.org): not in SAN DNS:www.example.org"; "" if
+ * none. Never NULL. */
 SECSOCK_API const char *secsock_conn_error(const secsock_conn *c);
 /* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6); "" if unknown. */
 SECSOCK_API const char *secsock_conn_peer(const secsock_conn *c);
