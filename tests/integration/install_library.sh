@@ -41,7 +41,7 @@ case "$(basename "$CC")" in
     *) CXX=g++ ;;
 esac
 need "$CC" "$CXX"
-VERSION="$("$SECSOCK_BIN/tcp-server" --version | awk '{print $2}')"
+VERSION="$("$SECSOCK_BIN/tcp-server" --version | awk 'NR == 1 {print $2}')"
 [[ "$VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "cannot read the version: [$VERSION]"
 MAJOR="${VERSION%%.*}"
 
@@ -117,7 +117,7 @@ case_layout() {
     # The installed programs are the built ones, and run.
     capture "$PREFIX/bin/tcp-client" --version
     assert_capture 0 "installed tcp-client --version"
-    assert_eq "tcp-client $VERSION" "${CAP_OUT%$'\n'}" "installed tcp-client --version"
+    assert_eq "tcp-client $VERSION" "${CAP_OUT%%$'\n'*}" "installed tcp-client --version"
 }
 
 case_man_pages() {
