@@ -79,7 +79,7 @@ struct secsock_conn {
     enum secsock_verify_failure verify_failure; /* which check refused the peer */
     /* The peer's certificates as text, built on the first question. */
     struct security_cert_text *peer_certs;
-    int n_peer_certs;           /* -1 until built */
+    int n_peer_certs;           /* 0 until built */
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];

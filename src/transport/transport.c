@@ -61,7 +61,6 @@ void conn_base_init(secsock_conn *c, const struct secsock_backend *backend,
     c->owns_fd = 1;
     c->cancel_fd = -1;
     c->timeout_ms = 10000;
-    c->n_peer_certs = -1;
 }
 
 secsock_transport *secsock_transport_new(const char *backend, enum secsock_role role,
@@ -531,15 +530,16 @@ int secsock_session_info(const secsock_conn *c, struct secsock_session_info *inf
     return 0;
 }
 
-/* The text of the peer's certificates, built once, on the first question:
- * a handshake spends nothing on it. The cache is not part of what c is
- * (a const connection still gives the same answers), and a connection is
- * used by one thread at a time, so filling it through a const pointer is
- * safe; every connection is allocated, never a const object. */
+/* The text of the peer's certificates, built on the first question once
+ * there are any (asked before the handshake, there is nothing to keep): a
+ * handshake spends nothing on it. The cache is not part of what c is (a
+ * const connection still gives the same answers), and a connection is used
+ * by one thread at a time, so filling it through a const pointer is safe;
+ * every connection is allocated, never a const object. */
 static const struct security_cert_text *peer_cert_text(const secsock_conn *cc, int i)
 {
     secsock_conn *c = (secsock_conn *)cc;
-    if (c->n_peer_certs < 0) {
+    if (c->n_peer_certs == 0) {
         int n = 0;
         while (c->backend->peer_cert != NULL && c->backend->peer_cert(c, n) != NULL)
             n++;

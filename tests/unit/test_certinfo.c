@@ -83,6 +83,7 @@ struct server {
     pthread_t thread;
     const char *port;
     int handshake_rc;
+    int peer_certs_before;   /* asked before the handshake */
     int peer_certs;          /* what it saw of the client's */
     char peer_subject[256];
 };
@@ -94,6 +95,7 @@ static void *serve_one(void *arg)
     char err[256];
     if (secsock_accept(s->l, TESTUTIL_WAIT_MS, &c, err, sizeof err) != 0)
         return NULL;
+    s->peer_certs_before = secsock_conn_peer_cert_count(c);
     s->handshake_rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
     s->peer_certs = secsock_conn_peer_cert_count(c);
     snprintf(s->peer_subject, sizeof s->peer_subject, "%s",
@@ -327,6 +329,7 @@ START_TEST(server_sees_the_client_certificate)
     /* OpenSSL completes a chain from the trust store: the client sends
      * its CA too, and the server counts what was sent, leaf first. */
     ck_assert_int_eq(w.srv.peer_certs, 2);
+    ck_assert_int_eq(w.srv.peer_certs_before, 0); /* nothing yet then, and nothing kept */
     ck_assert_str_eq(w.srv.peer_subject, "CN=secsock client");
 }
 END_TEST
