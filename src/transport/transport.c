@@ -539,15 +539,16 @@ int secsock_session_info(const secsock_conn *c, struct secsock_session_info *inf
 static const struct security_cert_text *peer_cert_text(const secsock_conn *cc, int i)
 {
     secsock_conn *c = (secsock_conn *)cc;
-    if (c->n_peer_certs == 0) {
+    X509 *(*cert_at)(const secsock_conn *, int) = c->backend->peer_cert;
+    if (c->n_peer_certs == 0 && cert_at != NULL) {
         int n = 0;
-        while (c->backend->peer_cert != NULL && c->backend->peer_cert(c, n) != NULL)
+        while (cert_at(c, n) != NULL)
             n++;
         c->peer_certs = n > 0 ? calloc((size_t)n, sizeof *c->peer_certs) : NULL;
         if (c->peer_certs == NULL)
             n = 0;
         for (int k = 0; k < n; k++)
-            security_cert_text(c->backend->peer_cert(c, k), &c->peer_certs[k]);
+            security_cert_text(cert_at(c, k), &c->peer_certs[k]);
         c->n_peer_certs = n;
     }
     return i >= 0 && i < c->n_peer_certs ? &c->peer_certs[i] : NULL;
