@@ -25,7 +25,7 @@ import urllib.request
 
 import pytest
 
-from harness.system import cert_fingerprint, cert_spki_pin, need
+from harness.system import cert_fingerprint, cert_spki_pin, ipv6_works, need
 
 PROGRAMS = {"tcp-client": ("tcp-server", "--tls"), "udp-client": ("udp-server", "--dtls")}
 REPLY = {"tcp-server": "tcp-server over TLS is working", "udp-server": "udp-server is working"}
@@ -209,6 +209,18 @@ def test_curl_trusts_the_saved_certificate_and_the_key_pin(self_signed, run):
     run(["curl", "-sS", "-k", "--pinnedpubkey", other, url]).expect(90)
     # And without either, curl refuses it, as any client should.
     run(["curl", "-sS", url]).expect(60)
+
+
+def test_saved_certificate_names_ipv6_loopback(self_signed, run):
+    """The certificate names ::1 too: curl verifies it by that address
+    (where the host has an IPv6 loopback: not a skip, as elsewhere)."""
+    need("curl")
+    if not ipv6_works():
+        return
+    srv, pem, _, _ = self_signed("tcp-server", "--http", "--reply", SELF_SIGNED_REPLY,
+                                 "-b", "::1")
+    r = run(["curl", "-sS", "--cacert", pem, f"https://[::1]:{srv.port}/"]).expect(0)
+    assert r.out == BODY
 
 
 def test_python_cafile_verifies_the_saved_certificate(self_signed):
