@@ -93,6 +93,11 @@ SECSOCK_API size_t secsock_transport_max_message(const secsock_transport *t);
 /* For a server started with a self-signed certificate: its "sha256:HEX"
  * fingerprint, colon-separated hex pairs. NULL otherwise. Thread-safe. */
 SECSOCK_API const char *secsock_transport_fingerprint(const secsock_transport *t);
+/* The same server's public-key pin, "sha256//BASE64" (the SHA-256 of its
+ * SubjectPublicKeyInfo, curl's --pinnedpubkey form), and its certificate in
+ * PEM, for a client's CA file. NULL for other transports. Thread-safe. */
+SECSOCK_API const char *secsock_transport_spki_pin(const secsock_transport *t);
+SECSOCK_API const char *secsock_transport_cert_pem(const secsock_transport *t);
 
 /* What secsock_connect() tells opts->on_attempt about each address. */
 enum secsock_attempt_event {
@@ -284,7 +289,8 @@ SECSOCK_API void secsock_conn_set_cancel_fd(secsock_conn *c, int fd);
 SECSOCK_API size_t secsock_max_message(const secsock_conn *c);
 SECSOCK_API int secsock_datagram_truncated(const secsock_conn *c);
 /* The text of c's last error, e.g. "certificate verify failed: hostname
- * mismatch (wanted example.org)"; "" if none. Never NULL. */
+ * mismatch (wanted example.org): not in SAN DNS:www.example.org"; "" if
+ * none. Never NULL. */
 SECSOCK_API const char *secsock_conn_error(const secsock_conn *c);
 /* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6); "" if unknown. */
 SECSOCK_API const char *secsock_conn_peer(const secsock_conn *c);
@@ -317,6 +323,41 @@ struct secsock_session_info {
 /* Fills *info for c (also after a failed handshake: what the peer showed,
  * and why verification failed). Returns 0. */
 SECSOCK_API int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
+
+/* The certificates the peer sent, whether or not they passed verification
+ * (a client keeps the server's whole chain, as sent, leaf first, also when
+ * it refused it; a server has its client's once accepted). How many: 0 in
+ * plaintext, before the handshake, or when none came. */
+SECSOCK_API int secsock_conn_peer_cert_count(const secsock_conn *c);
+enum secsock_cert_field {
+    SECSOCK_CERT_SUBJECT,     /* RFC 2253, e.g. "CN=localhost,O=Example" */
+    SECSOCK_CERT_ISSUER,
+    SECSOCK_CERT_SAN,         /* "DNS:localhost, IP:127.0.0.1" */
+    SECSOCK_CERT_NOT_BEFORE,  /* "2026-12-02T10:00:00Z" */
+    SECSOCK_CERT_NOT_AFTER,
+    SECSOCK_CERT_FINGERPRINT, /* "sha256:AB:CD:...", the certificate's SHA-256 */
+    SECSOCK_CERT_SPKI_PIN,    /* "sha256//BASE64", its public key's (curl's pin) */
+};
+/* One field of certificate i (0: the leaf) as printable ASCII: the peer's
+ * own text with control and non-ASCII bytes escaped or replaced. "" when i
+ * or field is out of range. The text belongs to c and lives as long as it
+ * does; the first call builds it for the whole chain (nothing is spent on
+ * it otherwise). */
+SECSOCK_API const char *secsock_conn_peer_cert(const secsock_conn *c, int i,
+                                               enum secsock_cert_field field);
+
+/* Which check refused the peer's certificate (after SECSOCK_ERR_VERIFY),
+ * so a program can suggest the fix; secsock_conn_error() has the details. */
+enum secsock_verify_failure {
+    SECSOCK_VERIFY_NOT_REFUSED = 0, /* no refusal (or no verification) */
+    SECSOCK_VERIFY_UNKNOWN_CA,      /* no chain to a trusted CA (self-signed, unknown issuer) */
+    SECSOCK_VERIFY_EXPIRED,
+    SECSOCK_VERIFY_NOT_YET_VALID,
+    SECSOCK_VERIFY_NAME_MISMATCH,   /* the name or address is not in the certificate */
+    SECSOCK_VERIFY_PIN_MISMATCH,
+    SECSOCK_VERIFY_OTHER,           /* another reason (a bad signature, a revoked chain...) */
+};
+SECSOCK_API enum secsock_verify_failure secsock_conn_verify_failure(const secsock_conn *c);
 
 #ifdef __cplusplus
 }

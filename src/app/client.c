@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "peer_certs.h"
 #include "report.h"
 
 /* Each address as the library tries it: -v shows it, as curl -v does. */
@@ -43,6 +44,8 @@ static int connect_once(struct app_client_session *cs, secsock_conn **out, char 
         snprintf(err + n, errlen - n, ": drop %s",
                  o->program == APP_UDP_CLIENT ? "--dtls" : "--tls");
     }
+    if (rc == SECSOCK_ERR_VERIFY && c != NULL)
+        app_append_verify_fixes(c, err, errlen);
     /* (A DTLS handshake refused by ICMP negotiated nothing: no more to say.) */
     if (o->verbose && c != NULL && rc != SECSOCK_ERR_CONNECT) {
         app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),

@@ -10,12 +10,14 @@
 #include "options.h"
 
 #define APP_CLIENT_MAX_REFUSED 16 /* addresses of one name a datagram was refused on */
+/* Room for an error line: the library's reason and the program's fixes. */
+#define APP_ERR_LEN 1024
 
 struct app_client_session {
     struct json_session js;
     double start_ms;
     int status;                 /* the first failure, for the --json record */
-    char error[512];
+    char error[APP_ERR_LEN];
     /* How to connect again, to the name's next address (app_client_next). */
     const struct app_options *o;
     const secsock_transport *t;

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
 #include "http_request.h"
 #include "term.h"
 
@@ -30,7 +33,7 @@ enum opt_id {
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
-    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS, OPT_TIMESTAMPS,
+    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS, OPT_TIMESTAMPS, OPT_CERT_OUT,
 };
 
 struct opt_def {
@@ -119,15 +122,18 @@ static const struct opt_def opt_table[] = {
     { "cert", OPT_CERT, "FILE", ALL, 1, "own certificate chain (PEM, leaf first)" },
     { "key", OPT_KEY, "FILE", ALL, 1, "own private key (PEM)" },
     { "self-signed", OPT_SELF_SIGNED, NULL, SERVERS, 1,
-      "make an ephemeral self-signed certificate; its fingerprint is printed" },
+      "make an ephemeral self-signed certificate; print both its pins" },
+    { "cert-out", OPT_CERT_OUT, "FILE", SERVERS, 1,
+      "with --self-signed: write that certificate to FILE (PEM, for clients to trust)" },
     { "verify-client", OPT_VERIFY_CLIENT, NULL, SERVERS, 1,
       "require a client certificate signed by --cafile" },
     { "servername", OPT_SERVERNAME, "NAME", CLIENTS, 1,
       "name sent as SNI and verified (default: HOST)" },
     { "insecure", OPT_INSECURE, NULL, CLIENTS, 1,
       "do not verify the server's certificate (prints a warning)" },
-    { "pin", OPT_PIN, "sha256:HEX", CLIENTS, 1,
-      "accept exactly the certificate with this SHA-256 fingerprint" },
+    { "pin", OPT_PIN, "PIN", CLIENTS, 1,
+      "accept exactly this server: sha256:HEX (its certificate) or sha256//BASE64 (its "
+      "public key, as curl --pinnedpubkey)" },
     { "tickets", OPT_TICKETS, "N", APP_TCP_SERVER, 1,
       "TLS 1.3 session tickets per handshake; 0: none, no resumption (default 2)" },
     { "alpn", OPT_ALPN, "LIST", ALL, 1, "comma-separated ALPN protocols" },
@@ -312,13 +318,23 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     }
 }
 
+/* -V: the program's version first (scripts read its last word), then the
+ * OpenSSL it was built with and the one it runs with, which may differ
+ * (a library upgraded since, LD_LIBRARY_PATH), as curl -V shows. */
+static void print_version(const struct app_options *o)
+{
+    printf("%s %s\n", o->name, SECSOCK_VERSION);
+    printf("built with %s\n", OPENSSL_VERSION_TEXT);
+    printf("running with %s\n", OpenSSL_version(OPENSSL_VERSION));
+}
+
 /* Applies one parsed option. Returns -1 to go on, or an exit code. */
 static int apply(struct app_options *o, int id, const char *arg)
 {
     char err[256];
     switch (id) {
     case OPT_HELP: print_help(o); return APP_EXIT_OK;
-    case OPT_VERSION: printf("%s %s\n", o->name, SECSOCK_VERSION); return APP_EXIT_OK;
+    case OPT_VERSION: print_version(o); return APP_EXIT_OK;
     case OPT_VERBOSE: o->verbose++; break;
     case OPT_IPV4: o->family = AF_INET; break;
     case OPT_IPV6: o->family = AF_INET6; break;
@@ -353,6 +369,7 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_CIPHERSUITES: o->ciphersuites = arg; break;
     case OPT_KEYLOG: o->keylog = arg; break;
     case OPT_SELF_SIGNED: o->self_signed = 1; break;
+    case OPT_CERT_OUT: o->cert_out = arg; break;
     case OPT_VERIFY_CLIENT: o->verify_client = 1; break;
     case OPT_METHOD:
     case OPT_REQUEST: o->method = arg; o->method_given = 1; break;
@@ -560,6 +577,9 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
     if ((o->program & SERVERS) && o->secure && o->cert == NULL && !o->self_signed)
         return usage_error(o, "%s needs --cert and --key, or --self-signed",
                            o->program == APP_TCP_SERVER ? "--tls" : "--dtls");
+    if (o->cert_out != NULL && !o->self_signed)
+        return usage_error(o, "%s", "--cert-out needs --self-signed (with --cert, clients can "
+                                    "use that file)");
     if (o->self_signed && o->cert != NULL)
         return usage_error(o, "%s", "--self-signed and --cert contradict each other");
     return -1;

@@ -45,6 +45,7 @@ struct app_options {
     const char *cafile, *cert, *key, *servername, *pin, *alpn;
     const char *tls_min, *tls_max, *ciphers, *ciphersuites, *keylog;
     int insecure, self_signed, verify_client;
+    const char *cert_out;       /* servers, --self-signed: where its certificate goes (PEM) */
 
     /* tcp-client. */
     const char *method;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "received.h"
 #include "report.h"
+#include "term.h"
 #include "workers.h"
 
 /* Written once at SIGINT/SIGTERM and never drained: from then on every wait
@@ -247,7 +248,8 @@ static void announce_json(const struct app_server *s, const secsock_listener *l)
     }
     struct json_listening jl = { .program = o->name, .address = a, .port = listener_port(l),
                                  .protocol = secsock_transport_name(s->t),
-                                 .fingerprint = secsock_transport_fingerprint(s->t) };
+                                 .fingerprint = secsock_transport_fingerprint(s->t),
+                                 .spki_pin = secsock_transport_spki_pin(s->t) };
     if (o->json)
         json_write_listening(stderr, &jl);
     if (o->ready_fd >= 0) {
@@ -269,8 +271,17 @@ static void announce(struct admission_ctx *ax)
     const struct app_server *s = ax->s;
     const struct app_options *o = s->o;
     announce_json(s, ax->l);
-    if (secsock_transport_fingerprint(s->t) != NULL)
+    if (secsock_transport_fingerprint(s->t) != NULL) {
+        /* Both pins: --pin takes either, curl's --pinnedpubkey the second. */
         app_log(stdout, "[*] Self-signed certificate %s", secsock_transport_fingerprint(s->t));
+        app_log(stdout, "[*] Self-signed certificate public key %s",
+                secsock_transport_spki_pin(s->t));
+    }
+    if (o->cert_out != NULL) {
+        char shown[4 * 256 + 1]; /* a file name may hold any byte */
+        term_escape_line((const unsigned char *)o->cert_out, strnlen(o->cert_out, 256), shown);
+        app_log(stdout, "[*] Self-signed certificate saved to %s", shown);
+    }
     app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(ax->l),
             !o->secure ? "" : o->program == APP_UDP_SERVER ? " (dtls)" : " (tls)");
 }
@@ -326,6 +337,29 @@ static int app_server_run(struct app_server *s)
     return APP_EXIT_OK;
 }
 
+/* --cert-out: the self-signed certificate as PEM, for clients to trust
+ * (curl --cacert, Python's cafile=), written before the server says it is
+ * ready. */
+static int write_cert_out(const struct app_options *o, const secsock_transport *t)
+{
+    const char *pem = secsock_transport_cert_pem(t);
+    if (o->cert_out == NULL || pem == NULL)
+        return 0;
+    FILE *f = fopen(o->cert_out, "w");
+    int ok = f != NULL && fputs(pem, f) >= 0;
+    int saved = errno;
+    if (f != NULL && fclose(f) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    if (ok)
+        return 0;
+    char shown[4 * 256 + 1];
+    term_escape_line((const unsigned char *)o->cert_out, strnlen(o->cert_out, 256), shown);
+    fprintf(stderr, "%s: cannot write '%s': %s\n", o->name, shown, strerror(saved));
+    return -1;
+}
+
 int app_server_main(int argc, char **argv, enum app_program program, app_serve_fn serve,
                     const char *reply_plain, const char *reply_secure)
 {
@@ -340,6 +374,10 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
         return APP_EXIT_USAGE;
     }
     app_log_setup(o.timestamps, o.quiet); /* before any thread logs */
+    if (write_cert_out(&o, t) != 0) {
+        secsock_transport_free(t);
+        return APP_EXIT_USAGE;
+    }
     int datagram = program == APP_UDP_SERVER;
     struct app_server s = {
         .o = &o,

@@ -403,7 +403,7 @@ static int exchange(const struct app_options *o, const secsock_transport *t,
                     struct output *out, int in_fd, struct redirect *r)
 {
     const char *port = o->port ? o->port : (o->secure ? "443" : "80");
-    char err[512];
+    char err[APP_ERR_LEN];
     size_t req_len = 0;
     char *request = NULL;
     r->url[0] = '\0';

@@ -240,7 +240,7 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
                size_t len)
 {
     const char *port = o->port ? o->port : "8080";
-    char err[1024];
+    char err[APP_ERR_LEN];
     /* A DTLS handshake is traffic already: refuse what cannot fit first.
      * (Connecting a UDP socket sends nothing; the exact check follows.) */
     if (o->secure && len > secsock_transport_max_message(t))

@@ -435,6 +435,7 @@ const struct secsock_backend secsock_backend_dtls = {
     .conn_free = ossl_conn_free,
     .pending = ossl_pending,
     .session_info = ossl_session_info,
+    .peer_cert = ossl_peer_cert,
     .max_message = dtls_max_message,
     .timer_ms = dtls_timer_ms,
     .timer_fire = dtls_timer_fire,

@@ -34,5 +34,6 @@ int ossl_shutdown_write(secsock_conn *c);
 int ossl_pending(const secsock_conn *c);
 void ossl_conn_free(secsock_conn *c);
 void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info);
+X509 *ossl_peer_cert(const secsock_conn *c, int i);
 
 #endif

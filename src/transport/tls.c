@@ -66,4 +66,5 @@ const struct secsock_backend secsock_backend_tls = {
     .conn_free = ossl_conn_free,
     .pending = ossl_pending,
     .session_info = ossl_session_info,
+    .peer_cert = ossl_peer_cert,
 };

@@ -265,7 +265,7 @@ struct client {
     secsock_transport *t;
     secsock_conn *c;
     int rc;
-    char err[256];
+    char err[512];
 };
 
 /* Connects with a new client transport (takes cfg). */
@@ -774,7 +774,7 @@ END_TEST
  * a client with ccfg connecting to host. */
 struct attempt {
     int rc;                           /* secsock_connect */
-    char err[256];
+    char err[512];
     struct secsock_session_info info; /* the client's, when rc == 0 */
     long long read_rc;                /* the client's first read, when rc == 0 */
     char got[16];
