@@ -174,7 +174,7 @@ def test_installed_layout_soname_version(installed, run):
     assert installed.pkg_config("--modversion") == [version], "pkg-config --modversion"
     # The installed programs are the built ones, and run.
     r = run([os.path.join(prefix, "bin", "tcp-client"), "--version"]).expect(0)
-    assert r.out.removesuffix("\n") == f"tcp-client {version}"
+    assert r.out.splitlines()[0] == f"tcp-client {version}"  # then the OpenSSL lines
 
 
 def test_man_pages_format_without_warnings(installed, run):
