@@ -348,6 +348,9 @@ void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info)
     const struct ossl_conn *tc = (const struct ossl_conn *)c;
     security_session_info(tc->ssl, info);
     info->cookie_exchange = tc->report.hello_verify;
+    if (info->verified) /* say how: an exact certificate, or a chain to a trusted CA */
+        snprintf(info->verify_result, sizeof info->verify_result, "ok (%s)",
+                 c->transport->sec.has_pin ? "pinned" : "CA chain");
     if (c->transport->role == SECSOCK_CLIENT) /* what we sent, not what OpenSSL echoes */
         snprintf(info->sni, sizeof info->sni, "%s",
                  net_is_ip_literal(tc->verify_name) ? "" : tc->verify_name);
