@@ -18,11 +18,10 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
     int rc = secsock_connect(t, &copts, &c, err, errlen);
     if (rc == 0)
         cs->js.handshake_ms = app_now_ms() - cs->start_ms;
-    if (o->verbose && c != NULL) {
-        app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),
-                secsock_transport_name(t));
-        app_print_session(stderr, "* ", c); /* also what a failed handshake got to */
-    }
+    /* "* Connected to ..." and the handshake's messages came as they
+     * happened (observe.c); now the session, also what a failed one got to. */
+    if (o->verbose && c != NULL)
+        app_print_session(stderr, "* ", c);
     if (rc != 0 && c != NULL && secsock_conn_plaintext_peer(c)) {
         size_t n = strlen(err); /* the fix is the program's to name */
         snprintf(err + n, errlen - n, ": drop %s",
