@@ -65,12 +65,15 @@ struct secsock_trace_event {
 typedef void (*secsock_trace_fn)(void *arg, const struct secsock_trace_event *ev);
 
 /* From now on fn(arg, event) is called for every event of the kinds asked
- * for, on every connection and listener of t, in the thread doing the I/O:
- * a server's threads call it at once, so fn must be thread-safe there. fn
- * NULL (or kinds 0) turns it off. Set it before connections are made, like
- * the transport's own setup (not thread-safe). Events a kind never has:
- * MESSAGE and WIRE on "tcp" and "udp" (their DATA is what went on the
- * wire); CONNECT on a server. A connection already made keeps what it had. */
+ * for, on the connections and listeners of t, in the thread doing the
+ * I/O: a server's threads call it at once, so fn must be thread-safe
+ * there. fn NULL (or kinds 0) turns it off. Call it before connections
+ * and listeners are made, like the rest of a transport's setup (it is not
+ * thread-safe): those made before see no MESSAGE or WIRE events (their
+ * hooks are set when they are made), though turning off works for all.
+ * Kinds that never come: MESSAGE and WIRE on "tcp" and "udp" (their DATA
+ * is what went on the wire); CONNECT on a server. Untraced, a transport
+ * pays one test of a flag per read and write. */
 SECSOCK_API void secsock_transport_set_trace(secsock_transport *t, unsigned kinds,
                                              secsock_trace_fn fn, void *arg);
 

@@ -106,9 +106,12 @@ static const char *alert_name(int desc)
     }
 }
 
-/* Fills in the names and hands ev to t's observer. */
+/* Fills in the names and hands ev to t's observer, if it still wants it
+ * (a connection keeps its hooks when the observer changes its mind). */
 static void emit(const secsock_transport *t, struct secsock_trace_event *ev)
 {
+    if (t->trace_fn == NULL || !(t->trace_kinds & (unsigned)ev->kind))
+        return;
     ev->version_name = version_name(ev->version);
     ev->content_name = content_name(ev->content_type);
     if (ev->message_name == NULL)
