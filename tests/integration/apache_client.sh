@@ -97,7 +97,8 @@ case_resolve() {
     assert_capture 0 "GET over HTTPS with --resolve, verified"
     assert_contains "$CAP_OUT" $'HTTP/1.1 200 OK\r\n'
     assert_eq "$INDEX" "${CAP_OUT#*$'\r\n\r\n'}" "body"
-    assert_contains "$CAP_ERR" "connected to 127.0.0.1:$SP" "-v output"
+    assert_contains "$CAP_ERR" "* Connected to $NAME (127.0.0.1) port $SP" "-v output"
+    assert_contains "$CAP_ERR" "> User-Agent: $ua" "-v output"
     assert_contains "$CAP_ERR" "SNI: $NAME" "-v output"
     assert_contains "$CAP_ERR" "subject: CN=$NAME" "-v output"
     assert_contains "$CAP_ERR" "verification: ok" "-v output"
