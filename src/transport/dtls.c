@@ -182,10 +182,14 @@ static void listen_msg(int write_p, int version, int content_type, const void *b
 {
     const secsock_listener *l = arg;
     const unsigned char *h = buf;
+    int hello_verify = write_p && content_type == SSL3_RT_HEADER &&
+                       len == DTLS1_RT_HEADER_LENGTH &&
+                       h[0] == SSL3_RT_HANDSHAKE; /* all DTLSv1_listen ever writes */
+    if (!hello_verify && content_type == SSL3_RT_HEADER)
+        return; /* a record read: its WIRE event shows it */
     char peer[64];
     bio_peer_text(SSL_get_rbio(ssl), peer, sizeof peer);
-    if (write_p && content_type == SSL3_RT_HEADER && len == DTLS1_RT_HEADER_LENGTH &&
-        h[0] == SSL3_RT_HANDSHAKE) /* all DTLSv1_listen ever writes */
+    if (hello_verify)
         trace_hello_verify(l->t, peer, DTLS1_2_VERSION, (size_t)h[11] << 8 | h[12]);
     else
         trace_message(l->t, NULL, peer, write_p, version, content_type, buf, len);
