@@ -98,7 +98,10 @@ size_t tracefile_hexdump(const unsigned char *data, size_t len, char *out)
         out[n++] = ' ';
         for (size_t i = 0; i < line; i++) {
             unsigned char b = data[off + i];
-            out[n++] = b >= 0x20 && b < 0x7f ? (char)b : '.';
+            char shown = '.';
+            if (b >= 0x20 && b < 0x7f)
+                shown = (char)b;
+            out[n++] = shown;
         }
         out[n++] = '\n';
     }
