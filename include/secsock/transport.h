@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 
 #include "secsock/security.h"
+#include "secsock/trace.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -47,11 +47,10 @@ static int connect_once(struct app_client_session *cs, secsock_conn **out, char 
     if (rc == SECSOCK_ERR_VERIFY && c != NULL)
         app_append_verify_fixes(c, err, errlen);
     /* (A DTLS handshake refused by ICMP negotiated nothing: no more to say.) */
-    if (o->verbose && c != NULL && rc != SECSOCK_ERR_CONNECT) {
-        app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),
-                secsock_transport_name(cs->t));
-        app_print_session(stderr, "* ", c); /* also what a failed handshake got to */
-    }
+    /* "* Connected to ..." and the handshake's messages came as they
+     * happened (observe.c); now the session, also what a failed one got to. */
+    if (o->verbose && c != NULL && rc != SECSOCK_ERR_CONNECT)
+        app_print_session(stderr, "* ", c);
     *out = c;
     return rc;
 }

@@ -15,6 +15,7 @@
 #include <openssl/opensslv.h>
 
 #include "http_request.h"
+#include "observe.h"
 #include "term.h"
 
 #define ALL (APP_TCP_CLIENT | APP_TCP_SERVER | APP_UDP_CLIENT | APP_UDP_SERVER)
@@ -33,7 +34,7 @@ enum opt_id {
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
-    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS, OPT_TIMESTAMPS, OPT_CERT_OUT,
+    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS, OPT_TIMESTAMPS, OPT_CERT_OUT, OPT_TRACE,
 };
 
 struct opt_def {
@@ -48,7 +49,10 @@ struct opt_def {
 static const struct opt_def opt_table[] = {
     { "tls", OPT_TLS, NULL, TCP, 0, "use TLS (TLS 1.2 minimum)" },
     { "dtls", OPT_DTLS, NULL, UDP, 0, "use DTLS 1.2" },
-    { "verbose", OPT_VERBOSE, NULL, ALL, 0, "print connection and TLS session details" },
+    { "verbose", OPT_VERBOSE, NULL, ALL, 0, NULL /* per program: verbose_help */ },
+    { "trace", OPT_TRACE, "FILE|-", ALL, 0,
+      "write every block sent and received to FILE (-: stdout), time-stamped, in hex and "
+      "text: the plaintext and, for TLS/DTLS, the records as on the wire" },
     { "json", OPT_JSON, NULL, ALL, 0,
       "print one JSON object per session on stderr (peer, TLS details, bytes, times)" },
     { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0, NULL /* per program: timeout_help */ },
@@ -186,11 +190,26 @@ static const char *timeout_help(enum app_program p)
     }
 }
 
+/* -v shows more in tcp-client, and goes to the log in the servers. */
+static const char *verbose_help(enum app_program p)
+{
+    switch (p) {
+    case APP_TCP_CLIENT:
+        return "on stderr: the connection, each TLS handshake message, the session, the "
+               "request and response heads (> and <), bytes and time";
+    case APP_UDP_CLIENT:
+        return "on stderr: the connection, each DTLS handshake message and the session";
+    default: return "log each client's TLS/DTLS handshake messages and session";
+    }
+}
+
 /* --echo says what it echoes in each server. */
 static const char *option_help(const struct opt_def *d, enum app_program p)
 {
     if (d->id == OPT_TIMEOUT)
         return timeout_help(p);
+    if (d->id == OPT_VERBOSE)
+        return verbose_help(p);
     if (d->id == OPT_ECHO && p == APP_UDP_SERVER)
         return "echo each datagram back to its sender";
     return d->help;
@@ -404,6 +423,11 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_SEND_FILE: o->send_file = arg; break;
     case OPT_OUTPUT: o->output = arg; break;
     case OPT_JSON: o->json = 1; break;
+    case OPT_TRACE:
+        if (arg[0] == '\0')
+            return usage_error(o, "%s", "empty --trace: want a file name, or - for stdout");
+        o->trace = arg;
+        break;
     case OPT_BODY_ONLY: o->body_only = 1; break;
     case OPT_FAIL: o->fail_http = 1; break;
     case OPT_RETRIES:
@@ -767,6 +791,10 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
     secsock_config_free(cfg);
     if (t == NULL)
         return NULL;
+    if (app_observe(o, t, err, errlen) != 0) {
+        secsock_transport_free(t);
+        return NULL;
+    }
     if (o->insecure)
         fprintf(stderr, "%s: warning: --insecure: the peer's certificate and name are NOT "
                         "verified\n", o->name);

@@ -38,6 +38,7 @@ struct app_options {
     /* Everyone. */
     int verbose;
     int json;                   /* one JSON object per session on stderr */
+    const char *trace;          /* --trace FILE ("-": stdout), or NULL */
     int timeout_ms;             /* -t: clients per wait; servers idle */
     int secure;                 /* --tls (TCP) or --dtls (UDP) */
 

@@ -61,6 +61,9 @@ struct secsock_transport {
     struct security_ctx_state sec; /* what the SSL_CTX's callbacks read */
     int keylog;                 /* holds a reference on the key-log file */
     int mtu;                    /* DTLS: the path MTU records are sized for */
+    unsigned trace_kinds;       /* the events the observer wants (0: none, no cost) */
+    secsock_trace_fn trace_fn;
+    void *trace_arg;
 };
 
 struct secsock_conn {

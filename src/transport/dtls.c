@@ -22,6 +22,7 @@
 
 #include "net/net.h"
 #include "transport/ossl_conn.h"
+#include "transport/tracing.h"
 
 #define DTLS_DEFAULT_MTU 1280     /* IPv6's minimum: every path carries it */
 #define COOKIE_ROTATE_MS 60000
@@ -116,15 +117,106 @@ static int dtls_transport_init(secsock_transport *t, const secsock_config *cfg, 
     return 0;
 }
 
-/* A client notes a HelloVerifyRequest: the server made it prove its address. */
-static void watch_hello_verify(int write_p, int version, int content_type, const void *buf,
-                               size_t len, SSL *ssl, void *arg)
+/* The peer as a sockaddr, from OpenSSL's BIO_ADDR. */
+static socklen_t peer_sockaddr(const BIO_ADDR *peer, struct sockaddr_storage *ss)
 {
-    (void)write_p, (void)version, (void)arg;
-    struct security_ssl_report *report = SSL_get_app_data(ssl);
-    if (content_type == SSL3_RT_HANDSHAKE && len > 0 && report != NULL &&
-        ((const unsigned char *)buf)[0] == DTLS1_MT_HELLO_VERIFY_REQUEST)
-        report->hello_verify = 1;
+    memset(ss, 0, sizeof *ss);
+    size_t len = 0;
+    if (BIO_ADDR_family(peer) == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = BIO_ADDR_rawport(peer);
+        BIO_ADDR_rawaddress(peer, &sin->sin_addr, &len);
+        return sizeof *sin;
+    }
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = BIO_ADDR_rawport(peer);
+    BIO_ADDR_rawaddress(peer, &sin6->sin6_addr, &len);
+    return sizeof *sin6;
+}
+
+/* ---- tracing: a datagram BIO's callback sees every datagram ---- */
+
+/* "ADDR:PORT" of the peer a listening BIO last heard from or wrote to. */
+static void bio_peer_text(BIO *bio, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    BIO_ADDR *peer = BIO_ADDR_new();
+    if (peer != NULL && BIO_dgram_get_peer(bio, peer) > 0) {
+        struct sockaddr_storage ss;
+        socklen_t sl = peer_sockaddr(peer, &ss);
+        net_format_addr((struct sockaddr *)&ss, sl, out, outlen);
+    }
+    BIO_ADDR_free(peer);
+}
+
+/* Whether a BIO callback call is a datagram that crossed the socket. */
+static int crossed(int oper, int ret, const size_t *processed)
+{
+    int op = oper & ~BIO_CB_RETURN;
+    return (oper & BIO_CB_RETURN) && ret > 0 && processed != NULL && *processed > 0 &&
+           (op == BIO_CB_READ || op == BIO_CB_WRITE);
+}
+
+/* A connection's BIO (its callback arg: the ossl_conn). */
+static long conn_wire(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
+                      int ret, size_t *processed)
+{
+    (void)len, (void)argi, (void)argl;
+    if (crossed(oper, ret, processed)) {
+        struct ossl_conn *tc = (struct ossl_conn *)BIO_get_callback_arg(bio);
+        trace_datagram(tc->base.transport, &tc->base, tc->base.peer_text,
+                       (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE, (const unsigned char *)argp,
+                       *processed);
+    }
+    return ret;
+}
+
+/* The listening BIO (its callback arg: the listener): cookie exchanges. */
+static long listen_wire(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
+                        int ret, size_t *processed)
+{
+    (void)len, (void)argi, (void)argl;
+    if (crossed(oper, ret, processed)) {
+        const secsock_listener *l = (const secsock_listener *)BIO_get_callback_arg(bio);
+        char peer[64];
+        bio_peer_text(bio, peer, sizeof peer);
+        trace_datagram(l->t, NULL, peer, (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE,
+                       (const unsigned char *)argp, *processed);
+    }
+    return ret;
+}
+
+/* The listening SSL's messages (its arg: the listener). DTLSv1_listen
+ * reports the ClientHellos it reads, but of the HelloVerifyRequest it
+ * writes only the record header: the message is named from that (its
+ * bytes are in the WIRE event). */
+static void listen_msg(int write_p, int version, int content_type, const void *buf, size_t len,
+                       SSL *ssl, void *arg)
+{
+    const secsock_listener *l = arg;
+    const unsigned char *h = buf;
+    int hello_verify = write_p && content_type == SSL3_RT_HEADER &&
+                       len == DTLS1_RT_HEADER_LENGTH &&
+                       h[0] == SSL3_RT_HANDSHAKE; /* all DTLSv1_listen ever writes */
+    if (!hello_verify && content_type == SSL3_RT_HEADER)
+        return; /* a record read: its WIRE event shows it */
+    char peer[64];
+    bio_peer_text(SSL_get_rbio(ssl), peer, sizeof peer);
+    if (hello_verify)
+        trace_hello_verify(l->t, peer, DTLS1_2_VERSION, (size_t)h[11] << 8 | h[12]);
+    else
+        trace_message(l->t, NULL, peer, write_p, version, content_type, buf, len);
+}
+
+/* Traced: a connection's datagrams go to the observer. */
+static void trace_conn_bio(BIO *bio, struct ossl_conn *tc)
+{
+    if (!tracing(tc->base.transport, SECSOCK_TRACE_WIRE))
+        return;
+    BIO_set_callback_ex(bio, conn_wire);
+    BIO_set_callback_arg(bio, (char *)tc);
 }
 
 /* A client: the socket is connected already. */
@@ -158,7 +250,7 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
     }
     SSL_set_bio(tc->ssl, bio, bio);
     set_mtu(tc->ssl, t);
-    SSL_set_msg_callback(tc->ssl, watch_hello_verify);
+    trace_conn_bio(bio, tc);
     return &tc->base;
 }
 
@@ -224,6 +316,14 @@ static SSL *listen_ssl_new(secsock_listener *l, struct dtls_listen_state *st)
     SSL_set_options(ssl, SSL_OP_COOKIE_EXCHANGE);
     set_mtu(ssl, l->t);
     SSL_set_app_data(ssl, st);
+    if (tracing(l->t, SECSOCK_TRACE_MESSAGE)) {
+        SSL_set_msg_callback(ssl, listen_msg);
+        SSL_set_msg_callback_arg(ssl, l);
+    }
+    if (tracing(l->t, SECSOCK_TRACE_WIRE)) {
+        BIO_set_callback_ex(bio, listen_wire);
+        BIO_set_callback_arg(bio, (char *)l);
+    }
     return ssl;
 }
 
@@ -259,25 +359,6 @@ static void dtls_listener_free(secsock_listener *l)
     SSL_free(st->ssl);
     OPENSSL_cleanse(st->secret, sizeof st->secret);
     free(st);
-}
-
-/* The peer as a sockaddr, from OpenSSL's BIO_ADDR. */
-static socklen_t peer_sockaddr(const BIO_ADDR *peer, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    size_t len = 0;
-    if (BIO_ADDR_family(peer) == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = BIO_ADDR_rawport(peer);
-        BIO_ADDR_rawaddress(peer, &sin->sin_addr, &len);
-        return sizeof *sin;
-    }
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = BIO_ADDR_rawport(peer);
-    BIO_ADDR_rawaddress(peer, &sin6->sin6_addr, &len);
-    return sizeof *sin6;
 }
 
 /* A socket for one peer: same local address as the listener, connected. */
@@ -413,6 +494,8 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
         return SECSOCK_ERR_NOMEM;
     }
     tc->report.hello_verify = 1; /* DTLSv1_listen let in only a verified cookie */
+    tc->hello_replayed = 1;      /* the listener showed the ClientHello it reads again */
+    trace_conn_bio(bio, tc);
     memcpy(&tc->base.peer, &ss, sl);
     tc->base.peer_len = sl;
     net_format_addr((struct sockaddr *)&ss, sl, tc->base.peer_text, sizeof tc->base.peer_text);

@@ -15,6 +15,7 @@
 #include "transport/ossl_conn.h"
 
 #include "net/net.h"
+#include "transport/tracing.h"
 
 int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
                         const SSL_METHOD *method, char *err, size_t errlen)
@@ -61,6 +62,11 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
     if (tc->ssl == NULL)
         goto fail;
     SSL_set_app_data(tc->ssl, &tc->report);
+    if (tracing(t, SECSOCK_TRACE_MESSAGE) ||
+        (backend->socktype == SOCK_DGRAM && t->role == SECSOCK_CLIENT)) {
+        SSL_set_msg_callback(tc->ssl, ossl_msg_callback);
+        SSL_set_msg_callback_arg(tc->ssl, tc);
+    }
     if (t->role == SECSOCK_SERVER) {
         /* An SSL handed over by DTLSv1_listen is mid-handshake already:
          * setting the accept state again would forget its ClientHello. */
@@ -84,6 +90,25 @@ fail:
     SSL_free(tc->ssl);
     free(tc);
     return NULL;
+}
+
+void ossl_msg_callback(int write_p, int version, int content_type, const void *buf, size_t len,
+                       SSL *ssl, void *arg)
+{
+    (void)ssl;
+    struct ossl_conn *tc = arg;
+    const unsigned char *msg = buf;
+    /* Only a client ever receives one: the server made it prove its address. */
+    if (content_type == SSL3_RT_HANDSHAKE && len > 0 && msg[0] == DTLS1_MT_HELLO_VERIFY_REQUEST)
+        tc->report.hello_verify = 1;
+    if (tc->hello_replayed && !write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+        msg[0] == SSL3_MT_CLIENT_HELLO) {
+        tc->hello_replayed = 0; /* shown once, by the listener that read it first */
+        return;
+    }
+    const secsock_transport *t = tc->base.transport;
+    if (tracing(t, SECSOCK_TRACE_MESSAGE))
+        trace_message(t, &tc->base, tc->base.peer_text, write_p, version, content_type, msg, len);
 }
 
 /* "TLS" or "DTLS", for messages. */
@@ -398,6 +423,8 @@ int ossl_pending(const secsock_conn *c)
 void ossl_conn_free(secsock_conn *c)
 {
     struct ossl_conn *tc = (struct ossl_conn *)c;
+    trace_stream_end(c, tc->wire[0], 0);
+    trace_stream_end(c, tc->wire[1], 1);
     SSL_free(tc->ssl);
     free(tc);
 }
@@ -414,6 +441,9 @@ void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info)
     if (c->verify_failure == SECSOCK_VERIFY_PIN_MISMATCH) /* OpenSSL's words name no pin */
         snprintf(info->verify_result, sizeof info->verify_result, "pin mismatch");
     info->cookie_exchange = tc->report.hello_verify;
+    if (info->verified) /* say how: an exact certificate, or a chain to a trusted CA */
+        snprintf(info->verify_result, sizeof info->verify_result, "ok (%s)",
+                 c->transport->sec.has_pin ? "pinned" : "CA chain");
     if (c->transport->role == SECSOCK_CLIENT) /* what we sent, not what OpenSSL echoes */
         snprintf(info->sni, sizeof info->sni, "%s",
                  net_is_ip_literal(tc->verify_name) ? "" : tc->verify_name);

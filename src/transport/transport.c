@@ -15,6 +15,7 @@
 
 #include "net/net.h"
 #include "transport/conn.h"
+#include "transport/tracing.h"
 
 static const struct secsock_backend *const backends[] = {
     &secsock_backend_tcp,
@@ -110,6 +111,14 @@ size_t secsock_transport_max_message(const secsock_transport *t)
      * UDP headers (28), its own header (13) and AES-GCM's nonce and tag
      * (24) from the path MTU: exact for the default suites over IPv4. */
     return t->backend->secure ? (size_t)t->mtu - 28 - 13 - 24 : 65527;
+}
+
+void secsock_transport_set_trace(secsock_transport *t, unsigned kinds, secsock_trace_fn fn,
+                                 void *arg)
+{
+    t->trace_kinds = fn != NULL ? kinds : 0;
+    t->trace_fn = fn;
+    t->trace_arg = arg;
 }
 
 const char *secsock_transport_fingerprint(const secsock_transport *t)
@@ -288,6 +297,8 @@ int secsock_connect(const secsock_transport *t, const struct secsock_connect_opt
             break;
         }
         c->timeout_ms = opts->timeout_ms;
+        if (tracing(t, SECSOCK_TRACE_CONNECT))
+            trace_connect(c, opts->host);
         long long left = deadline - net_now_ms();
         rc = handshake_for(c, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left,
                            opts->timeout_ms);
@@ -424,20 +435,27 @@ int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char
     }
 }
 
-/* Every byte in or out goes through these two: the session's counters. */
+/* Every byte in or out goes through these two: the session's counters,
+ * and what a trace shows as the application's bytes. */
 static ssize_t backend_read(secsock_conn *c, void *buf, size_t len)
 {
     ssize_t n = c->backend->read(c, buf, len);
-    if (n > 0)
+    if (n > 0) {
         c->bytes_received += (unsigned long long)n;
+        if (tracing(c->transport, SECSOCK_TRACE_DATA))
+            trace_data(c, 0, buf, (size_t)n);
+    }
     return n;
 }
 
 static ssize_t backend_write(secsock_conn *c, const void *buf, size_t len)
 {
     ssize_t n = c->backend->write(c, buf, len);
-    if (n > 0)
+    if (n > 0) {
         c->bytes_sent += (unsigned long long)n;
+        if (tracing(c->transport, SECSOCK_TRACE_DATA))
+            trace_data(c, 1, buf, (size_t)n);
+    }
     return n;
 }
 

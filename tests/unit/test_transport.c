@@ -641,7 +641,7 @@ START_TEST(session_info_per_backend)
         ck_assert_int_eq(strncmp(info.peer_fingerprint, "sha256:", 7), 0);
         ck_assert_int_eq(info.verified, 1);
         ck_assert_int_eq(info.verify_code, 0);
-        ck_assert_str_eq(info.verify_result, "ok");
+        ck_assert_str_eq(info.verify_result, "ok (CA chain)");
         ck_assert_str_ne(info.peer_not_before, "");
         ck_assert_str_ne(info.peer_not_after, "");
         /* SNI: the name for a name, nothing for an address (RFC 6066). */
@@ -942,6 +942,7 @@ START_TEST(pin_match_without_cafile)
         ASSERT_CONNECTED(a);
         ck_assert_str_eq(a.info.peer_fingerprint, colons);
         ck_assert_int_eq(a.info.verified, 1);
+        ck_assert_str_eq(a.info.verify_result, "ok (pinned)");
     }
 }
 END_TEST
