@@ -124,7 +124,7 @@ def test_tcp_localhost_reaches_a_server_on_ipv6_only(server, run, prog, pki, mod
              f"* Trying [::1]:{p}...", f"* connected to [::1]:{p} ({mode})")
     if tls:
         assert "verification: ok" in r.err  # the name checked is still localhost
-    srv.wait_for("[*] Received: hi")
+    srv.wait_for(": hi")
 
 
 def test_tcp_localhost_reaches_a_server_on_ipv4_only(server, run, prog):
@@ -136,7 +136,7 @@ def test_tcp_localhost_reaches_a_server_on_ipv4_only(server, run, prog):
     in_order(r.err, f"* Trying 127.0.0.1:{srv.port}...",
              f"* connected to 127.0.0.1:{srv.port} (tcp)")
     assert "[::1]" not in r.err  # the first answered at once: no second attempt
-    srv.wait_for("[*] Received: hi")
+    srv.wait_for(": hi")
 
 
 def test_without_v_the_attempts_stay_quiet(server, run, prog):
