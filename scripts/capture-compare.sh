@@ -263,7 +263,8 @@ capture_stop() {
 }
 
 # inject_secrets NAME PCAP KEYLOG : NAME-secrets.pcapng, the capture with the
-# key log embedded (opens decrypted in Wireshark with no other file).
+# key log embedded (opens decrypted in Wireshark with no other file). Your
+# own exchange's: capture_analysis.py makes it.
 inject_secrets() {
     local name="$1" pcap="$2" keys="$3"
     rm -f "$out/$name-secrets.pcapng"
@@ -379,11 +380,7 @@ run_exchange() {
     note "$captured_frames frames captured"
     local -a args=(--port "$port" --command-exit "$st")
     [[ -z "$marker" ]] || args+=(--marker "$marker")
-    if [[ -s "$keylog" ]]; then
-        args+=(--keylog "$keylog")
-        ! inject_secrets exchange "$out/exchange.pcap" "$keylog" ||
-            args+=(--secrets "$out/exchange-secrets.pcapng")
-    fi
+    [[ ! -s "$keylog" ]] || args+=(--keylog "$keylog")
     analysis_st=0
     python3 "$SECSOCK_ROOT/scripts/capture_analysis.py" exchange "$out" "$out/exchange.pcap" \
         "${args[@]}" -- "${command[@]}" || analysis_st=$?
@@ -394,11 +391,7 @@ run_pcap() {
     local -a args=()
     [[ -z "$port" ]] || args+=(--port "$port")
     [[ -z "$marker" ]] || args+=(--marker "$marker")
-    if [[ -n "$keylog" ]]; then
-        args+=(--keylog "$keylog")
-        ! inject_secrets exchange "$pcap_in" "$keylog" 2>/dev/null ||
-            args+=(--secrets "$out/exchange-secrets.pcapng")
-    fi
+    [[ -z "$keylog" ]] || args+=(--keylog "$keylog")
     analysis_st=0
     python3 "$SECSOCK_ROOT/scripts/capture_analysis.py" exchange "$out" "$pcap_in" "${args[@]}" ||
         analysis_st=$?

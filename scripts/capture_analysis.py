@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shlex
+import subprocess
 import sys
 
 import capture_dissect as dis
@@ -193,7 +194,7 @@ def ladder(c, s, keyed_file, keyed_opts):
     else:
         c["app_bytes"] = None
     c["tickets"] = dis.tickets(frames, proto) if proto else None
-    c["ending"] = dis.ending(frames) if s["transport"] == "tcp" else None
+    c["ending"] = dis.ending(frames, first_app) if s["transport"] == "tcp" else None
     c["request_bytes"] = dis.request_bytes(frames, keyed_file or pcap, keyed_opts or da)
 
 
@@ -332,41 +333,45 @@ def run_modes(a):
 
 
 def guess_exchange(pcap, port):
-    """The server's port (the first SYN's or datagram's destination when
-    not given) and what the exchange is: (port, transport, encrypted)."""
+    """The server's port (the first SYN's destination, else the first
+    datagram's, when not given), what the exchange is, and how many frames
+    are not to or from that port: (port, transport, encrypted, others)."""
     rows = [line.split("\t") for line in tshark.run(
         ["-r", pcap, "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e",
          "udp.srcport", "-e", "udp.dstport", "-e", "tcp.flags", "-e", "tcp.payload",
          "-e", "udp.payload"]).splitlines()]
     rows = [r + [""] * (7 - len(r)) for r in rows]
     if port is None:
-        for r in rows:
-            if r[4] and int(r[4], 16) & 0x12 == 0x02:       # a SYN without ACK
-                port = int(r[1])
-                break
-            if r[3]:
-                port = int(r[3])
-                break
+        syn = [int(r[1]) for r in rows if r[4] and int(r[4], 16) & 0x12 == 0x02]
+        udp = [int(r[3]) for r in rows if r[3]]
+        port = (syn or udp or [None])[0]
     if port is None:
         sys.exit("capture-compare.sh: no TCP SYN or UDP datagram in the capture; pass --port PORT")
-    for r in rows:
-        transport = "tcp" if r[0] else "udp"
-        dst = r[1] if r[0] else r[3]
-        payload = r[5] if r[0] else r[6]
+    mine = [r for r in rows if str(port) in (r[0], r[1], r[2], r[3])]
+    for r in mine:
+        tcp = bool(r[0])
+        dst = r[1] if tcp else r[3]
+        payload = r[5] if tcp else r[6]
         if dst != str(port) or not payload:
             continue
         b = bytes.fromhex(payload.replace(":", ""))
         # A TLS record of type handshake starts 16 03, DTLS 16 fe.
         encrypted = b[:1] == b"\x16" and b[1:2] in (b"\x03", b"\xfe")
-        return port, transport, encrypted
-    transport = "tcp" if any(r[0] for r in rows) else "udp"
-    return port, transport, False
+        return port, "tcp" if tcp else "udp", encrypted, len(rows) - len(mine)
+    transport = "tcp" if any(r[0] for r in mine) else "udp"
+    return port, transport, False, len(rows) - len(mine)
 
 
 def run_exchange(a):
     out = a.out
     src = os.path.abspath(a.pcap)
-    port, transport, encrypted = guess_exchange(src, a.port)
+    port, transport, encrypted, others = guess_exchange(src, a.port)
+    if others:
+        # Only the exchange's frames, numbered as Wireshark numbers them in
+        # this copy (tshark keeps a pcapng's secrets).
+        mine = os.path.join(out, f"exchange-port-{port}.pcapng")
+        tshark.run(["-r", src, "-Y", f"tcp.port == {port} || udp.port == {port}", "-w", mine])
+        src = mine
     secrets = None
     pcap = src
     if pcapng.has_secrets(src):
@@ -375,9 +380,14 @@ def run_exchange(a):
         secrets = src
         pcap = os.path.join(out, "exchange-without-secrets.pcapng")
         pcapng.without_secrets(src, pcap)
-    elif a.secrets and os.path.isfile(a.secrets):
-        secrets = a.secrets
     keylog = a.keylog if a.keylog and os.path.getsize(a.keylog) > 0 else None
+    if secrets is None and keylog:
+        # The capture with its key log embedded: it opens decrypted alone.
+        secrets = os.path.join(out, "exchange-secrets.pcapng")
+        r = subprocess.run(["editcap", "--inject-secrets", f"tls,{keylog}", pcap, secrets],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"capture-compare.sh: editcap --inject-secrets failed: {r.stderr.strip()}")
     proto = DECODE[(transport, True)] if encrypted else None
     title = shlex.join(a.command) if a.command else os.path.basename(src)
     kind = ("TLS" if transport == "tcp" else "DTLS") if encrypted else transport.upper()
@@ -393,7 +403,8 @@ def run_exchange(a):
     c["name"] = version or kind
     c["command"] = a.command or None
     c["command_exit"] = a.command_exit
-    c["source_pcap"] = src
+    c["source_pcap"] = os.path.abspath(a.pcap)
+    c["frames_left_out"] = others
     report["captures"]["exchange"] = c
     overheads(report["captures"])
     return report, exchange_checks(c)
@@ -412,7 +423,6 @@ def main():
     e.add_argument("pcap")
     e.add_argument("--port", type=int)
     e.add_argument("--keylog")
-    e.add_argument("--secrets")
     e.add_argument("--marker")
     e.add_argument("--command-exit", type=int)
     argv = sys.argv[1:]

@@ -511,11 +511,12 @@ def tickets(frames_, proto):
     }
 
 
-def ending(frames_):
-    """How the (first) TCP connection ended: FIN and RST, who sent them,
-    what the reset answered, and whether the reset could lose data."""
-    stream = [f for f in frames_ if f.get("stream", 0) == (frames_[0].get("stream", 0)
-                                                           if frames_ else 0)]
+def ending(frames_, first_app):
+    """How the TCP connection ended (the one that carried the first
+    application byte, else the first): FIN and RST, who sent them, what the
+    reset answered, and whether the reset could lose data."""
+    which = first_app or (frames_[0] if frames_ else {})
+    stream = [f for f in frames_ if f.get("stream", 0) == which.get("stream", 0)]
     fins = [f for f in stream if f.get("fin")]
     rsts = [f for f in stream if f.get("rst")]
     e = {

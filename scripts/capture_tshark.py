@@ -78,9 +78,16 @@ def data_sources(path, opts):
     return result
 
 
+_parsed = {}
+
+
 def packets(path, opts):
-    """tshark -T pdml: one element per frame, in capture order."""
-    return ET.fromstring(run(["-r", path, *opts, "-T", "pdml"])).findall("packet")
+    """tshark -T pdml: one element per frame, in capture order (parsed once;
+    read only)."""
+    key = (path, tuple(opts))
+    if key not in _parsed:
+        _parsed[key] = ET.fromstring(run(["-r", path, *opts, "-T", "pdml"])).findall("packet")
+    return _parsed[key]
 
 
 def fields_of(elem):
