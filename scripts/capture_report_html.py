@@ -83,7 +83,9 @@ th { font-size: 13px; color: var(--muted); font-weight: 600; }
   overflow-wrap: normal; white-space: pre-line; }
 .observer td:last-child { color: #334155; font-size: 14px; }
 details summary { cursor: pointer; color: var(--hs); font-size: 13px; }
-@media print { details > *:not(summary) { display: block; } }
+.print-only { display: none; }
+@media print { details { display: none; } .observer .print-only { display: block; }
+  .observer .list { font-size: 9px; overflow-wrap: anywhere; } }
 .dec { display: block; margin-top: 3px; font-size: 13px; color: var(--enc); }
 .enc-word { color: var(--muted); font-style: italic; }
 .sbs { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; }
@@ -423,10 +425,12 @@ def observer_table(c, report):
             items = r["seen"].split("\n")
             seen = f'<span class="list">{e(chr(10).join(items[:LIST_SHOWN]))}</span>'
             if len(items) > LIST_SHOWN + 2:
+                # Folded on screen; on paper the whole list.
                 seen = (f'<span class="list">{e(chr(10).join(items[:LIST_SHOWN]))}</span>'
                         f'<details><summary>and {len(items) - LIST_SHOWN} more</summary>'
                         f'<span class="list">{e(chr(10).join(items[LIST_SHOWN:]))}</span>'
-                        '</details>')
+                        '</details><span class="list print-only">'
+                        f'{e(chr(10).join(items[LIST_SHOWN:]))}</span>')
             else:
                 seen = f'<span class="list">{e(chr(10).join(items))}</span>'
         else:
