@@ -216,8 +216,10 @@ def _records(pkt, proto):
     for r in all_named(pkt, f"{proto}.record"):
         opaque = first(r, f"{proto}.record.opaque_type")
         ctype = first(r, f"{proto}.record.content_type")
-        inner = int(ctype.get("show")) if ctype is not None else None
-        wire = int(opaque.get("show")) if opaque is not None else inner
+        wire = int((opaque if opaque is not None else ctype).get("show")) \
+            if opaque is not None or ctype is not None else None
+        # Without the keys a TLS 1.3 record shows only its opaque type.
+        inner = int(ctype.get("show")) if ctype is not None else wire
         names = [HS_TYPES.get(int(t.get("show")), f"type {t.get('show')}")
                  for t in all_named(r, f"{proto}.handshake.type")]
         desc = first(r, f"{proto}.alert_message.desc")
@@ -377,7 +379,6 @@ def _secure_frame(f, pkt, kpkt, proto, decrypted):
     http_label = _http_label(kpkt) if kpkt is not None else None
     enc_index = 0
     f["records"] = []
-    enc_labels = []
     all_decrypted = True
     for j, rec in enumerate(recs):
         if rec["handshake"] and set(rec["handshake"]) - NOT_A_REPLY:
@@ -394,18 +395,18 @@ def _secure_frame(f, pkt, kpkt, proto, decrypted):
         enc_index += 1
         if k is None or d is None:
             all_decrypted = False
-            enc_labels.append(_record_label(rec, None))
-            f["records"].append(dict(rec, encrypted=True, decrypted=False))
+            f["records"].append(dict(rec, encrypted=True, decrypted=False,
+                                     label=_record_label(rec, None)))
             if rec["wire_type"] == APP_DATA and f["app"] is not True:
                 f["app"] = None  # application data or, in TLS 1.3, handshake
             continue
         plain = k
         if plain["handshake"] and set(plain["handshake"]) - NOT_A_REPLY and f["dir"] == "s2c":
             f["reply"] = True
-        enc_labels.append(_record_label(plain, http_label if plain["type"] == APP_DATA
-                                        else None, len(d)))
         entry = dict(rec, encrypted=True, decrypted=True, type=plain["type"],
-                     handshake=plain["handshake"], alert=plain["alert"])
+                     handshake=plain["handshake"], alert=plain["alert"],
+                     label=_record_label(plain, http_label if plain["type"] == APP_DATA
+                                         else None, len(d)))
         if plain["type"] == APP_DATA:
             f["app"] = True
             entry["app_bytes"] = len(d)
@@ -413,10 +414,14 @@ def _secure_frame(f, pkt, kpkt, proto, decrypted):
             entry["plaintext_hex"] = d.hex()
             http_label = None  # the HTTP summary names the first record only
         f["records"].append(entry)
-    f["encrypted"] = _collapse(enc_labels)
-    f["decrypted"] = all_decrypted if enc_labels else None
+    f["encrypted"] = _encrypted_labels(f)
+    f["decrypted"] = all_decrypted if f["encrypted"] else None
     if f["app"] is None and not f["app_bytes"]:
         f["app_bytes"] = None
+
+
+def _encrypted_labels(f):
+    return _collapse([r["label"] for r in f.get("records", []) if r["encrypted"]])
 
 
 def label(f):
@@ -438,6 +443,8 @@ def tls13_client_finished(frames_, negotiated):
         for rec in f.get("records", []):
             if rec.get("encrypted") and not rec.get("decrypted"):
                 rec["presumed"] = "Finished"
+                rec["label"] += " (its Finished, presumably)"
+                f["encrypted"] = _encrypted_labels(f)
                 others = any(r.get("encrypted") and not r.get("decrypted") and r is not rec
                              for r in f["records"])
                 f["app"] = None if others else False

@@ -271,9 +271,16 @@ def _bytes_row(c, k):
 
 
 def _alert_name(lab):
-    if lab and "close notify" in lab:
+    """What a frame's label says it carried, in a few words."""
+    if not lab:
+        return "data"
+    if "close notify" in lab:
         return "close_notify alert"
-    return lab or "data"
+    if "Alert" in lab:
+        return "alert"
+    if lab.startswith("encrypted:"):
+        return "encrypted record"
+    return lab
 
 
 def _ending_row(c):
