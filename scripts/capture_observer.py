@@ -293,8 +293,10 @@ def _ending_row(c):
                         "UDP has no connection: the close_notify alerts are the only goodbye, "
                         "and nothing resets.")
         return None
-    fins = ", ".join(f"FIN from the {SIDE[d]} (frame {n})"
-                     for d, n in zip(e["fin_by"], e["fin_frames"]))
+    by_side = {}  # a FIN sent again is the same FIN
+    for d, n in zip(e["fin_by"], e["fin_frames"]):
+        by_side.setdefault(d, []).append(n)
+    fins = ", ".join(f"FIN from the {SIDE[d]} ({frames_list(ns)})" for d, ns in by_side.items())
     if e["how"] == "FIN":
         return _row("End of the connection", fins, VISIBLE,
                     "An orderly close: each side says it has nothing more to send, and the "

@@ -233,9 +233,10 @@ def test_tickets_and_how_each_connection_ends(comparison):
     assert tcp_end["how"] == "FIN" and sorted(tcp_end["fin_by"]) == ["c2s", "s2c"], tcp_end
     for mode in ("tls12", "tls13"):
         e = caps[mode]["ending"]
-        # The server closes after its close_notify; the client's reaches a
-        # closed socket: a reset that loses nothing the server sent.
-        assert e["how"] == "RST" and e["rst"]["by"] == "s2c", e
+        # One side closes right after its close_notify (the server, mostly;
+        # the client too, under a sanitizer's timing); the other's
+        # close_notify reaches a closed socket: a reset that loses nothing.
+        assert e["how"] == "RST" and e["rst"]["by"] in ("c2s", "s2c"), e
         assert e["rst"]["after_own_fin"] is True and e["rst"]["unacknowledged_bytes"] == 0, e
         assert "close notify" in e["rst"]["trigger_label"], e
         assert e["rst"]["trigger_app_bytes"] == 0, e
