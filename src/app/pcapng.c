@@ -61,6 +61,7 @@ struct pcapng {
     char *path;
     char error[320];   /* the first write error, "" while none */
     int refs;          /* the owner's, plus one per open connection */
+    struct pcapng_conn *conns_open; /* a list, for close to write what they hold */
     uint64_t salt;     /* ISNs differ between captures */
     uint32_t conns;
     unsigned char *buf;
@@ -80,6 +81,7 @@ struct side {
 
 struct pcapng_conn {
     struct pcapng *pc;
+    struct pcapng_conn *prev, *next; /* in pc->conns_open */
     int proto;
     struct pcapng_flow flow[2]; /* [dir]: who sends which way */
     struct side side[2];        /* [PCAPNG_SENT]: ours, [PCAPNG_RECEIVED]: the peer's */
@@ -123,6 +125,8 @@ static int reserve(struct pcapng *pc, size_t more)
 /* Callers reserve first: the puts never fail. */
 static void put(struct pcapng *pc, const void *p, size_t n)
 {
+    if (n == 0)
+        return; /* p may be NULL: opt_endofopt */
     memcpy(pc->buf + pc->len, p, n);
     pc->len += n;
 }
@@ -247,6 +251,44 @@ static void block_write(struct pcapng *pc)
     file_write(pc, pc->buf, pc->len);
 }
 
+/* ---- held connections ---- */
+
+static void release_locked(struct pcapng_conn *c)
+{
+    c->holding = 0;
+    file_write(c->pc, c->held, c->held_len);
+    free(c->held);
+    c->held = NULL;
+    c->held_len = c->held_cap = 0;
+}
+
+/* The block just built: to the file, or kept while c is held. */
+static void block_emit(struct pcapng_conn *c)
+{
+    struct pcapng *pc = c->pc;
+    if (!c->holding) {
+        block_write(pc);
+        return;
+    }
+    if (c->held_cap - c->held_len < pc->len) {
+        size_t want = c->held_len + pc->len, cap = c->held_cap ? 2 * c->held_cap : 16384;
+        while (cap < want)
+            cap *= 2;
+        cap = cap < HOLD_MAX ? cap : want;
+        unsigned char *p = want <= HOLD_MAX ? realloc(c->held, cap) : NULL;
+        if (p == NULL) {
+            /* Too much to hold (or no memory): write what is held, then this. */
+            release_locked(c);
+            block_write(pc);
+            return;
+        }
+        c->held = p;
+        c->held_cap = cap;
+    }
+    memcpy(c->held + c->held_len, pc->buf, pc->len);
+    c->held_len += pc->len;
+}
+
 static int write_headers(struct pcapng *pc)
 {
     static const char appl[] = "secsock " SECSOCK_VERSION;
@@ -339,6 +381,8 @@ int pcapng_close(struct pcapng *pc)
         return 0;
     int last;
     pthread_mutex_lock(&pc->lock);
+    for (struct pcapng_conn *c = pc->conns_open; c != NULL; c = c->next)
+        release_locked(c); /* a handshake still going on */
     if (pc->fd >= 0 && close(pc->fd) != 0) {
         pc->fd = -1;
         fail(pc, strerror(errno));
@@ -371,39 +415,6 @@ void pcapng_set_clock(struct pcapng *pc, pcapng_clock clock, void *arg)
 }
 
 /* ---- packets ---- */
-
-static void release_locked(struct pcapng_conn *c)
-{
-    c->holding = 0;
-    file_write(c->pc, c->held, c->held_len);
-    free(c->held);
-    c->held = NULL;
-    c->held_len = c->held_cap = 0;
-}
-
-/* The block just built: to the file, or kept while c is held. */
-static void block_emit(struct pcapng_conn *c)
-{
-    struct pcapng *pc = c->pc;
-    if (!c->holding) {
-        block_write(pc);
-        return;
-    }
-    if (c->held_cap - c->held_len < pc->len) {
-        size_t cap = c->held_len + pc->len + 4096;
-        unsigned char *p = cap <= HOLD_MAX ? realloc(c->held, cap) : NULL;
-        if (p == NULL) {
-            /* Too much to hold (or no memory): write what is held, then this. */
-            release_locked(c);
-            block_write(pc);
-            return;
-        }
-        c->held = p;
-        c->held_cap = cap;
-    }
-    memcpy(c->held + c->held_len, pc->buf, pc->len);
-    c->held_len += pc->len;
-}
 
 /* An Enhanced Packet Block around the packet that build() writes. */
 struct packet {
@@ -544,6 +555,10 @@ struct pcapng_conn *pcapng_conn_begin(struct pcapng *pc, int proto, enum pcapng_
         return NULL;
     }
     pc->refs++;
+    c->next = pc->conns_open;
+    if (c->next != NULL)
+        c->next->prev = c;
+    pc->conns_open = c;
     uint64_t seed = pc->salt ^ (uint64_t)++pc->conns << 32 ^ (uint64_t)out.sport << 16 ^ out.dport;
     for (int d = 0; d < 2; d++) {
         uint64_t r = mix(seed + (uint64_t)d);
@@ -634,6 +649,12 @@ void pcapng_conn_end(struct pcapng_conn *c, enum pcapng_close how)
                 segment(c, !d, PCAPNG_TCP_ACK, NULL, 0, &ts);
     }
     release_locked(c);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        pc->conns_open = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
     unref_locked(pc, &last);
     pthread_mutex_unlock(&pc->lock);
     free(c);

@@ -50,9 +50,10 @@ enum pcapng_close { PCAPNG_FIN, PCAPNG_RST };
  * with the reason in err. */
 struct pcapng *pcapng_open(const char *path, char *err, size_t errlen);
 
-/* Stops the capture and closes the file; connections still open write
- * nothing more, and are still freed by pcapng_conn_end. Returns 0, or -1
- * if a write failed at any time (already reported). NULL is a no-op. */
+/* Stops the capture, closes the file (after writing what held connections
+ * keep) and frees pc; connections still open write nothing more, and are
+ * still freed by pcapng_conn_end. Returns 0, or -1 if a write failed at any time (already
+ * reported). NULL is a no-op. */
 int pcapng_close(struct pcapng *pc);
 
 /* The first write error's text, or NULL while the capture is whole. */

@@ -970,6 +970,22 @@ START_TEST(the_reader_finds_what_is_wrong)
 }
 END_TEST
 
+START_TEST(close_writes_what_held_connections_keep)
+{
+    /* A server stopped while a client's handshake was going on. */
+    struct pcapng *pc = open_capture();
+    struct pcapng_conn *c = conn4(pc, IPPROTO_TCP, PCAPNG_PEER_OPENED);
+    pcapng_conn_hold(c);
+    pcapng_data(c, PCAPNG_RECEIVED, "ClientHello", 11);
+    ck_assert_int_eq(pcapng_close(pc), 0);
+    pcapng_conn_end(c, PCAPNG_FIN);
+    struct capture *cap = read_back();
+    ck_assert_uint_eq(cap->n, 4);
+    ck_assert_mem_eq(cap->pkts[3].data, "ClientHello", 11);
+    capture_free(cap);
+}
+END_TEST
+
 static Suite *pcapng_suite(void)
 {
     Suite *s = suite_create("pcapng");
@@ -1025,6 +1041,7 @@ static Suite *pcapng_suite(void)
     tcase_add_test(conc, a_write_error_is_reported_once_and_the_file_keeps_whole_blocks);
     tcase_add_test(conc, a_reader_that_went_away_is_an_error_not_sigpipe);
     tcase_add_test(conc, connections_outlive_close);
+    tcase_add_test(conc, close_writes_what_held_connections_keep);
     suite_add_tcase(s, conc);
     return s;
 }
