@@ -349,6 +349,7 @@ START_TEST(a_large_write_is_cut_at_the_mss)
     ck_assert_uint_eq(off, len);
     ck_assert_uint_eq(segs, 4);
     capture_free(cap);
+    free(big);
 }
 END_TEST
 
