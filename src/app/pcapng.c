@@ -466,15 +466,15 @@ static void segment(struct pcapng_conn *c, enum pcapng_dir dir, uint8_t flags, c
     struct side *me = &c->side[dir], *other = &c->side[!dir];
     struct pcapng_tcp_header h = {
         .seq = me->seq,
-        .ack = flags & PCAPNG_TCP_ACK ? other->seq : 0,
+        .ack = (flags & PCAPNG_TCP_ACK) ? other->seq : 0,
         .flags = flags,
         .window = WINDOW,
-        .options = flags & PCAPNG_TCP_SYN ? syn_options : NULL,
-        .optlen = flags & PCAPNG_TCP_SYN ? sizeof syn_options : 0,
+        .options = (flags & PCAPNG_TCP_SYN) ? syn_options : NULL,
+        .optlen = (flags & PCAPNG_TCP_SYN) ? sizeof syn_options : 0,
     };
     struct packet p = {c, dir, &h, data, len};
     write_packet(&p, ts);
-    me->seq += (uint32_t)len + (flags & (PCAPNG_TCP_SYN | PCAPNG_TCP_FIN) ? 1 : 0);
+    me->seq += (uint32_t)len + ((flags & (PCAPNG_TCP_SYN | PCAPNG_TCP_FIN)) ? 1 : 0);
     if (flags & PCAPNG_TCP_ACK)
         me->acked = h.ack;
     if (!(flags & PCAPNG_TCP_SYN))
@@ -592,13 +592,13 @@ void pcapng_data(struct pcapng_conn *c, enum pcapng_dir dir, const void *bytes, 
         struct packet pk = {c, dir, NULL, p, len < max ? len : max};
         write_packet(&pk, &ts);
     } else if (!c->reset && !c->side[dir].fin) {
-        while (len > 0) {
-            size_t n = len < PCAPNG_TCP_MSS ? len : PCAPNG_TCP_MSS;
+        for (size_t off = 0; off < len;) {
+            size_t n = len - off < PCAPNG_TCP_MSS ? len - off : PCAPNG_TCP_MSS;
             keep_window_open(c, dir, n, &ts);
             /* PSH on the last segment of a write, as a stack sets it. */
-            segment(c, dir, PCAPNG_TCP_ACK | (n == len ? PCAPNG_TCP_PSH : 0), p, n, &ts);
-            p += n;
-            len -= n;
+            uint8_t flags = off + n == len ? PCAPNG_TCP_ACK | PCAPNG_TCP_PSH : PCAPNG_TCP_ACK;
+            segment(c, dir, flags, p + off, n, &ts);
+            off += n;
         }
     }
     pthread_mutex_unlock(&pc->lock);

@@ -34,8 +34,6 @@ struct conv {
 };
 
 struct reader {
-    const unsigned char *buf;
-    size_t len;
     struct pcapng_read_result *res;
     pcapng_read_fn fn;
     void *arg;
@@ -390,7 +388,7 @@ int pcapng_read(const unsigned char *buf, size_t len, pcapng_read_fn fn, void *a
 {
     memset(res, 0, sizeof *res);
     res->tsresol = -1;
-    struct reader r = {buf, len, res, fn, arg, NULL, 0, 0, 0};
+    struct reader r = {res, fn, arg, NULL, 0, 0, 0};
     size_t off = 0;
     int rc = 0;
     if (len == 0)

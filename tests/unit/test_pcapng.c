@@ -75,8 +75,9 @@ static unsigned char *slurp(const char *file, size_t *len)
     do {
         if (cap - n < 65536) {
             cap = cap ? 2 * cap : 1 << 20;
-            buf = realloc(buf, cap);
-            ck_assert_ptr_nonnull(buf);
+            unsigned char *more = realloc(buf, cap);
+            ck_assert_ptr_nonnull(more);
+            buf = more;
         }
         got = fread(buf + n, 1, cap - n, f);
         n += got;
@@ -934,7 +935,7 @@ START_TEST(the_reader_finds_what_is_wrong)
     char why[256];
     ck_assert_int_eq(reads(good, len, why, sizeof why), 0);
     /* Offsets of the blocks: SHB, IDB, SYN, SYN/ACK, ACK, data, ... */
-    size_t off[16], n = 0;
+    size_t off[16] = {0}, n = 0;
     for (size_t o = 0; o < len && n < 16; o += le32_at(good + o + 4))
         off[n++] = o;
     ck_assert_uint_ge(n, 7);
