@@ -78,33 +78,36 @@ size_t tracefile_hexdump_size(size_t len)
     return (len / HEX_PER_LINE + 1) * LINE_MAX_CHARS + 1;
 }
 
-size_t tracefile_hexdump(const unsigned char *data, size_t len, char *out)
+/* One line of the dump: count (1 to HEX_PER_LINE) bytes at offset off as
+ * hex, padded to the full width, then as text. Returns its length. */
+static size_t hexdump_line(const unsigned char *p, size_t count, size_t off, char *out)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-    for (size_t off = 0; off < len; off += HEX_PER_LINE) {
-        size_t line = len - off < HEX_PER_LINE ? len - off : HEX_PER_LINE;
-        n += (size_t)sprintf(out + n, "%04zx: ", off);
-        for (size_t i = 0; i < HEX_PER_LINE; i++) {
-            if (i < line) {
-                out[n++] = hex[data[off + i] >> 4];
-                out[n++] = hex[data[off + i] & 15];
-                out[n++] = ' ';
-            } else {
-                memcpy(out + n, "   ", 3);
-                n += 3;
-            }
-        }
+    size_t n = (size_t)sprintf(out, "%04zx: ", off);
+    for (size_t i = 0; i < count; i++) {
+        out[n++] = hex[p[i] >> 4];
+        out[n++] = hex[p[i] & 15];
         out[n++] = ' ';
-        for (size_t i = 0; i < line; i++) {
-            unsigned char b = data[off + i];
-            char shown = '.';
-            if (b >= 0x20 && b < 0x7f)
-                shown = (char)b;
-            out[n++] = shown;
-        }
-        out[n++] = '\n';
     }
+    for (size_t i = 3 * count; i < (size_t)3 * HEX_PER_LINE; i++)
+        out[n++] = ' ';
+    out[n++] = ' ';
+    for (size_t i = 0; i < count; i++) {
+        char shown = '.';
+        if (p[i] >= 0x20 && p[i] < 0x7f)
+            shown = (char)p[i];
+        out[n++] = shown;
+    }
+    out[n++] = '\n';
+    return n;
+}
+
+size_t tracefile_hexdump(const unsigned char *data, size_t len, char *out)
+{
+    size_t n = 0;
+    for (size_t off = 0; off < len; off += HEX_PER_LINE)
+        n += hexdump_line(data + off, len - off < HEX_PER_LINE ? len - off : HEX_PER_LINE, off,
+                          out + n);
     out[n] = '\0';
     return n;
 }

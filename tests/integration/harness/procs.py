@@ -242,7 +242,8 @@ class Proc:
 
 def read_ready_line(fd, proc, timeout):
     """Reads one line from fd (the read end of a server's --ready-fd pipe)
-    within timeout; fails with the server's output if it exits first."""
+    within timeout, then waits for the server to close it; fails with the
+    server's output if it exits first."""
     deadline = time.monotonic() + timeout
     data = b""
     while b"\n" not in data:
@@ -262,4 +263,10 @@ def read_ready_line(fd, proc, timeout):
                     f"[{proc.label}] closed its ready descriptor without a ready signal "
                     f"(status {proc.popen.poll()})\n{proc.report()}")
             data += chunk
+    # The server closes the descriptor right after the line: wait for that
+    # too, so that a test counting the server's descriptors never counts it.
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], min(deadline - time.monotonic(), 0.2))
+        if ready and not os.read(fd, 4096):
+            break
     return data.split(b"\n", 1)[0].decode()
