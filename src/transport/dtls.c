@@ -30,7 +30,11 @@ struct dtls_listen_state {
     SSL *ssl;                     /* waiting in DTLSv1_listen */
     unsigned char secret[2][32];  /* current and previous cookie secrets */
     long long rotated_ms;
+    unsigned char *seen;          /* keep_hello: the last datagram DTLSv1_listen read */
+    size_t seen_len;
 };
+
+#define DATAGRAM_SEEN_MAX (DTLS1_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH)
 
 static void set_mtu(SSL *ssl, const secsock_transport *t)
 {
@@ -112,6 +116,19 @@ static void watch_hello_verify(int write_p, int version, int content_type, const
         report->hello_verify = 1;
 }
 
+/* keep_hello, a client: its first datagram out is its ClientHello. A BIO
+ * callback, as the datagram BIO is OpenSSL's own (and the message
+ * callback belongs to -v). */
+static long keep_first_sent(BIO *b, int oper, const char *argp, size_t len, int argi,
+                            long argl, int ret, size_t *processed)
+{
+    (void)len, (void)argi, (void)argl;
+    struct hello_capture *hc = (struct hello_capture *)BIO_get_callback_arg(b);
+    if (oper == (BIO_CB_WRITE | BIO_CB_RETURN) && ret > 0 && processed != NULL && !hc->done)
+        hello_capture_set(hc, argp, *processed);
+    return ret;
+}
+
 /* A client: the socket is connected already. */
 static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const char *verify_name)
 {
@@ -140,6 +157,10 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
         BIO_free(bio);
         ossl_conn_free(&tc->base);
         return NULL;
+    }
+    if (t->keep_hello) {
+        BIO_set_callback_arg(bio, (char *)&tc->base.hello);
+        BIO_set_callback_ex(bio, keep_first_sent);
     }
     SSL_set_bio(tc->ssl, bio, bio);
     set_mtu(tc->ssl, t);
@@ -196,6 +217,21 @@ static ssize_t dtls_read(secsock_conn *c, void *buf, size_t len)
     return n;
 }
 
+/* keep_hello, the listener: every datagram DTLSv1_listen reads (it peeks,
+ * reads, and may go through several in one call), so that the one it
+ * accepts is the last seen when it returns. */
+static long keep_last_read(BIO *b, int oper, const char *argp, size_t len, int argi,
+                           long argl, int ret, size_t *processed)
+{
+    (void)len, (void)argi, (void)argl;
+    struct dtls_listen_state *st = (struct dtls_listen_state *)BIO_get_callback_arg(b);
+    if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed != NULL) {
+        st->seen_len = *processed < DATAGRAM_SEEN_MAX ? *processed : DATAGRAM_SEEN_MAX;
+        memcpy(st->seen, argp, st->seen_len);
+    }
+    return ret;
+}
+
 static SSL *listen_ssl_new(secsock_listener *l, struct dtls_listen_state *st)
 {
     SSL *ssl = SSL_new(l->t->ssl_ctx);
@@ -204,6 +240,10 @@ static SSL *listen_ssl_new(secsock_listener *l, struct dtls_listen_state *st)
         SSL_free(ssl);
         BIO_free(bio);
         return NULL;
+    }
+    if (st->seen != NULL) {
+        BIO_set_callback_arg(bio, (char *)st);
+        BIO_set_callback_ex(bio, keep_last_read);
     }
     SSL_set_bio(ssl, bio, bio);
     SSL_set_options(ssl, SSL_OP_COOKIE_EXCHANGE);
@@ -224,8 +264,14 @@ static int dtls_listener_init(secsock_listener *l, char *err, size_t errlen)
         return -1;
     }
     struct dtls_listen_state *st = calloc(1, sizeof *st);
+    if (st != NULL && l->t->keep_hello && (st->seen = malloc(DATAGRAM_SEEN_MAX)) == NULL) {
+        free(st);
+        st = NULL;
+    }
     if (st == NULL || RAND_bytes(st->secret[0], 32) != 1 ||
         (st->ssl = listen_ssl_new(l, st)) == NULL) {
+        if (st != NULL)
+            free(st->seen);
         free(st);
         snprintf(err, errlen, "cannot set up the DTLS listener");
         return -1;
@@ -243,6 +289,7 @@ static void dtls_listener_free(secsock_listener *l)
         return;
     SSL_free(st->ssl);
     OPENSSL_cleanse(st->secret, sizeof st->secret);
+    free(st->seen);
     free(st);
 }
 
@@ -319,6 +366,7 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
         return SECSOCK_ERR_IO;
     }
     BIO *bio = SSL_get_rbio(ssl);
+    BIO_set_callback_ex(bio, NULL); /* the peer's own socket from now on: nothing to keep */
     BIO_set_fd(bio, fd, BIO_NOCLOSE);
     BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer);
     BIO_ADDR_free(peer);
@@ -332,6 +380,8 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
         return SECSOCK_ERR_NOMEM;
     }
     tc->report.hello_verify = 1; /* DTLSv1_listen let in only a verified cookie */
+    if (st->seen != NULL)
+        hello_capture_set(&tc->base.hello, st->seen, st->seen_len);
     memcpy(&tc->base.peer, &ss, sl);
     tc->base.peer_len = sl;
     net_format_addr((struct sockaddr *)&ss, sl, tc->base.peer_text, sizeof tc->base.peer_text);

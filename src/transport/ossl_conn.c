@@ -28,6 +28,7 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
             return -1;
         t->keylog = 1;
     }
+    t->keep_hello = cfg->keep_client_hello;
     t->ssl_ctx = security_context_new(cfg, t->role, method, &t->sec, err, errlen);
     if (t->ssl_ctx == NULL)
         return -1;

@@ -22,6 +22,8 @@ static int sockbio_write(BIO *b, const char *data, size_t len, size_t *written)
         ssize_t n = send(st->fd, data, len, MSG_NOSIGNAL);
         if (n >= 0) {
             *written = (size_t)n;
+            if (st->capture != NULL && !st->capture->done)
+                hello_capture_add(st->capture, data, (size_t)n);
             return 1;
         }
         if (errno == EINTR)

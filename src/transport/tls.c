@@ -15,6 +15,8 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
     if (tc == NULL)
         return NULL;
     tc->sock.fd = fd;
+    if (t->keep_hello && t->role == SECSOCK_CLIENT)
+        tc->sock.capture = &tc->base.hello; /* the ClientHello, as it goes out */
     BIO *bio = sockbio_new(&tc->sock); /* send(MSG_NOSIGNAL): no SIGPIPE */
     if (bio == NULL) {
         ossl_conn_free(&tc->base);
