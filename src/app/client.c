@@ -18,10 +18,17 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
     int rc = secsock_connect(t, &copts, &c, err, errlen);
     if (rc == 0)
         cs->js.handshake_ms = app_now_ms() - cs->start_ms;
+    size_t hello_len = 0;
+    const unsigned char *hello = c != NULL ? secsock_conn_client_hello(c, &hello_len) : NULL;
+    if (hello != NULL &&
+        secsock_fingerprint_client_hello(hello, hello_len, &cs->fingerprint) == 0)
+        cs->js.fingerprint = &cs->fingerprint;
     if (o->verbose && c != NULL) {
         app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),
                 secsock_transport_name(t));
         app_print_session(stderr, "* ", c); /* also what a failed handshake got to */
+        if (cs->js.fingerprint != NULL)
+            app_print_fingerprint(stderr, "* ", cs->js.fingerprint);
     }
     if (rc != 0 && c != NULL && secsock_conn_plaintext_peer(c)) {
         size_t n = strlen(err); /* the fix is the program's to name */

@@ -14,6 +14,7 @@ struct app_client_session {
     double start_ms;
     int status;                 /* the first failure, for the --json record */
     char error[512];
+    struct secsock_fingerprint fingerprint; /* ours (-v, --json), when js.fingerprint is set */
 };
 
 /* Connects to HOST:port within timeout_ms. On failure the connection is

@@ -45,9 +45,11 @@ struct opt_def {
 static const struct opt_def opt_table[] = {
     { "tls", OPT_TLS, NULL, TCP, 0, "use TLS (TLS 1.2 minimum)" },
     { "dtls", OPT_DTLS, NULL, UDP, 0, "use DTLS 1.2" },
-    { "verbose", OPT_VERBOSE, NULL, ALL, 0, "print connection and TLS session details" },
+    { "verbose", OPT_VERBOSE, NULL, ALL, 0,
+      "print connection and TLS session details, and JA4/JA3 client fingerprints" },
     { "json", OPT_JSON, NULL, ALL, 0,
-      "print one JSON object per session on stderr (peer, TLS details, bytes, times)" },
+      "print one JSON object per session on stderr (peer, TLS details, fingerprints, bytes, "
+      "times)" },
     { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0, NULL /* per program: timeout_help */ },
     { "ipv4", OPT_IPV4, NULL, CLIENTS, 0, "use IPv4 only" },
     { "ipv6", OPT_IPV6, NULL, CLIENTS, 0, "use IPv6 only" },
@@ -715,6 +717,9 @@ static secsock_config *security_config(const struct app_options *o, const char *
     rc |= !rc && keylog && secsock_config_set_keylog_file(cfg, keylog);
     rc |= !rc && o->mtu && secsock_config_set_mtu(cfg, o->mtu);
     rc |= !rc && o->tickets >= 0 && secsock_config_set_session_tickets(cfg, o->tickets);
+    /* -v and --json show the client's fingerprints: only then is its
+     * ClientHello kept (tcp-server peeks at it instead). */
+    rc |= !rc && (o->verbose || o->json) && secsock_config_keep_client_hello(cfg, 1);
     if (rc) {
         snprintf(err, errlen, "%s", secsock_config_error(cfg));
         secsock_config_free(cfg);
