@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_TARGETS=(http_framing http_request resolve pin target term tls_pair)
+ALL_TARGETS=(http_framing http_request resolve pin target term tls_pair fingerprint)
 
 usage() {
     cat <<EOF
