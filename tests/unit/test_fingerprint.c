@@ -37,6 +37,7 @@ struct buf {
     size_t len;
 };
 
+/* v as a big-endian number of 1 to 4 bytes. */
 static void put(struct buf *b, unsigned v, int bytes)
 {
     for (int i = bytes - 1; i >= 0; i--)
@@ -195,7 +196,8 @@ static void build_record(struct buf *b, const struct hello *h)
     if (h->dtls) {
         put(b, 0xfeff, 2);      /* DTLS 1.0 on the record, as OpenSSL sends it */
         put(b, 0, 2);           /* epoch */
-        put(b, 0, 6);           /* sequence number */
+        put(b, 0, 2);
+        put(b, 0, 4);           /* sequence number: 48 bits */
     } else {
         put(b, 0x0301, 2);      /* TLS 1.0 on the record: ignored by JA4 */
     }
