@@ -28,7 +28,6 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
             return -1;
         t->keylog = 1;
     }
-    t->keep_hello = cfg->keep_client_hello;
     t->ssl_ctx = security_context_new(cfg, t->role, method, &t->sec, err, errlen);
     if (t->ssl_ctx == NULL)
         return -1;
@@ -36,6 +35,7 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    t->keep_hello = cfg->keep_client_hello;
     return 0;
 }
 
