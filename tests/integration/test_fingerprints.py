@@ -325,3 +325,21 @@ def test_no_fingerprint_fields_filled_for_plaintext_or_without_asking(server, ru
     srv.wait_for('"status"', where="err")
     for rec in [json.loads(r.err.splitlines()[-1]), next(iter(records(srv).values()))]:
         assert rec["ja4"] is None and rec["ja3"] is None and rec["ja3_hash"] is None, rec
+
+
+def test_a_refused_client_is_fingerprinted_still(server, pki):
+    """The fingerprint comes from the ClientHello before the handshake: a
+    client the server then refuses (TLS 1.2 at most, to a TLS 1.3 server)
+    is in the log and the --json record all the same."""
+    srv = server("tcp-server", "--tls", *pki.server_args(), "--tls-min", "1.3", "-v", "--json")
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+        with pytest.raises(ssl.SSLError):
+            ctx.wrap_socket(s, server_hostname="localhost")
+    srv.wait_for('"status"', where="err")
+    rec = next(iter(records(srv).values()))
+    assert rec["status"] != "ok" and rec["ja4"].startswith("t12d"), rec
+    assert f"JA4 {rec['ja4']}  JA3 {rec['ja3_hash']}" in srv.out()
