@@ -184,16 +184,19 @@ show_status() { # PID
     sp="$(state_get https_port)"
     nm="$(state_get name)"
     note "running (pid $1) from $dir"
+    # The examples run as printed: the built tcp-client unless one is installed.
+    local tc=tcp-client
+    command -v tcp-client >/dev/null 2>&1 || tc="$SECSOCK_ROOT/build/bin/tcp-client"
     printf '  HTTP   http://127.0.0.1:%s/\n' "$hp"
     printf '  HTTPS  https://%s:%s/  (CA: %s/certs/ca.crt)\n' "$nm" "$sp" "$dir"
     printf '  logs   %s/logs/access.log, %s/logs/ssl_access.log\n' "$dir" "$dir"
     if [[ "$nm" != localhost ]]; then
-        printf '  tcp-client --resolve %s:%s:127.0.0.1 %s %s\n' "$nm" "$hp" "$nm" "$hp"
-        printf '  tcp-client --tls --cafile %s/certs/ca.crt --resolve %s:%s:127.0.0.1 %s %s\n' \
-            "$dir" "$nm" "$sp" "$nm" "$sp"
+        printf '  %s --resolve %s:%s:127.0.0.1 %s %s\n' "$tc" "$nm" "$hp" "$nm" "$hp"
+        printf '  %s --tls --cafile %s/certs/ca.crt --resolve %s:%s:127.0.0.1 %s %s\n' \
+            "$tc" "$dir" "$nm" "$sp" "$nm" "$sp"
     else
-        printf '  tcp-client 127.0.0.1 %s\n' "$hp"
-        printf '  tcp-client --tls --cafile %s/certs/ca.crt localhost %s\n' "$dir" "$sp"
+        printf '  %s 127.0.0.1 %s\n' "$tc" "$hp"
+        printf '  %s --tls --cafile %s/certs/ca.crt localhost %s\n' "$tc" "$dir" "$sp"
     fi
 }
 

@@ -85,7 +85,7 @@ fi
 command -v clang >/dev/null 2>&1 || die "clang not found (Debian: apt-get install clang)"
 
 note "building the harnesses in $build/ (clang, -DSECSOCK_FUZZ=ON)"
-CC=clang cmake -S . -B "$build" -DSECSOCK_FUZZ=ON -DBUILD_TESTING=OFF \
+CC=clang cmake -S . -B "$build" -DSECSOCK_FUZZ=ON -DSECSOCK_WERROR=ON -DBUILD_TESTING=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null ||
     die "cmake configure of $build/ failed (a directory configured with another compiler? remove it)"
 mkdir -p "$build/logs"

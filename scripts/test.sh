@@ -30,7 +30,7 @@ Options:
 
 A test that is skipped or not run counts as failed. Exits non-zero if
 anything failed; the last line is "test.sh: N passed, M failed".
-Environment: SECSOCK_TEST_BUDGET  seconds for the whole run (default 1200).
+Environment: SECSOCK_TEST_BUDGET  seconds for the whole run (default 2400; the project keeps it under 45 minutes).
 EOF
 }
 
@@ -78,7 +78,7 @@ else
     ensure_packages --no-install "${SECSOCK_TEST_PACKAGES[@]}"
 fi
 
-budget="${SECSOCK_TEST_BUDGET:-1200}"
+budget="${SECSOCK_TEST_BUDGET:-2400}"
 [[ "$budget" =~ ^[0-9]+$ ]] || die "SECSOCK_TEST_BUDGET must be a number of seconds"
 deadline=$((SECONDS + budget))
 jobs="$(nproc 2>/dev/null || echo 2)"
@@ -101,7 +101,7 @@ run_suite() {
     local label="$1" dir="$2" cc="$3" type="$4"
     shift 4
     printf '\n=== %s: configure and build %s/ (CC=%s, %s) ===\n' "$label" "$dir" "$cc" "$type"
-    if ! CC="$cc" cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@"; then
+    if ! CC="$cc" cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DSECSOCK_WERROR=ON "$@"; then
         record_failure "$label: cmake configure"
         return 0
     fi

@@ -55,7 +55,8 @@ SECSOCK_API int secsock_config_set_cafile(secsock_config *cfg, const char *path)
 SECSOCK_API int secsock_config_set_cert_file(secsock_config *cfg, const char *path);
 SECSOCK_API int secsock_config_set_key_file(secsock_config *cfg, const char *path);
 /* Server: make an ephemeral self-signed certificate in memory instead
- * (on != 0); see secsock_transport_fingerprint(). Returns 0; with a
+ * (on != 0); see secsock_transport_fingerprint(), secsock_transport_spki_pin()
+ * and secsock_transport_cert_pem(). Returns 0; with a
  * certificate or key file as well, secsock_transport_new() refuses. */
 SECSOCK_API int secsock_config_set_self_signed(secsock_config *cfg, int on);
 /* Client: the name sent as SNI and verified (default: the host connected to).
@@ -66,9 +67,12 @@ SECSOCK_API int secsock_config_set_servername(secsock_config *cfg, const char *n
 /* Client: turn off certificate and name verification. Callers must warn.
  * Returns 0. */
 SECSOCK_API int secsock_config_insecure_noverify(secsock_config *cfg);
-/* Client: accept exactly the certificate with this SHA-256 fingerprint,
- * "sha256:" followed by 64 hex digits (any case, colons allowed), instead
- * of verifying a chain and a name. -1 if malformed. */
+/* Client: accept exactly this server, instead of verifying a chain, its
+ * dates and a name. Either its certificate: "sha256:" and the SHA-256
+ * fingerprint in 64 hex digits (any case, colons allowed); or its public
+ * key: "sha256//" and the SHA-256 of its SubjectPublicKeyInfo in base64
+ * (curl's --pinnedpubkey form, which still holds when a certificate is
+ * renewed with the same key). -1 if malformed. */
 SECSOCK_API int secsock_config_set_pin(secsock_config *cfg, const char *pin);
 /* Server: demand a client certificate signed by the CA file (on != 0);
  * secsock_transport_new() fails without a CA file. Returns 0. */
@@ -105,8 +109,14 @@ SECSOCK_API int secsock_config_keep_client_hello(secsock_config *cfg, int on);
  * reads SSLKEYLOGFILE itself: the programs pass it here. */
 SECSOCK_API int secsock_config_set_keylog_file(secsock_config *cfg, const char *path);
 
-/* Parses "sha256:HEX" (the pin syntax above) into 32 bytes. Returns 0, or
- * -1 if malformed. Thread-safe. */
+/* What a pin (secsock_config_set_pin) names. */
+enum secsock_pin_kind {
+    SECSOCK_PIN_CERT = 0,   /* "sha256:HEX": the certificate's SHA-256 */
+    SECSOCK_PIN_SPKI = 1,   /* "sha256//BASE64": its public key's (SPKI) SHA-256 */
+};
+/* Parses a pin (the syntax above) into its 32 bytes. Returns its kind, an
+ * enum secsock_pin_kind, or -1 if malformed (out is then unchanged).
+ * Thread-safe. */
 SECSOCK_API int secsock_parse_pin(const char *pin, unsigned char out[32]);
 
 #ifdef __cplusplus

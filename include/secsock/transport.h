@@ -35,6 +35,7 @@
 
 #include "secsock/fingerprint.h"
 #include "secsock/security.h"
+#include "secsock/trace.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,6 +95,18 @@ SECSOCK_API size_t secsock_transport_max_message(const secsock_transport *t);
 /* For a server started with a self-signed certificate: its "sha256:HEX"
  * fingerprint, colon-separated hex pairs. NULL otherwise. Thread-safe. */
 SECSOCK_API const char *secsock_transport_fingerprint(const secsock_transport *t);
+/* The same server's public-key pin, "sha256//BASE64" (the SHA-256 of its
+ * SubjectPublicKeyInfo, curl's --pinnedpubkey form), and its certificate in
+ * PEM, for a client's CA file. NULL for other transports. Thread-safe. */
+SECSOCK_API const char *secsock_transport_spki_pin(const secsock_transport *t);
+SECSOCK_API const char *secsock_transport_cert_pem(const secsock_transport *t);
+
+/* What secsock_connect() tells opts->on_attempt about each address. */
+enum secsock_attempt_event {
+    SECSOCK_ATTEMPT_TRYING,    /* connecting to the address starts */
+    SECSOCK_ATTEMPT_FAILED,    /* it failed: reason says why, e.g. "connection refused" */
+    SECSOCK_ATTEMPT_CONNECTED, /* it connected first: the one used */
+};
 
 struct secsock_connect_opts {
     const char *host;         /* the name: used for SNI and verification */
@@ -101,14 +114,40 @@ struct secsock_connect_opts {
     const char *connect_addr; /* connect here instead of resolving host (curl --resolve) */
     int family;               /* AF_UNSPEC, AF_INET or AF_INET6 */
     int timeout_ms;           /* bounds connect, handshake and each later wait */
+    /* Optional (NULL: nobody is told): called in the connecting thread, before
+     * secsock_connect() returns, for each address as it is tried, fails or
+     * wins. address is numeric, "ADDR:PORT" or "[ADDR]:PORT"; reason is "",
+     * or for SECSOCK_ATTEMPT_FAILED the cause in lower case. Attempts that
+     * lose the race end without a word. */
+    void (*on_attempt)(void *arg, enum secsock_attempt_event event, const char *address,
+                       const char *reason);
+    void *on_attempt_arg;
+    /* Optional: n_exclude addresses ("ADDR:PORT" as secsock_conn_peer()
+     * gives them) not to try, e.g. those a datagram was refused on. */
+    const char *const *exclude;
+    size_t n_exclude;
 };
 
-/* Client: resolves opts->host (or uses opts->connect_addr), connects
- * (trying each address in turn; for datagrams, a connected UDP socket) and,
- * for TLS and DTLS, completes and verifies the handshake, all within
+/* Client: resolves opts->host (or uses opts->connect_addr) and connects,
+ * for TLS and DTLS completing and verifying the handshake, all within
  * opts->timeout_ms, which also becomes the connection's timeout.
+ *
+ * Every address of the name is tried (localhost and *.localhost are ::1 and
+ * 127.0.0.1 as well as what the resolver says), the address families
+ * interleaved and the first family the resolver's, as RFC 8305 (Happy
+ * Eyeballs) and curl do: each attempt has 250 ms to itself, then the next
+ * starts beside it (at once when it fails, e.g. refused); the first to
+ * connect is used and the others are closed. A datagram socket connects at
+ * once (nothing is sent), so for "udp" the first usable address is taken
+ * and a refusal shows only when a datagram is answered by an ICMP "port
+ * unreachable" (a read fails with SECSOCK_ERR_CONNECT): to go on to the
+ * next address, connect again with the refused one in opts->exclude. For
+ * "dtls" the handshake's refusal moves on to the next address here.
+ *
  * Returns 0 with *out set, or a negative status (SECSOCK_ERR_RESOLVE,
- * _CONNECT, _TIMEOUT, _HANDSHAKE, _VERIFY, ...) with the reason in err.
+ * _CONNECT, _TIMEOUT, _HANDSHAKE, _VERIFY, ...) with the reason in err,
+ * naming each address tried (or, when too many for err, the last and the
+ * count); SECSOCK_ERR_CONNECT also when opts->exclude leaves no address.
  * On failure *out is still set when a connection object exists (so its
  * error text and session info, e.g. the refused certificate, can be read)
  * and must then be closed; otherwise *out is NULL.
@@ -260,7 +299,8 @@ SECSOCK_API void secsock_conn_set_cancel_fd(secsock_conn *c, int fd);
 SECSOCK_API size_t secsock_max_message(const secsock_conn *c);
 SECSOCK_API int secsock_datagram_truncated(const secsock_conn *c);
 /* The text of c's last error, e.g. "certificate verify failed: hostname
- * mismatch (wanted example.org)"; "" if none. Never NULL. */
+ * mismatch (wanted example.org): not in SAN DNS:www.example.org"; "" if
+ * none. Never NULL. */
 SECSOCK_API const char *secsock_conn_error(const secsock_conn *c);
 /* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6); "" if unknown. */
 SECSOCK_API const char *secsock_conn_peer(const secsock_conn *c);
@@ -293,6 +333,41 @@ struct secsock_session_info {
 /* Fills *info for c (also after a failed handshake: what the peer showed,
  * and why verification failed). Returns 0. */
 SECSOCK_API int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
+
+/* The certificates the peer sent, whether or not they passed verification
+ * (a client keeps the server's whole chain, as sent, leaf first, also when
+ * it refused it; a server has its client's once accepted). How many: 0 in
+ * plaintext, before the handshake, or when none came. */
+SECSOCK_API int secsock_conn_peer_cert_count(const secsock_conn *c);
+enum secsock_cert_field {
+    SECSOCK_CERT_SUBJECT,     /* RFC 2253, e.g. "CN=localhost,O=Example" */
+    SECSOCK_CERT_ISSUER,
+    SECSOCK_CERT_SAN,         /* "DNS:localhost, IP:127.0.0.1" */
+    SECSOCK_CERT_NOT_BEFORE,  /* "2026-12-02T10:00:00Z" */
+    SECSOCK_CERT_NOT_AFTER,
+    SECSOCK_CERT_FINGERPRINT, /* "sha256:AB:CD:...", the certificate's SHA-256 */
+    SECSOCK_CERT_SPKI_PIN,    /* "sha256//BASE64", its public key's (curl's pin) */
+};
+/* One field of certificate i (0: the leaf) as printable ASCII: the peer's
+ * own text with control and non-ASCII bytes escaped or replaced. "" when i
+ * or field is out of range. The text belongs to c and lives as long as it
+ * does; the first call builds it for the whole chain (nothing is spent on
+ * it otherwise). */
+SECSOCK_API const char *secsock_conn_peer_cert(const secsock_conn *c, int i,
+                                               enum secsock_cert_field field);
+
+/* Which check refused the peer's certificate (after SECSOCK_ERR_VERIFY),
+ * so a program can suggest the fix; secsock_conn_error() has the details. */
+enum secsock_verify_failure {
+    SECSOCK_VERIFY_NOT_REFUSED = 0, /* no refusal (or no verification) */
+    SECSOCK_VERIFY_UNKNOWN_CA,      /* no chain to a trusted CA (self-signed, unknown issuer) */
+    SECSOCK_VERIFY_EXPIRED,
+    SECSOCK_VERIFY_NOT_YET_VALID,
+    SECSOCK_VERIFY_NAME_MISMATCH,   /* the name or address is not in the certificate */
+    SECSOCK_VERIFY_PIN_MISMATCH,
+    SECSOCK_VERIFY_OTHER,           /* another reason (a bad signature, a revoked chain...) */
+};
+SECSOCK_API enum secsock_verify_failure secsock_conn_verify_failure(const secsock_conn *c);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "report.h"
 #include "server.h"
 
@@ -218,8 +219,12 @@ static int step(struct loop *lp, struct admission *a, uint32_t revents)
         a->handshake_ms = now - a->accepted_ms;
         a->deadline_ms = now + o->timeout_ms; /* now the idle timeout: first data */
         a->events = EPOLLIN;
-        if (o->verbose)
-            app_print_session(stdout, "[*]   ", a->c);
+        if (o->verbose) {
+            char prefix[APP_LOG_STAMP_MAX + 8];
+            size_t n = app_log_stamp(prefix, sizeof prefix);
+            snprintf(prefix + n, sizeof prefix - n, "[*]   ");
+            app_print_session(stdout, prefix, a->c);
+        }
         revents = 0; /* those were the handshake's */
     }
     a->ready = secsock_pending(a->c) || (revents & (EPOLLIN | EPOLLHUP | EPOLLERR));
@@ -303,7 +308,7 @@ static void admit(struct loop *lp, secsock_conn *c)
     lp->n++;
     atomic_fetch_add(&lp->ax->admitted, 1);
     if (s->log_accept)
-        app_log(stdout, "[*] Accepted connection from %s", secsock_conn_peer(c));
+        app_log_client(stdout, "[*] Accepted connection from %s", secsock_conn_peer(c));
     int rc = step(lp, a, 0);
     if (rc != 0)
         drop(lp, a, rc, a->why);

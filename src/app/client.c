@@ -3,7 +3,80 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "peer_certs.h"
 #include "report.h"
+
+/* Each address as the library tries it: -v shows it, as curl -v does. */
+static void on_attempt(void *arg, enum secsock_attempt_event event, const char *address,
+                       const char *reason)
+{
+    struct app_client_session *cs = arg;
+    if (event == SECSOCK_ATTEMPT_TRYING)
+        cs->attempts++;
+    if (!cs->o->verbose)
+        return;
+    if (event == SECSOCK_ATTEMPT_TRYING)
+        app_log(stderr, "* Trying %s...", address);
+    else if (event == SECSOCK_ATTEMPT_FAILED)
+        app_log(stderr, "* %s: %s", address, reason);
+}
+
+static int connect_once(struct app_client_session *cs, secsock_conn **out, char *err,
+                        size_t errlen)
+{
+    const struct app_options *o = cs->o;
+    struct secsock_connect_opts copts = app_connect_opts(o, cs->port, cs->timeout_ms);
+    const char *exclude[APP_CLIENT_MAX_REFUSED];
+    for (size_t i = 0; i < cs->n_refused; i++)
+        exclude[i] = cs->refused[i];
+    copts.on_attempt = on_attempt;
+    copts.on_attempt_arg = cs;
+    copts.exclude = exclude;
+    copts.n_exclude = cs->n_refused;
+    cs->attempts = 0;
+    secsock_conn *c = NULL;
+    double t0 = app_now_ms();
+    int rc = secsock_connect(cs->t, &copts, &c, err, errlen);
+    if (rc == 0)
+        cs->js.handshake_ms = app_now_ms() - t0;
+    /* Our ClientHello, kept with -v or --json: its fingerprints, also when
+     * the server refused it. */
+    size_t hello_len = 0;
+    const unsigned char *hello = c != NULL ? secsock_conn_client_hello(c, &hello_len) : NULL;
+    cs->js.fingerprint = NULL;
+    if (hello != NULL &&
+        secsock_fingerprint_client_hello(hello, hello_len, &cs->fingerprint) == 0)
+        cs->js.fingerprint = &cs->fingerprint;
+    if (rc != 0 && c != NULL && secsock_conn_plaintext_peer(c)) {
+        size_t n = strlen(err); /* the fix is the program's to name */
+        snprintf(err + n, errlen - n, ": drop %s",
+                 o->program == APP_UDP_CLIENT ? "--dtls" : "--tls");
+    }
+    if (rc == SECSOCK_ERR_VERIFY && c != NULL)
+        app_append_verify_fixes(c, err, errlen);
+    /* (A DTLS handshake refused by ICMP negotiated nothing: no more to say.) */
+    /* "* Connected to ..." and the handshake's messages came as they
+     * happened (observe.c); now the session, also what a failed one got to. */
+    if (o->verbose && c != NULL && rc != SECSOCK_ERR_CONNECT) {
+        app_print_session(stderr, "* ", c);
+        if (cs->js.fingerprint != NULL)
+            app_print_fingerprint(stderr, "* ", cs->js.fingerprint);
+    }
+    *out = c;
+    return rc;
+}
+
+/* A connect failed with err: the --json record says so, and *c is closed. */
+static int connect_failed(struct app_client_session *cs, secsock_conn **c, int rc,
+                          const char *err)
+{
+    cs->status = rc;
+    snprintf(cs->error, sizeof cs->error, "%s", err);
+    app_client_finish(cs->o, cs, *c);
+    secsock_close(*c);
+    *c = NULL;
+    return rc;
+}
 
 int app_client_connect(const struct app_options *o, const secsock_transport *t,
                        const char *port, int timeout_ms, secsock_conn **out,
@@ -12,38 +85,44 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
     *cs = (struct app_client_session){
         .js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 },
         .start_ms = app_now_ms(),
+        .o = o,
+        .t = t,
+        .port = port,
+        .timeout_ms = timeout_ms,
     };
-    struct secsock_connect_opts copts = app_connect_opts(o, port, timeout_ms);
-    secsock_conn *c = NULL;
-    int rc = secsock_connect(t, &copts, &c, err, errlen);
+    int rc = connect_once(cs, out, err, errlen);
+    return rc == 0 ? 0 : connect_failed(cs, out, rc, err);
+}
+
+int app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, size_t errlen)
+{
+    const char *peer = secsock_conn_peer(*c);
+    if (cs->o->verbose)
+        app_log(stderr, "* %s: connection refused", peer);
+    /* Named in the message either way; left out of the next connect while
+     * there is room (past that the name has more addresses than anyone
+     * waits through). */
+    char all[APP_CLIENT_MAX_REFUSED * 66 + 64] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < cs->n_refused; i++)
+        len += (size_t)snprintf(all + len, sizeof all - len, "%s, ", cs->refused[i]);
+    snprintf(all + len, sizeof all - len, "%s", peer);
+    int full = cs->n_refused == APP_CLIENT_MAX_REFUSED;
+    if (!full)
+        snprintf(cs->refused[cs->n_refused++], sizeof cs->refused[0], "%s", peer);
+    secsock_close(*c);
+    *c = NULL;
+    cs->js.handshake_ms = -1;
+    char why[512] = "";
+    int rc = full ? SECSOCK_ERR_CONNECT : connect_once(cs, c, why, sizeof why);
     if (rc == 0)
-        cs->js.handshake_ms = app_now_ms() - cs->start_ms;
-    size_t hello_len = 0;
-    const unsigned char *hello = c != NULL ? secsock_conn_client_hello(c, &hello_len) : NULL;
-    if (hello != NULL &&
-        secsock_fingerprint_client_hello(hello, hello_len, &cs->fingerprint) == 0)
-        cs->js.fingerprint = &cs->fingerprint;
-    if (o->verbose && c != NULL) {
-        app_log(stderr, "* connected to %s (%s)", secsock_conn_peer(c),
-                secsock_transport_name(t));
-        app_print_session(stderr, "* ", c); /* also what a failed handshake got to */
-        if (cs->js.fingerprint != NULL)
-            app_print_fingerprint(stderr, "* ", cs->js.fingerprint);
-    }
-    if (rc != 0 && c != NULL && secsock_conn_plaintext_peer(c)) {
-        size_t n = strlen(err); /* the fix is the program's to name */
-        snprintf(err + n, errlen - n, ": drop %s",
-                 o->program == APP_UDP_CLIENT ? "--dtls" : "--tls");
-    }
-    if (rc != 0) {
-        cs->status = rc;
-        snprintf(cs->error, sizeof cs->error, "%s", err);
-        app_client_finish(o, cs, c);
-        secsock_close(c);
-        c = NULL;
-    }
-    *out = c;
-    return rc;
+        return 0;
+    if (full || (rc == SECSOCK_ERR_CONNECT && cs->attempts == 0))
+        /* Every address refused: one message for them all. */
+        snprintf(err, errlen, "connection refused: nothing listens on %s", all);
+    else
+        snprintf(err, errlen, "connection refused: nothing listens on %s; then %s", all, why);
+    return connect_failed(cs, c, rc, err);
 }
 
 int app_client_fail(const struct app_options *o, struct app_client_session *cs, int status,

@@ -9,20 +9,40 @@
 #include "json.h"
 #include "options.h"
 
+#define APP_CLIENT_MAX_REFUSED 16 /* addresses of one name a datagram was refused on */
+/* Room for an error line: the library's reason and the program's fixes. */
+#define APP_ERR_LEN 1024
+
 struct app_client_session {
     struct json_session js;
     double start_ms;
     int status;                 /* the first failure, for the --json record */
-    char error[512];
+    char error[APP_ERR_LEN];
     struct secsock_fingerprint fingerprint; /* ours (-v, --json), when js.fingerprint is set */
+    /* How to connect again, to the name's next address (app_client_next). */
+    const struct app_options *o;
+    const secsock_transport *t;
+    const char *port;
+    int timeout_ms;
+    int attempts;               /* addresses the last connect started on */
+    size_t n_refused;
+    char refused[APP_CLIENT_MAX_REFUSED][64];
 };
 
-/* Connects to HOST:port within timeout_ms. On failure the connection is
- * closed (*out is NULL), the --json record is written, and the status is
- * returned with the reason in err. */
+/* Connects to HOST:port within timeout_ms; with -v each address tried is
+ * shown ("* Trying ADDR:PORT...", and why it failed). On failure the
+ * connection is closed (*out is NULL), the --json record is written, and
+ * the status is returned with the reason in err. */
 int app_client_connect(const struct app_options *o, const secsock_transport *t,
                        const char *port, int timeout_ms, secsock_conn **out,
                        struct app_client_session *cs, char *err, size_t errlen);
+
+/* *c met a refusal (an ICMP "port unreachable" for a datagram): closes it
+ * and connects to the name's next address, leaving out every one refused
+ * so far. Returns 0 with *c the new connection, or the failure with *c
+ * NULL and err saying so: when no address is left, "connection refused:
+ * nothing listens on ADDR, ADDR" (SECSOCK_ERR_CONNECT). */
+int app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, size_t errlen);
 
 /* Says "PROGRAM: msg" on stderr and, with a session, keeps its first
  * failure for the --json record. Returns the exit code for status. */

@@ -51,23 +51,47 @@ static void field_num(FILE *f, int *first, const char *name, double value)
         fprintf(f, "\"%s\":%.3f", name, value);
 }
 
-static void peer_certificate(FILE *f, int *first, const struct secsock_session_info *s)
+/* Certificate i the peer sent as an object. */
+static void certificate(FILE *f, const secsock_conn *c, int i)
 {
-    field_sep(f, first);
-    fputs("\"peer_certificate\":", f);
-    if (!s->has_peer_cert) {
-        fputs("null", f);
-        return;
-    }
+    static const struct {
+        const char *name;
+        enum secsock_cert_field field;
+    } fields[] = {
+        { "subject", SECSOCK_CERT_SUBJECT },
+        { "issuer", SECSOCK_CERT_ISSUER },
+        { "san", SECSOCK_CERT_SAN },
+        { "not_before", SECSOCK_CERT_NOT_BEFORE },
+        { "not_after", SECSOCK_CERT_NOT_AFTER },
+        { "fingerprint", SECSOCK_CERT_FINGERPRINT },
+        { "spki_pin", SECSOCK_CERT_SPKI_PIN },
+    };
     int inner = 1;
     fputc('{', f);
-    field_str(f, &inner, "subject", s->peer_subject);
-    field_str(f, &inner, "issuer", s->peer_issuer);
-    field_str(f, &inner, "san", s->peer_san);
-    field_str(f, &inner, "not_before", s->peer_not_before);
-    field_str(f, &inner, "not_after", s->peer_not_after);
-    field_str(f, &inner, "fingerprint", s->peer_fingerprint);
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+        field_str(f, &inner, fields[k].name, secsock_conn_peer_cert(c, i, fields[k].field));
     fputc('}', f);
+}
+
+/* "peer_certificate": the leaf (null when none came), and "peer_chain":
+ * every certificate the peer sent, leaf first, also when it was refused. */
+static void peer_certificates(FILE *f, int *first, const secsock_conn *c)
+{
+    int n = c != NULL ? secsock_conn_peer_cert_count(c) : 0;
+    field_sep(f, first);
+    fputs("\"peer_certificate\":", f);
+    if (n > 0)
+        certificate(f, c, 0);
+    else
+        fputs("null", f);
+    field_sep(f, first);
+    fputs("\"peer_chain\":[", f);
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            fputc(',', f);
+        certificate(f, c, i);
+    }
+    fputc(']', f);
 }
 
 void json_write_session(FILE *f, const struct json_session *js)
@@ -87,7 +111,7 @@ void json_write_session(FILE *f, const struct json_session *js)
     field_str(f, &first, "group", s.group);
     field_str(f, &first, "alpn", s.alpn);
     field_str(f, &first, "sni", s.sni);
-    peer_certificate(f, &first, &s);
+    peer_certificates(f, &first, js->c);
     field_str(f, &first, "verification", s.secure ? s.verify_result : NULL);
     field_bool(f, &first, "verified", s.verified);
     field_bool(f, &first, "resumed", s.resumed);
@@ -119,6 +143,8 @@ void json_write_listening(FILE *f, const struct json_listening *jl)
     field_str(f, &first, "protocol", jl->protocol);
     if (jl->fingerprint != NULL)
         field_str(f, &first, "fingerprint", jl->fingerprint);
+    if (jl->spki_pin != NULL)
+        field_str(f, &first, "spki_pin", jl->spki_pin);
     fputs("}\n", f);
     funlockfile(f);
     (void)fflush(f);

@@ -11,7 +11,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
 #include "http_request.h"
+#include "observe.h"
 #include "term.h"
 
 #define ALL (APP_TCP_CLIENT | APP_TCP_SERVER | APP_UDP_CLIENT | APP_UDP_SERVER)
@@ -24,13 +28,13 @@ enum opt_id {
     OPT_HELP = 'h', OPT_VERSION = 'V', OPT_VERBOSE = 'v', OPT_IPV4 = '4', OPT_IPV6 = '6',
     OPT_TIMEOUT = 't', OPT_INSECURE = 'k', OPT_USER_AGENT = 'A', OPT_HEADER = 'H',
     OPT_REQUEST = 'X', OPT_HEAD = 'I', OPT_DATA = 'd', OPT_LOCATION = 'L',
-    OPT_BIND = 'b', OPT_PORT = 'p', OPT_OUTPUT = 'o',
+    OPT_BIND = 'b', OPT_PORT = 'p', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
     OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
-    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS,
+    OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS, OPT_TIMESTAMPS, OPT_CERT_OUT, OPT_TRACE,
 };
 
 struct opt_def {
@@ -45,8 +49,10 @@ struct opt_def {
 static const struct opt_def opt_table[] = {
     { "tls", OPT_TLS, NULL, TCP, 0, "use TLS (TLS 1.2 minimum)" },
     { "dtls", OPT_DTLS, NULL, UDP, 0, "use DTLS 1.2" },
-    { "verbose", OPT_VERBOSE, NULL, ALL, 0,
-      "print connection and TLS session details, and JA4/JA3 client fingerprints" },
+    { "verbose", OPT_VERBOSE, NULL, ALL, 0, NULL /* per program: verbose_help */ },
+    { "trace", OPT_TRACE, "FILE|-", ALL, 0,
+      "write every block sent and received to FILE (-: stdout), time-stamped, in hex and "
+      "text: the plaintext and, for TLS/DTLS, the records as on the wire" },
     { "json", OPT_JSON, NULL, ALL, 0,
       "print one JSON object per session on stderr (peer, TLS details, fingerprints, bytes, "
       "times)" },
@@ -93,6 +99,10 @@ static const struct opt_def opt_table[] = {
       "write only the HTTP response body (de-chunked), not the status line and headers" },
     { "fail", OPT_FAIL, NULL, APP_TCP_CLIENT, 0,
       "exit 6 when the HTTP status is 400 or more" },
+    { "quiet", OPT_QUIET, NULL, SERVERS, 0,
+      "log only the listening line, errors and the summary" },
+    { "timestamps", OPT_TIMESTAMPS, NULL, SERVERS, 0,
+      "start each log line with its UTC time (ISO 8601)" },
     { "ready-fd", OPT_READY_FD, "N", SERVERS, 0,
       "once listening, write the --json listening line to descriptor N and close it" },
     { "bind", OPT_BIND, "ADDR", SERVERS, 0, "address to listen on (default 127.0.0.1)" },
@@ -117,15 +127,18 @@ static const struct opt_def opt_table[] = {
     { "cert", OPT_CERT, "FILE", ALL, 1, "own certificate chain (PEM, leaf first)" },
     { "key", OPT_KEY, "FILE", ALL, 1, "own private key (PEM)" },
     { "self-signed", OPT_SELF_SIGNED, NULL, SERVERS, 1,
-      "make an ephemeral self-signed certificate; its fingerprint is printed" },
+      "make an ephemeral self-signed certificate; print both its pins" },
+    { "cert-out", OPT_CERT_OUT, "FILE", SERVERS, 1,
+      "with --self-signed: write that certificate to FILE (PEM, for clients to trust)" },
     { "verify-client", OPT_VERIFY_CLIENT, NULL, SERVERS, 1,
       "require a client certificate signed by --cafile" },
     { "servername", OPT_SERVERNAME, "NAME", CLIENTS, 1,
       "name sent as SNI and verified (default: HOST)" },
     { "insecure", OPT_INSECURE, NULL, CLIENTS, 1,
       "do not verify the server's certificate (prints a warning)" },
-    { "pin", OPT_PIN, "sha256:HEX", CLIENTS, 1,
-      "accept exactly the certificate with this SHA-256 fingerprint" },
+    { "pin", OPT_PIN, "PIN", CLIENTS, 1,
+      "accept exactly this server: sha256:HEX (its certificate) or sha256//BASE64 (its "
+      "public key, as curl --pinnedpubkey)" },
     { "tickets", OPT_TICKETS, "N", APP_TCP_SERVER, 1,
       "TLS 1.3 session tickets per handshake; 0: none, no resumption (default 2)" },
     { "alpn", OPT_ALPN, "LIST", ALL, 1, "comma-separated ALPN protocols" },
@@ -178,11 +191,29 @@ static const char *timeout_help(enum app_program p)
     }
 }
 
+/* -v shows more in tcp-client, and goes to the log in the servers. */
+static const char *verbose_help(enum app_program p)
+{
+    switch (p) {
+    case APP_TCP_CLIENT:
+        return "on stderr: the connection, each TLS handshake message, the session and its "
+               "JA4/JA3 fingerprints, the request and response heads (> and <), bytes and "
+               "time";
+    case APP_UDP_CLIENT:
+        return "on stderr: the connection, each DTLS handshake message, the session and its "
+               "JA4/JA3 fingerprints";
+    default: return "log each client's TLS/DTLS handshake messages, session and JA4/JA3 "
+                    "fingerprints";
+    }
+}
+
 /* --echo says what it echoes in each server. */
 static const char *option_help(const struct opt_def *d, enum app_program p)
 {
     if (d->id == OPT_TIMEOUT)
         return timeout_help(p);
+    if (d->id == OPT_VERBOSE)
+        return verbose_help(p);
     if (d->id == OPT_ECHO && p == APP_UDP_SERVER)
         return "echo each datagram back to its sender";
     return d->help;
@@ -310,13 +341,23 @@ static void set_defaults(struct app_options *o, enum app_program program, const 
     }
 }
 
+/* -V: the program's version first (scripts read its last word), then the
+ * OpenSSL it was built with and the one it runs with, which may differ
+ * (a library upgraded since, LD_LIBRARY_PATH), as curl -V shows. */
+static void print_version(const struct app_options *o)
+{
+    printf("%s %s\n", o->name, SECSOCK_VERSION);
+    printf("built with %s\n", OPENSSL_VERSION_TEXT);
+    printf("running with %s\n", OpenSSL_version(OPENSSL_VERSION));
+}
+
 /* Applies one parsed option. Returns -1 to go on, or an exit code. */
 static int apply(struct app_options *o, int id, const char *arg)
 {
     char err[256];
     switch (id) {
     case OPT_HELP: print_help(o); return APP_EXIT_OK;
-    case OPT_VERSION: printf("%s %s\n", o->name, SECSOCK_VERSION); return APP_EXIT_OK;
+    case OPT_VERSION: print_version(o); return APP_EXIT_OK;
     case OPT_VERBOSE: o->verbose++; break;
     case OPT_IPV4: o->family = AF_INET; break;
     case OPT_IPV6: o->family = AF_INET6; break;
@@ -351,6 +392,7 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_CIPHERSUITES: o->ciphersuites = arg; break;
     case OPT_KEYLOG: o->keylog = arg; break;
     case OPT_SELF_SIGNED: o->self_signed = 1; break;
+    case OPT_CERT_OUT: o->cert_out = arg; break;
     case OPT_VERIFY_CLIENT: o->verify_client = 1; break;
     case OPT_METHOD:
     case OPT_REQUEST: o->method = arg; o->method_given = 1; break;
@@ -385,6 +427,11 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_SEND_FILE: o->send_file = arg; break;
     case OPT_OUTPUT: o->output = arg; break;
     case OPT_JSON: o->json = 1; break;
+    case OPT_TRACE:
+        if (arg[0] == '\0')
+            return usage_error(o, "%s", "empty --trace: want a file name, or - for stdout");
+        o->trace = arg;
+        break;
     case OPT_BODY_ONLY: o->body_only = 1; break;
     case OPT_FAIL: o->fail_http = 1; break;
     case OPT_RETRIES:
@@ -430,6 +477,8 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_ECHO: o->echo = 1; break;
     case OPT_HTTP: o->http = 1; break;
     case OPT_SINK: o->sink = 1; break;
+    case OPT_QUIET: o->quiet = 1; break;
+    case OPT_TIMESTAMPS: o->timestamps = 1; break;
     case OPT_READY_FD:
         if ((o->ready_fd = parse_count(arg, 3, 65535)) < 0)
             return usage_error(o, "invalid --ready-fd '%s': want a descriptor, 3 or more", arg);
@@ -528,6 +577,8 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
                                (o->program & UDP) ? "--dtls" : "--tls");
     if (o->insecure && o->pin != NULL)
         return usage_error(o, "%s", "--insecure and --pin contradict each other");
+    if (o->quiet && o->verbose)
+        return usage_error(o, "%s", "--quiet and --verbose contradict each other");
     if (o->no_reply && o->count > 1)
         return usage_error(o, "%s", "--no-reply and --count contradict each other");
     if (o->echo + o->http + o->sink > 1)
@@ -554,6 +605,9 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
     if ((o->program & SERVERS) && o->secure && o->cert == NULL && !o->self_signed)
         return usage_error(o, "%s needs --cert and --key, or --self-signed",
                            o->program == APP_TCP_SERVER ? "--tls" : "--dtls");
+    if (o->cert_out != NULL && !o->self_signed)
+        return usage_error(o, "%s", "--cert-out needs --self-signed (with --cert, clients can "
+                                    "use that file)");
     if (o->self_signed && o->cert != NULL)
         return usage_error(o, "%s", "--self-signed and --cert contradict each other");
     return -1;
@@ -744,6 +798,10 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
     secsock_config_free(cfg);
     if (t == NULL)
         return NULL;
+    if (app_observe(o, t, err, errlen) != 0) {
+        secsock_transport_free(t);
+        return NULL;
+    }
     if (o->insecure)
         fprintf(stderr, "%s: warning: --insecure: the peer's certificate and name are NOT "
                         "verified\n", o->name);

@@ -38,6 +38,7 @@ struct app_options {
     /* Everyone. */
     int verbose;
     int json;                   /* one JSON object per session on stderr */
+    const char *trace;          /* --trace FILE ("-": stdout), or NULL */
     int timeout_ms;             /* -t: clients per wait; servers idle */
     int secure;                 /* --tls (TCP) or --dtls (UDP) */
 
@@ -45,6 +46,7 @@ struct app_options {
     const char *cafile, *cert, *key, *servername, *pin, *alpn;
     const char *tls_min, *tls_max, *ciphers, *ciphersuites, *keylog;
     int insecure, self_signed, verify_client;
+    const char *cert_out;       /* servers, --self-signed: where its certificate goes (PEM) */
 
     /* tcp-client. */
     const char *method;
@@ -88,6 +90,8 @@ struct app_options {
     int http;
     int sink;                   /* tcp-server: read to the end, reply count and SHA-256 */
     int ready_fd;               /* --ready-fd: where the ready signal goes, -1 for none */
+    int timestamps;             /* --timestamps: each log line starts with its UTC time */
+    int quiet;                  /* -q: log only listening, errors and the summary */
 };
 
 /* Exit codes, one table for every program (README, --help). */

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+#include "peer_certs.h"
 #include "term.h"
 
 /* A field of the session, escaped: names and SNI are the peer's text. */
@@ -27,11 +29,7 @@ void app_log(FILE *f, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    flockfile(f);
-    vfprintf(f, fmt, ap);
-    fputc('\n', f);
-    funlockfile(f);
-    (void)fflush(f); /* a log line: a failed write has nowhere to go */
+    app_log_vline(f, fmt, ap); /* with --timestamps' stamp */
     va_end(ap);
 }
 
@@ -53,16 +51,7 @@ void app_print_session(FILE *f, const char *prefix, const secsock_conn *c)
     fprintf(f, "%sALPN: %s, SNI: %s, resumed: %s\n", prefix,
             s.alpn[0] ? esc(s.alpn, b1, sizeof b1) : "-",
             s.sni[0] ? esc(s.sni, b2, sizeof b2) : "-", s.resumed ? "yes" : "no");
-    if (s.has_peer_cert) {
-        fprintf(f, "%speer certificate: subject: %s\n", prefix,
-                esc(s.peer_subject, b1, sizeof b1));
-        fprintf(f, "%s  issuer: %s\n", prefix, esc(s.peer_issuer, b1, sizeof b1));
-        fprintf(f, "%s  SAN: %s\n", prefix, s.peer_san[0] ? esc(s.peer_san, b1, sizeof b1) : "-");
-        fprintf(f, "%s  valid: %s to %s\n", prefix, s.peer_not_before, s.peer_not_after);
-        fprintf(f, "%s  fingerprint: %s\n", prefix, s.peer_fingerprint);
-    } else {
-        fprintf(f, "%speer certificate: none\n", prefix);
-    }
+    app_print_peer_certs(f, prefix, c);
     fprintf(f, "%sverification: %s\n", prefix, s.verify_result);
     funlockfile(f);
     (void)fflush(f);

@@ -6,7 +6,10 @@
 
 #include "secsock/transport.h"
 
-/* One whole line to f, safe from any thread (a line is never interleaved). */
+/* One whole line to f, safe from any thread (a line is never interleaved),
+ * after the time with --timestamps (log.h). Never left out by --quiet:
+ * errors, the listening line, the summary; a client's progress is
+ * app_log_client's. */
 void app_log(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Milliseconds on the monotonic clock, for handshake and session times. */

@@ -6,14 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "admission.h"
 #include "json.h"
+#include "log.h"
+#include "received.h"
 #include "report.h"
 #include "screen.h"
 #include "term.h"
@@ -71,17 +71,14 @@ static void close_pipes(void)
     }
 }
 
-void app_server_log_received(const char *what, const unsigned char *data, size_t len)
+void app_server_log_received(const char *peer, const unsigned char *data, size_t len)
 {
-    /* Escaping makes at most 4 bytes of one: most messages fit on the stack. */
-    char small[4 * 1024 + 1];
-    char *escaped = 4 * len + 1 <= sizeof small ? small : malloc(4 * len + 1);
-    if (escaped == NULL)
+    if (app_log_quiet())
         return;
-    term_escape_line(data, len, escaped);
-    app_log(stdout, "[*] %s: %s", what, escaped);
-    if (escaped != small)
-        free(escaped);
+    struct app_log_entry e;
+    app_log_entry_init(&e);
+    received_add(&e, peer, data, len);
+    app_log_entry_write(&e, stdout);
 }
 
 void app_server_report(struct app_server *s, const struct admission *a, int status,
@@ -175,15 +172,11 @@ static void drain_workers(struct app_server *s, struct workers *w, double grace_
     }
 }
 
-/* The port a listener is bound to (the address string ends in ":PORT"). */
+/* The port a listener is bound to: its address string ends in ":PORT". */
 static int listener_port(const secsock_listener *l)
 {
-    struct sockaddr_storage ss = { 0 };
-    socklen_t len = sizeof ss;
-    if (getsockname(secsock_listener_fd(l), (struct sockaddr *)&ss, &len) != 0)
-        return -1;
-    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                          : ((struct sockaddr_in *)&ss)->sin_port);
+    const char *colon = strrchr(secsock_listener_address(l), ':');
+    return colon != NULL ? (int)strtol(colon + 1, NULL, 10) : -1;
 }
 
 /* The ready signal for machines: --json's first line, and --ready-fd's
@@ -206,7 +199,8 @@ static void announce_json(const struct app_server *s, const secsock_listener *l)
     }
     struct json_listening jl = { .program = o->name, .address = a, .port = listener_port(l),
                                  .protocol = secsock_transport_name(s->t),
-                                 .fingerprint = secsock_transport_fingerprint(s->t) };
+                                 .fingerprint = secsock_transport_fingerprint(s->t),
+                                 .spki_pin = secsock_transport_spki_pin(s->t) };
     if (o->json)
         json_write_listening(stderr, &jl);
     if (o->ready_fd >= 0) {
@@ -228,8 +222,17 @@ static void announce(struct admission_ctx *ax)
     const struct app_server *s = ax->s;
     const struct app_options *o = s->o;
     announce_json(s, ax->l);
-    if (secsock_transport_fingerprint(s->t) != NULL)
+    if (secsock_transport_fingerprint(s->t) != NULL) {
+        /* Both pins: --pin takes either, curl's --pinnedpubkey the second. */
         app_log(stdout, "[*] Self-signed certificate %s", secsock_transport_fingerprint(s->t));
+        app_log(stdout, "[*] Self-signed certificate public key %s",
+                secsock_transport_spki_pin(s->t));
+    }
+    if (o->cert_out != NULL) {
+        char shown[4 * 256 + 1]; /* a file name may hold any byte */
+        term_escape_line((const unsigned char *)o->cert_out, strnlen(o->cert_out, 256), shown);
+        app_log(stdout, "[*] Self-signed certificate saved to %s", shown);
+    }
     app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(ax->l),
             !o->secure ? "" : o->program == APP_UDP_SERVER ? " (dtls)" : " (tls)");
 }
@@ -288,6 +291,29 @@ static int app_server_run(struct app_server *s)
     return APP_EXIT_OK;
 }
 
+/* --cert-out: the self-signed certificate as PEM, for clients to trust
+ * (curl --cacert, Python's cafile=), written before the server says it is
+ * ready. */
+static int write_cert_out(const struct app_options *o, const secsock_transport *t)
+{
+    const char *pem = secsock_transport_cert_pem(t);
+    if (o->cert_out == NULL || pem == NULL)
+        return 0;
+    FILE *f = fopen(o->cert_out, "w");
+    int ok = f != NULL && fputs(pem, f) >= 0;
+    int saved = errno;
+    if (f != NULL && fclose(f) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    if (ok)
+        return 0;
+    char shown[4 * 256 + 1];
+    term_escape_line((const unsigned char *)o->cert_out, strnlen(o->cert_out, 256), shown);
+    fprintf(stderr, "%s: cannot write '%s': %s\n", o->name, shown, strerror(saved));
+    return -1;
+}
+
 int app_server_main(int argc, char **argv, enum app_program program, app_serve_fn serve,
                     const char *reply_plain, const char *reply_secure)
 {
@@ -299,6 +325,11 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
     secsock_transport *t = app_transport(&o, SECSOCK_SERVER, err, sizeof err);
     if (t == NULL) {
         fprintf(stderr, "%s: %s\n", o.name, err);
+        return APP_EXIT_USAGE;
+    }
+    app_log_setup(o.timestamps, o.quiet); /* before any thread logs */
+    if (write_cert_out(&o, t) != 0) {
+        secsock_transport_free(t);
         return APP_EXIT_USAGE;
     }
     int datagram = program == APP_UDP_SERVER;

@@ -48,7 +48,9 @@ struct admission;
 void app_server_report(struct app_server *s, const struct admission *a, int status,
                        const char *why);
 
-/* Logs what a client sent, escaped, on one line: "[*] WHAT: ...". */
-void app_server_log_received(const char *what, const unsigned char *data, size_t len);
+/* Logs what a client sent, escaped, as one entry: "[*] Received from
+ * PEER: ..." for one line, else a line of the log per line it sent
+ * (received.h). Nothing with --quiet. */
+void app_server_log_received(const char *peer, const unsigned char *data, size_t len);
 
 #endif

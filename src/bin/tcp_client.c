@@ -15,6 +15,7 @@
 #include "client.h"
 #include "http_framing.h"
 #include "http_request.h"
+#include "http_show.h"
 #include "redirect.h"
 #include "target.h"
 #include "options.h"
@@ -196,6 +197,20 @@ static int looks_like_tls(const unsigned char *b)
     return (b[0] == 0x15 || b[0] == 0x16) && b[1] == 0x03 && b[2] <= 0x04;
 }
 
+/* -v's closing line, curl's "left intact" moment: the status, the bytes
+ * each way (application bytes, as --json counts them) and the time since
+ * the connect began. */
+static void show_totals(const struct app_client_session *cs, const secsock_conn *c, int status)
+{
+    struct secsock_session_info s;
+    secsock_session_info(c, &s);
+    char http[24] = "";
+    if (status > 0)
+        snprintf(http, sizeof http, "HTTP %d, ", status);
+    app_log(stderr, "* %sreceived %llu bytes in %.1f ms (sent %llu)", http, s.bytes_received,
+            app_now_ms() - cs->start_ms, s.bytes_sent);
+}
+
 /* Reads the reply: for HTTP until the response's end, else until the peer
  * closes. A redirect to follow is left in r. */
 static int read_reply(const struct app_options *o, struct app_client_session *cs,
@@ -214,6 +229,8 @@ static int read_reply(const struct app_options *o, struct app_client_session *cs
         framing->on_body_arg = &body;
     }
     struct holdback h = { 0 };
+    struct http_show show;      /* -v: the response head, "< " line by line */
+    http_show_init(&show);
     unsigned char buf[16384];
     int rc = 0, first = 1;
     for (;;) {
@@ -235,6 +252,8 @@ static int read_reply(const struct app_options *o, struct app_client_session *cs
             break;
         }
         first = 0;
+        if (o->verbose && framing != NULL)
+            http_show_feed(&show, stderr, buf, (size_t)n);
         size_t keep = (size_t)n;
         enum http_framing_result fr = HTTP_FRAMING_MORE;
         if (framing != NULL)
@@ -253,6 +272,9 @@ static int read_reply(const struct app_options *o, struct app_client_session *cs
             break;
         }
         if (n == 0 || fr == HTTP_FRAMING_DONE) {
+            int http_status = framing != NULL && !framing->not_http ? framing->status : 0;
+            if (o->verbose)
+                show_totals(cs, c, http_status);
             if (framing != NULL && !framing->not_http)
                 rc = judge_response(o, cs, framing, r);
             break;
@@ -271,6 +293,8 @@ static int send_file(const struct app_options *o, struct app_client_session *cs,
     int rc = pump_duplex(c, fd, output_write, out, o->timeout_ms, err, sizeof err);
     if (rc != 0)
         return app_client_fail(o, cs, rc, err[0] ? err : secsock_conn_error(c));
+    if (o->verbose)
+        show_totals(cs, c, 0);
     return 0;
 }
 
@@ -346,7 +370,7 @@ static char *request_body(const struct app_options *o, size_t *len, char *err, s
         }
         int read_error = ferror(f);
         if (f != stdin)
-            fclose(f);
+            (void)fclose(f); /* read only: nothing to lose */
         if (bad)
             goto oom;
         if (read_error) {
@@ -403,7 +427,7 @@ static int exchange(const struct app_options *o, const secsock_transport *t,
                     struct output *out, int in_fd, struct redirect *r)
 {
     const char *port = o->port ? o->port : (o->secure ? "443" : "80");
-    char err[512];
+    char err[APP_ERR_LEN];
     size_t req_len = 0;
     char *request = NULL;
     r->url[0] = '\0';
@@ -429,6 +453,8 @@ static int exchange(const struct app_options *o, const secsock_transport *t,
     } else if (secsock_write_all(c, request, req_len) != 0) {
         rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, secsock_conn_error(c));
     } else {
+        if (o->verbose && o->send_string == NULL)
+            http_show_request(stderr, request, req_len); /* as sent: "> " line by line */
         /* --send data is complete: say so, as `printf DATA | ncat` would. */
         if (o->send_string != NULL && secsock_shutdown_write(c) != 0)
             rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, secsock_conn_error(c));

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "log.h"
 #include "options.h"
 #include "report.h"
 #include "secsock/transport.h"
@@ -25,10 +26,10 @@ static int serve_once(struct app_server *s, secsock_conn *c)
     if (n < 0)
         return (int)n;
     if (n == 0) {
-        app_log(stdout, "[*] %s closed without sending anything", secsock_conn_peer(c));
+        app_log_client(stdout, "[*] %s closed without sending anything", secsock_conn_peer(c));
         return 0;
     }
-    app_server_log_received("Received", buf, (size_t)n);
+    app_server_log_received(secsock_conn_peer(c), buf, (size_t)n);
     return secsock_write_all(c, s->reply, strlen(s->reply));
 }
 
@@ -41,7 +42,8 @@ static int serve_echo(secsock_conn *c)
         ssize_t n = secsock_read(c, buf, sizeof buf);
         if (n <= 0) {
             if (n == 0)
-                app_log(stdout, "[*] %s: echoed %llu bytes", secsock_conn_peer(c), total);
+                app_log_client(stdout, "[*] %s: echoed %llu bytes", secsock_conn_peer(c),
+                               total);
             return (int)n;
         }
         int rc = secsock_write_all(c, buf, (size_t)n);
@@ -104,6 +106,17 @@ static ssize_t read_http_head(struct app_server *s, secsock_conn *c, char *head,
     return (ssize_t)len;
 }
 
+/* The length of the request head in the len bytes read: up to and with
+ * its empty line (read_http_head read until one came). */
+static size_t http_head_length(const char *head, size_t len)
+{
+    const char *crlf = memmem(head, len, "\r\n\r\n", 4);
+    const char *lf = memmem(head, len, "\n\n", 2);
+    size_t a = crlf ? (size_t)(crlf - head) + 4 : len;
+    size_t b = lf ? (size_t)(lf - head) + 2 : len;
+    return a < b ? a : b;
+}
+
 /* --http: read the request head, answer 200 with the reply text. */
 static int serve_http(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
 {
@@ -120,7 +133,10 @@ static int serve_http(struct app_server *s, secsock_conn *c, char *why, size_t w
     /* cppcheck-suppress knownConditionTrueFalse ; a head of "\n\n" has an empty first line */
     if (line > 0 && head[line - 1] == '\r')
         line--;
-    app_server_log_received("Received", (unsigned char *)head, line);
+    /* -v: the whole head, a line for each of its lines (User-Agent and all);
+     * else its request line. Body bytes that came with it are not shown. */
+    app_server_log_received(secsock_conn_peer(c), (unsigned char *)head,
+                            s->o->verbose ? http_head_length(head, (size_t)len) : line);
     size_t body = strlen(s->reply) + 1;
     char top[160];
     int tl = snprintf(top, sizeof top,
@@ -170,7 +186,7 @@ static int serve_sink(secsock_conn *c)
         for (unsigned int i = 0; i < mdlen; i++)
             len += snprintf(line + len, sizeof line - (size_t)len, "%02x", md[i]);
         line[len++] = '\n';
-        app_log(stdout, "[*] %s: received %llu bytes", secsock_conn_peer(c), total);
+        app_log_client(stdout, "[*] %s: received %llu bytes", secsock_conn_peer(c), total);
         rc = secsock_write_all(c, line, (size_t)len);
     }
     EVP_MD_CTX_free(sha);

@@ -104,22 +104,58 @@ static int compare_ms(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* One request/reply exchange with retries. Returns 1 with a reply in buf,
- * 0 when none came, or a negative status. */
-static int exchange(const struct app_options *o, secsock_conn *c, const char *msg, size_t len,
-                    unsigned char *buf, size_t *got)
+/* The connection, and what moving it to the name's next address needs. */
+struct peer {
+    const struct app_options *o;
+    struct app_client_session *cs;
+    secsock_conn *c;
+    int cancel_fd;              /* every wait's (SIGINT during --count), or -1 */
+};
+
+/* An ICMP refusal from p->c's address: the name's next address, if any.
+ * Returns 0, or the failure with the message in err (p->c is NULL then). */
+static int move_on(struct peer *p, char *err, size_t errlen)
 {
+    int rc = app_client_next(p->cs, &p->c, err, errlen);
+    if (rc == 0) {
+        secsock_conn_set_timeout(p->c, p->o->timeout_ms);
+        secsock_conn_set_cancel_fd(p->c, p->cancel_fd);
+    }
+    return rc;
+}
+
+/* One request/reply exchange with retries. An address that refuses (ICMP)
+ * hands over to the next, which gets the message at once, within the same
+ * try's -t. Returns 1 with a reply in buf, 0 when none came, or a negative
+ * status with the reason in err. */
+static int exchange(struct peer *p, const char *msg, size_t len, unsigned char *buf,
+                    size_t *got, char *err, size_t errlen)
+{
+    const struct app_options *o = p->o;
     for (int attempt = 0; attempt <= o->retries; attempt++) {
-        int rc = secsock_write_all(c, msg, len);
-        if (rc != 0)
-            return rc;
-        ssize_t n = secsock_read(c, buf, (size_t)o->max_reply);
+        long long end = (long long)app_now_ms() + o->timeout_ms; /* this try's -t */
+        ssize_t n;
+        for (;;) {
+            long long left = end - (long long)app_now_ms();
+            secsock_conn_set_timeout(p->c, left < 1 ? 1 : left > INT_MAX ? INT_MAX : (int)left);
+            n = secsock_write_all(p->c, msg, len);
+            if (n == 0)
+                n = secsock_read(p->c, buf, (size_t)o->max_reply);
+            if (n != SECSOCK_ERR_CONNECT)
+                break;
+            int rc = move_on(p, err, errlen);
+            if (rc != 0)
+                return rc;
+        }
+        secsock_conn_set_timeout(p->c, o->timeout_ms);
         if (n > 0) {
             *got = (size_t)n;
             return 1;
         }
-        if (n != SECSOCK_ERR_TIMEOUT && n != 0)
+        if (n != SECSOCK_ERR_TIMEOUT && n != 0) {
+            snprintf(err, errlen, "%s", secsock_conn_error(p->c));
             return (int)n;
+        }
         if (o->verbose && attempt < o->retries)
             app_log(stderr, "* no reply within %d ms: sending again", o->timeout_ms);
     }
@@ -144,43 +180,59 @@ static int report_stats(int made, long long *rtt, int received)
 
 /* No MESSAGE, stdin a terminal: each line typed goes out as a datagram
  * (with its newline, as ncat -u sends it) and replies print as they come,
- * until end of input (Ctrl-D). A person's pace: no timeout, no retries. */
-static int interactive(const struct app_options *o, struct app_client_session *cs,
-                       secsock_conn *c)
+ * until end of input (Ctrl-D). A person's pace: no timeout, no retries. A
+ * refusal (ICMP) sends the last line again to the name's next address. */
+static int interactive(struct peer *p)
 {
+    const struct app_options *o = p->o;
     unsigned char *buf = malloc(MESSAGE_MAX);
-    if (buf == NULL)
-        return app_client_fail(o, cs, SECSOCK_ERR_NOMEM, "out of memory");
+    unsigned char *line = malloc(MESSAGE_MAX);
+    if (buf == NULL || line == NULL) {
+        free(buf);
+        free(line);
+        return app_client_fail(o, p->cs, SECSOCK_ERR_NOMEM, "out of memory");
+    }
+    size_t line_len = 0;
+    char err[1024];
     int rc = APP_EXIT_OK;
     for (;;) {
-        secsock_conn_set_cancel_fd(c, STDIN_FILENO);
-        secsock_conn_set_timeout(c, INT_MAX);
-        ssize_t n = secsock_read(c, buf, MESSAGE_MAX);
-        secsock_conn_set_cancel_fd(c, -1);
+        secsock_conn_set_cancel_fd(p->c, STDIN_FILENO);
+        secsock_conn_set_timeout(p->c, INT_MAX);
+        ssize_t n = secsock_read(p->c, buf, MESSAGE_MAX);
+        secsock_conn_set_cancel_fd(p->c, -1);
         if (n > 0) {
             if (print_reply(buf, (size_t)n) != 0) {
-                rc = app_client_fail(o, cs, SECSOCK_ERR_IO, "cannot write to stdout");
+                rc = app_client_fail(o, p->cs, SECSOCK_ERR_IO, "cannot write to stdout");
                 break;
             }
             continue;
         }
-        if (n != SECSOCK_ERR_CANCELLED) {
-            if (n == 0)
-                continue; /* an empty datagram */
-            rc = app_client_fail(o, cs, (int)n, secsock_conn_error(c));
+        if (n == 0)
+            continue; /* an empty datagram */
+        if (n == SECSOCK_ERR_CONNECT) {
+            int m = move_on(p, err, sizeof err);
+            if (m != 0) {
+                rc = app_client_fail(o, p->cs, m, err);
+                break;
+            }
+        } else if (n != SECSOCK_ERR_CANCELLED) {
+            rc = app_client_fail(o, p->cs, (int)n, secsock_conn_error(p->c));
             break;
+        } else {
+            ssize_t k = read(STDIN_FILENO, line, MESSAGE_MAX); /* a terminal gives a line */
+            if (k <= 0)
+                break;
+            line_len = (size_t)k;
         }
-        ssize_t k = read(STDIN_FILENO, buf, MESSAGE_MAX); /* a terminal gives a line */
-        if (k <= 0)
-            break;
-        secsock_conn_set_timeout(c, o->timeout_ms);
-        int w = secsock_write_all(c, buf, (size_t)k);
+        secsock_conn_set_timeout(p->c, o->timeout_ms);
+        int w = secsock_write_all(p->c, line, line_len);
         if (w != 0) {
-            rc = app_client_fail(o, cs, w, secsock_conn_error(c));
+            rc = app_client_fail(o, p->cs, w, secsock_conn_error(p->c));
             break;
         }
     }
     free(buf);
+    free(line);
     return rc;
 }
 
@@ -188,7 +240,7 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
                size_t len)
 {
     const char *port = o->port ? o->port : "8080";
-    char err[512];
+    char err[APP_ERR_LEN];
     /* A DTLS handshake is traffic already: refuse what cannot fit first.
      * (Connecting a UDP socket sends nothing; the exact check follows.) */
     if (o->secure && len > secsock_transport_max_message(t))
@@ -209,10 +261,16 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
         secsock_close(c);
         return rc;
     }
+    /* From here on a refusal may move the connection to the name's next
+     * address; when none is left, the connection is gone (p.c NULL) and the
+     * --json record is written already. */
+    struct peer p = { .o = o, .cs = &cs, .c = c, .cancel_fd = -1 };
     if (msg == NULL) {
-        rc = interactive(o, &cs, c);
-        app_client_finish(o, &cs, c);
-        secsock_close(c);
+        rc = interactive(&p);
+        if (p.c != NULL) {
+            app_client_finish(o, &cs, p.c);
+            secsock_close(p.c);
+        }
         return rc;
     }
     if (o->no_reply) {
@@ -226,24 +284,26 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     long long *rtt = calloc((size_t)o->count, sizeof *rtt);
     int received = 0, made = 0;
     rc = APP_EXIT_OK;
-    if (o->count > 1 && catch_interrupt() == 0)
-        secsock_conn_set_cancel_fd(c, interrupt_pipe[0]);
+    if (o->count > 1 && catch_interrupt() == 0) {
+        p.cancel_fd = interrupt_pipe[0];
+        secsock_conn_set_cancel_fd(p.c, p.cancel_fd);
+    }
     for (int i = 0; buf != NULL && rtt != NULL && i < o->count && rc == APP_EXIT_OK; i++) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         size_t got = 0;
-        int r = exchange(o, c, msg, len, buf, &got);
+        int r = exchange(&p, msg, len, buf, &got, err, sizeof err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (r == SECSOCK_ERR_CANCELLED)
             break; /* SIGINT: this exchange does not count */
         made++;
         if (r < 0) {
-            rc = app_client_fail(o, &cs, r, secsock_conn_error(c));
+            rc = app_client_fail(o, &cs, r, err);
         } else if (r == 1) {
             rtt[received++] = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
             if (o->count == 1 && print_reply(buf, got) != 0)
                 rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, "cannot write to stdout");
-            if (secsock_datagram_truncated(c)) {
+            if (secsock_datagram_truncated(p.c)) {
                 snprintf(err, sizeof err, "reply truncated: the datagram was longer than %d bytes "
                          "(see --max-reply)", o->max_reply);
                 rc = app_client_fail(o, &cs, SECSOCK_ERR_TRUNCATED, err);
@@ -259,16 +319,18 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     } else if (rc == APP_EXIT_OK && received == 0) {
         if (o->retries == 0)
             snprintf(err, sizeof err, "no reply from %s within %d ms (-t)",
-                     secsock_conn_peer(c), o->timeout_ms);
+                     secsock_conn_peer(p.c), o->timeout_ms);
         else
             snprintf(err, sizeof err, "no reply from %s after %d tries of %d ms",
-                     secsock_conn_peer(c), o->retries + 1, o->timeout_ms);
+                     secsock_conn_peer(p.c), o->retries + 1, o->timeout_ms);
         rc = app_client_fail(o, &cs, SECSOCK_ERR_TIMEOUT, err);
     }
     free(buf);
     free(rtt);
-    app_client_finish(o, &cs, c);
-    secsock_close(c);
+    if (p.c != NULL) {
+        app_client_finish(o, &cs, p.c);
+        secsock_close(p.c);
+    }
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "options.h"
 #include "report.h"
 #include "secsock/transport.h"
@@ -19,23 +20,21 @@ static int serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen
 {
     (void)why, (void)whylen; /* the connection's error says it all */
     unsigned char buf[DATAGRAM_MAX];
-    char what[96];
-    snprintf(what, sizeof what, "Received from %s", secsock_conn_peer(c));
     for (;;) {
         ssize_t n = secsock_read(c, buf, sizeof buf);
         if (n == 0) {
             if (s->o->secure)
-                app_log(stdout, "[*] %s closed the session", secsock_conn_peer(c));
+                app_log_client(stdout, "[*] %s closed the session", secsock_conn_peer(c));
             return 0;
         }
         if (n == SECSOCK_ERR_TIMEOUT) {
-            app_log(stdout, "[*] %s idle for %d ms: closing the session", secsock_conn_peer(c),
-                    s->o->timeout_ms);
+            app_log_client(stdout, "[*] %s idle for %d ms: closing the session",
+                           secsock_conn_peer(c), s->o->timeout_ms);
             return 0;
         }
         if (n < 0)
             return (int)n;
-        app_server_log_received(what, buf, (size_t)n);
+        app_server_log_received(secsock_conn_peer(c), buf, (size_t)n);
         int rc = s->o->echo ? secsock_write_all(c, buf, (size_t)n)
                             : secsock_write_all(c, s->reply, strlen(s->reply));
         if (rc != 0)

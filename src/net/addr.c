@@ -8,7 +8,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,81 +75,114 @@ int net_is_ip_literal(const char *s)
     return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* Connects one socket to one address within the deadline. */
-static int connect_one(const struct addrinfo *ai, long long deadline, int *fd_out)
+void net_interleave_order(const int *families, size_t n, size_t *order)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                    ai->ai_protocol);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-        if (errno != EINPROGRESS) {
-            int e = errno;
-            close(fd);
-            return -e;
-        }
-        long long left = deadline - net_now_ms();
-        if (left <= 0 || net_wait(fd, 1, -1, (int)left) != 0) {
-            close(fd);
-            return -ETIMEDOUT;
-        }
-        int soerr = 0;
-        socklen_t sl = sizeof soerr;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-            soerr = errno;
-        if (soerr != 0) {
-            close(fd);
-            return -soerr;
-        }
+    /* Two queues over the input, kept in order: the first address's family
+     * and every other one; take from each in turn until both are empty. */
+    size_t first = 0, other = 0, k = 0;
+    int want_first = 1;
+    while (k < n) {
+        size_t *q = want_first ? &first : &other;
+        while (*q < n && (families[*q] == families[0]) != want_first)
+            (*q)++;
+        if (*q < n)
+            order[k++] = (*q)++;
+        want_first = !want_first;
     }
-    *fd_out = fd;
-    return 0;
 }
 
-int net_connect(const char *host, const char *port, const char *connect_addr, int family,
-                int socktype, int timeout_ms, int *fd_out, struct sockaddr_storage *peer,
-                socklen_t *peer_len, char *err, size_t errlen)
+/* "localhost", "localhost." and names under .localhost (RFC 6761 6.3). */
+static int is_localhost_name(const char *host)
+{
+    size_t n = strlen(host);
+    if (n > 0 && host[n - 1] == '.')
+        n--;
+    return (n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+           (n > 10 && strncasecmp(host + n - 10, ".localhost", 10) == 0);
+}
+
+/* Appends ai's address unless it is there already. */
+static void add_addr(struct net_addr *list, size_t *n, const struct addrinfo *ai)
+{
+    if (ai->ai_addrlen > sizeof list[0].ss)
+        return;
+    struct net_addr *a = &list[*n];
+    memset(a, 0, sizeof *a);
+    memcpy(&a->ss, ai->ai_addr, ai->ai_addrlen);
+    a->len = ai->ai_addrlen;
+    net_format_addr(ai->ai_addr, ai->ai_addrlen, a->text, sizeof a->text);
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(list[i].text, a->text) == 0)
+            return;
+    (*n)++;
+}
+
+static void free_lists(struct addrinfo **lists, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lists[i] != NULL)
+            freeaddrinfo(lists[i]);
+}
+
+int net_resolve(const char *host, const char *port, const char *connect_addr, int family,
+                int socktype, struct net_addr **out, size_t *n, char *err, size_t errlen)
 {
     const char *target = connect_addr != NULL ? connect_addr : host;
+    /* No AI_ADDRCONFIG: on a host whose only IPv6 is loopback it hides ::1. */
     struct addrinfo hints = { .ai_family = family, .ai_socktype = socktype,
-                              .ai_flags = AI_ADDRCONFIG };
-    if (connect_addr != NULL)
-        hints.ai_flags |= AI_NUMERICHOST;
-    struct addrinfo *res = NULL;
-    int gai = getaddrinfo(target, port, &hints, &res);
-    if (gai == EAI_ADDRFAMILY || gai == EAI_NONAME) {
-        /* AI_ADDRCONFIG hides ::1 on hosts with only loopback IPv6: retry without. */
-        hints.ai_flags &= ~AI_ADDRCONFIG;
-        gai = getaddrinfo(target, port, &hints, &res);
+                              .ai_flags = connect_addr != NULL ? AI_NUMERICHOST : 0 };
+    /* What the resolver says, then for a localhost name the two loopbacks
+     * (duplicates are dropped below). */
+    struct addrinfo *lists[3] = { NULL, NULL, NULL };
+    int gai = getaddrinfo(target, port, &hints, &lists[0]);
+    int saved = errno;
+    if (gai != 0)
+        lists[0] = NULL;
+    if (connect_addr == NULL && is_localhost_name(host)) {
+        hints.ai_flags = AI_NUMERICHOST; /* the port may still be a service name */
+        if (family != AF_INET && getaddrinfo("::1", port, &hints, &lists[1]) != 0)
+            lists[1] = NULL;
+        if (family != AF_INET6 && getaddrinfo("127.0.0.1", port, &hints, &lists[2]) != 0)
+            lists[2] = NULL;
     }
-    if (gai != 0) {
+    size_t cap = 0;
+    for (size_t i = 0; i < 3; i++)
+        for (const struct addrinfo *ai = lists[i]; ai != NULL; ai = ai->ai_next)
+            cap++;
+    if (cap == 0) {
         snprintf(err, errlen, "could not resolve %s: %s", target,
-                 gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+                 gai == 0            ? "no address"
+                 : gai == EAI_SYSTEM ? strerror(saved)
+                                     : gai_strerror(gai));
         return SECSOCK_ERR_RESOLVE;
     }
-    long long deadline = net_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-    int last = 0;
-    char where[64] = "";
-    for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-        net_format_addr(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
-        int rc = connect_one(ai, deadline, fd_out);
-        if (rc == 0) {
-            memcpy(peer, ai->ai_addr, ai->ai_addrlen);
-            *peer_len = ai->ai_addrlen;
-            freeaddrinfo(res);
-            return 0;
-        }
-        last = -rc;
-        if (last == ETIMEDOUT)
-            break; /* the whole budget is spent */
+    struct net_addr *found = calloc(cap, sizeof *found);
+    struct net_addr *list = calloc(cap, sizeof *list);
+    int *fam = calloc(cap, sizeof *fam);
+    size_t *order = calloc(cap, sizeof *order);
+    size_t count = 0;
+    if (found != NULL && list != NULL && fam != NULL && order != NULL) {
+        for (size_t i = 0; i < 3; i++)
+            for (const struct addrinfo *ai = lists[i]; ai != NULL; ai = ai->ai_next)
+                add_addr(found, &count, ai);
+        for (size_t i = 0; i < count; i++)
+            fam[i] = found[i].ss.ss_family;
+        net_interleave_order(fam, count, order);
+        for (size_t i = 0; i < count; i++)
+            list[i] = found[order[i]];
     }
-    freeaddrinfo(res);
-    if (last == ETIMEDOUT) {
-        snprintf(err, errlen, "connection to %s timed out", where);
-        return SECSOCK_ERR_TIMEOUT;
+    free_lists(lists, 3);
+    free(found);
+    free(fam);
+    free(order);
+    if (count == 0) {
+        free(list);
+        snprintf(err, errlen, "out of memory");
+        return SECSOCK_ERR_NOMEM;
     }
-    snprintf(err, errlen, "connection to %s failed: %s", where, strerror(last));
-    return SECSOCK_ERR_CONNECT;
+    *out = list;
+    *n = count;
+    return 0;
 }
 
 int net_listen(const char *bind_addr, const char *port, int socktype, int backlog,

@@ -120,14 +120,12 @@ static int hex_value(int ch)
     return -1;
 }
 
-int secsock_parse_pin(const char *pin, unsigned char out[32])
+/* "sha256:" and 64 hex digits, colons allowed between pairs. */
+static int parse_hex_pin(const char *hex, unsigned char out[32])
 {
-    if (strncasecmp(pin, "sha256:", 7) != 0)
-        return -1;
-    unsigned char bytes[32]; /* out is written only once the whole pin is good */
     size_t n = 0;
     int high = -1;
-    for (const char *p = pin + 7; *p; p++) {
+    for (const char *p = hex; *p; p++) {
         if (*p == ':' && high < 0)
             continue;
         int v = hex_value((unsigned char)*p);
@@ -136,21 +134,72 @@ int secsock_parse_pin(const char *pin, unsigned char out[32])
         if (high < 0) {
             high = v;
         } else {
-            bytes[n++] = (unsigned char)(high << 4 | v);
+            out[n++] = (unsigned char)(high << 4 | v);
             high = -1;
         }
     }
-    if (n != 32 || high >= 0)
+    return n == 32 && high < 0 ? 0 : -1;
+}
+
+static int base64_value(int ch)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = ch != '\0' ? strchr(alphabet, ch) : NULL;
+    return p != NULL ? (int)(p - alphabet) : -1;
+}
+
+/* curl's "sha256//" form: 32 bytes in standard base64, 43 characters and
+ * the "=" (which may be left out). Only the canonical spelling: curl
+ * compares the text, so another spelling of the same bytes would pin
+ * nothing there. */
+static int parse_base64_pin(const char *b64, unsigned char out[32])
+{
+    size_t len = strlen(b64);
+    if (len == 44 && b64[43] == '=')
+        len = 43;
+    if (len != 43)
         return -1;
-    memcpy(out, bytes, sizeof bytes);
-    return 0;
+    unsigned long acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = base64_value((unsigned char)b64[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6 | (unsigned long)v) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    /* 43 characters carry 258 bits: the 2 beyond the 32 bytes are 0. */
+    return n == 32 && (acc & ((1UL << bits) - 1)) == 0 ? 0 : -1;
+}
+
+int secsock_parse_pin(const char *pin, unsigned char out[32])
+{
+    unsigned char bytes[32]; /* out is written only once the whole pin is good */
+    int kind = -1;
+    if (strncasecmp(pin, "sha256//", 8) == 0 && parse_base64_pin(pin + 8, bytes) == 0)
+        kind = SECSOCK_PIN_SPKI;
+    else if (strncasecmp(pin, "sha256:", 7) == 0 && parse_hex_pin(pin + 7, bytes) == 0)
+        kind = SECSOCK_PIN_CERT;
+    if (kind >= 0)
+        memcpy(out, bytes, sizeof bytes);
+    return kind;
 }
 
 int secsock_config_set_pin(secsock_config *cfg, const char *pin)
 {
-    if (secsock_parse_pin(pin, cfg->pin) != 0) /* leaves an earlier pin as it was */
-        return config_fail(cfg, "invalid pin '%s': want sha256: and 64 hex digits", pin);
+    int kind = secsock_parse_pin(pin, cfg->pin); /* leaves an earlier pin as it was */
+    if (kind < 0)
+        return config_fail(cfg, "invalid pin '%s': want sha256: and 64 hex digits (the "
+                                "certificate's fingerprint), or sha256// and 44 base64 "
+                                "characters (its public key's)", pin);
     cfg->has_pin = 1;
+    cfg->pin_kind = kind;
     return 0;
 }
 

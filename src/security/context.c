@@ -40,22 +40,20 @@ static SSL_CTX *ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *wha
     return NULL;
 }
 
-/* --pin replaces chain and name verification: the exact certificate is
- * trusted. On a mismatch the presented fingerprint goes to the SSL's
- * report (its app data), since OpenSSL drops the certificate. */
+/* --pin replaces chain, date and name verification: exactly that
+ * certificate, or that public key, is trusted. The connection reads the
+ * refused certificate from the SSL afterwards (the chain it was sent). */
 static int verify_pin(X509_STORE_CTX *store, void *arg)
 {
     const struct security_ctx_state *state = arg;
     X509 *leaf = X509_STORE_CTX_get0_cert(store);
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (leaf != NULL && X509_digest(leaf, EVP_sha256(), md, &mdlen) && mdlen == 32 &&
-        CRYPTO_memcmp(md, state->pin, 32) == 0)
+    unsigned int mdlen = 32;
+    int ok = leaf != NULL && (state->pin_kind == SECSOCK_PIN_SPKI
+                                  ? security_spki_digest(leaf, md)
+                                  : X509_digest(leaf, EVP_sha256(), md, &mdlen) && mdlen == 32);
+    if (ok && CRYPTO_memcmp(md, state->pin, 32) == 0)
         return 1;
-    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-    struct security_ssl_report *report = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
-    if (report != NULL && leaf != NULL)
-        security_cert_fingerprint(leaf, report->presented_fp, sizeof report->presented_fp);
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
     return 0;
 }
@@ -89,6 +87,8 @@ static int load_own_certificate(SSL_CTX *ctx, const secsock_config *cfg,
             return -1;
         int ok = SSL_CTX_use_certificate(ctx, cert) && SSL_CTX_use_PrivateKey(ctx, key);
         security_cert_fingerprint(cert, state->fingerprint, sizeof state->fingerprint);
+        security_spki_pin(cert, state->spki_pin, sizeof state->spki_pin);
+        ok = ok && (state->cert_pem = selfsigned_pem(cert)) != NULL;
         X509_free(cert);
         EVP_PKEY_free(key);
         if (!ok) {
@@ -176,6 +176,7 @@ static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secs
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     if (cfg->has_pin) {
         state->has_pin = 1;
+        state->pin_kind = cfg->pin_kind;
         memcpy(state->pin, cfg->pin, sizeof state->pin);
         SSL_CTX_set_cert_verify_callback(ctx, verify_pin, state);
     } else if (cfg->cafile == NULL && SSL_CTX_set_default_verify_paths(ctx) != 1) {
@@ -215,6 +216,7 @@ static int setup_alpn(SSL_CTX *ctx, const secsock_config *cfg, enum secsock_role
 void security_ctx_state_clear(struct security_ctx_state *state)
 {
     free(state->alpn);
+    free(state->cert_pem);
     memset(state, 0, sizeof *state);
 }
 

@@ -23,6 +23,7 @@ struct secsock_config {
     int insecure;
     int verify_client;
     int has_pin;
+    int pin_kind;        /* enum secsock_pin_kind */
     unsigned char pin[32];
     int min_version;
     int max_version;
@@ -45,11 +46,12 @@ struct secsock_config {
 
 /* "sha256:" and 32 colon-separated hex pairs, with its NUL. */
 #define SECSOCK_FP_LEN 104
+/* "sha256//" and the 44 characters of 32 bytes in base64, with its NUL. */
+#define SECSOCK_SPKI_PIN_LEN 53
 
 /* What an SSL's callbacks report to its connection; the SSL's app data
  * points to one (clients and accepted servers; not a DTLS listening SSL). */
 struct security_ssl_report {
-    char presented_fp[SECSOCK_FP_LEN]; /* a failed --pin check: what the peer sent */
     int hello_verify;                  /* DTLS: a HelloVerifyRequest went by */
 };
 
@@ -57,10 +59,15 @@ struct security_ssl_report {
  * outlives the SSL_CTX. */
 struct security_ctx_state {
     int has_pin;
+    int pin_kind;             /* enum secsock_pin_kind */
     unsigned char pin[32];
     unsigned char *alpn;      /* server: the protocols we accept, wire format */
     size_t alpn_len;
-    char fingerprint[SECSOCK_FP_LEN]; /* self-signed server: its certificate's fingerprint */
+    /* A self-signed server: its certificate's fingerprint, public-key pin
+     * and PEM text (malloc'd). */
+    char fingerprint[SECSOCK_FP_LEN];
+    char spki_pin[SECSOCK_SPKI_PIN_LEN];
+    char *cert_pem;
 };
 
 /* Builds the SSL_CTX for a role from the config (context.c), filling state. */
@@ -77,9 +84,36 @@ void keylog_write_line(const SSL *ssl, const char *line);
 
 /* An ephemeral certificate for localhost (selfsigned.c). */
 int selfsigned_make(X509 **cert_out, EVP_PKEY **key_out, char *err, size_t errlen);
+/* Its PEM text (malloc'd), or NULL when out of memory. */
+char *selfsigned_pem(X509 *cert);
 
-/* "sha256:AB:CD:..." of a certificate (session.c). */
+/* A certificate as text (certinfo.c): the sizes are secsock_session_info's. */
+struct security_cert_text {
+    char subject[256];        /* RFC 2253 */
+    char issuer[256];
+    char san[512];            /* "DNS:localhost, IP:127.0.0.1" */
+    char not_before[32];      /* "2026-12-02T10:00:00Z" */
+    char not_after[32];
+    char fingerprint[SECSOCK_FP_LEN];  /* "sha256:AB:CD:..." */
+    char spki_pin[SECSOCK_SPKI_PIN_LEN]; /* "sha256//BASE64" */
+};
+void security_cert_text(X509 *cert, struct security_cert_text *out);
+/* 32 bytes as a pin of that kind: "sha256:AB:CD:..." or "sha256//BASE64". */
+void security_pin_text(int kind, const unsigned char md[32], char *out, size_t outlen);
+/* "sha256:AB:CD:..." of a certificate. */
 void security_cert_fingerprint(X509 *cert, char *out, size_t outlen);
+/* The SHA-256 of its SubjectPublicKeyInfo (DER): 1, or 0 on failure. */
+int security_spki_digest(X509 *cert, unsigned char md[32]);
+/* That digest as curl's pin, "sha256//BASE64" ("" on failure). */
+void security_spki_pin(X509 *cert, char *out, size_t outlen);
+/* A name (RFC 2253) and the SAN list, as printable ASCII. */
+void security_name_text(X509_NAME *name, char *out, size_t outlen);
+void security_san_text(X509 *cert, char *out, size_t outlen);
+/* Certificate i (0: the leaf) of those the peer sent, whether or not it
+ * was verified (a client keeps the server's chain even when refused), or
+ * NULL; and how many there are. Borrowed from ssl. */
+X509 *security_peer_cert(SSL *ssl, int i);
+int security_peer_cert_count(SSL *ssl);
 /* Fills the TLS fields of info from an SSL object (session.c). */
 void security_session_info(SSL *ssl, struct secsock_session_info *info);
 

@@ -1,10 +1,14 @@
 /*
  * --self-signed: an ephemeral ECDSA P-256 certificate for localhost, made in
- * memory at start. Its fingerprint is printed so a client can --pin it.
+ * memory at start. Its fingerprint and public-key pin are printed so a
+ * client can pin it, and its PEM text can be saved for a client's CA file.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -61,4 +65,19 @@ int selfsigned_make(X509 **cert_out, EVP_PKEY **key_out, char *err, size_t errle
     *cert_out = cert;
     *key_out = key;
     return 0;
+}
+
+char *selfsigned_pem(X509 *cert)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    char *data = NULL;
+    long len = 0;
+    if (bio != NULL && PEM_write_bio_X509(bio, cert) == 1 &&
+        (len = BIO_get_mem_data(bio, &data)) > 0 && (pem = malloc((size_t)len + 1)) != NULL) {
+        memcpy(pem, data, (size_t)len);
+        pem[len] = '\0';
+    }
+    BIO_free(bio);
+    return pem;
 }

@@ -38,6 +38,8 @@ struct secsock_backend {
     /* Frees backend state; the fd is closed by the caller. */
     void (*conn_free)(secsock_conn *c);
     void (*session_info)(const secsock_conn *c, struct secsock_session_info *info);
+    /* Certificate i the peer sent (0: the leaf), or NULL (NULL: none ever). */
+    X509 *(*peer_cert)(const secsock_conn *c, int i);
     /* Application bytes buffered inside (NULL: none ever are). */
     int (*pending)(const secsock_conn *c);
     /* Datagram backends: the largest message one write carries. */
@@ -61,6 +63,9 @@ struct secsock_transport {
     int keylog;                 /* holds a reference on the key-log file */
     int mtu;                    /* DTLS: the path MTU records are sized for */
     int keep_hello;             /* keep each connection's ClientHello (clients, DTLS servers) */
+    unsigned trace_kinds;       /* the events the observer wants (0: none, no cost) */
+    secsock_trace_fn trace_fn;
+    void *trace_arg;
 };
 
 struct secsock_conn {
@@ -77,10 +82,14 @@ struct secsock_conn {
     int handshake_done;
     int lingering;              /* half-closed after a refused handshake, draining */
     int plaintext_peer;         /* the handshake failed on the peer's plaintext */
+    enum secsock_verify_failure verify_failure; /* which check refused the peer */
+    /* The peer's certificates as text, built on the first question. */
+    struct security_cert_text *peer_certs;
+    int n_peer_certs;           /* 0 until built */
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];
-    char error[256];
+    char error[512];
     struct hello_capture hello; /* the ClientHello sent (clients) or accepted (DTLS servers) */
 };
 

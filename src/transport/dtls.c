@@ -22,16 +22,33 @@
 
 #include "net/net.h"
 #include "transport/ossl_conn.h"
+#include "transport/tracing.h"
 
 #define DTLS_DEFAULT_MTU 1280     /* IPv6's minimum: every path carries it */
 #define COOKIE_ROTATE_MS 60000
+
+/* Datagrams that are not DTLS at all (a plaintext client on the DTLS
+ * port) are reported once per peer and minute, and at most JUNK_LINES a
+ * minute in all: a line each would be a log flood for a spoofer, none
+ * would leave a user wondering why the server is silent. */
+#define JUNK_PEERS 64
+#define JUNK_LINES 20
+
+struct junk_seen {
+    struct sockaddr_storage peer;
+    long long last_ms;
+};
 
 struct dtls_listen_state {
     SSL *ssl;                     /* waiting in DTLSv1_listen */
     unsigned char secret[2][32];  /* current and previous cookie secrets */
     long long rotated_ms;
+    const secsock_listener *listener; /* whose transport says what to trace */
     unsigned char *seen;          /* keep_hello: the last datagram DTLSv1_listen read */
     size_t seen_len;
+    struct junk_seen junk[JUNK_PEERS]; /* who was reported, by a hash of the address */
+    long long junk_minute_ms;     /* the minute JUNK_LINES counts in */
+    int junk_lines;
 };
 
 #define DATAGRAM_SEEN_MAX (DTLS1_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH)
@@ -105,28 +122,133 @@ static int dtls_transport_init(secsock_transport *t, const secsock_config *cfg, 
     return 0;
 }
 
-/* A client notes a HelloVerifyRequest: the server made it prove its address. */
-static void watch_hello_verify(int write_p, int version, int content_type, const void *buf,
-                               size_t len, SSL *ssl, void *arg)
+/* The peer as a sockaddr, from OpenSSL's BIO_ADDR. */
+static socklen_t peer_sockaddr(const BIO_ADDR *peer, struct sockaddr_storage *ss)
 {
-    (void)write_p, (void)version, (void)arg;
-    struct security_ssl_report *report = SSL_get_app_data(ssl);
-    if (content_type == SSL3_RT_HANDSHAKE && len > 0 && report != NULL &&
-        ((const unsigned char *)buf)[0] == DTLS1_MT_HELLO_VERIFY_REQUEST)
-        report->hello_verify = 1;
+    memset(ss, 0, sizeof *ss);
+    size_t len = 0;
+    if (BIO_ADDR_family(peer) == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = BIO_ADDR_rawport(peer);
+        BIO_ADDR_rawaddress(peer, &sin->sin_addr, &len);
+        return sizeof *sin;
+    }
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = BIO_ADDR_rawport(peer);
+    BIO_ADDR_rawaddress(peer, &sin6->sin6_addr, &len);
+    return sizeof *sin6;
 }
 
-/* keep_hello, a client: its first datagram out is its ClientHello. A BIO
- * callback, as the datagram BIO is OpenSSL's own (and the message
- * callback belongs to -v). */
-static long keep_first_sent(BIO *b, int oper, const char *argp, size_t len, int argi,
-                            long argl, int ret, size_t *processed)
+/* ---- a datagram BIO's callback sees every datagram ----
+ *
+ * A BIO holds one callback, and two things want the datagrams: tracing
+ * (each one becomes WIRE events) and keep_hello (a client keeps its first
+ * datagram out, the listener the last it read: the ClientHello). One
+ * callback per BIO does both, installed when either is on. */
+
+/* "ADDR:PORT" of the peer a listening BIO last heard from or wrote to. */
+static void bio_peer_text(BIO *bio, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    BIO_ADDR *peer = BIO_ADDR_new();
+    if (peer != NULL && BIO_dgram_get_peer(bio, peer) > 0) {
+        struct sockaddr_storage ss;
+        socklen_t sl = peer_sockaddr(peer, &ss);
+        net_format_addr((struct sockaddr *)&ss, sl, out, outlen);
+    }
+    BIO_ADDR_free(peer);
+}
+
+/* Whether a BIO callback call is a datagram that crossed the socket. */
+static int crossed(int oper, int ret, const size_t *processed)
+{
+    int op = oper & ~BIO_CB_RETURN;
+    return (oper & BIO_CB_RETURN) && ret > 0 && processed != NULL && *processed > 0 &&
+           (op == BIO_CB_READ || op == BIO_CB_WRITE);
+}
+
+/* A connection's BIO (its callback arg: the ossl_conn): a client keeps its
+ * first datagram out, its ClientHello (keep_hello); tracing shows them all. */
+static long conn_wire(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
+                      int ret, size_t *processed)
 {
     (void)len, (void)argi, (void)argl;
-    struct hello_capture *hc = (struct hello_capture *)BIO_get_callback_arg(b);
-    if (oper == (BIO_CB_WRITE | BIO_CB_RETURN) && ret > 0 && processed != NULL && !hc->done)
-        hello_capture_set(hc, argp, *processed);
+    if (!crossed(oper, ret, processed))
+        return ret;
+    struct ossl_conn *tc = (struct ossl_conn *)BIO_get_callback_arg(bio);
+    const secsock_transport *t = tc->base.transport;
+    int sent = (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE;
+    if (sent && t->keep_hello && !tc->base.hello.done)
+        hello_capture_set(&tc->base.hello, argp, *processed);
+    if (tracing(t, SECSOCK_TRACE_WIRE))
+        trace_datagram(t, &tc->base, tc->base.peer_text, sent, (const unsigned char *)argp,
+                       *processed);
     return ret;
+}
+
+/* The listening BIO (its callback arg: the listen state): the cookie
+ * exchanges, traced, and with keep_hello every datagram DTLSv1_listen reads
+ * (it may go through several in one call), so that the one it accepts is
+ * the last seen when it returns. */
+static long listen_wire(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
+                        int ret, size_t *processed)
+{
+    (void)len, (void)argi, (void)argl;
+    if (!crossed(oper, ret, processed))
+        return ret;
+    struct dtls_listen_state *st = (struct dtls_listen_state *)BIO_get_callback_arg(bio);
+    const secsock_transport *t = st->listener->t;
+    int sent = (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE;
+    if (!sent && st->seen != NULL) {
+        st->seen_len = *processed < DATAGRAM_SEEN_MAX ? *processed : DATAGRAM_SEEN_MAX;
+        memcpy(st->seen, argp, st->seen_len);
+    }
+    if (tracing(t, SECSOCK_TRACE_WIRE)) {
+        char peer[64];
+        bio_peer_text(bio, peer, sizeof peer);
+        trace_datagram(t, NULL, peer, sent, (const unsigned char *)argp, *processed);
+    }
+    return ret;
+}
+
+/* The listening SSL's messages (its arg: the listener). DTLSv1_listen
+ * reports the ClientHellos it reads, but of the HelloVerifyRequest it
+ * writes only the record header: the message is named from that (its
+ * bytes are in the WIRE event). */
+static void listen_msg(int write_p, int version, int content_type, const void *buf, size_t len,
+                       SSL *ssl, void *arg)
+{
+    const secsock_listener *l = arg;
+    const unsigned char *h = buf;
+    int hello_verify = write_p && content_type == SSL3_RT_HEADER &&
+                       len == DTLS1_RT_HEADER_LENGTH &&
+                       h[0] == SSL3_RT_HANDSHAKE; /* all DTLSv1_listen ever writes */
+    if (!hello_verify && content_type == SSL3_RT_HEADER)
+        return; /* a record read: its WIRE event shows it */
+    char peer[64];
+    bio_peer_text(SSL_get_rbio(ssl), peer, sizeof peer);
+    if (hello_verify)
+        trace_hello_verify(l->t, peer, DTLS1_2_VERSION, (size_t)h[11] << 8 | h[12]);
+    else
+        trace_message(l->t, NULL, peer, write_p, version, content_type, buf, len);
+}
+
+/* A connection's BIO gets conn_wire when tracing or keep_hello wants its
+ * datagrams (a client's ClientHello: the datagram BIO is OpenSSL's own, and
+ * the message callback belongs to -v); otherwise none. A DTLS server's
+ * connection has its ClientHello from the listener already. */
+static void conn_bio_callback(BIO *bio, struct ossl_conn *tc)
+{
+    const secsock_transport *t = tc->base.transport;
+    int keep = t->keep_hello && !tc->base.hello.done;
+    if (!keep && !tracing(t, SECSOCK_TRACE_WIRE)) {
+        BIO_set_callback_ex(bio, NULL);
+        return;
+    }
+    BIO_set_callback_arg(bio, (char *)tc);
+    BIO_set_callback_ex(bio, conn_wire);
 }
 
 /* A client: the socket is connected already. */
@@ -158,13 +280,9 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
         ossl_conn_free(&tc->base);
         return NULL;
     }
-    if (t->keep_hello) {
-        BIO_set_callback_arg(bio, (char *)&tc->base.hello);
-        BIO_set_callback_ex(bio, keep_first_sent);
-    }
     SSL_set_bio(tc->ssl, bio, bio);
     set_mtu(tc->ssl, t);
-    SSL_set_msg_callback(tc->ssl, watch_hello_verify);
+    conn_bio_callback(bio, tc);
     return &tc->base;
 }
 
@@ -217,21 +335,6 @@ static ssize_t dtls_read(secsock_conn *c, void *buf, size_t len)
     return n;
 }
 
-/* keep_hello, the listener: every datagram DTLSv1_listen reads (it peeks,
- * reads, and may go through several in one call), so that the one it
- * accepts is the last seen when it returns. */
-static long keep_last_read(BIO *b, int oper, const char *argp, size_t len, int argi,
-                           long argl, int ret, size_t *processed)
-{
-    (void)len, (void)argi, (void)argl;
-    struct dtls_listen_state *st = (struct dtls_listen_state *)BIO_get_callback_arg(b);
-    if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed != NULL) {
-        st->seen_len = *processed < DATAGRAM_SEEN_MAX ? *processed : DATAGRAM_SEEN_MAX;
-        memcpy(st->seen, argp, st->seen_len);
-    }
-    return ret;
-}
-
 static SSL *listen_ssl_new(secsock_listener *l, struct dtls_listen_state *st)
 {
     SSL *ssl = SSL_new(l->t->ssl_ctx);
@@ -241,14 +344,18 @@ static SSL *listen_ssl_new(secsock_listener *l, struct dtls_listen_state *st)
         BIO_free(bio);
         return NULL;
     }
-    if (st->seen != NULL) {
-        BIO_set_callback_arg(bio, (char *)st);
-        BIO_set_callback_ex(bio, keep_last_read);
-    }
     SSL_set_bio(ssl, bio, bio);
     SSL_set_options(ssl, SSL_OP_COOKIE_EXCHANGE);
     set_mtu(ssl, l->t);
     SSL_set_app_data(ssl, st);
+    if (tracing(l->t, SECSOCK_TRACE_MESSAGE)) {
+        SSL_set_msg_callback(ssl, listen_msg);
+        SSL_set_msg_callback_arg(ssl, l);
+    }
+    if (st->seen != NULL || tracing(l->t, SECSOCK_TRACE_WIRE)) {
+        BIO_set_callback_arg(bio, (char *)st);
+        BIO_set_callback_ex(bio, listen_wire);
+    }
     return ssl;
 }
 
@@ -268,6 +375,8 @@ static int dtls_listener_init(secsock_listener *l, char *err, size_t errlen)
         free(st);
         st = NULL;
     }
+    if (st != NULL)
+        st->listener = l;
     if (st == NULL || RAND_bytes(st->secret[0], 32) != 1 ||
         (st->ssl = listen_ssl_new(l, st)) == NULL) {
         if (st != NULL)
@@ -293,25 +402,6 @@ static void dtls_listener_free(secsock_listener *l)
     free(st);
 }
 
-/* The peer as a sockaddr, from OpenSSL's BIO_ADDR. */
-static socklen_t peer_sockaddr(const BIO_ADDR *peer, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    size_t len = 0;
-    if (BIO_ADDR_family(peer) == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = BIO_ADDR_rawport(peer);
-        BIO_ADDR_rawaddress(peer, &sin->sin_addr, &len);
-        return sizeof *sin;
-    }
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = BIO_ADDR_rawport(peer);
-    BIO_ADDR_rawaddress(peer, &sin6->sin6_addr, &len);
-    return sizeof *sin6;
-}
-
 /* A socket for one peer: same local address as the listener, connected. */
 static int peer_socket(const secsock_listener *l, const struct sockaddr *peer, socklen_t len)
 {
@@ -330,6 +420,67 @@ static int peer_socket(const secsock_listener *l, const struct sockaddr *peer, s
     return fd;
 }
 
+/* A DTLS record header: content type 20-25, version 254.x. */
+static int looks_like_dtls(const unsigned char *b, ssize_t n)
+{
+    return n >= 13 && b[0] >= 20 && b[0] <= 25 && b[1] == 0xfe;
+}
+
+static unsigned junk_slot(const struct sockaddr_storage *ss, socklen_t len)
+{
+    unsigned h = 2166136261u; /* FNV-1a over the address and port */
+    const unsigned char *p = (const unsigned char *)ss;
+    for (socklen_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h % JUNK_PEERS;
+}
+
+/* Whether junk from peer is to be reported now (see JUNK_LINES). */
+static int junk_report_due(struct dtls_listen_state *st, const struct sockaddr_storage *peer,
+                           socklen_t len)
+{
+    long long now = net_now_ms();
+    struct junk_seen *j = &st->junk[junk_slot(peer, len)];
+    if (memcmp(&j->peer, peer, len) == 0 && now - j->last_ms < 60000)
+        return 0;
+    if (now - st->junk_minute_ms >= 60000) {
+        st->junk_minute_ms = now;
+        st->junk_lines = 0;
+    }
+    if (st->junk_lines >= JUNK_LINES)
+        return 0;
+    st->junk_lines++;
+    memset(&j->peer, 0, sizeof j->peer);
+    memcpy(&j->peer, peer, len);
+    j->last_ms = now;
+    return 1;
+}
+
+/* A datagram that is not DTLS at all is taken off the socket here (the
+ * cookie exchange would drop it without a word): SECSOCK_ERR_PROTOCOL with
+ * err when it is to be reported, SECSOCK_WANT_READ otherwise, 0 when the
+ * next datagram may be DTLS. */
+static int drop_junk(secsock_listener *l, struct dtls_listen_state *st, char *err,
+                     size_t errlen)
+{
+    unsigned char head[16];
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    memset(&peer, 0, sizeof peer);
+    ssize_t n = recvfrom(l->fd, head, sizeof head, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT,
+                         (struct sockaddr *)&peer, &plen);
+    if (n < 0 || looks_like_dtls(head, n))
+        return 0;
+    (void)recv(l->fd, head, 1, MSG_DONTWAIT); /* the whole datagram goes */
+    if (!junk_report_due(st, &peer, plen))
+        return SECSOCK_WANT_READ;
+    char who[64];
+    net_format_addr((struct sockaddr *)&peer, plen, who, sizeof who);
+    snprintf(err, errlen, "%s: a %zd-byte datagram that is not DTLS (a plaintext client?); "
+             "more from it are dropped silently for a minute", who, n);
+    return SECSOCK_ERR_PROTOCOL;
+}
+
 static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_t errlen)
 {
     struct dtls_listen_state *st = l->state;
@@ -341,6 +492,11 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
     if (peer == NULL) {
         snprintf(err, errlen, "out of memory");
         return SECSOCK_ERR_NOMEM;
+    }
+    int junk = drop_junk(l, st, err, errlen);
+    if (junk != 0) {
+        BIO_ADDR_free(peer);
+        return junk;
     }
     ERR_clear_error();
     int rc = DTLSv1_listen(st->ssl, peer);
@@ -366,7 +522,7 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
         return SECSOCK_ERR_IO;
     }
     BIO *bio = SSL_get_rbio(ssl);
-    BIO_set_callback_ex(bio, NULL); /* the peer's own socket from now on: nothing to keep */
+    BIO_set_callback_ex(bio, NULL); /* the listener's callback: conn_bio_callback's below */
     BIO_set_fd(bio, fd, BIO_NOCLOSE);
     BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer);
     BIO_ADDR_free(peer);
@@ -380,8 +536,10 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
         return SECSOCK_ERR_NOMEM;
     }
     tc->report.hello_verify = 1; /* DTLSv1_listen let in only a verified cookie */
+    tc->hello_replayed = 1;      /* the listener showed the ClientHello it reads again */
     if (st->seen != NULL)
         hello_capture_set(&tc->base.hello, st->seen, st->seen_len);
+    conn_bio_callback(bio, tc);
     memcpy(&tc->base.peer, &ss, sl);
     tc->base.peer_len = sl;
     net_format_addr((struct sockaddr *)&ss, sl, tc->base.peer_text, sizeof tc->base.peer_text);
@@ -404,6 +562,7 @@ const struct secsock_backend secsock_backend_dtls = {
     .conn_free = ossl_conn_free,
     .pending = ossl_pending,
     .session_info = ossl_session_info,
+    .peer_cert = ossl_peer_cert,
     .max_message = dtls_max_message,
     .timer_ms = dtls_timer_ms,
     .timer_fire = dtls_timer_fire,

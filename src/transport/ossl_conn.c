@@ -15,6 +15,7 @@
 #include "transport/ossl_conn.h"
 
 #include "net/net.h"
+#include "transport/tracing.h"
 
 int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
                         const SSL_METHOD *method, char *err, size_t errlen)
@@ -62,6 +63,11 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
     if (tc->ssl == NULL)
         goto fail;
     SSL_set_app_data(tc->ssl, &tc->report);
+    if (tracing(t, SECSOCK_TRACE_MESSAGE) ||
+        (backend->socktype == SOCK_DGRAM && t->role == SECSOCK_CLIENT)) {
+        SSL_set_msg_callback(tc->ssl, ossl_msg_callback);
+        SSL_set_msg_callback_arg(tc->ssl, tc);
+    }
     if (t->role == SECSOCK_SERVER) {
         /* An SSL handed over by DTLSv1_listen is mid-handshake already:
          * setting the accept state again would forget its ClientHello. */
@@ -87,6 +93,25 @@ fail:
     return NULL;
 }
 
+void ossl_msg_callback(int write_p, int version, int content_type, const void *buf, size_t len,
+                       SSL *ssl, void *arg)
+{
+    (void)ssl;
+    struct ossl_conn *tc = arg;
+    const unsigned char *msg = buf;
+    /* Only a client ever receives one: the server made it prove its address. */
+    if (content_type == SSL3_RT_HANDSHAKE && len > 0 && msg[0] == DTLS1_MT_HELLO_VERIFY_REQUEST)
+        tc->report.hello_verify = 1;
+    if (tc->hello_replayed && !write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+        msg[0] == SSL3_MT_CLIENT_HELLO) {
+        tc->hello_replayed = 0; /* shown once, by the listener that read it first */
+        return;
+    }
+    const secsock_transport *t = tc->base.transport;
+    if (tracing(t, SECSOCK_TRACE_MESSAGE))
+        trace_message(t, &tc->base, tc->base.peer_text, write_p, version, content_type, msg, len);
+}
+
 /* "TLS" or "DTLS", for messages. */
 static const char *proto(const secsock_conn *c)
 {
@@ -110,24 +135,110 @@ static int plaintext_answer(const struct ossl_conn *tc)
 
 enum ossl_op { OSSL_HANDSHAKE, OSSL_READ, OSSL_WRITE, OSSL_SHUTDOWN };
 
+/* The names a certificate answers to, for a name mismatch: its SAN (a
+ * long list cut after about 200 bytes), or its subject when it has none. */
+static void names_of(X509 *leaf, char *out, size_t outlen)
+{
+    char san[512];
+    security_san_text(leaf, san, sizeof san);
+    if (san[0] == '\0') {
+        char subject[256];
+        security_name_text(X509_get_subject_name(leaf), subject, sizeof subject);
+        snprintf(out, outlen, "no SAN, subject %s", subject);
+        return;
+    }
+    if (strlen(san) > 200) {
+        char *cut = san + 200;
+        while (cut > san && strncmp(cut, ", ", 2) != 0)
+            cut--;
+        snprintf(cut, sizeof san - (size_t)(cut - san), ", ...");
+    }
+    snprintf(out, outlen, "not in SAN %s", san);
+}
+
+/* Which certificate the peer sent is out of its dates (expired, or not
+ * yet valid), for the message: "expired on DATE" for the leaf, with the
+ * subject for a CA's. Nothing when none is (a trust anchor of ours). */
+static void dates_of(SSL *ssl, int expired, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    for (int i = 0; security_peer_cert(ssl, i) != NULL; i++) {
+        X509 *x = security_peer_cert(ssl, i);
+        const ASN1_TIME *t = expired ? X509_get0_notAfter(x) : X509_get0_notBefore(x);
+        int cmp = X509_cmp_current_time(t);
+        if (expired ? cmp >= 0 : cmp <= 0)
+            continue;
+        struct security_cert_text text;
+        security_cert_text(x, &text);
+        const char *what = expired ? "expired on" : "not valid before";
+        const char *date = expired ? text.not_after : text.not_before;
+        if (i == 0)
+            snprintf(out, outlen, "%s %s", what, date);
+        else
+            snprintf(out, outlen, "CA certificate %s %s %s", text.subject, what, date);
+        return;
+    }
+}
+
+/* The refusal, in words that say which check failed and what the
+ * certificate showed (the program adds the fixes). */
 static int verify_failure(struct ossl_conn *tc)
 {
     long code = SSL_get_verify_result(tc->ssl);
     secsock_conn *c = &tc->base;
-    if (code == X509_V_ERR_APPLICATION_VERIFICATION && c->transport->sec.has_pin) {
-        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate pin mismatch (server sent %s)",
-                         tc->report.presented_fp[0] ? tc->report.presented_fp : "no usable certificate");
-    }
+    X509 *leaf = security_peer_cert(tc->ssl, 0);
     const char *why = X509_verify_cert_error_string(code);
-    if (code == X509_V_ERR_HOSTNAME_MISMATCH || code == X509_V_ERR_IP_ADDRESS_MISMATCH)
-        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s (wanted %s)",
-                         why, tc->verify_name);
-    if (code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-        code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-        code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+    char facts[640];
+    if (code == X509_V_ERR_APPLICATION_VERIFICATION && c->transport->sec.has_pin) {
+        c->verify_failure = SECSOCK_VERIFY_PIN_MISMATCH;
+        /* Both in the form the pin was given, so they compare at a glance. */
+        int kind = c->transport->sec.pin_kind;
+        char wanted[SECSOCK_FP_LEN], got[SECSOCK_FP_LEN] = "no certificate";
+        security_pin_text(kind, c->transport->sec.pin, wanted, sizeof wanted);
+        if (leaf != NULL && kind == SECSOCK_PIN_SPKI)
+            security_spki_pin(leaf, got, sizeof got);
+        else if (leaf != NULL)
+            security_cert_fingerprint(leaf, got, sizeof got);
+        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate pin mismatch (wanted %s, got %s)",
+                         wanted, got);
+    }
+    switch (code) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        c->verify_failure = SECSOCK_VERIFY_NAME_MISMATCH;
+        if (leaf == NULL)
+            break;
+        names_of(leaf, facts, sizeof facts);
+        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s (wanted %s): %s",
+                         why, tc->verify_name, facts);
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
+        c->verify_failure = SECSOCK_VERIFY_UNKNOWN_CA;
+        if (leaf == NULL)
+            break;
+        /* The issuer of the last certificate sent: the CA to trust. */
+        X509 *top = security_peer_cert(tc->ssl, security_peer_cert_count(tc->ssl) - 1);
+        security_name_text(X509_get_issuer_name(top), facts, sizeof facts);
         return conn_fail(c, SECSOCK_ERR_VERIFY,
-                         "certificate verify failed: %s (unknown CA: trust its CA, or pin the "
-                         "certificate)", why);
+                         "certificate verify failed: unknown CA (issuer %s): %s", facts, why);
+    }
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID: {
+        int expired = code == X509_V_ERR_CERT_HAS_EXPIRED;
+        c->verify_failure = expired ? SECSOCK_VERIFY_EXPIRED : SECSOCK_VERIFY_NOT_YET_VALID;
+        dates_of(tc->ssl, expired, facts, sizeof facts);
+        if (facts[0] == '\0')
+            break;
+        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s: %s", facts,
+                         why);
+    }
+    default:
+        c->verify_failure = SECSOCK_VERIFY_OTHER;
+        break;
+    }
     return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s", why);
 }
 
@@ -313,15 +424,27 @@ int ossl_pending(const secsock_conn *c)
 void ossl_conn_free(secsock_conn *c)
 {
     struct ossl_conn *tc = (struct ossl_conn *)c;
+    trace_stream_end(c, tc->wire[0], 0);
+    trace_stream_end(c, tc->wire[1], 1);
     SSL_free(tc->ssl);
     free(tc);
+}
+
+X509 *ossl_peer_cert(const secsock_conn *c, int i)
+{
+    return security_peer_cert(((const struct ossl_conn *)c)->ssl, i);
 }
 
 void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info)
 {
     const struct ossl_conn *tc = (const struct ossl_conn *)c;
     security_session_info(tc->ssl, info);
+    if (c->verify_failure == SECSOCK_VERIFY_PIN_MISMATCH) /* OpenSSL's words name no pin */
+        snprintf(info->verify_result, sizeof info->verify_result, "pin mismatch");
     info->cookie_exchange = tc->report.hello_verify;
+    if (info->verified) /* say how: an exact certificate, or a chain to a trusted CA */
+        snprintf(info->verify_result, sizeof info->verify_result, "ok (%s)",
+                 c->transport->sec.has_pin ? "pinned" : "CA chain");
     if (c->transport->role == SECSOCK_CLIENT) /* what we sent, not what OpenSSL echoes */
         snprintf(info->sni, sizeof info->sni, "%s",
                  net_is_ip_literal(tc->verify_name) ? "" : tc->verify_name);

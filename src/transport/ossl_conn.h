@@ -12,6 +12,8 @@ struct ossl_conn {
     char verify_name[256];
     struct security_ssl_report report; /* what the SSL's callbacks found */
     struct sockbio_state sock;         /* TLS: the socket BIO's state */
+    struct trace_stream *wire[2];      /* TLS traced: records received [0], sent [1] */
+    int hello_replayed;                /* DTLS server: its first ClientHello was traced */
 };
 
 /* The transport's SSL_CTX (and key log) from the config. */
@@ -26,6 +28,12 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
                                 const secsock_transport *t, int fd, const char *verify_name,
                                 SSL *ssl);
 
+/* OpenSSL's message callback for a connection's SSL (its arg: the
+ * ossl_conn): a DTLS client notes a HelloVerifyRequest, and a traced
+ * transport gets each message. */
+void ossl_msg_callback(int write_p, int version, int content_type, const void *buf, size_t len,
+                       SSL *ssl, void *arg);
+
 int ossl_handshake(secsock_conn *c);
 ssize_t ossl_read(secsock_conn *c, void *buf, size_t len);
 ssize_t ossl_peek(secsock_conn *c, void *buf, size_t len);
@@ -34,5 +42,6 @@ int ossl_shutdown_write(secsock_conn *c);
 int ossl_pending(const secsock_conn *c);
 void ossl_conn_free(secsock_conn *c);
 void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info);
+X509 *ossl_peer_cert(const secsock_conn *c, int i);
 
 #endif

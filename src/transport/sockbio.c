@@ -24,6 +24,8 @@ static int sockbio_write(BIO *b, const char *data, size_t len, size_t *written)
             *written = (size_t)n;
             if (st->capture != NULL && !st->capture->done)
                 hello_capture_add(st->capture, data, (size_t)n);
+            if (st->wire != NULL && n > 0)
+                st->wire(st->wire_arg, 1, (const unsigned char *)data, (size_t)n);
             return 1;
         }
         if (errno == EINTR)
@@ -49,6 +51,8 @@ static int sockbio_read(BIO *b, char *data, size_t len, size_t *readbytes)
                 memcpy(st->first + st->first_len, data, keep);
                 st->first_len += keep;
             }
+            if (st->wire != NULL)
+                st->wire(st->wire_arg, 0, (const unsigned char *)data, (size_t)n);
             return 1;
         }
         if (n == 0) {

@@ -12,6 +12,9 @@ struct sockbio_state {
     unsigned char first[16]; /* the peer's first bytes: a failed handshake */
     size_t first_len;        /* tells a plaintext answer by them */
     struct hello_capture *capture; /* NULL, or where our first record is kept */
+    /* Tracing (NULL: off): every byte that crossed the socket, as it did. */
+    void (*wire)(void *arg, int sent, const unsigned char *data, size_t len);
+    void *wire_arg;
 };
 
 /* A BIO over state->fd (not owned: closing the BIO leaves the fd open).

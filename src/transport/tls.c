@@ -2,11 +2,19 @@
 #include <sys/socket.h>
 
 #include "transport/ossl_conn.h"
+#include "transport/tracing.h"
 
 static int tls_transport_init(secsock_transport *t, const secsock_config *cfg, char *err,
                               size_t errlen)
 {
     return ossl_transport_init(t, cfg, TLS_method(), err, errlen);
+}
+
+/* Traced: the socket's bytes, record by record. */
+static void tls_wire(void *arg, int sent, const unsigned char *data, size_t len)
+{
+    struct ossl_conn *tc = arg;
+    trace_stream_bytes(&tc->base, &tc->wire[sent != 0], sent, data, len);
 }
 
 static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char *verify_name)
@@ -17,6 +25,10 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
     tc->sock.fd = fd;
     if (t->keep_hello && t->role == SECSOCK_CLIENT)
         tc->sock.capture = &tc->base.hello; /* the ClientHello, as it goes out */
+    if (tracing(t, SECSOCK_TRACE_WIRE)) {
+        tc->sock.wire = tls_wire;
+        tc->sock.wire_arg = tc;
+    }
     BIO *bio = sockbio_new(&tc->sock); /* send(MSG_NOSIGNAL): no SIGPIPE */
     if (bio == NULL) {
         ossl_conn_free(&tc->base);
@@ -68,4 +80,5 @@ const struct secsock_backend secsock_backend_tls = {
     .conn_free = ossl_conn_free,
     .pending = ossl_pending,
     .session_info = ossl_session_info,
+    .peer_cert = ossl_peer_cert,
 };

@@ -4,6 +4,7 @@
  * DTLS retransmission timer) happens in conn_wait().
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,6 +15,7 @@
 
 #include "net/net.h"
 #include "transport/conn.h"
+#include "transport/tracing.h"
 
 static const struct secsock_backend *const backends[] = {
     &secsock_backend_tcp,
@@ -111,10 +113,25 @@ size_t secsock_transport_max_message(const secsock_transport *t)
     return t->backend->secure ? (size_t)t->mtu - 28 - 13 - 24 : 65527;
 }
 
+void secsock_transport_set_trace(secsock_transport *t, unsigned kinds, secsock_trace_fn fn,
+                                 void *arg)
+{
+    t->trace_kinds = fn != NULL ? kinds : 0;
+    t->trace_fn = fn;
+    t->trace_arg = arg;
+}
+
 const char *secsock_transport_fingerprint(const secsock_transport *t)
 {
     return t->sec.fingerprint[0] != '\0' ? t->sec.fingerprint : NULL;
 }
+
+const char *secsock_transport_spki_pin(const secsock_transport *t)
+{
+    return t->sec.spki_pin[0] != '\0' ? t->sec.spki_pin : NULL;
+}
+
+const char *secsock_transport_cert_pem(const secsock_transport *t) { return t->sec.cert_pem; }
 
 secsock_conn *conn_wrap(const secsock_transport *t, int fd, const char *verify_name,
                         const struct sockaddr *peer, socklen_t peerlen)
@@ -149,8 +166,9 @@ int conn_wait(secsock_conn *c, int want_write, long long deadline)
     return rc;
 }
 
-/* Drives a non-blocking step function until done, within timeout_ms. */
-static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms,
+/* Drives a non-blocking step function until done, within timeout_ms;
+ * a timeout says said_ms (the whole budget, when this is its rest). */
+static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms, int said_ms,
                  const char *what)
 {
     long long deadline = net_now_ms() + timeout_ms;
@@ -160,7 +178,7 @@ static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms,
             return rc;
         rc = conn_wait(c, rc == SECSOCK_WANT_WRITE, deadline);
         if (rc == SECSOCK_ERR_TIMEOUT)
-            return conn_fail(c, rc, "%s timed out after %d ms", what, timeout_ms);
+            return conn_fail(c, rc, "%s timed out after %d ms", what, said_ms);
         if (rc == SECSOCK_ERR_CANCELLED)
             return conn_fail(c, rc, "%s cancelled", what);
         if (rc < 0)
@@ -168,17 +186,22 @@ static int drive(secsock_conn *c, int (*step)(secsock_conn *), int timeout_ms,
     }
 }
 
-int secsock_handshake(secsock_conn *c, int timeout_ms)
+static int handshake_for(secsock_conn *c, int timeout_ms, int said_ms)
 {
     if (c->handshake_done)
         return 0;
-    int rc = drive(c, c->backend->handshake, timeout_ms,
+    int rc = drive(c, c->backend->handshake, timeout_ms, said_ms,
                    !c->backend->secure                  ? "handshake"
                    : c->backend->socktype == SOCK_DGRAM ? "DTLS handshake"
                                                         : "TLS handshake");
     if (rc == 0)
         c->handshake_done = 1;
     return rc;
+}
+
+int secsock_handshake(secsock_conn *c, int timeout_ms)
+{
+    return handshake_for(c, timeout_ms, timeout_ms);
 }
 
 int secsock_handshake_nowait(secsock_conn *c)
@@ -206,29 +229,103 @@ int secsock_pending(const secsock_conn *c)
     return c->backend->pending != NULL && c->backend->pending(c);
 }
 
+/* Drops the addresses opts->exclude names. Returns how many are left. */
+static size_t drop_excluded(struct net_addr *addrs, size_t n,
+                            const struct secsock_connect_opts *opts)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        int excluded = 0;
+        for (size_t j = 0; j < opts->n_exclude && !excluded; j++)
+            excluded = opts->exclude[j] != NULL && strcmp(opts->exclude[j], addrs[i].text) == 0;
+        if (!excluded)
+            addrs[kept++] = addrs[i];
+    }
+    return kept;
+}
+
+/* Appends ", ADDR" (the first without the comma) to a list of refusals. */
+static void add_refused(char *list, size_t len, const char *addr)
+{
+    size_t used = strlen(list);
+    if (used < len)
+        snprintf(list + used, len - used, "%s%s", used > 0 ? ", " : "", addr);
+}
+
 int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
                     secsock_conn **out, char *err, size_t errlen)
 {
     *out = NULL;
-    int fd = -1;
-    struct sockaddr_storage peer;
-    socklen_t peer_len = 0;
-    int rc = net_connect(opts->host, opts->port, opts->connect_addr, opts->family,
-                         t->backend->socktype, opts->timeout_ms, &fd, &peer, &peer_len, err,
-                         errlen);
+    struct net_addr *addrs = NULL;
+    size_t n = 0;
+    int rc = net_resolve(opts->host, opts->port, opts->connect_addr, opts->family,
+                         t->backend->socktype, &addrs, &n, err, errlen);
     if (rc != 0)
         return rc;
-    const char *name = t->servername != NULL ? t->servername : opts->host;
-    secsock_conn *c = conn_wrap(t, fd, name, (struct sockaddr *)&peer, peer_len);
-    if (c == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return SECSOCK_ERR_NOMEM;
+    size_t all = n;
+    n = drop_excluded(addrs, n, opts);
+    if (n == 0) {
+        snprintf(err, errlen, "connection to %s: no address left to try (all %zu excluded)",
+                 opts->connect_addr != NULL ? opts->connect_addr : opts->host, all);
+        free(addrs);
+        return SECSOCK_ERR_CONNECT;
     }
-    c->timeout_ms = opts->timeout_ms;
-    *out = c;
-    rc = secsock_handshake(c, opts->timeout_ms);
-    if (rc != 0)
-        snprintf(err, errlen, "%s", c->error);
+    const struct net_observer obs = { opts->on_attempt, opts->on_attempt_arg };
+    const char *name = t->servername != NULL ? t->servername : opts->host;
+    long long deadline = net_now_ms() + (opts->timeout_ms > 0 ? opts->timeout_ms : 0);
+    char refused[256] = ""; /* DTLS: addresses whose handshake met an ICMP refusal */
+    secsock_conn *c = NULL;
+    for (size_t from = 0;;) {
+        int fd = -1;
+        size_t won = 0;
+        rc = net_connect_race(opts->host, addrs + from, n - from, t->backend->socktype,
+                              deadline, &obs, &fd, &won, err, errlen);
+        if (rc != 0) {
+            if (refused[0] != '\0') { /* say what came before */
+                char later[512];
+                snprintf(later, sizeof later, "%s", err);
+                snprintf(err, errlen, "connection refused: nothing listens on %s; %s", refused,
+                         later);
+            }
+            break;
+        }
+        const struct net_addr *a = &addrs[from + won];
+        c = conn_wrap(t, fd, name, (const struct sockaddr *)&a->ss, a->len);
+        if (c == NULL) {
+            snprintf(err, errlen, "out of memory");
+            rc = SECSOCK_ERR_NOMEM;
+            break;
+        }
+        c->timeout_ms = opts->timeout_ms;
+        if (tracing(t, SECSOCK_TRACE_CONNECT))
+            trace_connect(c, opts->host);
+        long long left = deadline - net_now_ms();
+        rc = handshake_for(c, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left,
+                           opts->timeout_ms);
+        if (rc != SECSOCK_ERR_CONNECT || t->backend->socktype != SOCK_DGRAM) {
+            if (rc != 0)
+                snprintf(err, errlen, "%s", c->error);
+            *out = c;
+            break;
+        }
+        /* A datagram refused (ICMP port unreachable) during the DTLS
+         * handshake: nothing listens there; the name's next address. */
+        if (obs.on_attempt != NULL)
+            obs.on_attempt(obs.arg, SECSOCK_ATTEMPT_FAILED, a->text, "connection refused");
+        add_refused(refused, sizeof refused, a->text);
+        from += won + 1;
+        if (from >= n || net_now_ms() >= deadline) {
+            if (strchr(refused, ',') != NULL)
+                snprintf(err, errlen, "connection refused: nothing listens on %s", refused);
+            else
+                snprintf(err, errlen, "%s", c->error);
+            *out = c; /* as for any failed handshake */
+            break;
+        }
+        secsock_close(c);
+        c = NULL;
+    }
+    free(addrs);
     return rc;
 }
 
@@ -338,20 +435,27 @@ int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char
     }
 }
 
-/* Every byte in or out goes through these two: the session's counters. */
+/* Every byte in or out goes through these two: the session's counters,
+ * and what a trace shows as the application's bytes. */
 static ssize_t backend_read(secsock_conn *c, void *buf, size_t len)
 {
     ssize_t n = c->backend->read(c, buf, len);
-    if (n > 0)
+    if (n > 0) {
         c->bytes_received += (unsigned long long)n;
+        if (tracing(c->transport, SECSOCK_TRACE_DATA))
+            trace_data(c, 0, buf, (size_t)n);
+    }
     return n;
 }
 
 static ssize_t backend_write(secsock_conn *c, const void *buf, size_t len)
 {
     ssize_t n = c->backend->write(c, buf, len);
-    if (n > 0)
+    if (n > 0) {
         c->bytes_sent += (unsigned long long)n;
+        if (tracing(c->transport, SECSOCK_TRACE_DATA))
+            trace_data(c, 1, buf, (size_t)n);
+    }
     return n;
 }
 
@@ -440,7 +544,7 @@ int secsock_shutdown_write(secsock_conn *c)
 {
     if (c->wrote_shutdown)
         return 0;
-    int rc = drive(c, c->backend->shutdown_write, c->timeout_ms, "shutdown");
+    int rc = drive(c, c->backend->shutdown_write, c->timeout_ms, c->timeout_ms, "shutdown");
     if (rc == 0)
         c->wrote_shutdown = 1;
     return rc;
@@ -448,6 +552,7 @@ int secsock_shutdown_write(secsock_conn *c)
 
 static void conn_destroy(secsock_conn *c)
 {
+    free(c->peer_certs);
     int fd = c->owns_fd ? c->fd : -1;
     hello_capture_free(&c->hello);
     c->backend->conn_free(c);
@@ -548,4 +653,56 @@ int secsock_session_info(const secsock_conn *c, struct secsock_session_info *inf
     if (c->backend->session_info != NULL)
         c->backend->session_info(c, info);
     return 0;
+}
+
+/* The text of the peer's certificates, built on the first question once
+ * there are any (asked before the handshake, there is nothing to keep): a
+ * handshake spends nothing on it. The cache is not part of what c is (a
+ * const connection still gives the same answers), and a connection is used
+ * by one thread at a time, so filling it through a const pointer is safe;
+ * every connection is allocated, never a const object. */
+static const struct security_cert_text *peer_cert_text(const secsock_conn *cc, int i)
+{
+    secsock_conn *c = (secsock_conn *)cc;
+    X509 *(*cert_at)(const secsock_conn *, int) = c->backend->peer_cert;
+    if (c->n_peer_certs == 0 && cert_at != NULL) {
+        int n = 0;
+        while (cert_at(c, n) != NULL)
+            n++;
+        c->peer_certs = n > 0 ? calloc((size_t)n, sizeof *c->peer_certs) : NULL;
+        if (c->peer_certs == NULL)
+            n = 0;
+        for (int k = 0; k < n; k++)
+            security_cert_text(cert_at(c, k), &c->peer_certs[k]);
+        c->n_peer_certs = n;
+    }
+    return i >= 0 && i < c->n_peer_certs ? &c->peer_certs[i] : NULL;
+}
+
+int secsock_conn_peer_cert_count(const secsock_conn *c)
+{
+    (void)peer_cert_text(c, 0);
+    return c->n_peer_certs;
+}
+
+const char *secsock_conn_peer_cert(const secsock_conn *c, int i, enum secsock_cert_field field)
+{
+    const struct security_cert_text *t = peer_cert_text(c, i);
+    if (t == NULL)
+        return "";
+    switch (field) {
+    case SECSOCK_CERT_SUBJECT: return t->subject;
+    case SECSOCK_CERT_ISSUER: return t->issuer;
+    case SECSOCK_CERT_SAN: return t->san;
+    case SECSOCK_CERT_NOT_BEFORE: return t->not_before;
+    case SECSOCK_CERT_NOT_AFTER: return t->not_after;
+    case SECSOCK_CERT_FINGERPRINT: return t->fingerprint;
+    case SECSOCK_CERT_SPKI_PIN: return t->spki_pin;
+    default: return "";
+    }
+}
+
+enum secsock_verify_failure secsock_conn_verify_failure(const secsock_conn *c)
+{
+    return c->verify_failure;
 }

@@ -5,13 +5,17 @@
  *     and decodes back to the input;
  *   - the terminal stream never emits a control byte other than "\n", "\t"
  *     and a "\r" directly followed by "\n", however the input is cut into
- *     writes (the first byte of the input picks the piece sizes).
+ *     writes (the first byte of the input picks the piece sizes);
+ *   - a server's log entry of a received message (received.c) is printable
+ *     ASCII and line breaks only, and no line of it but the first can pass
+ *     for a log line of its own (each starts "  |" or "  + ").
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "received.h"
 #include "term.h"
 
 #define CHECK(cond)                                                              \
@@ -104,9 +108,24 @@ static void check_stream(const uint8_t *data, size_t size)
     free(text);
 }
 
+static void check_received(const uint8_t *data, size_t size)
+{
+    struct app_log_entry e;
+    app_log_entry_init(&e);
+    received_add(&e, "127.0.0.1:1", data, size);
+    CHECK(!e.cut && e.len == strlen(e.buf) && e.len > 0 && e.buf[e.len - 1] == '\n');
+    for (size_t i = 0; i < e.len; i++)
+        CHECK(e.buf[i] == '\n' || (e.buf[i] >= 0x20 && e.buf[i] <= 0x7e));
+    CHECK(strncmp(e.buf, "[*] Received from 127.0.0.1:1", 29) == 0);
+    for (const char *line = strchr(e.buf, '\n') + 1; *line; line = strchr(line, '\n') + 1)
+        CHECK(strncmp(line, "  |", 3) == 0 || strncmp(line, "  + ", 4) == 0);
+    app_log_entry_free(&e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_line(data, size);
     check_stream(data, size);
+    check_received(data, size);
     return 0;
 }

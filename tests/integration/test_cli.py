@@ -67,7 +67,7 @@ def test_http_url_gives_host_port_and_path(server, run, prog):
     r = run([prog("tcp-client"), f"http://127.0.0.1:{srv.port}/a/b?q=1#frag"])
     r.expect(0)
     assert r.out.startswith("HTTP/1.1 200 OK\r\n")
-    srv.wait_for("[*] Received: GET /a/b?q=1 HTTP/1.1")
+    srv.wait_for(": GET /a/b?q=1 HTTP/1.1")  # [*] Received from ADDR: ...
 
 
 def test_https_url_implies_tls(server, run, prog, pki):
@@ -75,7 +75,7 @@ def test_https_url_implies_tls(server, run, prog, pki):
     r = run([prog("tcp-client"), "--cafile", pki.ca, "-v", f"https://localhost:{srv.port}/x"])
     r.expect(0)
     assert "verification: ok" in r.err
-    srv.wait_for("[*] Received: GET /x HTTP/1.1")
+    srv.wait_for(": GET /x HTTP/1.1")
 
 
 def test_host_port_as_one_word(server, run, prog):
@@ -448,3 +448,24 @@ def test_plaintext_to_a_tls_server_says_add_tls(start, run, prog, pki):
     r = run([prog("tcp-client"), "127.0.0.1", alert.out().strip()])
     r.expect(1)
     assert "answered with TLS" in r.err and "add --tls" in r.err
+
+
+def test_plaintext_datagrams_to_a_dtls_server_are_named_once_a_minute(server, run, prog):
+    """A DTLS port meeting plaintext says so: one line per peer and minute,
+    not one per datagram (a spoofer's flood) and not none."""
+    import socket
+
+    srv = server("udp-server", "--dtls", "--self-signed")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    for i in range(50):
+        s.sendto(b"plain hello %d" % i, ("127.0.0.1", srv.port))
+    me = f"127.0.0.1:{s.getsockname()[1]}"
+    srv.wait_for(f"[!] {me}: a 13-byte datagram that is not DTLS")
+    # A DTLS client behind them is still served: the junk did not block it.
+    r = run([prog("udp-client"), "--dtls", "--pin", srv.ready["fingerprint"], "127.0.0.1",
+             srv.port, "after the junk"])
+    r.expect(0)
+    srv.wait_for(": after the junk")
+    assert srv.count(f"[!] {me}:") == 1
+    s.close()

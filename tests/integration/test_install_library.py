@@ -174,7 +174,7 @@ def test_installed_layout_soname_version(installed, run):
     assert installed.pkg_config("--modversion") == [version], "pkg-config --modversion"
     # The installed programs are the built ones, and run.
     r = run([os.path.join(prefix, "bin", "tcp-client"), "--version"]).expect(0)
-    assert r.out.removesuffix("\n") == f"tcp-client {version}"
+    assert r.out.splitlines()[0] == f"tcp-client {version}"  # then the OpenSSL lines
 
 
 def test_man_pages_format_without_warnings(installed, run):
@@ -206,6 +206,20 @@ def test_exported_symbols_are_the_public_headers(installed, run, tmp_path):
     # Functions only: no exported data.
     data = [" ".join(row) for row in rows if len(row) < 2 or row[-2] != "T"]
     assert data == [], "exported symbols that are not functions"
+
+
+def test_static_library_leaks_no_internal_symbol(installed, run, tmp_path):
+    """libsecsock.a defines, globally, exactly the functions of the public
+    headers: the internal ones (net_connect, ossl_*, conn_wait...) are
+    local, so they cannot clash with a user's own names."""
+    declared = declared_functions(installed.include, str(tmp_path))
+    nm = run(["nm", "-g", "--defined-only", os.path.join(installed.libdir, "libsecsock.a")])
+    nm.expect(0)
+    defined = sorted({row[-1] for row in (line.split() for line in nm.out.splitlines())
+                      if len(row) == 3})
+    stray = [name for name in defined if not name.startswith("secsock_")]
+    assert stray == [], f"global symbols of libsecsock.a without the secsock_ prefix: {stray}"
+    assert defined == declared, "libsecsock.a's global symbols differ from the public headers"
 
 
 def test_headers_compile_alone_and_together(installed, run, tmp_path):

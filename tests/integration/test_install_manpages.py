@@ -58,7 +58,9 @@ def parse_help(text, version_text):
             if not m:
                 pytest.fail(f"--help: cannot read the exit code line: {line!r}")
             codes.append(m.group(1))
-    version = version_text.split()[-1] if version_text.split() else "?"
+    # "PROG VERSION" is --version's first line; the OpenSSL lines follow.
+    first = version_text.splitlines()[0].split() if version_text.strip() else []
+    version = first[-1] if first else "?"
     return summary(opts, codes, version)
 
 

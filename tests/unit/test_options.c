@@ -74,6 +74,8 @@ START_TEST(server_defaults)
     ck_assert_int_eq(o.secure, 0);
     ck_assert_ptr_null(o.reply);
     ck_assert_ptr_null(o.host);
+    ck_assert_int_eq(o.quiet, 0);
+    ck_assert_int_eq(o.timestamps, 0);
 }
 END_TEST
 
@@ -169,6 +171,13 @@ START_TEST(server_options)
     ck_assert_str_eq(o.bind, "0.0.0.0");
     ck_assert_int_eq(o.http, 1);
     ck_assert_int_eq(o.echo, 0);
+
+    ck_assert_int_eq(SERVER(&o, "-q", "--timestamps"), -1);
+    ck_assert_int_eq(o.quiet, 1);
+    ck_assert_int_eq(o.timestamps, 1);
+    ck_assert_int_eq(SERVER(&o, "--quiet"), -1);
+    ck_assert_int_eq(o.quiet, 1);
+    ck_assert_int_eq(o.timestamps, 0);
 }
 END_TEST
 
@@ -344,6 +353,9 @@ START_TEST(server_usage_errors)
     ck_assert_int_eq(SERVER(&o, "--self-signed"), 2);        /* needs --tls */
     ck_assert_int_eq(SERVER(&o, "--tls", "--self-signed", "--cert", "c", "--key", "k"), 2);
     ck_assert_int_eq(SERVER(&o, "--echo", "--http"), 2);
+    ck_assert_int_eq(SERVER(&o, "-q", "-v"), 2);
+    ck_assert_int_eq(CLIENT(&o, "-q", "host"), 2);            /* servers only */
+    ck_assert_int_eq(CLIENT(&o, "--timestamps", "host"), 2);
 }
 END_TEST
 
@@ -397,6 +409,7 @@ START_TEST(usage_messages_name_the_cause)
     ck_line(UDP_SERVER_ERR("--timeout", "x"), "invalid timeout 'x'");
     ck_line(UDP_SERVER_ERR("--tls"), "option '--tls' is for tcp-client and tcp-server, not udp-server");
     ck_line(UDP_SERVER_ERR("--cafile", "ca"), "--cafile needs --dtls");
+    ck_line(UDP_SERVER_ERR("-v", "--quiet"), "--quiet and --verbose contradict each other");
 }
 END_TEST
 

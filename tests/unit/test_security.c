@@ -101,10 +101,67 @@ START_TEST(pin_rejects_bad_forms)
 }
 END_TEST
 
+/* Bytes 0 to 31 in base64: curl's --pinnedpubkey spelling of a key pin. */
+#define B64_32 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+START_TEST(pin_hex_is_a_certificate_pin)
+{
+    unsigned char out[32];
+    ck_assert_int_eq(secsock_parse_pin("sha256:" HEX64, out), SECSOCK_PIN_CERT);
+}
+END_TEST
+
+START_TEST(pin_spki_base64)
+{
+    /* With or without the padding, and the prefix in any case, as "sha256:". */
+    static const char *const good[] = {
+        "sha256//" B64_32,
+        "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+        "SHA256//" B64_32,
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        unsigned char out[32];
+        memset(out, 0xee, sizeof out);
+        ck_assert_msg(secsock_parse_pin(good[i], out) == SECSOCK_PIN_SPKI, "refused '%s'",
+                      good[i]);
+        assert_pin_bytes(out);
+    }
+}
+END_TEST
+
+START_TEST(pin_spki_rejects_bad_forms)
+{
+    static const char *const bad[] = {
+        "sha256//",
+        "sha256/" B64_32,                                      /* one slash */
+        "sha256//" B64_32 "=",                                 /* two "=" */
+        "sha256//" B64_32 "A",                                 /* too long */
+        "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh=", /* 42 characters */
+        "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=", /* bits beyond byte 32 */
+        "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdH-8=", /* base64url's "-" */
+        "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdH_8=", /* and "_" */
+        "sha256// AECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        "sha256//" B64_32 " ",
+        "sha1//" B64_32,
+        B64_32,
+    };
+    unsigned char out[32];
+    memset(out, 0xee, sizeof out);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(secsock_parse_pin(bad[i], out) == -1, "accepted pin '%s'", bad[i]);
+    for (size_t i = 0; i < sizeof out; i++) /* a refused pin leaves out alone */
+        ck_assert_uint_eq(out[i], 0xee);
+}
+END_TEST
+
 START_TEST(set_pin_names_the_bad_pin)
 {
     ACCEPTED(secsock_config_set_pin(cfg, "sha256:" HEX64));
+    ACCEPTED(secsock_config_set_pin(cfg, "sha256//" B64_32));
     REFUSED(secsock_config_set_pin(cfg, "sha256:abcd"), "sha256:abcd");
+    REFUSED(secsock_config_set_pin(cfg, "sha256//abcd"), "sha256//abcd");
+    /* The message says what both forms look like. */
+    REFUSED(secsock_config_set_pin(cfg, "md5:00"), "sha256//");
 }
 END_TEST
 
@@ -410,6 +467,9 @@ static Suite *security_suite(void)
     tcase_add_test(pin, pin_upper_case);
     tcase_add_test(pin, pin_with_colons);
     tcase_add_test(pin, pin_rejects_bad_forms);
+    tcase_add_test(pin, pin_hex_is_a_certificate_pin);
+    tcase_add_test(pin, pin_spki_base64);
+    tcase_add_test(pin, pin_spki_rejects_bad_forms);
     tcase_add_test(pin, set_pin_names_the_bad_pin);
     suite_add_tcase(s, pin);
 

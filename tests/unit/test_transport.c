@@ -265,7 +265,7 @@ struct client {
     secsock_transport *t;
     secsock_conn *c;
     int rc;
-    char err[256];
+    char err[512];
 };
 
 /* Connects with a new client transport (takes cfg). */
@@ -641,7 +641,7 @@ START_TEST(session_info_per_backend)
         ck_assert_int_eq(strncmp(info.peer_fingerprint, "sha256:", 7), 0);
         ck_assert_int_eq(info.verified, 1);
         ck_assert_int_eq(info.verify_code, 0);
-        ck_assert_str_eq(info.verify_result, "ok");
+        ck_assert_str_eq(info.verify_result, "ok (CA chain)");
         ck_assert_str_ne(info.peer_not_before, "");
         ck_assert_str_ne(info.peer_not_after, "");
         /* SNI: the name for a name, nothing for an address (RFC 6066). */
@@ -774,7 +774,7 @@ END_TEST
  * a client with ccfg connecting to host. */
 struct attempt {
     int rc;                           /* secsock_connect */
-    char err[256];
+    char err[512];
     struct secsock_session_info info; /* the client's, when rc == 0 */
     long long read_rc;                /* the client's first read, when rc == 0 */
     char got[16];
@@ -942,6 +942,7 @@ START_TEST(pin_match_without_cafile)
         ASSERT_CONNECTED(a);
         ck_assert_str_eq(a.info.peer_fingerprint, colons);
         ck_assert_int_eq(a.info.verified, 1);
+        ck_assert_str_eq(a.info.verify_result, "ok (pinned)");
     }
 }
 END_TEST

@@ -65,6 +65,20 @@ def cert_fingerprint(cert):
     return "sha256:" + out.strip().split("=", 1)[1]
 
 
+def cert_spki_pin(cert):
+    """A certificate's public key pin as curl's --pinnedpubkey and the
+    programs write it: sha256// and the base64 SHA-256 of the DER
+    SubjectPublicKeyInfo."""
+    import base64
+    import hashlib
+
+    pem = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-pubkey"], check=True,
+                         capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pem,
+                         check=True, capture_output=True).stdout
+    return "sha256//" + base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
 class Pki:
     """The throw-away test PKI (tests/lib/pki.sh): pki.path("server.crt"),
     or the shortcuts pki.ca, pki.cert(NAME), pki.key(NAME)."""

@@ -3,6 +3,7 @@ echoes what it sends once, prints how much it received."""
 
 import argparse
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -13,6 +14,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     add_ready_fd(ap)
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a clean stop
     s = listen(args.port)
     announce(args.ready_fd, s, "tcp")
     c, _ = s.accept()
