@@ -1,25 +1,34 @@
 """The analysis of scripts/capture-compare.sh: tshark dissects each capture
 (with and without the key log, and the pcapng with embedded secrets); this
-gathers the facts into report.json and report.md in OUT_DIR.
+gathers the facts into report.json, the self-checks into checks.json, and
+writes report.md and report.html from the same facts.
 
-    python3 scripts/capture_analysis.py OUT_DIR MARKER CERT_NAME \\
+    python3 scripts/capture_analysis.py modes OUT_DIR MARKER CERT_NAME \\
         TCP_PORT TLS12_PORT TLS13_PORT UDP_PORT DTLS12_PORT
+    python3 scripts/capture_analysis.py exchange OUT_DIR PCAP [--port PORT]
+        [--keylog FILE] [--marker TEXT] [--command-exit N] [-- COMMAND...]
 
-Exits 0 when every check holds, 3 when one fails (the report is written
+"modes": the built-in exchanges, OUT_DIR/MODE.pcap and MODE.keylog.
+"exchange": one capture of the user's own exchange with the server on
+PORT (guessed from the first SYN or datagram when not given), decrypted
+with the key log or the secrets embedded in a pcapng.
+
+Exits 0 when every check holds, 3 when one fails (the reports are written
 either way), anything else when the analysis itself failed.
 """
 
-import concurrent.futures
+import argparse
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 
-out, marker, cert_name = sys.argv[1], sys.argv[2], sys.argv[3]
-ports = dict(zip(["tcp", "tls12", "tls13", "udp", "dtls12"], map(int, sys.argv[4:9])))
+import capture_dissect as dis
+import capture_pcapng as pcapng
+import capture_report_html
+import capture_report_md
+import capture_tshark as tshark
 
 MODES = [
     # mode, title, transport, encrypted, plaintext counterpart
@@ -29,342 +38,107 @@ MODES = [
     ("udp", "UDP, plaintext", "udp", False, None),
     ("dtls12", "DTLS 1.2", "udp", True, "udp"),
 ]
+SHORT = {"tcp": "TCP", "udp": "UDP"}
+# The dissector a port is decoded as, by what the capture carries.
+DECODE = {("tcp", False): "http", ("tcp", True): "tls", ("udp", False): None,
+          ("udp", True): "dtls"}
 
 
-def decode_as(mode, transport):
-    """-d so tshark dissects the random port as the right protocol."""
-    proto = {"tcp": "http", "tls12": "tls", "tls13": "tls", "udp": "data", "dtls12": "dtls"}[mode]
-    if proto == "data":
-        return []
-    return ["-d", f"{transport}.port=={ports[mode]},{proto}"]
+def decode_as(transport, encrypted, port):
+    """-d so tshark dissects the (random) port as the right protocol."""
+    proto = DECODE[(transport, encrypted)]
+    return ["-d", f"{transport}.port=={port},{proto}"] if proto and port else []
 
 
-_tshark_cache = {}
+def keylog_opts(keylog):
+    return ["-o", f"tls.keylog_file:{keylog}"] if keylog else []
 
 
-def tshark(args):
-    key = tuple(args)
-    if key in _tshark_cache:
-        return _tshark_cache[key]
-    cmd = ["tshark", "-n", *args]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       errors="replace", timeout=120)
-    if p.returncode != 0:
-        sys.exit(f"capture-compare.sh: {shlex.join(cmd)} failed ({p.returncode}): "
-                 f"{p.stderr.strip()}")
-    _tshark_cache[key] = p.stdout
-    return p.stdout
-
-
-def prefetch(runs):
-    """Runs these tshark invocations in parallel (most of their time is
-    start-up), so that tshark() then finds their output."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-        for f in [pool.submit(tshark, r) for r in runs]:
-            f.result()
-
-
-HEX_LINE = re.compile(r"^[0-9a-f]{4,}  ")
-SOURCE_LINE = re.compile(r"^(.+) \((\d+) bytes\):$")
-
-
-def data_sources(path, opts):
-    """tshark -x: every data source of every frame (the frame's own bytes,
-    reassembled and decrypted data), as (frame number, source name, bytes)."""
-    text = tshark(["-r", path, *opts, "-x"])
-    result = []
-    frame = 0
-    name = None
-    buf = bytearray()
-
-    def flush():
-        if name is not None:
-            result.append((frame, name, bytes(buf)))
-
-    for line in text.splitlines():
-        if HEX_LINE.match(line):
-            if name is None:  # a frame with a single source has no header
-                name, frame = "Frame", frame + 1
-            hexpart = line[6:6 + 47]
-            buf.extend(bytes.fromhex(hexpart.replace(" ", "")))
-            continue
-        m = SOURCE_LINE.match(line)
-        if m:
-            flush()
-            if m.group(1) == "Frame":
-                frame += 1
-            name, buf = m.group(1), bytearray()
-            continue
-        if not line.strip():
-            flush()
-            name, buf = None, bytearray()
-    flush()
-    return result
-
-
-def printable(b):
-    return "".join(chr(c) if 32 <= c < 127 else "." for c in b)
-
-
-def marker_facts(path, opts):
-    """Searches the raw bytes of every data source for the marker, and for
-    the certificate's name (its subject CN, which is not the SNI)."""
-    srcs = data_sources(path, opts)
-    m = marker.encode()
-    hits = [(f, n, b) for f, n, b in srcs if m in b]
-    context = None
-    if hits:
-        # The line that holds the marker (as much of it as fits 80 bytes).
-        b = hits[0][2]
-        i = b.index(m)
-        start = max(b.rfind(b"\n", 0, i) + 1, i - 40)
-        end = b.find(b"\r", i)
-        end = len(b) if end < 0 else end
-        nl = b.find(b"\n", i)
-        end = min(end, nl if nl >= 0 else len(b), start + 80)
-        context = printable(b[start:end])
-    return {
-        "marker_visible": bool(hits),
-        "frames_with_marker": sorted({f for f, _, _ in hits}),
-        "sources_with_marker": sorted({n for _, n, _ in hits}),
-        "marker_context": context,
-        "certificate_name_bytes_visible": any(cert_name.encode() in b for _, _, b in srcs),
-    }
-
-
-def fields_of(elem):
-    """All field elements below elem (depth first)."""
-    for child in elem:
-        if child.tag == "field":
-            yield child
-            yield from fields_of(child)
-        elif child.tag == "proto":
-            yield from fields_of(child)
-
-
-def first(elem, name):
-    for f in fields_of(elem):
-        if f.get("name") == name:
-            return f
+def client_json(out, mode):
+    """The client's --json session object (logs/MODE.client.err), if any."""
+    path = os.path.join(out, "logs", f"{mode}.client.err")
+    if not os.path.isfile(path):
+        return None
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith("{"):
+                try:
+                    o = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if "event" not in o:
+                    return {k: o.get(k) for k in ("handshake_ms", "total_ms", "bytes_sent",
+                                                  "bytes_received", "version", "cipher")}
     return None
 
 
-def all_named(elem, name):
-    return [f for f in fields_of(elem) if f.get("name") == name]
+def files_and_options(specs):
+    """Every (file, options) the report dissects, to run tshark on them at
+    once."""
+    for s in specs:
+        yield s["pcap"], s["da"]
+        if s["keylog"] or s["secrets"]:
+            yield s["pcap"], s["da"] + keylog_opts(s["keylog"])
+        if s["secrets"]:
+            yield s["secrets"], s["da"]
 
 
-def paren(showname):
-    """'Cipher Suite: TLS_X (0x1301)' -> 'TLS_X'; 'Version: TLS 1.2 (0x0303)' -> 'TLS 1.2'."""
-    s = showname.split(": ", 1)[-1]
-    return re.sub(r"\s*\(0x[0-9a-fA-F]+\)$", "", s)
+def prefetch(specs):
+    fo = list(files_and_options(specs))
+    tshark.prefetch([["--version"]] + [["-r", f, *o, "-x"] for f, o in fo]
+                    + [["-r", f, *o, "-T", "pdml"] for f, o in fo])
 
 
-RDN_NAMES = {"id-at-commonName": "CN", "id-at-organizationName": "O",
-             "id-at-organizationalUnitName": "OU", "id-at-countryName": "C",
-             "id-at-localityName": "L", "id-at-stateOrProvinceName": "ST"}
-
-
-def dn(elem):
-    """The distinguished name under an x509af.subject/issuer element."""
-    seq = next((f for f in fields_of(elem) if f.get("name", "").endswith(".rdnSequence")), None)
-    if seq is None:
-        return None
-    m = re.search(r"\((.*)\)$", seq.get("showname", ""))
-    if not m:
-        return None
-    parts = []
-    for rdn in m.group(1).split(","):
-        k, _, v = rdn.partition("=")
-        parts.append(f"{RDN_NAMES.get(k, k)}={v}")
-    return ",".join(parts)
-
-
-HS_TYPES = {1: "ClientHello", 2: "ServerHello", 3: "HelloVerifyRequest", 4: "NewSessionTicket",
-            8: "EncryptedExtensions", 11: "Certificate", 12: "ServerKeyExchange",
-            13: "CertificateRequest", 14: "ServerHelloDone", 15: "CertificateVerify",
-            16: "ClientKeyExchange", 20: "Finished"}
-
-
-def dissect(path, opts, proto):
-    """tshark -T pdml: frames, bytes, HTTP and handshake facts."""
-    root = ET.fromstring(tshark(["-r", path, *opts, "-T", "pdml"]))
-    packets = root.findall("packet")
-    frame_lens = []
-    payload = 0
-    http_req = None
-    http_resp_body = None
-    hs = []  # (frame, handshake element)
-    for i, pkt in enumerate(packets, 1):
-        fl = first(pkt, "frame.len")
-        frame_lens.append(int(fl.get("show")) if fl is not None else 0)
-        tl = first(pkt, "tcp.len")
-        if tl is not None:
-            payload += int(tl.get("show"))
-        ul = first(pkt, "udp.length")
-        if ul is not None:
-            payload += int(ul.get("show")) - 8
-        if http_req is None and first(pkt, "http.request") is not None:
-            def show(name):
-                f = first(pkt, name)
-                return f.get("show") if f is not None else None
-            http_req = {
-                "request_line": " ".join(x for x in (show("http.request.method"),
-                                                     show("http.request.uri"),
-                                                     show("http.request.version")) if x),
-                "host": show("http.host"),
-                "user_agent": show("http.user_agent"),
-            }
-        fd = first(pkt, "http.file_data")
-        if fd is not None and http_resp_body is None and first(pkt, "http.response") is not None:
-            http_resp_body = fd.get("show")
-        for f in fields_of(pkt):
-            if (f.get("name") == f"{proto}.handshake"
-                    and first(f, f"{proto}.handshake.type") is not None):
-                hs.append((i, f))
-    facts = {
-        "frames": len(packets),
-        "bytes": sum(frame_lens),
-        "payload_bytes": payload,
-        "http_request_visible": http_req is not None,
-        "http_request": http_req,
-        "http_response_body": http_resp_body,
-    }
-    if proto is None:
-        return facts, None
-    h = {
-        "messages_seen": [],
-        "sni": None,
-        "alpn_offered": [],
-        "alpn_selected": None,
-        "client_hello_version": None,
-        "supported_versions_offered": [],
-        "negotiated_version": None,
-        "cipher_suites_offered": 0,
-        "cipher_chosen": None,
-        "certificate_visible": False,
-        "certificate_subject": None,
-        "certificate_issuer": None,
-        "certificate_san": [],
-        "hello_verify_requests": 0,
-        "cookie_exchange": False,
-    }
-    for frame, e in hs:
-        t = int(first(e, f"{proto}.handshake.type").get("show"))
-        name = HS_TYPES.get(t, f"type {t}")
-        h["messages_seen"].append(f"{name} (frame {frame})")
-        if t == 1:
-            sni = first(e, f"{proto}.handshake.extensions_server_name")
-            if sni is not None and h["sni"] is None:
-                h["sni"] = sni.get("show")
-            if not h["alpn_offered"]:
-                h["alpn_offered"] = [a.get("show") for a in
-                                     all_named(e, f"{proto}.handshake.extensions_alpn_str")]
-            v = first(e, f"{proto}.handshake.version")
-            if v is not None:
-                h["client_hello_version"] = paren(v.get("showname"))
-            if not h["supported_versions_offered"]:
-                h["supported_versions_offered"] = [
-                    paren(a.get("showname")) for a in
-                    all_named(e, f"{proto}.handshake.extensions.supported_version")]
-            cs = all_named(e, f"{proto}.handshake.ciphersuite")
-            h["cipher_suites_offered"] = max(h["cipher_suites_offered"], len(cs))
-            cookie = first(e, f"{proto}.handshake.cookie_length")
-            if cookie is not None and int(cookie.get("show")) > 0:
-                h["client_hello_with_cookie"] = True
-        elif t == 2:
-            c = first(e, f"{proto}.handshake.ciphersuite")
-            if c is not None:
-                h["cipher_chosen"] = paren(c.get("showname"))
-            sv = first(e, f"{proto}.handshake.extensions.supported_version")
-            v = first(e, f"{proto}.handshake.version")
-            if sv is not None:
-                h["negotiated_version"] = paren(sv.get("showname"))
-            elif v is not None:
-                h["negotiated_version"] = paren(v.get("showname"))
-            a = first(e, f"{proto}.handshake.extensions_alpn_str")
-            if a is not None:
-                h["alpn_selected"] = a.get("show")
-        elif t == 3:
-            h["hello_verify_requests"] += 1
-        elif t == 8:
-            a = first(e, f"{proto}.handshake.extensions_alpn_str")
-            if a is not None:
-                h["alpn_selected"] = a.get("show")
-        elif t == 11:
-            subj = first(e, "x509af.subject")
-            if subj is not None and not h["certificate_visible"]:
-                h["certificate_visible"] = True
-                h["certificate_subject"] = dn(subj)
-                iss = first(e, "x509af.issuer")
-                h["certificate_issuer"] = dn(iss) if iss is not None else None
-                h["certificate_san"] = [f.get("show") for f in all_named(e, "x509ce.dNSName")] + \
-                    [f.get("show") for f in all_named(e, "x509ce.iPAddress")]
-    h["cookie_exchange"] = (h["hello_verify_requests"] > 0
-                            and h.pop("client_hello_with_cookie", False))
-    h.pop("client_hello_with_cookie", None)
-    return facts, h
-
-
-def q(s):
-    return shlex.quote(s)
-
-
-def files_and_options():
-    """Every (file, options) the report dissects."""
-    for mode, title, transport, encrypted, plain in MODES:
-        da = decode_as(mode, transport)
-        yield os.path.join(out, f"{mode}.pcap"), da
-        if encrypted:
-            keylog = os.path.join(out, mode + ".keylog")
-            yield os.path.join(out, f"{mode}.pcap"), da + ["-o", f"tls.keylog_file:{keylog}"]
-            secrets = os.path.join(out, f"{mode}-secrets.pcapng")
-            if os.path.isfile(secrets):
-                yield secrets, da
-
-
-prefetch([["--version"]] + [["-r", f, *o, "-x"] for f, o in files_and_options()]
-         + [["-r", f, *o, "-T", "pdml"] for f, o in files_and_options()])
-
-report = {
-    "generated_by": "scripts/capture-compare.sh",
-    "tshark_version": re.sub(r"^TShark \(Wireshark\) (\S+).*", r"\1",
-                             tshark(["--version"]).splitlines()[0]),
-    "certificate_name": cert_name,
-    "marker": marker,
-    "out_dir": out,
-    "captures": {},
-    "checks": [],
-}
-
-for mode, title, transport, encrypted, plain in MODES:
-    pcap = os.path.join(out, f"{mode}.pcap")
-    proto = None if not encrypted else ("dtls" if transport == "udp" else "tls")
-    da = decode_as(mode, transport)
+def commands(s, marker):
+    q = shlex.quote
+    pcap, da = s["pcap"], s["da"]
+    find = f"frame contains {json.dumps(marker)}" if marker else "frame"
     c = {
-        "mode": mode,
-        "title": title,
-        "transport": transport,
-        "encrypted": encrypted,
-        "port": ports[mode],
-        "pcap": pcap,
-    }
-    c.update(marker_facts(pcap, da))
-    facts, hs = dissect(pcap, da, proto)
-    c.update(facts)
-    c["handshake_in_clear"] = hs
-    c["plaintext_counterpart"] = plain
-    c["commands"] = {
-        "tshark": (f"tshark -r {q(pcap)} {shlex.join(da)} "
-                   f"-Y {q('frame contains ' + json.dumps(marker))}").replace("  ", " "),
+        "tshark": f"tshark -r {q(pcap)} {shlex.join(da)} -Y {q(find)}".replace("  ", " "),
         "wireshark": f"wireshark {shlex.join(da)} {q(pcap)}".replace("  ", " "),
     }
-    if encrypted:
-        keylog = os.path.join(out, f"{mode}.keylog")
-        secrets = os.path.join(out, f"{mode}-secrets.pcapng")
-        ko = ["-o", f"tls.keylog_file:{keylog}"]
-        d = {"keylog": keylog}
-        d.update(marker_facts(pcap, da + ko))
-        dfacts, dhs = dissect(pcap, da + ko, proto)
+    if not s["encrypted"]:
+        return c
+    if s["transport"] == "tcp":
+        view = ["-Y", "http", "-T", "fields", "-e", "http.request.line", "-e", "http.file_data"]
+    else:
+        view = ["-x", "-Y", "dtls.app_data"]
+    if s["keylog"]:
+        ko = keylog_opts(s["keylog"])
+        c["tshark_with_keylog"] = shlex.join(["tshark", "-r", pcap, *da, *ko, *view])
+        c["wireshark_with_keylog"] = shlex.join(["wireshark", *da, *ko, pcap])
+    if s["secrets"]:
+        c["tshark_with_embedded_secrets"] = shlex.join(["tshark", "-r", s["secrets"], *da, *view])
+        c["wireshark_with_embedded_secrets"] = shlex.join(["wireshark", *da, s["secrets"]])
+    return c
+
+
+def analyse(s, marker, cert_name):
+    """The facts of one capture (spec s)."""
+    pcap, da, proto = s["pcap"], s["da"], s["proto"]
+    c = {k: s[k] for k in ("mode", "title", "transport", "encrypted", "port", "pcap")}
+    c["name"] = SHORT.get(s["mode"], s["title"])
+    c.update(dis.marker_facts(pcap, da, marker, cert_name))
+    facts, hs = dis.dissect(pcap, da, proto)
+    c.update(facts)
+    c["handshake_in_clear"] = hs
+    c["plaintext_counterpart"] = s["plain"]
+    c["commands"] = commands(s, marker)
+    c["programs_json"] = s.get("client_json")
+    keyed_file, keyed_opts = None, None
+    if s["encrypted"] and (s["keylog"] or s["secrets"]):
+        keyed_file = pcap if s["keylog"] else s["secrets"]
+        keyed_opts = da + keylog_opts(s["keylog"])
+    if s["encrypted"]:
+        d = {"keylog": s["keylog"]}
+        if keyed_file:
+            d.update(dis.marker_facts(keyed_file, keyed_opts, marker, cert_name))
+            dfacts, dhs = dis.dissect(keyed_file, keyed_opts, proto)
+        else:
+            d.update(marker_visible=False, sources_with_marker=[], frames_with_marker=[],
+                     marker_context=None)
+            dfacts, dhs = {"http_request_visible": False, "http_request": None,
+                           "http_response_body": None}, None
         d["http_request_visible"] = dfacts["http_request_visible"]
         d["http_request"] = dfacts["http_request"]
         d["http_response_body"] = dfacts["http_response_body"]
@@ -372,215 +146,295 @@ for mode, title, transport, encrypted, plain in MODES:
         d["alpn_selected"] = dhs["alpn_selected"] if dhs else None
         d["messages_seen"] = dhs["messages_seen"] if dhs else []
         c["decrypted_with_keylog"] = d
-        e = {"pcapng": secrets, "exists": os.path.isfile(secrets)}
+        e = {"pcapng": s["secrets"], "exists": bool(s["secrets"]) and os.path.isfile(s["secrets"])}
         if e["exists"]:
-            e.update(marker_facts(secrets, da))
-            efacts, ehs = dissect(secrets, da, proto)
+            e.update(dis.marker_facts(s["secrets"], da, marker, cert_name))
+            efacts, ehs = dis.dissect(s["secrets"], da, proto)
             e["http_request_visible"] = efacts["http_request_visible"]
             e["certificate_subject"] = ehs["certificate_subject"] if ehs else None
         else:
             e["marker_visible"] = False
         c["embedded_secrets"] = e
-        if transport == "tcp":
-            show = ["-Y", "http", "-T", "fields", "-e", "http.request.line", "-e", "http.file_data"]
-        else:
-            show = ["-x", "-Y", "dtls.app_data"]
-        c["commands"].update({
-            "tshark_with_keylog": shlex.join(["tshark", "-r", pcap, *da, *ko, *show]),
-            "tshark_with_embedded_secrets": shlex.join(["tshark", "-r", secrets, *da, *show]),
-            "wireshark_with_keylog": shlex.join(["wireshark", *da, *ko, pcap]),
-            "wireshark_with_embedded_secrets": shlex.join(["wireshark", *da, secrets]),
-        })
-    report["captures"][mode] = c
+        # TLS 1.3 answers ALPN in EncryptedExtensions: there is a choice,
+        # but not in clear.
+        hs["alpn_selected_encrypted"] = (hs["alpn_selected"] is None and bool(hs["alpn_offered"])
+                                         and hs["negotiated_version"] == "TLS 1.3")
+    ladder(c, s, keyed_file, keyed_opts)
+    return c
 
-caps = report["captures"]
-for mode, title, transport, encrypted, plain in MODES:
-    c = caps[mode]
-    if plain:
-        p = caps[plain]
+
+def ladder(c, s, keyed_file, keyed_opts):
+    """The frames for the ladder diagram, the round trips before the first
+    application byte, the tickets, how TCP ended, the request's bytes."""
+    pcap, da, proto = s["pcap"], s["da"], s["proto"]
+    sources = tshark.data_sources(keyed_file, keyed_opts) if keyed_file else None
+    frames = dis.frames(pcap, da, keyed_opts, proto, s["port"], sources, keyed_path=keyed_file)
+    hs = c["handshake_in_clear"] or {}
+    decrypted = all(f["decrypted"] is not False for f in frames)
+    if proto and not decrypted:
+        dis.tls13_client_finished(frames, hs.get("negotiated_version"))
+    for f in frames:
+        f["label"] = dis.label(f)
+    first_app = dis.first_app_frame(frames)
+    replies = dis.round_trips(frames, first_app)
+    c["ladder"] = {
+        "frames": frames,
+        "server_port": s["port"],
+        "streams": len({f["stream"] for f in frames}),
+        "decrypted": decrypted,
+        "first_app_frame": first_app["n"] if first_app else None,
+        "round_trips_before_first_app_byte": None if replies is None else len(replies),
+        "round_trip_frames": replies or [],
+        "time_to_first_app_byte_ms": round(first_app["t"] * 1000, 3) if first_app else None,
+    }
+    if not s["encrypted"]:
+        c["app_bytes"] = c["payload_bytes"]
+    elif decrypted:
+        c["app_bytes"] = sum(f["app_bytes"] or 0 for f in frames)
+    else:
+        c["app_bytes"] = None
+    c["tickets"] = dis.tickets(frames, proto) if proto else None
+    c["ending"] = dis.ending(frames, first_app) if s["transport"] == "tcp" else None
+    c["request_bytes"] = dis.request_bytes(frames, keyed_file or pcap, keyed_opts or da)
+
+
+def overheads(caps):
+    for c in caps.values():
+        p = caps.get(c["plaintext_counterpart"]) if c["plaintext_counterpart"] else None
+        if p is None:
+            c["overhead"] = None
+            continue
         c["overhead"] = {
-            "vs": plain,
+            "vs": p["mode"],
             "extra_frames": c["frames"] - p["frames"],
             "extra_bytes": c["bytes"] - p["bytes"],
             "bytes_ratio": round(c["bytes"] / p["bytes"], 2) if p["bytes"] else None,
         }
-    else:
-        c["overhead"] = None
 
 
-def check(what, ok):
-    report["checks"].append({"check": what, "ok": bool(ok)})
+def mode_checks(caps, marker):
+    """What encryption should give, for the built-in exchanges."""
+    checks = []
+
+    def check(what, ok):
+        checks.append({"check": what, "ok": bool(ok)})
+
+    for mode in ("tcp", "udp"):
+        check(f"{mode}: the marker is visible in the plaintext capture",
+              caps[mode]["marker_visible"])
+    check("tcp: the HTTP request line, Host and User-Agent are visible",
+          caps["tcp"]["http_request_visible"]
+          and marker in (caps["tcp"]["http_request"] or {}).get("user_agent", ""))
+    for mode in ("tls12", "tls13", "dtls12"):
+        c = caps[mode]
+        check(f"{mode}: the marker is not visible in the capture", not c["marker_visible"])
+        check(f"{mode}: no HTTP request visible without the key log",
+              not c["http_request_visible"])
+        check(f"{mode}: the marker is visible again with the key log",
+              c["decrypted_with_keylog"]["marker_visible"])
+        check(f"{mode}: the marker is visible in the pcapng with embedded secrets",
+              c["embedded_secrets"]["marker_visible"])
+        check(f"{mode}: the SNI travels in clear",
+              (c["handshake_in_clear"] or {}).get("sni") == "localhost")
+        check(f"{mode}: every encrypted record was decrypted with the key log",
+              c["ladder"]["decrypted"])
+    t12, t13 = caps["tls12"]["handshake_in_clear"], caps["tls13"]["handshake_in_clear"]
+    check("tls12: the certificate subject travels in clear", t12["certificate_visible"])
+    check("dtls12: the certificate subject travels in clear",
+          caps["dtls12"]["handshake_in_clear"]["certificate_visible"])
+    check("tls13: the certificate subject does not travel in clear",
+          not t13["certificate_visible"] and not caps["tls13"]["certificate_name_bytes_visible"])
+    check("tls13: the certificate subject is visible with the key log",
+          caps["tls13"]["decrypted_with_keylog"]["certificate_subject"] is not None)
+    check("tls12: the selected ALPN travels in clear", t12["alpn_selected"] == "http/1.1")
+    check("tls13: the selected ALPN is encrypted (EncryptedExtensions)",
+          t13["alpn_selected_encrypted"]
+          and caps["tls13"]["decrypted_with_keylog"]["alpn_selected"] == "http/1.1")
+    check("tls13: the NewSessionTickets are encrypted",
+          (caps["tls13"]["tickets"] or {}).get("count", 0) > 0
+          and caps["tls13"]["tickets"]["encrypted"])
+    check("dtls12: a cookie exchange (HelloVerifyRequest) took place",
+          caps["dtls12"]["handshake_in_clear"]["cookie_exchange"])
+    check("tls12, tls13: the negotiated versions are TLS 1.2 and TLS 1.3",
+          t12["negotiated_version"] == "TLS 1.2" and t13["negotiated_version"] == "TLS 1.3")
+    # Round trips before the first application byte: TCP's handshake, then
+    # two for a full TLS 1.2 handshake, one for TLS 1.3, and DTLS 1.2's
+    # cookie exchange before its two.
+    want = {"tcp": 1, "tls12": 3, "tls13": 2, "udp": 0, "dtls12": 3}
+    for mode, n in want.items():
+        got = caps[mode]["ladder"]["round_trips_before_first_app_byte"]
+        check(f"{mode}: {n} round trips before the first application byte (counted {got})",
+              got == n)
+    for mode, c in caps.items():
+        j = c["programs_json"]
+        if j and isinstance(j.get("bytes_sent"), int):
+            want_bytes = j["bytes_sent"] + (j.get("bytes_received") or 0)
+            check(f"{mode}: the application bytes read from the capture ({c['app_bytes']}) are "
+                  f"the client's --json bytes_sent + bytes_received ({want_bytes})",
+                  c["app_bytes"] == want_bytes)
+    return checks
 
 
-for mode in ("tcp", "udp"):
-    check(f"{mode}: the marker is visible in the plaintext capture", caps[mode]["marker_visible"])
-check("tcp: the HTTP request line, Host and User-Agent are visible",
-      caps["tcp"]["http_request_visible"]
-      and marker in (caps["tcp"]["http_request"] or {}).get("user_agent", ""))
-for mode in ("tls12", "tls13", "dtls12"):
-    c = caps[mode]
-    check(f"{mode}: the marker is not visible in the capture", not c["marker_visible"])
-    check(f"{mode}: no HTTP request visible without the key log", not c["http_request_visible"])
-    check(f"{mode}: the marker is visible again with the key log",
-          c["decrypted_with_keylog"]["marker_visible"])
-    check(f"{mode}: the marker is visible in the pcapng with embedded secrets",
-          c["embedded_secrets"]["marker_visible"])
-    check(f"{mode}: the SNI travels in clear",
-          (c["handshake_in_clear"] or {}).get("sni") == "localhost")
-check("tls12: the certificate subject travels in clear",
-      caps["tls12"]["handshake_in_clear"]["certificate_visible"])
-check("dtls12: the certificate subject travels in clear",
-      caps["dtls12"]["handshake_in_clear"]["certificate_visible"])
-check("tls13: the certificate subject does not travel in clear",
-      not caps["tls13"]["handshake_in_clear"]["certificate_visible"]
-      and not caps["tls13"]["certificate_name_bytes_visible"])
-check("tls13: the certificate subject is visible with the key log",
-      caps["tls13"]["decrypted_with_keylog"]["certificate_subject"] is not None)
-check("dtls12: a cookie exchange (HelloVerifyRequest) took place",
-      caps["dtls12"]["handshake_in_clear"]["cookie_exchange"])
-check("tls12, tls13: the negotiated versions are TLS 1.2 and TLS 1.3",
-      caps["tls12"]["handshake_in_clear"]["negotiated_version"] == "TLS 1.2"
-      and caps["tls13"]["handshake_in_clear"]["negotiated_version"] == "TLS 1.3")
-
-with open(os.path.join(out, "report.json"), "w") as f:
-    json.dump(report, f, indent=2)
-    f.write("\n")
+def exchange_checks(c):
+    checks = [{"check": "the capture holds frames of the exchange", "ok": c["frames"] > 0}]
+    if c["encrypted"] and (c["decrypted_with_keylog"]["keylog"]
+                           or c["embedded_secrets"]["exists"]):
+        checks.append({"check": "the key log decrypts every encrypted record",
+                       "ok": c["ladder"]["decrypted"]})
+    return checks
 
 
-# ---- report.md: the same facts, for people
-def yn(b):
-    return "**yes**" if b else "no"
+def write_reports(out, report, checks):
+    with open(os.path.join(out, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out, "checks.json"), "w") as f:
+        json.dump({"checks": checks, "ok": all(ch["ok"] for ch in checks)}, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write(capture_report_md.render(report))
+    with open(os.path.join(out, "report.html"), "w") as f:
+        f.write(capture_report_html.render(report))
 
 
-def v(x):
-    if x is None or x == [] or x == "":
-        return "—"
-    if isinstance(x, list):
-        return ", ".join(str(i) for i in x)
-    return str(x)
+def base_report(kind, out, marker, cert_name):
+    return {
+        "generated_by": "scripts/capture-compare.sh",
+        "kind": kind,
+        "tshark_version": tshark.version(),
+        "certificate_name": cert_name,
+        "marker": marker,
+        "out_dir": out,
+        "captures": {},
+    }
 
 
-order = [m[0] for m in MODES]
-L = []
-L.append("# What the wire shows")
-L.append("")
-L.append(f"The same exchange once per mode on 127.0.0.1, each captured by tshark into "
-         f"`{out}/MODE.pcap`. "
-         f"Marker `{marker}`: in the User-Agent and the reply body (TCP, an HTTP GET), in the "
-         f"datagram and the reply (UDP). Server certificate: CN={cert_name}, SNI localhost. Every "
-         f"fact below comes from tshark {report['tshark_version']}'s dissection of the captures, "
-         f"not from the programs' logs; \"visible\" means found in the raw bytes (every frame, "
-         f"reassembled and decrypted data source of `tshark -x`).")
-L.append("")
-L.append("## An observer without the keys")
-L.append("")
-L.append("| | " + " | ".join(caps[m]["title"] for m in order) + " |")
-L.append("|---" * (len(order) + 1) + "|")
+def run_modes(a):
+    out = a.out
+    ports = dict(zip([m[0] for m in MODES], a.ports))
+    specs = []
+    for mode, title, transport, encrypted, plain in MODES:
+        secrets = os.path.join(out, f"{mode}-secrets.pcapng")
+        specs.append({
+            "mode": mode, "title": title, "transport": transport, "encrypted": encrypted,
+            "plain": plain, "port": ports[mode], "pcap": os.path.join(out, f"{mode}.pcap"),
+            "proto": DECODE[(transport, encrypted)] if encrypted else None,
+            "da": decode_as(transport, encrypted, ports[mode]),
+            "keylog": os.path.join(out, f"{mode}.keylog") if encrypted else None,
+            "secrets": secrets if encrypted and os.path.isfile(secrets) else None,
+            "client_json": client_json(out, mode),
+        })
+    prefetch(specs)
+    report = base_report("modes", out, a.marker, a.cert_name)
+    for s in specs:
+        report["captures"][s["mode"]] = analyse(s, a.marker, a.cert_name)
+    overheads(report["captures"])
+    return report, mode_checks(report["captures"], a.marker)
 
 
-def row(label, fn):
-    L.append(f"| {label} | " + " | ".join(fn(caps[m]) for m in order) + " |")
+def guess_exchange(pcap, port):
+    """The server's port (the first SYN's destination, else the first
+    datagram's, when not given), what the exchange is, and how many frames
+    are not to or from that port: (port, transport, encrypted, others)."""
+    rows = [line.split("\t") for line in tshark.run(
+        ["-r", pcap, "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e",
+         "udp.srcport", "-e", "udp.dstport", "-e", "tcp.flags", "-e", "tcp.payload",
+         "-e", "udp.payload"]).splitlines()]
+    rows = [r + [""] * (7 - len(r)) for r in rows]
+    if port is None:
+        syn = [int(r[1]) for r in rows if r[4] and int(r[4], 16) & 0x12 == 0x02]
+        udp = [int(r[3]) for r in rows if r[3]]
+        port = (syn or udp or [None])[0]
+    if port is None:
+        sys.exit("capture-compare.sh: no TCP SYN or UDP datagram in the capture; pass --port PORT")
+    mine = [r for r in rows if str(port) in (r[0], r[1], r[2], r[3])]
+    for r in mine:
+        tcp = bool(r[0])
+        dst = r[1] if tcp else r[3]
+        payload = r[5] if tcp else r[6]
+        if dst != str(port) or not payload:
+            continue
+        b = bytes.fromhex(payload.replace(":", ""))
+        # A TLS record of type handshake starts 16 03, DTLS 16 fe.
+        encrypted = b[:1] == b"\x16" and b[1:2] in (b"\x03", b"\xfe")
+        return port, "tcp" if tcp else "udp", encrypted, len(rows) - len(mine)
+    transport = "tcp" if any(r[0] for r in mine) else "udp"
+    return port, transport, False, len(rows) - len(mine)
 
 
-def hsget(key):
-    return lambda c: (v((c["handshake_in_clear"] or {}).get(key)) if c["encrypted"]
-                      else "(no handshake)")
+def run_exchange(a):
+    out = a.out
+    src = os.path.abspath(a.pcap)
+    port, transport, encrypted, others = guess_exchange(src, a.port)
+    if others:
+        # Only the exchange's frames, numbered as Wireshark numbers them in
+        # this copy (tshark keeps a pcapng's secrets).
+        mine = os.path.join(out, f"exchange-port-{port}.pcapng")
+        tshark.run(["-r", src, "-Y", f"tcp.port == {port} || udp.port == {port}", "-w", mine])
+        src = mine
+    secrets = None
+    pcap = src
+    if pcapng.has_secrets(src):
+        # The file decrypts by itself: the view without keys is a copy with
+        # the secrets left out.
+        secrets = src
+        pcap = os.path.join(out, "exchange-without-secrets.pcapng")
+        pcapng.without_secrets(src, pcap)
+    keylog = a.keylog if a.keylog and os.path.getsize(a.keylog) > 0 else None
+    if secrets is None and keylog:
+        # The capture with its key log embedded: it opens decrypted alone.
+        secrets = os.path.join(out, "exchange-secrets.pcapng")
+        r = subprocess.run(["editcap", "--inject-secrets", f"tls,{keylog}", pcap, secrets],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"capture-compare.sh: editcap --inject-secrets failed: {r.stderr.strip()}")
+    proto = DECODE[(transport, True)] if encrypted else None
+    title = shlex.join(a.command) if a.command else os.path.basename(src)
+    kind = ("TLS" if transport == "tcp" else "DTLS") if encrypted else transport.upper()
+    s = {"mode": "exchange", "title": title, "transport": transport, "encrypted": encrypted,
+         "plain": None, "port": port, "pcap": pcap, "proto": proto,
+         "da": decode_as(transport, encrypted, port), "keylog": keylog, "secrets": secrets}
+    prefetch([s])
+    report = base_report("exchange", out, a.marker, None)
+    c = analyse(s, a.marker, None)
+    c["kind"] = kind
+    version = (c["handshake_in_clear"] or {}).get("negotiated_version")
+    c["title"] = f"{version or kind}, port {port}"
+    c["name"] = version or kind
+    c["command"] = a.command or None
+    c["command_exit"] = a.command_exit
+    c["source_pcap"] = os.path.abspath(a.pcap)
+    c["frames_left_out"] = others
+    report["captures"]["exchange"] = c
+    overheads(report["captures"])
+    return report, exchange_checks(c)
 
 
-def http_get(key):
-    return lambda c: v((c["http_request"] or {}).get(key)) if c["transport"] == "tcp" else "n/a"
+def main():
+    ap = argparse.ArgumentParser(prog="capture_analysis.py")
+    sub = ap.add_subparsers(dest="what", required=True)
+    m = sub.add_parser("modes")
+    m.add_argument("out")
+    m.add_argument("marker")
+    m.add_argument("cert_name")
+    m.add_argument("ports", nargs=5, type=int)
+    e = sub.add_parser("exchange")
+    e.add_argument("out")
+    e.add_argument("pcap")
+    e.add_argument("--port", type=int)
+    e.add_argument("--keylog")
+    e.add_argument("--marker")
+    e.add_argument("--command-exit", type=int)
+    argv = sys.argv[1:]
+    # COMMAND follows "--" (argparse's subparsers mishandle it).
+    command = argv[argv.index("--") + 1:] if "--" in argv else []
+    a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    a.command = command
+    a.out = os.path.abspath(a.out)
+    report, checks = run_modes(a) if a.what == "modes" else run_exchange(a)
+    write_reports(a.out, report, checks)
+    return 3 if not all(ch["ok"] for ch in checks) else 0
 
 
-def messages_in_clear(c):
-    if not c["encrypted"]:
-        return "(no handshake)"
-    return v(list(dict.fromkeys(
-        x.split(" (")[0] for x in c["handshake_in_clear"]["messages_seen"])))
-
-
-def alpn(c):
-    if not c["encrypted"]:
-        return "(no handshake)"
-    h = c["handshake_in_clear"]
-    return v(h["alpn_offered"]) + " / " + v(h["alpn_selected"])
-
-
-def certificate_subject(c):
-    if not c["encrypted"]:
-        return "(no certificate)"
-    h = c["handshake_in_clear"]
-    return v(h["certificate_subject"]) if h["certificate_visible"] else "not in clear"
-
-
-def cookie_exchange(c):
-    if c["transport"] == "udp" and c["encrypted"]:
-        return yn(c["handshake_in_clear"]["cookie_exchange"])
-    return "n/a"
-
-
-def overhead(c):
-    o = c["overhead"]
-    if not o:
-        return "—"
-    return f"×{o['bytes_ratio']} (+{o['extra_bytes']} B, +{o['extra_frames']} frames)"
-
-
-row("marker visible", lambda c: yn(c["marker_visible"]))
-row("HTTP request line", http_get("request_line"))
-row("Host", http_get("host"))
-row("User-Agent", http_get("user_agent"))
-row("certificate name bytes visible", lambda c: yn(c["certificate_name_bytes_visible"]))
-row("handshake messages in clear", messages_in_clear)
-row("SNI", hsget("sni"))
-row("ALPN offered / selected", alpn)
-row("version (negotiated)", hsget("negotiated_version"))
-row("cipher suites offered", hsget("cipher_suites_offered"))
-row("cipher chosen", hsget("cipher_chosen"))
-row("certificate subject", certificate_subject)
-row("cookie exchange (HelloVerifyRequest)", cookie_exchange)
-row("frames", lambda c: str(c["frames"]))
-row("bytes on the wire (frame.len, with a 14-byte loopback link header)",
-    lambda c: str(c["bytes"]))
-row("payload bytes (TCP/UDP)", lambda c: str(c["payload_bytes"]))
-row("overhead vs plaintext", overhead)
-L.append("")
-L.append("## With the key log")
-L.append("")
-L.append("| | marker visible | where | HTTP request | certificate subject | ALPN selected "
-         "| pcapng with embedded secrets: marker visible |")
-L.append("|---|---|---|---|---|---|---|")
-for m in order:
-    c = caps[m]
-    if not c["encrypted"]:
-        continue
-    d, e = c["decrypted_with_keylog"], c["embedded_secrets"]
-    request = (v((d["http_request"] or {}).get("request_line")) if c["transport"] == "tcp"
-               else "n/a")
-    L.append(f"| {c['title']} | {yn(d['marker_visible'])} | "
-             f"{v(d['sources_with_marker'])}: `{v(d['marker_context'])}` | "
-             f"{request} | {v(d['certificate_subject'])} | {v(d['alpn_selected'])} | "
-             f"{yn(e['marker_visible'])} |")
-L.append("")
-L.append("## Checks")
-L.append("")
-for ch in report["checks"]:
-    L.append(f"- [{'x' if ch['ok'] else ' '}] {ch['check']}"
-             + ("" if ch["ok"] else "  **FAILED**"))
-L.append("")
-L.append("## See it yourself")
-L.append("")
-L.append("```sh")
-for m in order:
-    c = caps[m]
-    L.append(f"# {c['title']}")
-    for k in ("tshark", "tshark_with_keylog", "tshark_with_embedded_secrets",
-              "wireshark", "wireshark_with_keylog", "wireshark_with_embedded_secrets"):
-        if k in c["commands"]:
-            L.append(c["commands"][k])
-L.append("```")
-L.append("")
-with open(os.path.join(out, "report.md"), "w") as f:
-    f.write("\n".join(L))
-
-failed = [ch["check"] for ch in report["checks"] if not ch["ok"]]
-sys.exit(3 if failed else 0)
+if __name__ == "__main__":
+    sys.exit(main())

@@ -24,7 +24,8 @@ no certs/ca.crt, then runs four exchanges on 127.0.0.1:
 and shows, for each, what the client printed next to what the server logged
 (one after the other when the terminal is narrower than 160 columns).
 Then, as root (or with CAP_NET_RAW), it installs tshark and runs
-scripts/capture-compare.sh: what the wire shows in each mode, and its report.
+scripts/capture-compare.sh: what the wire shows in each mode, and its report,
+build/capture/report.html, for a browser (the demo ends pointing at it).
 
 Options:
   --no-install   do not install missing packages (only warn)
@@ -262,9 +263,16 @@ if ((EUID == 0)); then
     fi
 fi
 if command -v dumpcap >/dev/null 2>&1 && dumpcap -L -i lo >/dev/null 2>&1; then
-    bash scripts/capture-compare.sh --bin build/bin || die "the capture comparison failed"
+    report_dir="$SECSOCK_ROOT/build/capture"
+    bash scripts/capture-compare.sh --bin build/bin --out "$report_dir" ||
+        die "the capture comparison failed"
+    echo
+    rule "="
+    echo "demo.sh: what the wire shows, with a ladder diagram of each mode, in a browser:"
+    echo "  file://$report_dir/report.html"
 else
     echo "demo.sh: not capturing: capturing on lo needs root or CAP_NET_RAW (and tshark);"
     echo "demo.sh: the four exchanges above ran; to see what the wire shows, run:"
-    echo "  sudo scripts/capture-compare.sh"
+    echo "  sudo scripts/capture-compare.sh --out build/capture"
+    echo "demo.sh: and open build/capture/report.html (a sample: docs/capture-report.md)"
 fi

@@ -221,7 +221,6 @@ static void announce(struct admission_ctx *ax)
 {
     const struct app_server *s = ax->s;
     const struct app_options *o = s->o;
-    announce_json(s, ax->l);
     if (secsock_transport_fingerprint(s->t) != NULL) {
         /* Both pins: --pin takes either, curl's --pinnedpubkey the second. */
         app_log(stdout, "[*] Self-signed certificate %s", secsock_transport_fingerprint(s->t));
@@ -235,6 +234,9 @@ static void announce(struct admission_ctx *ax)
     }
     app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(ax->l),
             !o->secure ? "" : o->program == APP_UDP_SERVER ? " (dtls)" : " (tls)");
+    /* The machines' signal last: whoever waits for it finds the human
+     * lines written already, before any client's. */
+    announce_json(s, ax->l);
 }
 
 static int app_server_run(struct app_server *s)

@@ -5,7 +5,7 @@
         r = run([prog("tcp-client"), "--send", "x", "127.0.0.1", srv.port])
         r.expect(0)
         assert r.out == "hi"
-        srv.wait_for("[*] Received: x")
+        srv.wait_for(": x")
 
 The programs come from --bin DIR, else $SECSOCK_BIN, else build/bin
 (collecting the tests needs no build). A peer that is not installed skips

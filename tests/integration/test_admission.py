@@ -144,7 +144,7 @@ def test_tls_clients_closing_at_once_served_in_the_loops(server, start, run, pki
     # The control: a client with a request is served by a worker, which is
     # kept: one thread more, so the count above would have seen one.
     s_client_line(run, pki, srv.port)
-    srv.wait_for_count("[*] Received: hello", 1)
+    srv.wait_for_count(": hello", 1)
     wait_threads(srv.pid, threads_of(loops + 1))
 
 
@@ -219,7 +219,7 @@ def test_200_tls_clients_at_once_on_two_loops(server, start, prog, pki):
         elif c.out() != REPLY_TLS:
             bad.append(f"client {i} got [{c.out()}]")
     assert bad == [], "clients without the reply:\n" + "\n".join(bad)
-    srv.wait_for_count("[*] Received: client ", 200, 30)
+    srv.wait_for_count(": client ", 200, 30)
     assert srv.count("[!]") == 0, "error lines in the server's log"
 
 
@@ -271,7 +271,7 @@ def test_tickets_0_nothing_to_resume(server, run, pki, tmp_path):
             out = s_client_line(run, pki, srv.port, tls_flag(v), "-sess_in", sess)
             assert f"New, TLSv{v}" in out, "s_client output, second connection"
             assert "Reused" not in out, "s_client output, second connection"
-    srv.wait_for_count("[*] Received: hello", 2)
+    srv.wait_for_count(": hello", 2)
     assert srv.count("resumed: yes") == 0, "resumed sessions with --tickets 0"
 
 

@@ -112,7 +112,7 @@ def test_resolve_name_verified(apache, run, prog):
              f"{NAME}:{sp}:127.0.0.1", NAME, sp]).expect(0)
     assert OK in r.out
     assert body_of(r.out) == index_html(apache)
-    assert f"connected to 127.0.0.1:{sp}" in r.err
+    assert f"* Connected to {NAME} (127.0.0.1) port {sp}" in r.err
     assert f"SNI: {NAME}" in r.err
     assert f"subject: CN={NAME}" in r.err
     assert "verification: ok" in r.err

@@ -4,15 +4,21 @@ skip), and the facts of its report.json must be what encryption gives: the
 marker in clear in plaintext, absent from every encrypted capture, back
 with the key log and in the pcapng with the secrets embedded; the
 certificate subject in clear in TLS 1.2, not in TLS 1.3; the DTLS cookie
-exchange. The programs' --json output of the same runs must be valid with
-the expected fields; our own read-back of the captures must agree with the
-report; and without the capture privilege the script says so and exits 1.
+exchange; the round trips before the first application byte, the tickets,
+how each connection ends. The programs' --json output of the same runs
+must be valid with the expected fields; our own read-back of the captures
+must agree with the report (frames, JA3); report.html must be one
+self-contained page with a ladder arrow per frame, rendered by a real
+headless Chromium; and without the capture privilege the script says so
+and exits 1.
 """
 
 import glob
 import json
 import os
+import re
 import socket
+from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
@@ -20,13 +26,14 @@ import pytest
 from harness.procs import SANITIZER_RE
 from harness.system import SRC, need
 from harness.waits import free_port
-from peers import tshark
+from peers import chromium, tshark
 
 SCRIPT = os.path.join(SRC, "scripts", "capture-compare.sh")
 MODES = ["tcp", "tls12", "tls13", "udp", "dtls12"]
 ENCRYPTED = ["tls12", "tls13", "dtls12"]
-# The comparison takes about 20 s; the bound allows for load and sanitizers.
-SCRIPT_TIMEOUT = 80
+# The comparison takes about a minute on a loaded 2-core machine; the bound
+# allows for more load and sanitizers.
+SCRIPT_TIMEOUT = 240
 
 # The programs' --json session object: every field, always.
 SESSION_FIELDS = {
@@ -57,8 +64,12 @@ def comparison(bin_dir, run, tmp_path_factory):
     r.expect(0, "scripts/capture-compare.sh")
     with open(os.path.join(out, "report.json")) as f:
         report = json.load(f)
+    with open(os.path.join(out, "checks.json")) as f:
+        checks = json.load(f)
+    with open(os.path.join(out, "report.html")) as f:
+        page = f.read()
     return SimpleNamespace(out=out, result=r, report=report, caps=report["captures"],
-                           marker=report["marker"],
+                           checks=checks, html=page, marker=report["marker"],
                            subject="CN=" + report["certificate_name"])
 
 
@@ -66,7 +77,8 @@ def test_writes_every_file_and_prints_the_report(comparison):
     out = comparison.out
     for name in ("tcp.pcap", "tls12.pcap", "tls13.pcap", "udp.pcap", "dtls12.pcap",
                  "tls12.keylog", "tls13.keylog", "dtls12.keylog", "tls12-secrets.pcapng",
-                 "tls13-secrets.pcapng", "dtls12-secrets.pcapng", "report.md", "report.json"):
+                 "tls13-secrets.pcapng", "dtls12-secrets.pcapng", "report.md", "report.json",
+                 "report.html", "checks.json"):
         path = os.path.join(out, name)
         assert os.path.exists(path) and os.path.getsize(path) > 0, \
             f"capture-compare.sh wrote no {name}"
@@ -74,6 +86,7 @@ def test_writes_every_file_and_prints_the_report(comparison):
     assert "# What the wire shows" in printed
     assert "wireshark -d tcp.port==" in printed
     assert f"-o tls.keylog_file:{out}/tls13.keylog" in printed
+    assert f"file://{out}/report.html" in printed
 
 
 def test_programs_under_the_script_made_no_sanitizer_report(comparison):
@@ -160,22 +173,165 @@ def test_versions_and_the_certificate_in_clear(comparison):
         "tls13: certificate subject not seen after decryption"
     assert t12["alpn_selected"] == "http/1.1" and t13["alpn_selected"] is None, \
         f"ALPN selected in clear: tls12 {t12['alpn_selected']!r}, tls13 {t13['alpn_selected']!r}"
+    # TLS 1.3 chose one, in EncryptedExtensions: "encrypted", not "none".
+    assert t13["alpn_selected_encrypted"] is True and t12["alpn_selected_encrypted"] is False
+    assert caps["tls13"]["decrypted_with_keylog"]["alpn_selected"] == "http/1.1"
+    # The cipher suites offered by name, as many as counted.
+    for h in (t12, t13, dt):
+        assert len(h["cipher_suites_offered_names"]) == h["cipher_suites_offered"] > 0, h
+    assert "TLS_AES_128_GCM_SHA256" in t13["cipher_suites_offered_names"]
 
 
 def test_dtls_cookie_exchange_and_the_scripts_own_checks(comparison):
     dt = comparison.caps["dtls12"]["handshake_in_clear"]
     assert dt["hello_verify_requests"] >= 1 and dt["cookie_exchange"] is True, \
         f"no cookie exchange: {dt['messages_seen']}"
-    checks = comparison.report["checks"]
+    checks = comparison.checks["checks"]
+    assert len(checks) >= 30 and comparison.checks["ok"] is True, \
+        [ch["check"] for ch in checks if not ch["ok"]]
     assert all(ch["ok"] for ch in checks), [ch["check"] for ch in checks if not ch["ok"]]
+    # The checks left report.json (its facts) and report.md (for people).
+    assert "checks" not in comparison.report
 
 
-def test_report_md_has_the_marker_and_the_commands(comparison):
+def test_report_md_has_the_facts_and_the_commands_not_the_checks(comparison):
     with open(os.path.join(comparison.out, "report.md")) as f:
         md = f.read()
     assert comparison.marker in md and "## See it yourself" in md
     for mode, c in comparison.caps.items():
         assert c["commands"]["tshark"] in md, f"report.md lacks the tshark command of {mode}"
+    assert "- [x]" not in md and "## Checks" not in md, "self-checks in report.md"
+    for fact in ("round trips before the first application byte", "JA3", "session tickets",
+                 "end of the connection", comparison.caps["tls13"]["handshake_in_clear"]["ja3"]):
+        assert fact in md, f"report.md lacks {fact!r}"
+
+
+# Round trips before the first application byte: TCP's handshake; a full
+# TLS 1.2 handshake adds two, TLS 1.3 one; DTLS 1.2 its cookie exchange and
+# two; UDP none.
+ROUND_TRIPS = {"tcp": 1, "tls12": 3, "tls13": 2, "udp": 0, "dtls12": 3}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_round_trips_before_the_first_application_byte(comparison, mode):
+    lad = comparison.caps[mode]["ladder"]
+    assert lad["round_trips_before_first_app_byte"] == ROUND_TRIPS[mode], lad
+    assert len(lad["round_trip_frames"]) == ROUND_TRIPS[mode]
+    first = lad["frames"][lad["first_app_frame"] - 1]
+    assert first["dir"] == "c2s" and first["app"] is True, first
+    assert lad["time_to_first_app_byte_ms"] == pytest.approx(first["t"] * 1000, abs=0.01)
+    assert lad["decrypted"] is True
+
+
+def test_tickets_and_how_each_connection_ends(comparison):
+    caps = comparison.caps
+    t13, t12 = caps["tls13"]["tickets"], caps["tls12"]["tickets"]
+    # OpenSSL's TLS 1.3 server sends two tickets, encrypted, each alone in
+    # its frame; TLS 1.2 one, before ChangeCipherSpec, in clear.
+    assert t13["count"] == 2 and t13["encrypted"] is True and len(t13["frames"]) == 2, t13
+    assert t12["count"] == 1 and t12["encrypted"] is False, t12
+    tcp_end = caps["tcp"]["ending"]
+    assert tcp_end["how"] == "FIN" and sorted(tcp_end["fin_by"]) == ["c2s", "s2c"], tcp_end
+    for mode in ("tls12", "tls13"):
+        e = caps[mode]["ending"]
+        # One side closes right after its close_notify (the server, mostly;
+        # the client too, under a sanitizer's timing); the other's
+        # close_notify reaches a closed socket: a reset that loses nothing.
+        assert e["how"] == "RST" and e["rst"]["by"] in ("c2s", "s2c"), e
+        assert e["rst"]["after_own_fin"] is True and e["rst"]["unacknowledged_bytes"] == 0, e
+        assert "close notify" in e["rst"]["trigger_label"], e
+        assert e["rst"]["trigger_app_bytes"] == 0, e
+    assert caps["udp"]["ending"] is None and caps["dtls12"]["ending"] is None
+
+
+@pytest.mark.parametrize("mode", ENCRYPTED)
+def test_report_ja3_is_tsharks(comparison, mode):
+    """The JA3 the report computes from the first ClientHello is the one
+    tshark 4.0 computes (tls.handshake.ja3, dtls.handshake.ja3)."""
+    c = comparison.caps[mode]
+    proto = "dtls" if mode == "dtls12" else "tls"
+    rows = tshark.fields(c["pcap"], f"{proto}.handshake.ja3", f"{proto}.handshake.ja3_full",
+                         display_filter=f"{proto}.handshake.type == 1",
+                         decode_as=[f"{c['transport']}.port=={c['port']},{proto}"])
+    assert rows, f"{mode}: tshark finds no ClientHello"
+    h = c["handshake_in_clear"]
+    assert (h["ja3"], h["ja3_full"]) == (rows[0][0], rows[0][1]), (h["ja3_full"], rows[0])
+    assert re.fullmatch(r"[0-9a-f]{32}", h["ja3"])
+
+
+class _Page(HTMLParser):
+    """What report.html holds: tags, attributes, the arrows of each
+    ladder (an svg with data-mode), its style text."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attrs, self.arrows, self.style = [], [], {}, ""
+        self._ladder, self._in_style = None, False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        self.attrs += attrs
+        if tag == "svg" and a.get("data-mode"):
+            self._ladder = a["data-mode"]
+            self.arrows[self._ladder] = 0
+        elif tag == "g" and self._ladder and "arrow" in (a.get("class") or "").split():
+            self.arrows[self._ladder] += 1
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self._ladder = None
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.style += data
+
+
+def parse_page(text):
+    p = _Page()
+    p.feed(text)
+    return p
+
+
+def test_report_html_is_one_self_contained_page(comparison):
+    """Readable offline: no script, nothing it would fetch (src or href to
+    http(s), a stylesheet or font from elsewhere)."""
+    page = comparison.html
+    p = parse_page(page)
+    assert "script" not in p.tags and "<script" not in page.lower()
+    for tag in ("link", "img", "iframe", "object", "embed", "audio", "video", "base"):
+        assert tag not in p.tags, f"report.html has a <{tag}>"
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I), \
+        "report.html points at the network"
+    for name, value in p.attrs:
+        if name in ("href", "src", "xlink:href"):
+            assert (value or "").startswith("#"), f"report.html: {name}={value!r}"
+    assert "@import" not in p.style and not re.search(r"url\(\s*['\"]?(?!#)", p.style)
+    assert comparison.marker in page
+    for c in comparison.caps.values():
+        assert f'id="{c["mode"]}"' in page, f"no section for {c['mode']}"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_report_html_ladder_has_an_arrow_per_frame(comparison, mode):
+    p = parse_page(comparison.html)
+    frames = tshark.read_frames(os.path.join(comparison.out, f"{mode}.pcap"))
+    assert p.arrows.get(mode) == len(frames), \
+        f"{mode}: {p.arrows.get(mode)} arrows for {len(frames)} frames"
+
+
+def test_report_html_renders_in_chromium(comparison, run, tmp_path):
+    """A real headless Chromium renders it: the screenshot is made, and it
+    is a page, not a blank one (many colours, much drawn)."""
+    chromium.require()
+    png = chromium.screenshot(run, os.path.join(comparison.out, "report.html"), tmp_path)
+    width, height, rows = chromium.png_rows(png)
+    assert (width, height) == chromium.WINDOW
+    distinct, drawn = chromium.colours(rows)
+    assert distinct >= 200, f"{distinct} colours: a blank page?"
+    assert drawn >= width * height // 10, f"{drawn} pixels drawn of {width * height}"
 
 
 def json_lines(path):

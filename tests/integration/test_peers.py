@@ -44,7 +44,7 @@ def test_stream_client(server, run, pki, peer_class, protocol, version):
                             version=version, cafile=cafile, servername="localhost"),
             input=f"hello from {peer}").expect(0)
     assert REPLY[protocol] in r.out
-    srv.wait_for(f"[*] Received: hello from {peer}")
+    srv.wait_for(f": hello from {peer}")
     if protocol == "tls":
         srv.wait_for("SNI: localhost")
     if version:
@@ -57,7 +57,7 @@ def test_curl_plain_http(server, run):
     r = run(peer.client_cmd(host="127.0.0.1", port=srv.port, protocol="tcp", path="/here",
                             write_out="%{http_code}")).expect(0)
     assert r.out == REPLY["tcp"] + "\n200"
-    srv.wait_for("[*] Received: GET /here HTTP/1.1")
+    srv.wait_for(": GET /here HTTP/1.1")
 
 
 DATAGRAM_CLIENTS = [(Ncat, "udp"), (Socat, "udp"), (OpenSSL, "dtls"), (GnuTLS, "dtls")]

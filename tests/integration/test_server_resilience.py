@@ -76,11 +76,11 @@ def test_tls_server_survives_plaintext_garbage_half_hello_and_silence(server, ru
         bad(run, kind, srv.port)
         srv.wait_for_count("[!]", n)
         still_serving(run, prog, pki, srv, "tls", f"ping after {kind}")
-        srv.wait_for(f"[*] Received: ping after {kind}")
+        srv.wait_for(f": ping after {kind}")
     assert "timed out" in warnings_of(srv)[-1], "the silent client's log line"
     nothing_more_logged()
     assert srv.count("[!]") == 4, "number of [!] lines for 4 bad clients"
-    assert srv.count("[*] Received: ping after") == 4, "normal clients served"
+    assert srv.count(": ping after") == 4, "normal clients served"
     assert_log_is_clean(srv.out_path, srv.err_path)
 
 
@@ -89,7 +89,7 @@ def test_plain_server_takes_garbage_as_a_request_and_drops_a_silent_client(
     srv = server("tcp-server", "-t", 3)
     r = bad(run, "garbage", srv.port)
     assert r.out == reply_of("plain"), "reply to the garbage request"
-    srv.wait_for("[*] Received: \\xff\\xfe\\xfd")
+    srv.wait_for("  | \\xff\\xfe\\xfd")
     still_serving(run, prog, pki, srv, "plain", "ping after garbage")
     bad(run, "silent", srv.port)
     srv.wait_for_count("[!]", 1)
@@ -142,7 +142,7 @@ def test_http_head_too_big_cut_short_or_trickled(server, run, prog, pki, mode):
         f"the trickling client was answered after [{took}], not after about 2 s"
     srv.wait_for_count("[!]", 3)
     assert "no complete HTTP request head within 2000 ms" in warnings_of(srv)[-1]
-    assert srv.count("[*] Received:") == 0, "requests served"
+    assert srv.count("[*] Received from") == 0, "requests served"
 
     r = run([prog("tcp-client")] + client_tls_args(pki, mode)
             + ["--body-only", "localhost", srv.port])
@@ -172,10 +172,12 @@ def test_escape_sequences_in_the_log(server, run, pki, mode):
     srv = server("tcp-server", *server_tls_args(pki, mode))
     r = bad(run, "escape", srv.port, pki.ca if mode == "tls" else None)
     assert r.out == reply_of(mode), "reply"
-    srv.wait_for("[*] Received: ")
-    want = "[*] Received: \\x1b[31mRED\\x1b]0;title\\x07"
-    assert want in srv.lines(), \
-        f"the escape sequence is not logged as [{want}]: {srv.out_bytes()!r}"
+    srv.wait_for("[*] Received from ")
+    want = "\\x1b[31mRED\\x1b]0;title\\x07"  # the whole message, on the header's line
+    line = re.compile(r"\[\*\] Received from \S+: " + re.escape(want))
+    assert any(line.fullmatch(x) for x in srv.lines()), \
+        f"the escape sequence is not logged as [[*] Received from ADDR: {want}]: " \
+        f"{srv.out_bytes()!r}"
     assert_log_is_clean(srv.out_path, srv.err_path)
 
 

@@ -23,7 +23,29 @@ HOSTS = ["localhost", "127.0.0.1"] + (["::1"] if ipv6_works() else [])
 
 UA = "Mozilla/lm3nitro 1.0\t(rv:130.0)"
 UA_LOGGED = "Mozilla/lm3nitro 1.0\\t(rv:130.0)"  # as the server must print it
+# "[*] Received from 127.0.0.1:50412 (93 bytes):", then "  | LINE" each.
+BLOCK_RE = re.compile(r"\[\*\] Received from \S+ \((\d+) bytes\):")
 ECHO_SIZE = 64 * 1024 * 1024
+
+
+def received_block(srv):
+    """The one multi-line message in srv's log: its byte count and the
+    lines after its header ("  | ..." and "  + ..." notes), as printed."""
+    lines = srv.lines()
+    heads = [i for i, line in enumerate(lines) if BLOCK_RE.fullmatch(line)]
+    assert len(heads) == 1, f"not one received block in the server log: [{srv.out()}]"
+    block = []
+    for line in lines[heads[0] + 1:]:
+        if not line.startswith(("  |", "  +")):
+            break
+        block.append(line)
+    return int(BLOCK_RE.fullmatch(lines[heads[0]]).group(1)), block
+
+
+def received_lines(srv, text):
+    """srv's log lines for a one-line message that was exactly text."""
+    pattern = re.compile(r"\[\*\] Received from \S+: " + re.escape(text))
+    return [line for line in srv.lines() if pattern.fullmatch(line)]
 
 
 def reply_of(mode):
@@ -56,12 +78,16 @@ def test_default_request(server, run, prog, pki, mode, host):
     srv = server("tcp-server", "-b", bind, *server_tls_args(pki, mode))
     hostport = f"[{host}]:{srv.port}" if ":" in host else f"{host}:{srv.port}"
     r = run([prog("tcp-client")] + client_tls_args(pki, mode) + ["-A", UA, host, srv.port])
-    srv.wait_for("[*] Received: ")
+    srv.wait_for("[*] Received from ")
     assert srv.count("[*] Accepted connection from ") >= 1
-    # The whole request on one line, control characters escaped.
-    want = (f"[*] Received: GET / HTTP/1.1\\r\\nHost: {hostport}\\r\\nUser-Agent: {UA_LOGGED}"
-            "\\r\\nAccept: */*\\r\\nConnection: close\\r\\n\\r\\n")
-    assert want in srv.lines(), f"server log lacks the line [{want}]; it has: [{srv.out()}]"
+    # The whole request, a log line per line, control characters escaped.
+    sent = (f"GET / HTTP/1.1\r\nHost: {hostport}\r\nUser-Agent: {UA}\r\nAccept: */*\r\n"
+            "Connection: close\r\n\r\n")
+    want = ["  | GET / HTTP/1.1", f"  | Host: {hostport}", f"  | User-Agent: {UA_LOGGED}",
+            "  | Accept: */*", "  | Connection: close", "  |"]
+    size, block = received_block(srv)
+    assert block == want, f"server log lacks the lines {want}; it has: [{srv.out()}]"
+    assert size == len(sent.encode()), f"byte count of the request in [{srv.out()}]"
     assert r.out == reply_of(mode), "reply on stdout"
     r.expect(0, f"tcp-client {mode} {host} (default HTTP request to the plain-text reply server)")
     assert r.err == "", "tcp-client stderr"
@@ -74,7 +100,7 @@ def test_send(server, run, prog, pki, mode):
             + ["--send", "hello from the client", "localhost", srv.port])
     r.expect(0, "tcp-client --send")
     assert r.out == f"custom reply, {mode}", "reply"
-    srv.wait_for("[*] Received: hello from the client")
+    srv.wait_for(": hello from the client")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -107,7 +133,7 @@ def test_http_with_curl(server, run, prog, pki, tmp_path, mode):
     assert r.out == "200", "HTTP status from curl"
     # (the bash compared through $(...), which drops the body's final newline)
     assert body.read_text().rstrip("\n") == reply_of(mode), "body curl got"
-    srv.wait_for("[*] Received: GET /page HTTP/1.1")
+    srv.wait_for(": GET /page HTTP/1.1")
     # tcp-client's own GET against an HTTP server.
     r = run([prog("tcp-client")] + client_tls_args(pki, mode) + ["localhost", srv.port])
     r.expect(0, "tcp-client against --http")
@@ -143,7 +169,8 @@ def test_resolve(server, run, prog, pki, mode):
     if mode == "tls":
         assert "SNI: lm3nitro.com" in r.err, f"-v output: [{r.err}]"
     r = run(client + resolve + ["lm3nitro.com", srv.port])
-    srv.wait_for(f"\\r\\nHost: lm3nitro.com:{srv.port}\\r\\n")
+    srv.wait_for(f"  | Host: lm3nitro.com:{srv.port}")
+    assert f"  | Host: lm3nitro.com:{srv.port}" in srv.lines(), f"server log: [{srv.out()}]"
     assert r.out == reply_of(mode), "reply to the default request"
     r.expect(0, "tcp-client --resolve (default HTTP request)")
 
@@ -187,7 +214,8 @@ def test_mutual_tls(server, run, prog, pki):
                       "--send", "with a client certificate", "localhost", srv.port])
     r.expect(0, "tcp-client with a client certificate")
     assert r.out == reply_of("tls"), "reply"
-    srv.wait_for("[*] Received: with a client certificate")
+    srv.wait_for(": with a client certificate")
+    assert len(received_lines(srv, "with a client certificate")) == 1, f"server log: [{srv.out()}]"
     assert "subject: CN=secsock client" in srv.out()
 
     # No client certificate, TLS 1.2: the server refuses in the handshake.
@@ -205,7 +233,7 @@ def test_mutual_tls(server, run, prog, pki):
         assert r.out == "", "reply without a client certificate"
         r.expect(4, f"tcp-client (TLS 1.3) without a client certificate, attempt {i} of 10")
         assert "client certificate" in r.err
-    assert "[*] Received: no certificate" not in srv.out(), "server log"
+    assert received_lines(srv, "no certificate") == [], f"server log: [{srv.out()}]"
 
 
 class InFlightClient(threading.Thread):
@@ -324,7 +352,7 @@ def test_key_log(server, run, prog, pki, tmp_path, umask_022):
     assert_keylog_lines_ok(env_keys, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0")
 
     # Both ends logged the same secrets for the same sessions.
-    srv.wait_for_count("[*] Received: hi", 3)
+    srv.wait_for_count(": hi", 3)
     server_lines = set(assert_keylog_lines_ok(server_keys, "CLIENT_RANDOM",
                                               "CLIENT_HANDSHAKE_TRAFFIC_SECRET"))
     for path in (k13, k12, env_keys):

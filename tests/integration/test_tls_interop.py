@@ -87,7 +87,7 @@ def test_peer_client_vs_tcp_server(server, run, pki, peer_class, session_on, ver
     assert peer.version_in(session) == f"TLSv{version}", session
     assert peer.verified_in(session), session
     assert REPLY_TLS in r.out
-    srv.wait_for(f"[*] Received: hello from {peer}")
+    srv.wait_for(f": hello from {peer}")
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=_ids("curl"))

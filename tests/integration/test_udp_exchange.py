@@ -27,6 +27,8 @@ HOSTILE = os.path.join(HERE, "hostile")
 REPLY_TEXT = "udp-server is working"
 MODES = ["plain", "dtls"]
 STARTUP_RE = re.compile(r"^\[\*\] (Listening on |Self-signed certificate )")
+# "[*] Received from 127.0.0.1:50412 (30 bytes):", then "  | LINE" each.
+BLOCK_RE = re.compile(r"\[\*\] Received from \S+ \((\d+) bytes\):")
 
 
 @pytest.fixture
@@ -48,6 +50,23 @@ def udp(server, prog, pki):
             return ["--dtls", "--cafile", pki.ca] if mode == "dtls" else []
 
     return Udp
+
+
+def received_blocks(srv):
+    """Each multi-line datagram in srv's log: its byte count and the lines
+    after its header ("  | ..." and "  + ..." notes), as printed."""
+    lines = srv.lines()
+    found = []
+    for i, line in enumerate(lines):
+        m = BLOCK_RE.fullmatch(line)
+        if m:
+            block = []
+            for after in lines[i + 1:]:
+                if not after.startswith(("  |", "  +")):
+                    break
+                block.append(after)
+            found.append((int(m.group(1)), block))
+    return found
 
 
 def stop_within(srv, seconds, expect=0):
@@ -126,7 +145,10 @@ def test_echo_and_message_from_stdin(udp, run, mode):
     msg = "from stdin\nline 2\twith a tab\n\n"
     r = run(cargs + ["-"], input=msg).expect(0, "udp-client MESSAGE - (stdin)")
     assert r.out == msg, "datagram read from stdin, echoed (trailing newlines kept)"
-    srv.wait_for(": from stdin\\nline 2\\twith a tab\\n\\n")
+    srv.wait_for(f" ({len(msg)} bytes):")
+    # A line of the log per line, each bare LF shown as \n, the tab escaped.
+    want = ["  | from stdin\\n", "  | line 2\\twith a tab\\n", "  | \\n"]
+    assert received_blocks(srv) == [(len(msg), want)], f"server log: [{srv.out()}]"
 
     data = os.urandom(1000)
     r = run(cargs + ["-"], input=data, timeout=30).expect(0, "1000 random bytes from stdin")
@@ -503,9 +525,12 @@ def test_sigterm_with_an_open_dtls_session(udp, start, pki):
 def test_control_characters_escaped_in_the_log(udp, run, mode):
     """A peer cannot write escape sequences to the operator's terminal."""
     srv = udp.server(mode)
-    run([udp.client, *udp.client_args(mode), "localhost", srv.port,
-         "red \x1b[31mALERT\x1b[0m\r\n\ttab\x07"]).expect(0)
-    srv.wait_for("red \\x1b[31mALERT\\x1b[0m\\r\\n\\ttab\\x07")
+    msg = "red \x1b[31mALERT\x1b[0m\r\n\ttab\x07"
+    run([udp.client, *udp.client_args(mode), "localhost", srv.port, msg]).expect(0)
+    srv.wait_for(f" ({len(msg)} bytes):")
+    # CR LF is the line break; ESC, TAB and BEL are escaped.
+    want = ["  | red \\x1b[31mALERT\\x1b[0m", "  | \\ttab\\x07"]
+    assert received_blocks(srv) == [(len(msg), want)], f"server log: [{srv.out()}]"
     log = srv.out_bytes()
     assert b"\x1b" not in log, f"raw ESC byte in the server log: {log!r}"
     assert b"\x07" not in log, f"raw BEL byte in the server log: {log!r}"
