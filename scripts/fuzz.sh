@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_TARGETS=(http_framing http_request resolve pin target term tls_pair pcapng)
+ALL_TARGETS=(http_framing http_request resolve pin target term tls_pair pcapng fingerprint)
 
 usage() {
     cat <<EOF

@@ -97,6 +97,12 @@ SECSOCK_API int secsock_config_set_mtu(secsock_config *cfg, int mtu);
  * client then does a full handshake, and the server saves the work of
  * making tickets nobody uses. -1 unless 0 to 10. */
 SECSOCK_API int secsock_config_set_session_tickets(secsock_config *cfg, int tickets);
+/* Keep each connection's ClientHello record (on != 0), for its
+ * fingerprints (secsock_conn_client_hello(), fingerprint.h): the one a
+ * client sends, the one a DTLS server accepts. Off by default, and then no
+ * copy is made. (A TLS server sees it first: a caller that wants it peeks
+ * at the socket before the handshake.) Returns 0. */
+SECSOCK_API int secsock_config_keep_client_hello(secsock_config *cfg, int on);
 /* Append session secrets in NSS key-log format to this file (created with
  * mode 0600), for Wireshark. The file is opened by secsock_transport_new();
  * a process has one key-log file. -1 for an empty name. The library never

@@ -33,6 +33,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include "secsock/fingerprint.h"
 #include "secsock/security.h"
 #include "secsock/trace.h"
 
@@ -274,6 +275,14 @@ SECSOCK_API void secsock_abort(secsock_conn *c);
 /* 1 when c's TLS handshake failed because the peer sent plaintext (an
  * HTTP status line, a banner): it speaks no TLS on that port. */
 SECSOCK_API int secsock_conn_plaintext_peer(const secsock_conn *c);
+
+/* The ClientHello of c as it went over the wire, when the configuration
+ * asked to keep it (secsock_config_keep_client_hello): the first record a
+ * TLS client sent, the datagram a DTLS client sent first, or the one a DTLS
+ * server accepted (its cookie verified). NULL, with *len 0, otherwise (a
+ * TLS server, plaintext, not asked). The bytes are c's: see
+ * secsock_fingerprint_client_hello(). */
+SECSOCK_API const unsigned char *secsock_conn_client_hello(const secsock_conn *c, size_t *len);
 
 /* The bound, in milliseconds, on each later wait of c (read, write,
  * shutdown). A new connection has its connect timeout (10000 for

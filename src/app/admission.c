@@ -148,6 +148,12 @@ static void release(struct loop *lp, struct admission *a, int reset)
         secsock_abort(a->c);
     else
         secsock_close(a->c);
+    admission_free(a);
+}
+
+void admission_free(struct admission *a)
+{
+    free(a->fp);
     free(a);
 }
 

@@ -33,7 +33,9 @@ struct admission {
     int ready;                /* waiting for a free worker */
     int lingering;            /* refused: draining its last bytes before the close */
     int screened;             /* its first bytes passed ax->screen */
+    size_t screen_seen;       /* bytes ax->screen saw the last time it waited */
     const char *why;          /* set by ax->screen when it drops the client */
+    struct secsock_fingerprint *fp; /* the client's, when the server shows them (-v, --json) */
     struct admission *next;   /* in the queue for a worker */
 };
 
@@ -49,12 +51,16 @@ struct admission_ctx {
     /* Looks at a client's first bytes before the handshake reads them
      * (NULL: no look): 0 to go on, 1 to wait for more bytes, or a negative
      * status to drop the client (a->why says why; it may have been
-     * answered). tcp-server --tls answers plaintext HTTP with a 400. */
+     * answered). tcp-server --tls answers plaintext HTTP with a 400; with
+     * -v or --json the servers fingerprint the ClientHello there. */
     int (*screen)(struct admission_ctx *ax, struct admission *a);
     void (*on_ready)(struct admission_ctx *ax); /* every loop set up: say so */
     atomic_int accepting;     /* loops still accepting */
     atomic_int admitted;      /* clients in admission, over all loops */
 };
+
+/* Frees a client in admission (its connection is closed already). */
+void admission_free(struct admission *a);
 
 /* Runs nloops loops (this thread runs the first) with room for capacity
  * clients in all, until the stop signal and, for streams, until the

@@ -39,6 +39,14 @@ static int connect_once(struct app_client_session *cs, secsock_conn **out, char 
     int rc = secsock_connect(cs->t, &copts, &c, err, errlen);
     if (rc == 0)
         cs->js.handshake_ms = app_now_ms() - t0;
+    /* Our ClientHello, kept with -v or --json: its fingerprints, also when
+     * the server refused it. */
+    size_t hello_len = 0;
+    const unsigned char *hello = c != NULL ? secsock_conn_client_hello(c, &hello_len) : NULL;
+    cs->js.fingerprint = NULL;
+    if (hello != NULL &&
+        secsock_fingerprint_client_hello(hello, hello_len, &cs->fingerprint) == 0)
+        cs->js.fingerprint = &cs->fingerprint;
     if (rc != 0 && c != NULL && secsock_conn_plaintext_peer(c)) {
         size_t n = strlen(err); /* the fix is the program's to name */
         snprintf(err + n, errlen - n, ": drop %s",
@@ -49,8 +57,11 @@ static int connect_once(struct app_client_session *cs, secsock_conn **out, char 
     /* (A DTLS handshake refused by ICMP negotiated nothing: no more to say.) */
     /* "* Connected to ..." and the handshake's messages came as they
      * happened (observe.c); now the session, also what a failed one got to. */
-    if (o->verbose && c != NULL && rc != SECSOCK_ERR_CONNECT)
+    if (o->verbose && c != NULL && rc != SECSOCK_ERR_CONNECT) {
         app_print_session(stderr, "* ", c);
+        if (cs->js.fingerprint != NULL)
+            app_print_fingerprint(stderr, "* ", cs->js.fingerprint);
+    }
     *out = c;
     return rc;
 }

@@ -18,6 +18,7 @@ struct app_client_session {
     double start_ms;
     int status;                 /* the first failure, for the --json record */
     char error[APP_ERR_LEN];
+    struct secsock_fingerprint fingerprint; /* ours (-v, --json), when js.fingerprint is set */
     /* How to connect again, to the name's next address (app_client_next). */
     const struct app_options *o;
     const secsock_transport *t;

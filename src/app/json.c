@@ -116,6 +116,9 @@ void json_write_session(FILE *f, const struct json_session *js)
     field_bool(f, &first, "verified", s.verified);
     field_bool(f, &first, "resumed", s.resumed);
     field_bool(f, &first, "cookie_exchange", s.cookie_exchange);
+    field_str(f, &first, "ja4", js->fingerprint != NULL ? js->fingerprint->ja4 : NULL);
+    field_str(f, &first, "ja3", js->fingerprint != NULL ? js->fingerprint->ja3 : NULL);
+    field_str(f, &first, "ja3_hash", js->fingerprint != NULL ? js->fingerprint->ja3_hash : NULL);
     field_sep(f, &first);
     fprintf(f, "\"bytes_sent\":%llu,\"bytes_received\":%llu", s.bytes_sent, s.bytes_received);
     field_num(f, &first, "handshake_ms", js->handshake_ms);

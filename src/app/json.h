@@ -18,6 +18,7 @@ struct json_session {
     double total_ms;
     int status;                 /* 0 or the secsock_status that ended the session */
     const char *error;          /* its text, or NULL */
+    const struct secsock_fingerprint *fingerprint; /* the client's, or NULL */
 };
 
 /* The session as one line of JSON on f. */

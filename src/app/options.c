@@ -54,7 +54,8 @@ static const struct opt_def opt_table[] = {
       "write every block sent and received to FILE (-: stdout), time-stamped, in hex and "
       "text: the plaintext and, for TLS/DTLS, the records as on the wire" },
     { "json", OPT_JSON, NULL, ALL, 0,
-      "print one JSON object per session on stderr (peer, TLS details, bytes, times)" },
+      "print one JSON object per session on stderr (peer, TLS details, fingerprints, bytes, "
+      "times)" },
     { "timeout", OPT_TIMEOUT, "SECONDS", ALL, 0, NULL /* per program: timeout_help */ },
     { "ipv4", OPT_IPV4, NULL, CLIENTS, 0, "use IPv4 only" },
     { "ipv6", OPT_IPV6, NULL, CLIENTS, 0, "use IPv6 only" },
@@ -195,11 +196,14 @@ static const char *verbose_help(enum app_program p)
 {
     switch (p) {
     case APP_TCP_CLIENT:
-        return "on stderr: the connection, each TLS handshake message, the session, the "
-               "request and response heads (> and <), bytes and time";
+        return "on stderr: the connection, each TLS handshake message, the session and its "
+               "JA4/JA3 fingerprints, the request and response heads (> and <), bytes and "
+               "time";
     case APP_UDP_CLIENT:
-        return "on stderr: the connection, each DTLS handshake message and the session";
-    default: return "log each client's TLS/DTLS handshake messages and session";
+        return "on stderr: the connection, each DTLS handshake message, the session and its "
+               "JA4/JA3 fingerprints";
+    default: return "log each client's TLS/DTLS handshake messages, session and JA4/JA3 "
+                    "fingerprints";
     }
 }
 
@@ -767,6 +771,9 @@ static secsock_config *security_config(const struct app_options *o, const char *
     rc |= !rc && keylog && secsock_config_set_keylog_file(cfg, keylog);
     rc |= !rc && o->mtu && secsock_config_set_mtu(cfg, o->mtu);
     rc |= !rc && o->tickets >= 0 && secsock_config_set_session_tickets(cfg, o->tickets);
+    /* -v and --json show the client's fingerprints: only then is its
+     * ClientHello kept (tcp-server peeks at it instead). */
+    rc |= !rc && (o->verbose || o->json) && secsock_config_keep_client_hello(cfg, 1);
     if (rc) {
         snprintf(err, errlen, "%s", secsock_config_error(cfg));
         secsock_config_free(cfg);

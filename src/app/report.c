@@ -33,6 +33,11 @@ void app_log(FILE *f, const char *fmt, ...)
     va_end(ap);
 }
 
+void app_print_fingerprint(FILE *f, const char *prefix, const struct secsock_fingerprint *fp)
+{
+    app_log(f, "%sJA4 %s  JA3 %s", prefix, fp->ja4, fp->ja3_hash[0] ? fp->ja3_hash : "-");
+}
+
 void app_print_session(FILE *f, const char *prefix, const secsock_conn *c)
 {
     struct secsock_session_info s;

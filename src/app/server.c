@@ -15,6 +15,7 @@
 #include "log.h"
 #include "received.h"
 #include "report.h"
+#include "screen.h"
 #include "term.h"
 #include "workers.h"
 
@@ -97,7 +98,7 @@ void app_server_report(struct app_server *s, const struct admission *a, int stat
     struct json_session js = { .program = s->o->name, .t = s->t, .c = a->c,
                                .handshake_ms = a->handshake_ms,
                                .total_ms = app_now_ms() - a->accepted_ms, .status = status,
-                               .error = secsock_conn_error(a->c) };
+                               .error = secsock_conn_error(a->c), .fingerprint = a->fp };
     json_write_session(stderr, &js);
 }
 
@@ -121,57 +122,7 @@ static void handle_client(void *ctx, void *item)
         secsock_abort(c); /* cut off at the end of the grace period: an error, not an end */
     else
         secsock_close(c);
-    free(a);
-}
-
-/* A plaintext HTTP request on a TLS port gets a plain 400 saying so, as
- * nginx and Apache answer it (curl then shows the reason, not "Empty reply
- * from server"). */
-#define PLAIN_ON_TLS_BODY "This port speaks TLS: use https:// (a plain HTTP request came).\n"
-#define PLAIN_ON_TLS_BODY_LEN 64
-#define STR(x) #x
-#define XSTR(x) STR(x)
-static const char plain_on_tls_reply[] =
-    "HTTP/1.1 400 Bad Request\r\n"
-    "Content-Type: text/plain; charset=utf-8\r\n"
-    "Connection: close\r\n"
-    "Content-Length: " XSTR(PLAIN_ON_TLS_BODY_LEN) "\r\n"
-    "\r\n" PLAIN_ON_TLS_BODY;
-_Static_assert(sizeof PLAIN_ON_TLS_BODY - 1 == PLAIN_ON_TLS_BODY_LEN, "the 400's Content-Length");
-
-/* Whether bytes start like an HTTP/1 request line: a method token of
- * capital letters and a space. 1 yes, 0 no, -1 too few bytes to tell. */
-static int looks_like_http(const unsigned char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (b[i] == ' ')
-            return i >= 3 ? 1 : 0;
-        if (b[i] < 'A' || b[i] > 'Z' || i >= 10)
-            return 0;
-    }
-    return -1;
-}
-
-/* admission's screen for tcp-server --tls: the client's first bytes,
- * peeked before the TLS handshake reads them. */
-static int screen_plain_http(struct admission_ctx *ax, struct admission *a)
-{
-    (void)ax;
-    unsigned char first[12];
-    ssize_t n = recv(secsock_conn_fd(a->c), first, sizeof first, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 1 : 0;
-    int http = n == 0 ? 0 : looks_like_http(first, (size_t)n);
-    if (http == -1 && (size_t)n < sizeof first)
-        return 1; /* "GE": wait for the rest of the method (the deadline holds) */
-    if (http != 1)
-        return 0; /* a ClientHello, or whatever the handshake makes of it */
-    if (send(secsock_conn_fd(a->c), plain_on_tls_reply, sizeof plain_on_tls_reply - 1,
-             MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-        /* the client is gone: dropped all the same */
-    }
-    a->why = "a plaintext HTTP request on this TLS port: answered 400 (use https://)";
-    return SECSOCK_ERR_HANDSHAKE;
+    admission_free(a);
 }
 
 /* How many clients may wait in admission: plenty more than workers, as
@@ -315,7 +266,10 @@ static int app_server_run(struct app_server *s)
     }
     struct admission_ctx ax = { .s = s, .w = &w, .l = l, .stop_fd = stop_pipe[0],
                                 .cut_fd = cut_pipe[0],
-                                .screen = o->secure && !udp ? screen_plain_http : NULL,
+                                .screen = !o->secure      ? NULL
+                                          : !udp          ? screen_tls
+                                          : s->fingerprints ? screen_dtls
+                                                          : NULL,
                                 .serve_at_once = udp && !o->secure,
                                 .on_ready = announce };
     double grace_end = admission_run(&ax, admission_threads(o), admission_capacity(o));
@@ -388,6 +342,7 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
         .reply = o.reply ? o.reply : o.secure ? reply_secure : reply_plain,
         .log_accept = !datagram || o.secure, /* a datagram is just received */
         .close_at_stop = datagram,
+        .fingerprints = o.secure && (o.verbose || o.json),
     };
     rc = app_server_run(&s);
     secsock_transport_free(t);

@@ -30,6 +30,7 @@ struct app_server {
     int log_accept;           /* log "[*] Accepted connection from ..." */
     int close_at_stop;        /* datagram sessions: end at once, politely, at a stop
                                * signal; streams get the grace period */
+    int fingerprints;         /* -v or --json: each client's JA4 and JA3 */
     /* Counted by every loop and worker: atomics, no lock on a client's way. */
     atomic_ulong served, failed_handshakes, failed;
     atomic_ulong cut_off;     /* of the failed: ended by the stop, not by themselves */

@@ -339,3 +339,9 @@ int secsock_config_set_mtu(secsock_config *cfg, int mtu)
     cfg->mtu = mtu;
     return 0;
 }
+
+int secsock_config_keep_client_hello(secsock_config *cfg, int on)
+{
+    cfg->keep_client_hello = on != 0;
+    return 0;
+}

@@ -29,6 +29,7 @@ struct secsock_config {
     int max_version;
     int mtu;             /* DTLS path MTU, 0 for the default */
     int session_tickets; /* servers: TLS 1.3 tickets per handshake, -1 for OpenSSL's */
+    int keep_client_hello; /* secsock_conn_client_hello() has the ClientHello */
     char error[256];
 };
 

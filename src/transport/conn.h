@@ -14,6 +14,7 @@
 
 #include "secsock/transport.h"
 #include "security/security_internal.h"
+#include "transport/hello_capture.h"
 
 struct secsock_backend {
     const char *name;
@@ -61,6 +62,7 @@ struct secsock_transport {
     struct security_ctx_state sec; /* what the SSL_CTX's callbacks read */
     int keylog;                 /* holds a reference on the key-log file */
     int mtu;                    /* DTLS: the path MTU records are sized for */
+    int keep_hello;             /* keep each connection's ClientHello (clients, DTLS servers) */
     unsigned trace_kinds;       /* the events the observer wants (0: none, no cost) */
     secsock_trace_fn trace_fn;
     void *trace_arg;
@@ -88,6 +90,7 @@ struct secsock_conn {
     socklen_t peer_len;
     char peer_text[64];
     char error[512];
+    struct hello_capture hello; /* the ClientHello sent (clients) or accepted (DTLS servers) */
 };
 
 struct secsock_listener {

@@ -43,10 +43,15 @@ struct dtls_listen_state {
     SSL *ssl;                     /* waiting in DTLSv1_listen */
     unsigned char secret[2][32];  /* current and previous cookie secrets */
     long long rotated_ms;
+    const secsock_listener *listener; /* whose transport says what to trace */
+    unsigned char *seen;          /* keep_hello: the last datagram DTLSv1_listen read */
+    size_t seen_len;
     struct junk_seen junk[JUNK_PEERS]; /* who was reported, by a hash of the address */
     long long junk_minute_ms;     /* the minute JUNK_LINES counts in */
     int junk_lines;
 };
+
+#define DATAGRAM_SEEN_MAX (DTLS1_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH)
 
 static void set_mtu(SSL *ssl, const secsock_transport *t)
 {
@@ -136,7 +141,12 @@ static socklen_t peer_sockaddr(const BIO_ADDR *peer, struct sockaddr_storage *ss
     return sizeof *sin6;
 }
 
-/* ---- tracing: a datagram BIO's callback sees every datagram ---- */
+/* ---- a datagram BIO's callback sees every datagram ----
+ *
+ * A BIO holds one callback, and two things want the datagrams: tracing
+ * (each one becomes WIRE events) and keep_hello (a client keeps its first
+ * datagram out, the listener the last it read: the ClientHello). One
+ * callback per BIO does both, installed when either is on. */
 
 /* "ADDR:PORT" of the peer a listening BIO last heard from or wrote to. */
 static void bio_peer_text(BIO *bio, char *out, size_t outlen)
@@ -159,31 +169,46 @@ static int crossed(int oper, int ret, const size_t *processed)
            (op == BIO_CB_READ || op == BIO_CB_WRITE);
 }
 
-/* A connection's BIO (its callback arg: the ossl_conn). */
+/* A connection's BIO (its callback arg: the ossl_conn): a client keeps its
+ * first datagram out, its ClientHello (keep_hello); tracing shows them all. */
 static long conn_wire(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
                       int ret, size_t *processed)
 {
     (void)len, (void)argi, (void)argl;
-    if (crossed(oper, ret, processed)) {
-        struct ossl_conn *tc = (struct ossl_conn *)BIO_get_callback_arg(bio);
-        trace_datagram(tc->base.transport, &tc->base, tc->base.peer_text,
-                       (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE, (const unsigned char *)argp,
+    if (!crossed(oper, ret, processed))
+        return ret;
+    struct ossl_conn *tc = (struct ossl_conn *)BIO_get_callback_arg(bio);
+    const secsock_transport *t = tc->base.transport;
+    int sent = (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE;
+    if (sent && t->keep_hello && !tc->base.hello.done)
+        hello_capture_set(&tc->base.hello, argp, *processed);
+    if (tracing(t, SECSOCK_TRACE_WIRE))
+        trace_datagram(t, &tc->base, tc->base.peer_text, sent, (const unsigned char *)argp,
                        *processed);
-    }
     return ret;
 }
 
-/* The listening BIO (its callback arg: the listener): cookie exchanges. */
+/* The listening BIO (its callback arg: the listen state): the cookie
+ * exchanges, traced, and with keep_hello every datagram DTLSv1_listen reads
+ * (it may go through several in one call), so that the one it accepts is
+ * the last seen when it returns. */
 static long listen_wire(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
                         int ret, size_t *processed)
 {
     (void)len, (void)argi, (void)argl;
-    if (crossed(oper, ret, processed)) {
-        const secsock_listener *l = (const secsock_listener *)BIO_get_callback_arg(bio);
+    if (!crossed(oper, ret, processed))
+        return ret;
+    struct dtls_listen_state *st = (struct dtls_listen_state *)BIO_get_callback_arg(bio);
+    const secsock_transport *t = st->listener->t;
+    int sent = (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE;
+    if (!sent && st->seen != NULL) {
+        st->seen_len = *processed < DATAGRAM_SEEN_MAX ? *processed : DATAGRAM_SEEN_MAX;
+        memcpy(st->seen, argp, st->seen_len);
+    }
+    if (tracing(t, SECSOCK_TRACE_WIRE)) {
         char peer[64];
         bio_peer_text(bio, peer, sizeof peer);
-        trace_datagram(l->t, NULL, peer, (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE,
-                       (const unsigned char *)argp, *processed);
+        trace_datagram(t, NULL, peer, sent, (const unsigned char *)argp, *processed);
     }
     return ret;
 }
@@ -210,13 +235,20 @@ static void listen_msg(int write_p, int version, int content_type, const void *b
         trace_message(l->t, NULL, peer, write_p, version, content_type, buf, len);
 }
 
-/* Traced: a connection's datagrams go to the observer. */
-static void trace_conn_bio(BIO *bio, struct ossl_conn *tc)
+/* A connection's BIO gets conn_wire when tracing or keep_hello wants its
+ * datagrams (a client's ClientHello: the datagram BIO is OpenSSL's own, and
+ * the message callback belongs to -v); otherwise none. A DTLS server's
+ * connection has its ClientHello from the listener already. */
+static void conn_bio_callback(BIO *bio, struct ossl_conn *tc)
 {
-    if (!tracing(tc->base.transport, SECSOCK_TRACE_WIRE))
+    const secsock_transport *t = tc->base.transport;
+    int keep = t->keep_hello && !tc->base.hello.done;
+    if (!keep && !tracing(t, SECSOCK_TRACE_WIRE)) {
+        BIO_set_callback_ex(bio, NULL);
         return;
-    BIO_set_callback_ex(bio, conn_wire);
+    }
     BIO_set_callback_arg(bio, (char *)tc);
+    BIO_set_callback_ex(bio, conn_wire);
 }
 
 /* A client: the socket is connected already. */
@@ -250,7 +282,7 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
     }
     SSL_set_bio(tc->ssl, bio, bio);
     set_mtu(tc->ssl, t);
-    trace_conn_bio(bio, tc);
+    conn_bio_callback(bio, tc);
     return &tc->base;
 }
 
@@ -320,9 +352,9 @@ static SSL *listen_ssl_new(secsock_listener *l, struct dtls_listen_state *st)
         SSL_set_msg_callback(ssl, listen_msg);
         SSL_set_msg_callback_arg(ssl, l);
     }
-    if (tracing(l->t, SECSOCK_TRACE_WIRE)) {
+    if (st->seen != NULL || tracing(l->t, SECSOCK_TRACE_WIRE)) {
+        BIO_set_callback_arg(bio, (char *)st);
         BIO_set_callback_ex(bio, listen_wire);
-        BIO_set_callback_arg(bio, (char *)l);
     }
     return ssl;
 }
@@ -339,8 +371,16 @@ static int dtls_listener_init(secsock_listener *l, char *err, size_t errlen)
         return -1;
     }
     struct dtls_listen_state *st = calloc(1, sizeof *st);
+    if (st != NULL && l->t->keep_hello && (st->seen = malloc(DATAGRAM_SEEN_MAX)) == NULL) {
+        free(st);
+        st = NULL;
+    }
+    if (st != NULL)
+        st->listener = l;
     if (st == NULL || RAND_bytes(st->secret[0], 32) != 1 ||
         (st->ssl = listen_ssl_new(l, st)) == NULL) {
+        if (st != NULL)
+            free(st->seen);
         free(st);
         snprintf(err, errlen, "cannot set up the DTLS listener");
         return -1;
@@ -358,6 +398,7 @@ static void dtls_listener_free(secsock_listener *l)
         return;
     SSL_free(st->ssl);
     OPENSSL_cleanse(st->secret, sizeof st->secret);
+    free(st->seen);
     free(st);
 }
 
@@ -481,6 +522,7 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
         return SECSOCK_ERR_IO;
     }
     BIO *bio = SSL_get_rbio(ssl);
+    BIO_set_callback_ex(bio, NULL); /* the listener's callback: conn_bio_callback's below */
     BIO_set_fd(bio, fd, BIO_NOCLOSE);
     BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer);
     BIO_ADDR_free(peer);
@@ -495,7 +537,9 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
     }
     tc->report.hello_verify = 1; /* DTLSv1_listen let in only a verified cookie */
     tc->hello_replayed = 1;      /* the listener showed the ClientHello it reads again */
-    trace_conn_bio(bio, tc);
+    if (st->seen != NULL)
+        hello_capture_set(&tc->base.hello, st->seen, st->seen_len);
+    conn_bio_callback(bio, tc);
     memcpy(&tc->base.peer, &ss, sl);
     tc->base.peer_len = sl;
     net_format_addr((struct sockaddr *)&ss, sl, tc->base.peer_text, sizeof tc->base.peer_text);

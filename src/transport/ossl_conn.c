@@ -36,6 +36,7 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    t->keep_hello = cfg->keep_client_hello;
     return 0;
 }
 

@@ -22,6 +22,8 @@ static int sockbio_write(BIO *b, const char *data, size_t len, size_t *written)
         ssize_t n = send(st->fd, data, len, MSG_NOSIGNAL);
         if (n >= 0) {
             *written = (size_t)n;
+            if (st->capture != NULL && !st->capture->done)
+                hello_capture_add(st->capture, data, (size_t)n);
             if (st->wire != NULL && n > 0)
                 st->wire(st->wire_arg, 1, (const unsigned char *)data, (size_t)n);
             return 1;

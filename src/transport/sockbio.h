@@ -4,11 +4,14 @@
 
 #include <openssl/bio.h>
 
+#include "transport/hello_capture.h"
+
 struct sockbio_state {
     int fd;
     int eof; /* the peer closed: OpenSSL asks, to tell truncation from a reset */
     unsigned char first[16]; /* the peer's first bytes: a failed handshake */
     size_t first_len;        /* tells a plaintext answer by them */
+    struct hello_capture *capture; /* NULL, or where our first record is kept */
     /* Tracing (NULL: off): every byte that crossed the socket, as it did. */
     void (*wire)(void *arg, int sent, const unsigned char *data, size_t len);
     void *wire_arg;

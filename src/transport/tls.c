@@ -23,6 +23,8 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
     if (tc == NULL)
         return NULL;
     tc->sock.fd = fd;
+    if (t->keep_hello && t->role == SECSOCK_CLIENT)
+        tc->sock.capture = &tc->base.hello; /* the ClientHello, as it goes out */
     if (tracing(t, SECSOCK_TRACE_WIRE)) {
         tc->sock.wire = tls_wire;
         tc->sock.wire_arg = tc;

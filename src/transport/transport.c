@@ -554,6 +554,7 @@ static void conn_destroy(secsock_conn *c)
 {
     free(c->peer_certs);
     int fd = c->owns_fd ? c->fd : -1;
+    hello_capture_free(&c->hello);
     c->backend->conn_free(c);
     if (fd >= 0)
         close(fd);
@@ -631,6 +632,12 @@ void secsock_conn_set_cancel_fd(secsock_conn *c, int fd) { c->cancel_fd = fd; }
 const char *secsock_conn_error(const secsock_conn *c) { return c->error; }
 const char *secsock_conn_peer(const secsock_conn *c) { return c->peer_text; }
 int secsock_datagram_truncated(const secsock_conn *c) { return c->datagram_truncated; }
+
+const unsigned char *secsock_conn_client_hello(const secsock_conn *c, size_t *len)
+{
+    *len = c->hello.bytes != NULL ? c->hello.len : 0;
+    return *len > 0 ? c->hello.bytes : NULL;
+}
 
 size_t secsock_max_message(const secsock_conn *c)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "observe.h"
+#include "secsock/fingerprint.h"
 #include "secsock/transport.h"
 #include "testutil.h"
 #include "tracefile.h"
@@ -97,13 +98,28 @@ struct pair {
     const char *backend;
     const char *tls_max;        /* "1.2" for TLS 1.2, else NULL */
     unsigned client_kinds, server_kinds;
+    int keep_hello;             /* secsock_config_keep_client_hello on both sides */
     struct observer client, server;
     secsock_transport *ct, *st;
     secsock_listener *l;
     pthread_t thread;
     struct secsock_session_info info; /* the client's, at the end */
     char reply[64];
+    /* keep_hello: the ClientHello each side kept ("" when none), and the
+     * length of the client's. */
+    struct secsock_fingerprint client_fp, server_fp;
+    size_t client_hello_len;
 };
+
+/* The fingerprints of the ClientHello c kept, or "" in fp->ja4. */
+static size_t kept_fingerprint(const secsock_conn *c, struct secsock_fingerprint *fp)
+{
+    size_t len = 0;
+    const unsigned char *hello = secsock_conn_client_hello(c, &len);
+    if (hello == NULL || secsock_fingerprint_client_hello(hello, len, fp) != 0)
+        fp->ja4[0] = '\0';
+    return len;
+}
 
 static void *echo_once(void *arg)
 {
@@ -113,6 +129,7 @@ static void *echo_once(void *arg)
     if (secsock_accept(p->l, TESTUTIL_WAIT_MS, &c, err, sizeof err) != 0)
         return NULL;
     if (secsock_handshake(c, TESTUTIL_WAIT_MS) == 0) {
+        (void)kept_fingerprint(c, &p->server_fp);
         secsock_conn_set_timeout(c, TESTUTIL_WAIT_MS);
         unsigned char buf[256];
         ssize_t n = secsock_read(c, buf, sizeof buf);
@@ -139,6 +156,10 @@ static void run_pair(struct pair *p)
     secsock_config *ccfg = secure(p->backend) ? testutil_client_cfg(0) : NULL;
     if (p->tls_max != NULL)
         TESTUTIL_CFG_OK(ccfg, secsock_config_set_max_version(ccfg, p->tls_max));
+    if (p->keep_hello) {
+        TESTUTIL_CFG_OK(scfg, secsock_config_keep_client_hello(scfg, 1));
+        TESTUTIL_CFG_OK(ccfg, secsock_config_keep_client_hello(ccfg, 1));
+    }
     p->st = testutil_transport(p->backend, SECSOCK_SERVER, scfg);
     p->ct = testutil_transport(p->backend, SECSOCK_CLIENT, ccfg);
     if (p->server_kinds)
@@ -155,6 +176,7 @@ static void run_pair(struct pair *p)
     secsock_conn *c = NULL;
     int rc = secsock_connect(p->ct, &opts, &c, err, sizeof err);
     ck_assert_msg(rc == 0, "connect over %s: %s", p->backend, err);
+    p->client_hello_len = kept_fingerprint(c, &p->client_fp);
     ck_assert_int_eq(secsock_write_all(c, "hello trace", 11), 0);
     ssize_t n = secsock_read(c, p->reply, sizeof p->reply - 1);
     ck_assert_int_eq(n, 11);
@@ -282,6 +304,46 @@ START_TEST(dtls_cookie_exchange)
     assert_whole_records(s, 13);
     ck_assert_uint_eq(c->data_bytes[1], p.info.bytes_sent);
     ck_assert_uint_eq(c->data_bytes[0], p.info.bytes_received);
+}
+END_TEST
+
+/* Tracing and keep_hello share the datagram BIOs' one callback (the
+ * client's and the listener's), and sit side by side in TLS's socket BIO:
+ * both on, each still gets everything. */
+START_TEST(traced_and_keeping_the_client_hello)
+{
+    const char *backends[] = { "dtls", "tls" };
+    for (int i = 0; i < 2; i++) {
+        int dtls = i == 0;
+        struct pair p = { .backend = backends[i], .client_kinds = ALL_KINDS,
+                          .server_kinds = ALL_KINDS, .keep_hello = 1 };
+        run_pair(&p);
+        ck_assert_str_eq(p.reply, "hello trace");
+        const struct observer *c = &p.client, *s = &p.server;
+        /* The trace, whole. */
+        assert_whole_records(c, dtls ? 13 : 5);
+        assert_whole_records(s, dtls ? 13 : 5);
+        ck_assert_int_eq(count(c, SECSOCK_TRACE_MESSAGE, 1, "ClientHello"), dtls ? 2 : 1);
+        ck_assert_uint_eq(c->data_bytes[1], 11);
+        /* The client kept its first record: the first it traced on the wire. */
+        const struct seen *first = find(c, SECSOCK_TRACE_WIRE, 1, NULL);
+        ck_assert_ptr_nonnull(first);
+        ck_assert_uint_eq(p.client_hello_len, first->len);
+        ck_assert_msg(strncmp(p.client_fp.ja4, dtls ? "dd2d" : "t13d", 4) == 0, "%s: [%s]",
+                      p.backend, p.client_fp.ja4);
+        if (dtls) {
+            /* The server too, the ClientHello its listener let in (traced
+             * there), and its fingerprints agree (they leave the cookie out). */
+            int listener_records = 0;
+            for (int j = 0; j < s->n; j++)
+                listener_records += s->ev[j].kind == SECSOCK_TRACE_WIRE && !s->ev[j].has_conn;
+            ck_assert_int_ge(listener_records, 3);
+            ck_assert_str_eq(p.server_fp.ja4, p.client_fp.ja4);
+            ck_assert_str_eq(p.server_fp.ja3, p.client_fp.ja3);
+        } else {
+            ck_assert_str_eq(p.server_fp.ja4, ""); /* a TLS server peeks instead */
+        }
+    }
 }
 END_TEST
 
@@ -535,6 +597,7 @@ static Suite *trace_suite(void)
     tcase_add_test(live, tls13_both_sides);
     tcase_add_test(live, tls12_messages);
     tcase_add_test(live, dtls_cookie_exchange);
+    tcase_add_test(live, traced_and_keeping_the_client_hello);
     tcase_add_test(live, plaintext_data_only);
     tcase_add_test(live, untraced_and_turned_off);
     suite_add_tcase(s, live);

@@ -1,0 +1,19 @@
+/*
+ * What a TLS or DTLS server looks at before a client's handshake (the
+ * admission loop's screen, admission.h): a plaintext HTTP request on a
+ * TLS port gets a 400; with -v or --json the client's ClientHello is
+ * fingerprinted (JA4, JA3), shown with -v and kept for its --json record.
+ */
+#ifndef SECSOCK_APP_SCREEN_H
+#define SECSOCK_APP_SCREEN_H
+
+#include "admission.h"
+
+/* tcp-server --tls: peeks at the client's first bytes (with fingerprints,
+ * its whole first record, waiting while it is incomplete). */
+int screen_tls(struct admission_ctx *ax, struct admission *a);
+
+/* udp-server --dtls with fingerprints: the ClientHello the library let in. */
+int screen_dtls(struct admission_ctx *ax, struct admission *a);
+
+#endif
