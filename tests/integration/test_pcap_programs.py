@@ -98,7 +98,7 @@ def application_bytes(capture, mode, client_port):
 @pytest.mark.parametrize("side", ["client", "server"])
 @pytest.mark.parametrize("mode", list(MODES))
 def test_capture_reads_clean_decrypted_and_counts_as_json(server, run, prog, pki, tmp_path,
-                                                         mode, side):
+                                                          mode, side):
     cap, js = exchange(server, run, prog, pki, tmp_path, mode)[side]
     assert stat.S_IMODE(os.stat(cap).st_mode) == 0o600, "a capture holds secrets: mode 0600"
     assert_clean(cap)
