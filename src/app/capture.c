@@ -158,7 +158,8 @@ static void begin(const struct secsock_trace_event *ev, int secure)
         return;
     int fd = secsock_conn_fd(ev->conn), type = 0;
     socklen_t tlen = sizeof type;
-    struct sockaddr_storage local, peer;
+    struct sockaddr_storage local = { .ss_family = AF_UNSPEC };
+    struct sockaddr_storage peer = { .ss_family = AF_UNSPEC };
     socklen_t llen = sizeof local, plen = sizeof peer;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
         getsockname(fd, (struct sockaddr *)&local, &llen) != 0 ||
