@@ -5,6 +5,7 @@
  * SSL_get_error is read.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +17,28 @@
 
 #include "net/net.h"
 #include "transport/tracing.h"
+
+/* The SSL's ex_data slot holding its ossl_conn: the key-log callback is
+ * the context's, and gets only the SSL. */
+static int conn_index = -1;
+static pthread_once_t conn_index_once = PTHREAD_ONCE_INIT;
+
+static void make_conn_index(void)
+{
+    conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+void ossl_keylog_line(const SSL *ssl, const char *line)
+{
+    const struct ossl_conn *tc = conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
+    if (tc == NULL)
+        return;
+    const secsock_transport *t = tc->base.transport;
+    if (t->keylog)
+        keylog_write_line(ssl, line);
+    if (tracing(t, SECSOCK_TRACE_SECRET))
+        trace_secret(&tc->base, line);
+}
 
 int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
                         const SSL_METHOD *method, char *err, size_t errlen)
@@ -32,6 +55,8 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
     t->ssl_ctx = security_context_new(cfg, t->role, method, &t->sec, err, errlen);
     if (t->ssl_ctx == NULL)
         return -1;
+    if (t->keylog)
+        SSL_CTX_set_keylog_callback(t->ssl_ctx, ossl_keylog_line);
     if (cfg->servername != NULL && (t->servername = strdup(cfg->servername)) == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -63,6 +88,9 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
     if (tc->ssl == NULL)
         goto fail;
     SSL_set_app_data(tc->ssl, &tc->report);
+    pthread_once(&conn_index_once, make_conn_index);
+    if (conn_index < 0 || !SSL_set_ex_data(tc->ssl, conn_index, tc))
+        goto fail;
     if (tracing(t, SECSOCK_TRACE_MESSAGE) ||
         (backend->socktype == SOCK_DGRAM && t->role == SECSOCK_CLIENT)) {
         SSL_set_msg_callback(tc->ssl, ossl_msg_callback);

@@ -34,6 +34,10 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
 void ossl_msg_callback(int write_p, int version, int content_type, const void *buf, size_t len,
                        SSL *ssl, void *arg);
 
+/* The contexts' key-log callback: the transport's key-log file, and the
+ * SECRET trace events. */
+void ossl_keylog_line(const SSL *ssl, const char *line);
+
 int ossl_handshake(secsock_conn *c);
 ssize_t ossl_read(secsock_conn *c, void *buf, size_t len);
 ssize_t ossl_peek(secsock_conn *c, void *buf, size_t len);
