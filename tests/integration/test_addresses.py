@@ -270,6 +270,16 @@ def test_every_address_refusing_is_exit_3_at_once(run, prog, pki, mode):
     assert len(r.err.strip().splitlines()) == 1, r.err
 
 
+def test_no_reply_still_hears_a_refusal_from_this_host(run, prog):
+    """--no-reply waits for nothing, yet a refusal from this host is back
+    by the time the send returns: exit 3 after both addresses, not 0."""
+    port = port_free_on_both()
+    r = run([prog("udp-client"), "--no-reply", "localhost", port, "hello"], timeout=60)
+    r.expect(3)
+    assert r.seconds < 2, f"took {r.seconds:.1f} s"
+    assert f"connection refused: nothing listens on 127.0.0.1:{port}, [::1]:{port}" in r.err
+
+
 def test_every_address_refusing_shows_each_with_v(run, prog):
     port = port_free_on_both()
     r = run([prog("udp-client"), "localhost", port, "hello", "-v"], timeout=60)

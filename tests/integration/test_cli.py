@@ -469,3 +469,40 @@ def test_plaintext_datagrams_to_a_dtls_server_are_named_once_a_minute(server, ru
     srv.wait_for(": after the junk")
     assert srv.count(f"[!] {me}:") == 1
     s.close()
+
+
+UDP_ANSWER = os.path.join(HERE, "hostile", "udp_answer.py")
+
+
+def test_dtls_to_a_plaintext_udp_server_says_drop_dtls(server, run, prog, pki):
+    """OpenSSL drops a datagram that is not DTLS without a word; the
+    client says what answered at once, rather than timing out as if no
+    server were there. -t 10 with no retries: a timeout would take 10 s."""
+    srv = server("udp-server")
+    r = run([prog("udp-client"), "--dtls", "--cafile", pki.ca, "-t", "10", "--retries", "0",
+             "127.0.0.1", srv.port, "hello"])
+    r.expect(4)
+    assert r.seconds < 5, f"took {r.seconds:.1f} s: the plaintext answer went unnoticed"
+    assert 'the peer sent plaintext ("udp-server is working"), not DTLS: drop --dtls' in r.err
+    assert len(r.err.strip().splitlines()) == 1, r.err
+
+
+def test_dtls_meeting_binary_junk_quotes_it_escaped(server, run, prog, pki):
+    """An answer that is neither DTLS nor text: its size and first bytes,
+    escaped, never raw on the terminal; --json has the same error."""
+    import json
+
+    junk = b"\x1b[2J\x00\xffNOT DTLS" + bytes(range(40))
+    srv = server(sys.executable, UDP_ANSWER, junk.hex())
+    r = run([prog("udp-client"), "--dtls", "--cafile", pki.ca, "-t", "10", "--retries", "0",
+             "--json", "127.0.0.1", srv.port, "hello"])
+    r.expect(4)
+    assert r.seconds < 5, f"took {r.seconds:.1f} s: the junk answer went unnoticed"
+    want = (f'the peer answered with a {len(junk)}-byte datagram that is not DTLS '
+            '("\\x1b[2J\\x00\\xffNOT DTLS\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x09...")'
+            ': drop --dtls')
+    assert f"udp-client: {want}" in r.err
+    assert "\x1b" not in r.err and "\x00" not in r.err
+    records = [json.loads(line) for line in r.err.splitlines() if line.startswith("{")]
+    assert [rec["error"] for rec in records] == [want]
+    assert srv.out().count("answered") == 1  # no retransmission: it ended at the answer
