@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from harness.system import ipv6_works
+from harness.tty import run_on_tty, type_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STAND_IN = os.path.join(HERE, "hostile", "http_stand_in.py")
@@ -207,36 +208,6 @@ def test_max_redirs(http_stand_in, run, prog):
 
 # ---- output ------------------------------------------------------------------------
 
-def run_on_tty(cmd, timeout=30):
-    """cmd with its stdout on a terminal (a pty): (status, what the terminal
-    got, stderr)."""
-    import pty
-    import subprocess
-    import threading
-
-    master, slave = pty.openpty()
-    chunks = []
-
-    def reader():
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # the slave side closed
-                break
-            if not data:
-                break
-            chunks.append(data)
-
-    t = threading.Thread(target=reader)
-    t.start()
-    p = subprocess.run([str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=slave,
-                       stderr=subprocess.PIPE, timeout=timeout)
-    os.close(slave)
-    t.join(10)
-    os.close(master)
-    return p.returncode, b"".join(chunks), p.stderr.decode()
-
-
 def test_closed_pipe_ends_quietly_with_curls_status(server, prog, tmp_path):
     import subprocess
 
@@ -339,25 +310,10 @@ def test_timeout_zero_waits_for_ever(start, prog):
 
 
 def test_lines_typed_on_a_terminal_go_out_one_by_one(server, prog):
-    import pty
-    import subprocess
-
     srv = server("udp-server", "--echo")
-    master, slave = pty.openpty()
-    p = subprocess.Popen([prog("udp-client"), "127.0.0.1", str(srv.port)], stdin=slave,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    os.close(slave)
-    try:
-        os.write(master, b"first line\n")
-        srv.wait_for("first line")
-        os.write(master, b"second\n")
-        srv.wait_for("second")
-        os.write(master, b"\x04")  # Ctrl-D: end of input
-        out, err = p.communicate(timeout=10)
-    finally:
-        p.kill()
-        os.close(master)
-    assert p.returncode == 0, err
+    rc, out, err = type_lines([prog("udp-client"), "127.0.0.1", srv.port],
+                              ["first line", "second"], srv.wait_for)
+    assert rc == 0, err
     assert out == b"first line\nsecond\n"  # each echoed as it came
     assert srv.count("Received from") == 2
 
