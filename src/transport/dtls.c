@@ -320,33 +320,41 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
     return &tc->base;
 }
 
+/* Whether b holds only text: printable ASCII, tabs and line ends. */
+static int all_text(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(b[i] == '\r' || b[i] == '\n' || b[i] == '\t' || (b[i] >= 0x20 && b[i] < 0x7f)))
+            return 0;
+    return 1;
+}
+
+#define NOT_DTLS_SHOWN 24 /* bytes of a binary answer quoted */
+_Static_assert(NOT_DTLS_SHOWN <= sizeof(((struct dtls_answer *)0)->head),
+               "the bytes quoted are bytes kept");
+
 /* A datagram that is not DTLS answered our ClientHello: a plaintext server
  * (an echo, a text protocol) or something else on the port. Quoted,
  * escaped: its bytes are the peer's. */
 static int not_dtls_failure(struct ossl_conn *tc)
 {
-    const struct dtls_answer *a = &tc->answer;
-    size_t kept = a->not_dtls_len < sizeof a->head ? a->not_dtls_len : sizeof a->head;
-    int text = kept > 0;
-    for (size_t i = 0; i < kept; i++)
-        if (!(a->head[i] == '\r' || a->head[i] == '\n' || a->head[i] == '\t' ||
-              (a->head[i] >= 0x20 && a->head[i] < 0x7f)))
-            text = 0;
+    const unsigned char *head = tc->answer.head;
+    size_t len = tc->answer.not_dtls_len;
+    size_t kept = len < sizeof tc->answer.head ? len : sizeof tc->answer.head;
     tc->fatal = 1;
-    if (text)
-        return ossl_plaintext_failure(&tc->base, a->head, kept, kept == a->not_dtls_len);
-    char shown[24 * 4 + 1];
+    if (all_text(head, kept))
+        return ossl_plaintext_failure(&tc->base, head, kept, kept == len);
+    char shown[NOT_DTLS_SHOWN * 4 + 1] = "";
     size_t n = 0;
-    for (size_t i = 0; i < kept && i < 24; i++)
-        n += (size_t)snprintf(shown + n, sizeof shown - n,
-                              a->head[i] >= 0x20 && a->head[i] < 0x7f && a->head[i] != '\\'
-                                  ? "%c"
-                                  : "\\x%02x",
-                              a->head[i]);
+    const unsigned char *end = head + (len < NOT_DTLS_SHOWN ? len : NOT_DTLS_SHOWN);
+    for (const unsigned char *b = head; b < end; b++) {
+        int plain = *b >= 0x20 && *b < 0x7f && *b != '\\';
+        n += (size_t)snprintf(shown + n, sizeof shown - n, plain ? "%c" : "\\x%02x", *b);
+    }
     tc->base.plaintext_peer = 1;
     return conn_fail(&tc->base, SECSOCK_ERR_HANDSHAKE,
                      "the peer answered with a %zu-byte datagram that is not DTLS (\"%s%s\")",
-                     a->not_dtls_len, shown, a->not_dtls_len > 24 ? "..." : "");
+                     len, shown, len > NOT_DTLS_SHOWN ? "..." : "");
 }
 
 static int dtls_handshake(secsock_conn *c)
