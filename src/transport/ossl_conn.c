@@ -161,6 +161,19 @@ static int plaintext_answer(const struct ossl_conn *tc)
     return 1;
 }
 
+int ossl_plaintext_failure(secsock_conn *c, const unsigned char *b, size_t len, int whole)
+{
+    char shown[64];
+    size_t n = 0;
+    for (; n < len && n < sizeof shown - 1 && b[n] >= 0x20 && b[n] < 0x7f; n++)
+        shown[n] = (char)b[n]; /* the first line, printable bytes only */
+    shown[n] = '\0';
+    int cut = !whole || n < len;
+    c->plaintext_peer = 1;
+    return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "the peer sent plaintext (\"%s%s\"), not %s",
+                     shown, cut ? "..." : "", proto(c));
+}
+
 enum ossl_op { OSSL_HANDSHAKE, OSSL_READ, OSSL_WRITE, OSSL_SHUTDOWN };
 
 /* The names a certificate answers to, for a name mismatch: its SAN (a
@@ -357,20 +370,15 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
     }
     if (op == OSSL_HANDSHAKE && plaintext_answer(tc)) {
         ERR_clear_error();
-        struct sockbio_state *st = &tc->sock; /* OpenSSL read a record header: show more */
-        ssize_t more = recv(c->fd, st->first + st->first_len, sizeof st->first - st->first_len,
-                            MSG_DONTWAIT);
+        /* OpenSSL read a record header: the rest of the line is still in
+         * the socket, and shows better what answered. */
+        unsigned char shown[64];
+        size_t n = tc->sock.first_len;
+        memcpy(shown, tc->sock.first, n);
+        ssize_t more = recv(c->fd, shown + n, sizeof shown - n, MSG_DONTWAIT);
         if (more > 0)
-            st->first_len += (size_t)more;
-        /* Printable by plaintext_answer: the first line, tabs as spaces. */
-        char shown[sizeof tc->sock.first + 1];
-        size_t n = 0;
-        for (; n < st->first_len && st->first[n] >= 0x20 && st->first[n] < 0x7f; n++)
-            shown[n] = (char)st->first[n]; /* the first line, printable bytes only */
-        shown[n] = '\0';
-        c->plaintext_peer = 1;
-        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "the peer sent plaintext (\"%s...\"), not %s",
-                         shown, proto(c));
+            n += (size_t)more;
+        return ossl_plaintext_failure(c, shown, n, 0);
     }
     if (op == OSSL_HANDSHAKE || peer_refused_certificate(reason))
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "%s handshake failed: %s", proto(c),
