@@ -551,6 +551,10 @@ const struct secsock_backend secsock_backend_dtls = {
     .name = "dtls",
     .secure = 1,
     .socktype = SOCK_DGRAM,
+    .protocol = "DTLS",
+    /* A DTLS 1.2 record header, and AES-GCM's explicit nonce and tag. */
+    .record_overhead = 13 + 24,
+    /* No linger: a datagram peer has no stream to reset. */
     .transport_init = dtls_transport_init,
     .transport_free = ossl_transport_free,
     .conn_new = dtls_conn_new,

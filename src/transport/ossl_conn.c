@@ -113,10 +113,7 @@ void ossl_msg_callback(int write_p, int version, int content_type, const void *b
 }
 
 /* "TLS" or "DTLS", for messages. */
-static const char *proto(const secsock_conn *c)
-{
-    return c->backend->socktype == SOCK_DGRAM ? "DTLS" : "TLS";
-}
+static const char *proto(const secsock_conn *c) { return c->backend->protocol; }
 
 /* Whether a failed handshake's first bytes from the peer were text (an
  * HTTP status line, a banner), not a TLS record: a plaintext server. */
