@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "security/config_fields.h"
 #include "security/security_internal.h"
 
 const char *security_ssl_error_text(char *buf, size_t len)

@@ -114,7 +114,9 @@ static int dtls_transport_init(secsock_transport *t, const secsock_config *cfg, 
 {
     if (ossl_transport_init(t, cfg, DTLS_method(), err, errlen) != 0)
         return -1;
-    t->mtu = cfg->mtu ? cfg->mtu : DTLS_DEFAULT_MTU;
+    struct security_transport_params p;
+    security_transport_params(cfg, &p);
+    t->mtu = p.mtu ? p.mtu : DTLS_DEFAULT_MTU;
     if (t->role == SECSOCK_SERVER) {
         SSL_CTX_set_cookie_generate_cb(t->ssl_ctx, cookie_generate);
         SSL_CTX_set_cookie_verify_cb(t->ssl_ctx, cookie_verify);

@@ -24,19 +24,21 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
         snprintf(err, errlen, "TLS and DTLS need a security configuration");
         return -1;
     }
-    if (cfg->keylog_file != NULL) {
-        if (keylog_open(cfg->keylog_file, err, errlen) != 0)
+    struct security_transport_params p;
+    security_transport_params(cfg, &p);
+    if (p.keylog_file != NULL) {
+        if (keylog_open(p.keylog_file, err, errlen) != 0)
             return -1;
         t->keylog = 1;
     }
     t->ssl_ctx = security_context_new(cfg, t->role, method, &t->sec, err, errlen);
     if (t->ssl_ctx == NULL)
         return -1;
-    if (cfg->servername != NULL && (t->servername = strdup(cfg->servername)) == NULL) {
+    if (p.servername != NULL && (t->servername = strdup(p.servername)) == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    t->keep_hello = cfg->keep_client_hello;
+    t->keep_hello = p.keep_client_hello;
     return 0;
 }
 
