@@ -105,7 +105,7 @@ int security_peer_cert_count(SSL *ssl);
 /* Fills the TLS fields of info from an SSL object (session.c). */
 void security_session_info(SSL *ssl, struct secsock_session_info *info);
 
-/* The first error on OpenSSL's queue as text, and clears the queue. */
+/* The first error on OpenSSL's queue as text, and clears the queue (ssl_error.c). */
 const char *security_ssl_error_text(char *buf, size_t len);
 
 #endif
