@@ -1,4 +1,4 @@
-"""Every address of a name (issue 14, item 8): `localhost` is 127.0.0.1 and
+"""Every address of a name: `localhost` is 127.0.0.1 and
 ::1 (whatever /etc/hosts says), tried address by address, the families
 interleaved with a 250 ms head start (RFC 8305, as curl does), within the
 one -t bound; -v shows each attempt. udp-client moves on to the next
