@@ -476,8 +476,9 @@ static int apply(struct app_options *o, int id, const char *arg)
             return usage_error(o, "invalid --max-clients '%s': want 1 to 100000", arg);
         break;
     case OPT_ACCEPT_THREADS:
-        if ((o->accept_threads = parse_count(arg, 1, 64)) < 0)
-            return usage_error(o, "invalid --accept-threads '%s': want 1 to 64", arg);
+        if ((o->accept_threads = parse_count(arg, 1, APP_MAX_ACCEPT_THREADS)) < 0)
+            return usage_error(o, "invalid --accept-threads '%s': want 1 to %d", arg,
+                               APP_MAX_ACCEPT_THREADS);
         break;
     case OPT_TICKETS:
         if ((o->tickets = parse_count(arg, 0, 10)) < 0)

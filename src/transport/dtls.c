@@ -114,7 +114,9 @@ static int dtls_transport_init(secsock_transport *t, const secsock_config *cfg, 
 {
     if (ossl_transport_init(t, cfg, DTLS_method(), err, errlen) != 0)
         return -1;
-    t->mtu = cfg->mtu ? cfg->mtu : DTLS_DEFAULT_MTU;
+    struct security_transport_params p;
+    security_transport_params(cfg, &p);
+    t->mtu = p.mtu ? p.mtu : DTLS_DEFAULT_MTU;
     if (t->role == SECSOCK_SERVER) {
         SSL_CTX_set_cookie_generate_cb(t->ssl_ctx, cookie_generate);
         SSL_CTX_set_cookie_verify_cb(t->ssl_ctx, cookie_verify);
@@ -627,6 +629,10 @@ const struct secsock_backend secsock_backend_dtls = {
     .name = "dtls",
     .secure = 1,
     .socktype = SOCK_DGRAM,
+    .protocol = "DTLS",
+    /* A DTLS 1.2 record header, and AES-GCM's explicit nonce and tag. */
+    .record_overhead = 13 + 24,
+    /* No linger: a datagram peer has no stream to reset. */
     .transport_init = dtls_transport_init,
     .transport_free = ossl_transport_free,
     .conn_new = dtls_conn_new,

@@ -47,8 +47,10 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
         snprintf(err, errlen, "TLS and DTLS need a security configuration");
         return -1;
     }
-    if (cfg->keylog_file != NULL) {
-        if (keylog_open(cfg->keylog_file, err, errlen) != 0)
+    struct security_transport_params p;
+    security_transport_params(cfg, &p);
+    if (p.keylog_file != NULL) {
+        if (keylog_open(p.keylog_file, err, errlen) != 0)
             return -1;
         t->keylog = 1;
     }
@@ -57,11 +59,11 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
         return -1;
     if (t->keylog)
         SSL_CTX_set_keylog_callback(t->ssl_ctx, ossl_keylog_line);
-    if (cfg->servername != NULL && (t->servername = strdup(cfg->servername)) == NULL) {
+    if (p.servername != NULL && (t->servername = strdup(p.servername)) == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    t->keep_hello = cfg->keep_client_hello;
+    t->keep_hello = p.keep_client_hello;
     return 0;
 }
 
@@ -141,10 +143,7 @@ void ossl_msg_callback(int write_p, int version, int content_type, const void *b
 }
 
 /* "TLS" or "DTLS", for messages. */
-static const char *proto(const secsock_conn *c)
-{
-    return c->backend->socktype == SOCK_DGRAM ? "DTLS" : "TLS";
-}
+static const char *proto(const secsock_conn *c) { return c->backend->protocol; }
 
 /* Whether a failed handshake's first bytes from the peer were text (an
  * HTTP status line, a banner), not a TLS record: a plaintext server. */

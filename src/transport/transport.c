@@ -19,6 +19,10 @@
 #include "transport/ossl_conn.h"
 #include "transport/tracing.h"
 
+#define IPV4_UDP_HEADERS 28   /* what a datagram loses of the path MTU */
+#define UDP_MAX_PAYLOAD 65527 /* one UDP datagram's payload over IPv6 */
+#define LINGER_MS 500         /* how long a refused client may drain */
+
 static const struct secsock_backend *const backends[] = {
     &secsock_backend_tcp,
     &secsock_backend_tls,
@@ -107,12 +111,14 @@ int secsock_transport_is_secure(const secsock_transport *t) { return t->backend-
 
 size_t secsock_transport_max_message(const secsock_transport *t)
 {
-    if (t->backend->socktype != SOCK_DGRAM)
+    const struct secsock_backend *b = t->backend;
+    if (b->socktype != SOCK_DGRAM)
         return 0;
-    /* UDP over IPv6 carries 65527 bytes. A DTLS record loses the IPv4 and
-     * UDP headers (28), its own header (13) and AES-GCM's nonce and tag
-     * (24) from the path MTU: exact for the default suites over IPv4. */
-    return t->backend->secure ? (size_t)t->mtu - 28 - 13 - 24 : 65527;
+    /* Records sized to the path MTU lose the IPv4 and UDP headers and the
+     * record's own overhead from it (exact for DTLS's default suites over
+     * IPv4); a bare datagram may be as large as UDP carries. */
+    return b->record_overhead > 0 ? (size_t)t->mtu - IPV4_UDP_HEADERS - b->record_overhead
+                                  : UDP_MAX_PAYLOAD;
 }
 
 void secsock_transport_set_trace(secsock_transport *t, unsigned kinds, secsock_trace_fn fn,
@@ -198,10 +204,10 @@ static int handshake_for(secsock_conn *c, int timeout_ms, int said_ms)
 {
     if (c->handshake_done)
         return 0;
-    int rc = drive(c, c->backend->handshake, timeout_ms, said_ms,
-                   !c->backend->secure                  ? "handshake"
-                   : c->backend->socktype == SOCK_DGRAM ? "DTLS handshake"
-                                                        : "TLS handshake");
+    char what[32] = "handshake";
+    if (c->backend->protocol != NULL)
+        snprintf(what, sizeof what, "%s handshake", c->backend->protocol);
+    int rc = drive(c, c->backend->handshake, timeout_ms, said_ms, what);
     if (rc == 0)
         c->handshake_done = 1;
     if (tracing(c->transport, SECSOCK_TRACE_HANDSHAKE))
@@ -588,8 +594,8 @@ static void conn_destroy(secsock_conn *c, int reset)
 
 static int needs_linger(const secsock_conn *c)
 {
-    return !c->handshake_done && c->owns_fd && c->backend->secure &&
-           c->backend->socktype == SOCK_STREAM && c->transport->role == SECSOCK_SERVER;
+    return !c->handshake_done && c->owns_fd && c->backend->linger_on_refusal &&
+           c->transport->role == SECSOCK_SERVER;
 }
 
 /* After a refused TLS handshake the client may still be sending (TLS 1.3
@@ -621,7 +627,7 @@ int secsock_linger_nowait(secsock_conn *c)
 
 static void linger_after_failed_handshake(secsock_conn *c)
 {
-    long long deadline = net_now_ms() + 500;
+    long long deadline = net_now_ms() + LINGER_MS;
     while (secsock_linger_nowait(c)) {
         long long left = deadline - net_now_ms();
         if (left <= 0 || net_wait(c->fd, 0, c->cancel_fd, (int)left) != 0)
