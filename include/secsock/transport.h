@@ -305,34 +305,48 @@ SECSOCK_API const char *secsock_conn_error(const secsock_conn *c);
 /* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6); "" if unknown. */
 SECSOCK_API const char *secsock_conn_peer(const secsock_conn *c);
 
-/* What was negotiated, for secsock_session_info() below. Empty strings
- * where not applicable (plaintext, no peer certificate). The peer's names
- * are its own text: escape them before printing. */
-struct secsock_session_info {
-    int secure;                  /* 1 for TLS/DTLS */
-    char version[16];            /* "TLSv1.3" */
-    char cipher[64];
-    char group[32];              /* key-exchange group, e.g. "x25519" */
-    char alpn[64];
-    char sni[256];               /* sent (client) or received (server) */
-    int resumed;
-    int has_peer_cert;
-    char peer_subject[256];
-    char peer_issuer[256];
-    char peer_san[512];          /* "DNS:localhost, IP:127.0.0.1" */
-    char peer_not_before[32];
-    char peer_not_after[32];
-    char peer_fingerprint[104];  /* "sha256:AB:CD:..." */
-    long verify_code;            /* X509_V_OK (0) when verified */
-    char verify_result[128];     /* "ok", or the reason it failed */
-    int verified;                /* verification was performed and passed */
-    int cookie_exchange;         /* DTLS: a HelloVerifyRequest was sent or received */
-    unsigned long long bytes_sent;     /* application bytes, through this connection */
-    unsigned long long bytes_received;
-};
-/* Fills *info for c (also after a failed handshake: what the peer showed,
- * and why verification failed). Returns 0. */
-SECSOCK_API int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
+/* What was negotiated, and who the peer is, one accessor per fact (so
+ * facts can be added without an ABI change). Also after a failed
+ * handshake: what the peer showed, and why verification failed. Strings
+ * belong to c: they stay valid until c is closed, and unchanged until the
+ * next call that changes c (a handshake step, a read, a write). Never NULL:
+ * "" where a fact does not apply (plaintext, no peer certificate, before
+ * the handshake). The peer's names are its own text: escape them before
+ * printing. */
+/* 1 for a TLS or DTLS connection, 0 for plaintext. */
+SECSOCK_API int secsock_conn_is_secure(const secsock_conn *c);
+/* The protocol version, "TLSv1.3", "TLSv1.2" or "DTLSv1.2". */
+SECSOCK_API const char *secsock_conn_protocol(const secsock_conn *c);
+/* The cipher suite (OpenSSL's name), e.g. "TLS_AES_256_GCM_SHA384". */
+SECSOCK_API const char *secsock_conn_cipher(const secsock_conn *c);
+/* The key-exchange group, e.g. "x25519". */
+SECSOCK_API const char *secsock_conn_group(const secsock_conn *c);
+/* The ALPN protocol agreed on, e.g. "http/1.1". */
+SECSOCK_API const char *secsock_conn_alpn(const secsock_conn *c);
+/* The server name: the one a client sent (not an IP literal), or the one a
+ * server received. */
+SECSOCK_API const char *secsock_conn_sni(const secsock_conn *c);
+/* 1 when the session was resumed (no full handshake), else 0. */
+SECSOCK_API int secsock_conn_resumed(const secsock_conn *c);
+/* 1 when the peer was verified and passed (a CA chain or a pin), else 0. */
+SECSOCK_API int secsock_conn_verified(const secsock_conn *c);
+/* "ok (CA chain)", "ok (pinned)", "pin mismatch", "no certificate",
+ * "not verified (...)", or why the chain was refused. */
+SECSOCK_API const char *secsock_conn_verify_result(const secsock_conn *c);
+/* DTLS: 1 when a HelloVerifyRequest (cookie) was sent or received. */
+SECSOCK_API int secsock_conn_cookie_exchange(const secsock_conn *c);
+/* Application bytes written and read through c. */
+SECSOCK_API unsigned long long secsock_conn_bytes_sent(const secsock_conn *c);
+SECSOCK_API unsigned long long secsock_conn_bytes_received(const secsock_conn *c);
+/* The peer's certificate (the leaf), as secsock_conn_peer_cert(c, 0, ...)
+ * below gives it: RFC 2253 names, "DNS:localhost, IP:127.0.0.1",
+ * "2026-12-02T10:00:00Z", "sha256:AB:CD:...". */
+SECSOCK_API const char *secsock_conn_peer_cert_subject(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_issuer(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_san(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_not_before(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_not_after(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_fingerprint(const secsock_conn *c);
 
 /* The certificates the peer sent, whether or not they passed verification
  * (a client keeps the server's whole chain, as sent, leaf first, also when

@@ -202,13 +202,12 @@ static int looks_like_tls(const unsigned char *b)
  * the connect began. */
 static void show_totals(const struct app_client_session *cs, const secsock_conn *c, int status)
 {
-    struct secsock_session_info s;
-    secsock_session_info(c, &s);
     char http[24] = "";
     if (status > 0)
         snprintf(http, sizeof http, "HTTP %d, ", status);
-    app_log(stderr, "* %sreceived %llu bytes in %.1f ms (sent %llu)", http, s.bytes_received,
-            app_now_ms() - cs->start_ms, s.bytes_sent);
+    app_log(stderr, "* %sreceived %llu bytes in %.1f ms (sent %llu)", http,
+            secsock_conn_bytes_received(c), app_now_ms() - cs->start_ms,
+            secsock_conn_bytes_sent(c));
 }
 
 /* Reads the reply: for HTTP until the response's end, else until the peer

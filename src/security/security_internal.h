@@ -87,7 +87,7 @@ int selfsigned_make(X509 **cert_out, EVP_PKEY **key_out, char *err, size_t errle
 /* Its PEM text (malloc'd), or NULL when out of memory. */
 char *selfsigned_pem(X509 *cert);
 
-/* A certificate as text (certinfo.c): the sizes are secsock_session_info's. */
+/* A certificate as text (certinfo.c). */
 struct security_cert_text {
     char subject[256];        /* RFC 2253 */
     char issuer[256];
@@ -114,8 +114,23 @@ void security_san_text(X509 *cert, char *out, size_t outlen);
  * NULL; and how many there are. Borrowed from ssl. */
 X509 *security_peer_cert(SSL *ssl, int i);
 int security_peer_cert_count(SSL *ssl);
-/* Fills the TLS fields of info from an SSL object (session.c). */
-void security_session_info(SSL *ssl, struct secsock_session_info *info);
+/* What a handshake negotiated (session.c), as the secsock_conn_*
+ * accessors hand it out. Internal, so a fact is added without changing
+ * the ABI; the sizes are the protocols' own limits (an ALPN name and a
+ * host name are at most 255 bytes), so nothing is cut. */
+struct security_session {
+    char protocol[16];        /* "TLSv1.3"; "" before a session exists */
+    char cipher[64];
+    char group[32];           /* key-exchange group, e.g. "x25519" */
+    char alpn[256];
+    char sni[256];            /* sent (client) or received (server) */
+    int resumed;
+    int verified;             /* verification was performed and passed */
+    char verify_result[128];  /* "ok", or the reason it failed */
+    int cookie_exchange;      /* DTLS: a HelloVerifyRequest was sent or received */
+};
+/* Fills s from an SSL object; the backend adds what only it knows. */
+void security_session_facts(SSL *ssl, struct security_session *s);
 
 /* The first error on OpenSSL's queue as text, and clears the queue. */
 const char *security_ssl_error_text(char *buf, size_t len);

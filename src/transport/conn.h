@@ -37,7 +37,8 @@ struct secsock_backend {
     int (*shutdown_write)(secsock_conn *c);
     /* Frees backend state; the fd is closed by the caller. */
     void (*conn_free)(secsock_conn *c);
-    void (*session_info)(const secsock_conn *c, struct secsock_session_info *info);
+    /* What the handshake negotiated (NULL: nothing, plaintext). */
+    void (*session_facts)(const secsock_conn *c, struct security_session *s);
     /* Certificate i the peer sent (0: the leaf), or NULL (NULL: none ever). */
     X509 *(*peer_cert)(const secsock_conn *c, int i);
     /* Application bytes buffered inside (NULL: none ever are). */
@@ -86,6 +87,8 @@ struct secsock_conn {
     /* The peer's certificates as text, built on the first question. */
     struct security_cert_text *peer_certs;
     int n_peer_certs;           /* 0 until built */
+    /* What the handshake negotiated, refreshed on each question (conn_facts.c). */
+    struct security_session *session;
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];

@@ -435,17 +435,17 @@ X509 *ossl_peer_cert(const secsock_conn *c, int i)
     return security_peer_cert(((const struct ossl_conn *)c)->ssl, i);
 }
 
-void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info)
+void ossl_session_facts(const secsock_conn *c, struct security_session *s)
 {
     const struct ossl_conn *tc = (const struct ossl_conn *)c;
-    security_session_info(tc->ssl, info);
+    security_session_facts(tc->ssl, s);
     if (c->verify_failure == SECSOCK_VERIFY_PIN_MISMATCH) /* OpenSSL's words name no pin */
-        snprintf(info->verify_result, sizeof info->verify_result, "pin mismatch");
-    info->cookie_exchange = tc->report.hello_verify;
-    if (info->verified) /* say how: an exact certificate, or a chain to a trusted CA */
-        snprintf(info->verify_result, sizeof info->verify_result, "ok (%s)",
+        snprintf(s->verify_result, sizeof s->verify_result, "pin mismatch");
+    s->cookie_exchange = tc->report.hello_verify;
+    if (s->verified) /* say how: an exact certificate, or a chain to a trusted CA */
+        snprintf(s->verify_result, sizeof s->verify_result, "ok (%s)",
                  c->transport->sec.has_pin ? "pinned" : "CA chain");
     if (c->transport->role == SECSOCK_CLIENT) /* what we sent, not what OpenSSL echoes */
-        snprintf(info->sni, sizeof info->sni, "%s",
+        snprintf(s->sni, sizeof s->sni, "%s",
                  net_is_ip_literal(tc->verify_name) ? "" : tc->verify_name);
 }

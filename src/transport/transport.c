@@ -553,6 +553,7 @@ int secsock_shutdown_write(secsock_conn *c)
 static void conn_destroy(secsock_conn *c)
 {
     free(c->peer_certs);
+    free(c->session);
     int fd = c->owns_fd ? c->fd : -1;
     hello_capture_free(&c->hello);
     c->backend->conn_free(c);
@@ -642,67 +643,4 @@ const unsigned char *secsock_conn_client_hello(const secsock_conn *c, size_t *le
 size_t secsock_max_message(const secsock_conn *c)
 {
     return c->backend->max_message != NULL ? c->backend->max_message(c) : 0;
-}
-
-int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info)
-{
-    memset(info, 0, sizeof *info);
-    info->secure = c->backend->secure;
-    info->bytes_sent = c->bytes_sent;
-    info->bytes_received = c->bytes_received;
-    if (c->backend->session_info != NULL)
-        c->backend->session_info(c, info);
-    return 0;
-}
-
-/* The text of the peer's certificates, built on the first question once
- * there are any (asked before the handshake, there is nothing to keep): a
- * handshake spends nothing on it. The cache is not part of what c is (a
- * const connection still gives the same answers), and a connection is used
- * by one thread at a time, so filling it through a const pointer is safe;
- * every connection is allocated, never a const object. */
-static const struct security_cert_text *peer_cert_text(const secsock_conn *cc, int i)
-{
-    secsock_conn *c = (secsock_conn *)cc;
-    X509 *(*cert_at)(const secsock_conn *, int) = c->backend->peer_cert;
-    if (c->n_peer_certs == 0 && cert_at != NULL) {
-        int n = 0;
-        while (cert_at(c, n) != NULL)
-            n++;
-        c->peer_certs = n > 0 ? calloc((size_t)n, sizeof *c->peer_certs) : NULL;
-        if (c->peer_certs == NULL)
-            n = 0;
-        for (int k = 0; k < n; k++)
-            security_cert_text(cert_at(c, k), &c->peer_certs[k]);
-        c->n_peer_certs = n;
-    }
-    return i >= 0 && i < c->n_peer_certs ? &c->peer_certs[i] : NULL;
-}
-
-int secsock_conn_peer_cert_count(const secsock_conn *c)
-{
-    (void)peer_cert_text(c, 0);
-    return c->n_peer_certs;
-}
-
-const char *secsock_conn_peer_cert(const secsock_conn *c, int i, enum secsock_cert_field field)
-{
-    const struct security_cert_text *t = peer_cert_text(c, i);
-    if (t == NULL)
-        return "";
-    switch (field) {
-    case SECSOCK_CERT_SUBJECT: return t->subject;
-    case SECSOCK_CERT_ISSUER: return t->issuer;
-    case SECSOCK_CERT_SAN: return t->san;
-    case SECSOCK_CERT_NOT_BEFORE: return t->not_before;
-    case SECSOCK_CERT_NOT_AFTER: return t->not_after;
-    case SECSOCK_CERT_FINGERPRINT: return t->fingerprint;
-    case SECSOCK_CERT_SPKI_PIN: return t->spki_pin;
-    default: return "";
-    }
-}
-
-enum secsock_verify_failure secsock_conn_verify_failure(const secsock_conn *c)
-{
-    return c->verify_failure;
 }

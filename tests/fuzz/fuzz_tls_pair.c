@@ -97,9 +97,13 @@ static void side_open(struct side *s, const secsock_transport *t)
 
 static void side_close(struct side *s)
 {
-    struct secsock_session_info info;
-    memset(&info, 0, sizeof info);
-    s->c->backend->session_info(s->c, &info); /* the peer's certificate, as shown */
+    struct security_session facts; /* what the accessors show */
+    s->c->backend->session_facts(s->c, &facts);
+    X509 *leaf = s->c->backend->peer_cert(s->c, 0);
+    if (leaf != NULL) { /* the peer's certificate, as shown */
+        struct security_cert_text text;
+        security_cert_text(leaf, &text);
+    }
     s->c->backend->conn_free(s->c);
 }
 

@@ -137,7 +137,7 @@ struct seen {
     char subject[256], issuer[256], san[512], not_after[32], fingerprint[104], spki[64];
     char chain1_subject[256];
     enum secsock_verify_failure failure;
-    struct secsock_session_info info;
+    struct testutil_session info;
     struct server srv;
 };
 
@@ -164,7 +164,7 @@ static void connect_to(struct seen *w, const char *backend, secsock_config *scfg
     snprintf(w->chain1_subject, sizeof w->chain1_subject, "%s",
              secsock_conn_peer_cert(c, 1, SECSOCK_CERT_SUBJECT));
     w->failure = secsock_conn_verify_failure(c);
-    secsock_session_info(c, &w->info);
+    testutil_session(c, &w->info);
     if (w->rc == 0) {
         char hi[3] = "";
         ck_assert_int_eq(secsock_read(c, hi, 2), 2);

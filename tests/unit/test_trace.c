@@ -103,7 +103,7 @@ struct pair {
     secsock_transport *ct, *st;
     secsock_listener *l;
     pthread_t thread;
-    struct secsock_session_info info; /* the client's, at the end */
+    struct testutil_session info; /* the client's, at the end */
     char reply[64];
     /* keep_hello: the ClientHello each side kept ("" when none), and the
      * length of the client's. */
@@ -181,7 +181,7 @@ static void run_pair(struct pair *p)
     ssize_t n = secsock_read(c, p->reply, sizeof p->reply - 1);
     ck_assert_int_eq(n, 11);
     p->reply[n] = '\0';
-    secsock_session_info(c, &p->info);
+    testutil_session(c, &p->info);
     secsock_close(c);
     pthread_join(p->thread, NULL);
     secsock_listener_free(p->l);

@@ -126,3 +126,29 @@ void testutil_fill_pattern(unsigned char *buf, size_t len, unsigned seed)
         buf[i] = (unsigned char)(x >> 16);
     }
 }
+
+void testutil_session(const secsock_conn *c, struct testutil_session *s)
+{
+#define COPY(field, value) snprintf(s->field, sizeof s->field, "%s", value)
+    memset(s, 0, sizeof *s);
+    s->secure = secsock_conn_is_secure(c);
+    COPY(version, secsock_conn_protocol(c));
+    COPY(cipher, secsock_conn_cipher(c));
+    COPY(group, secsock_conn_group(c));
+    COPY(alpn, secsock_conn_alpn(c));
+    COPY(sni, secsock_conn_sni(c));
+    s->resumed = secsock_conn_resumed(c);
+    s->has_peer_cert = secsock_conn_peer_cert_count(c) > 0;
+    COPY(peer_subject, secsock_conn_peer_cert_subject(c));
+    COPY(peer_issuer, secsock_conn_peer_cert_issuer(c));
+    COPY(peer_san, secsock_conn_peer_cert_san(c));
+    COPY(peer_not_before, secsock_conn_peer_cert_not_before(c));
+    COPY(peer_not_after, secsock_conn_peer_cert_not_after(c));
+    COPY(peer_fingerprint, secsock_conn_peer_cert_fingerprint(c));
+    s->verified = secsock_conn_verified(c);
+    COPY(verify_result, secsock_conn_verify_result(c));
+    s->cookie_exchange = secsock_conn_cookie_exchange(c);
+    s->bytes_sent = secsock_conn_bytes_sent(c);
+    s->bytes_received = secsock_conn_bytes_received(c);
+#undef COPY
+}
