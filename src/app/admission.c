@@ -318,14 +318,13 @@ static void admit(struct loop *lp, secsock_conn *c)
 
 static void accept_burst(struct loop *lp)
 {
-    char err[256];
     for (int i = 0; i < lp->burst && lp->n < lp->cap; i++) {
         secsock_conn *c = NULL;
-        int rc = secsock_accept(lp->ax->l, 0, &c, err, sizeof err);
+        enum secsock_status rc = secsock_accept(lp->ax->l, 0, &c);
         if (rc == SECSOCK_ERR_TIMEOUT || rc == SECSOCK_ERR_CANCELLED)
             return;
-        if (rc != 0) {
-            app_log(stdout, "[!] %s", err);
+        if (rc != SECSOCK_OK) {
+            app_log(stdout, "[!] %s", secsock_listener_error(lp->ax->l));
             if (rc == SECSOCK_ERR_NOMEM)
                 poll(NULL, 0, 50); /* out of descriptors or memory: let clients finish */
             return;

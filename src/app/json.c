@@ -102,7 +102,9 @@ void json_write_session(FILE *f, const struct json_session *js)
     flockfile(f);
     fputc('{', f);
     field_str(f, &first, "program", js->program);
-    field_str(f, &first, "peer", c != NULL ? secsock_conn_peer(c) : js->peer);
+    /* A connection that never connected has no peer: the name asked for. */
+    field_str(f, &first, "peer",
+              c != NULL && secsock_conn_peer(c)[0] != '\0' ? secsock_conn_peer(c) : js->peer);
     field_str(f, &first, "transport", secsock_transport_name(js->t));
     field_bool(f, &first, "secure", secsock_transport_is_secure(js->t));
     field_str(f, &first, "version", c != NULL ? secsock_conn_protocol(c) : "");

@@ -246,13 +246,13 @@ static int app_server_run(struct app_server *s)
         fprintf(stderr, "%s: cannot set up signal handling: %s\n", o->name, strerror(errno));
         return APP_EXIT_FAILURE;
     }
-    char err[512];
     secsock_listener *l = NULL;
     int udp = o->program == APP_UDP_SERVER;
-    int rc = secsock_listener_new(s->t, o->bind, o->port ? o->port : udp ? "8080" : "9999",
-                                  o->backlog, &l, err, sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s\n", o->name, err);
+    enum secsock_status rc = secsock_listener_new(
+        s->t, o->bind, o->port ? o->port : udp ? "8080" : "9999", o->backlog, &l);
+    if (rc != SECSOCK_OK) {
+        fprintf(stderr, "%s: %s\n", o->name, l != NULL ? secsock_listener_error(l) : "out of memory");
+        secsock_listener_free(l);
         close_pipes();
         return app_exit_code(rc);
     }

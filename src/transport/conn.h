@@ -67,6 +67,7 @@ struct secsock_transport {
     unsigned trace_kinds;       /* the events the observer wants (0: none, no cost) */
     secsock_trace_fn trace_fn;
     void *trace_arg;
+    char error[512];            /* why secsock_transport_new() failed */
 };
 
 struct secsock_conn {
@@ -92,7 +93,7 @@ struct secsock_conn {
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];
-    char error[512];
+    char error[1024];
     struct hello_capture hello; /* the ClientHello sent (clients) or accepted (DTLS servers) */
 };
 
@@ -104,6 +105,7 @@ struct secsock_listener {
     socklen_t local_len;
     char address[64];
     void *state;                /* the backend's (DTLS: listen SSL, cookie secrets) */
+    char error[512];            /* why the listener, or its last accept, failed */
 };
 
 /* Waits until c's socket is ready (want_write: for writing) or its timer
@@ -114,6 +116,11 @@ int conn_wait(secsock_conn *c, int want_write, long long deadline);
 /* Wraps a connected socket in a backend connection (peer set from addr). */
 secsock_conn *conn_wrap(const secsock_transport *t, int fd, const char *verify_name,
                         const struct sockaddr *peer, socklen_t peerlen);
+
+/* A connection that never connected, carrying only why (unconnected.c):
+ * secsock_connect() hands one out for every failure, so the reason is
+ * always a connection's error. NULL when out of memory. */
+secsock_conn *conn_unconnected(const secsock_transport *t);
 
 /* Records the error text and returns status, so backends can write
  * `return conn_fail(c, SECSOCK_ERR_IO, "...")`. */

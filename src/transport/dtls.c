@@ -315,7 +315,7 @@ static ssize_t dtls_write(secsock_conn *c, const void *buf, size_t len)
     if (max > 0 && len > max)
         return conn_fail(c, SECSOCK_ERR_TOO_BIG,
                          "a message of %zu bytes does not fit in one DTLS record at MTU %d "
-                         "(at most %zu; see --mtu)",
+                         "(at most %zu)",
                          len, c->transport->mtu, max);
     return ossl_write(c, buf, len);
 }

@@ -324,8 +324,8 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
     if (reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
         ERR_clear_error();
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
-                         "%s handshake failed: the server requires a client certificate "
-                         "(see --cert, --key)", proto(c));
+                         "%s handshake failed: the server requires a client certificate",
+                         proto(c));
     }
     if (op == OSSL_HANDSHAKE && plaintext_answer(tc)) {
         ERR_clear_error();

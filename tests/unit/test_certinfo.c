@@ -93,7 +93,7 @@ static void *serve_one(void *arg)
     struct server *s = arg;
     secsock_conn *c = NULL;
     char err[256];
-    if (secsock_accept(s->l, TESTUTIL_WAIT_MS, &c, err, sizeof err) != 0)
+    if (testutil_accept(s->l, TESTUTIL_WAIT_MS, &c, err, sizeof err) != 0)
         return NULL;
     s->peer_certs_before = secsock_conn_peer_cert_count(c);
     s->handshake_rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
@@ -111,7 +111,7 @@ static void server_listen(struct server *s, const char *backend, secsock_config 
     memset(s, 0, sizeof *s);
     s->t = testutil_transport(backend, SECSOCK_SERVER, cfg);
     char err[256] = "";
-    ck_assert_msg(secsock_listener_new(s->t, "127.0.0.1", "0", 8, &s->l, err, sizeof err) == 0,
+    ck_assert_msg(testutil_listener_new(s->t, "127.0.0.1", "0", 8, &s->l, err, sizeof err) == 0,
                   "listen: %s", err);
     s->port = strrchr(secsock_listener_address(s->l), ':') + 1;
 }
@@ -150,7 +150,7 @@ static void connect_to(struct seen *w, const char *backend, secsock_config *scfg
     struct secsock_connect_opts o = { .host = host, .port = w->srv.port,
                                       .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
-    w->rc = secsock_connect(t, &o, &c, w->err, sizeof w->err);
+    w->rc = testutil_connect(t, &o, &c, w->err, sizeof w->err);
     ck_assert_msg(c != NULL, "no connection object: %d (%s)", w->rc, w->err);
     w->count = secsock_conn_peer_cert_count(c);
     snprintf(w->subject, sizeof w->subject, "%s", secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SUBJECT));
@@ -343,7 +343,7 @@ START_TEST(plaintext_has_no_certificates)
                                       .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
     char err[256];
-    ck_assert_int_eq(secsock_connect(t, &o, &c, err, sizeof err), 0);
+    ck_assert_int_eq(testutil_connect(t, &o, &c, err, sizeof err), 0);
     ck_assert_int_eq(secsock_conn_peer_cert_count(c), 0);
     ck_assert_str_eq(secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SUBJECT), "");
     ck_assert_int_eq(secsock_conn_verify_failure(c), SECSOCK_VERIFY_NOT_REFUSED);
@@ -413,7 +413,7 @@ START_TEST(self_signed_pem_as_a_ca_file)
                                           .timeout_ms = TESTUTIL_WAIT_MS };
         secsock_conn *conn = NULL;
         char err[512];
-        int rc = secsock_connect(t, &o, &conn, err, sizeof err);
+        int rc = testutil_connect(t, &o, &conn, err, sizeof err);
         ck_assert_msg(rc == 0, "%s with the PEM as CA file: %d (%s)", hosts[k], rc, err);
         secsock_close(conn);
         secsock_transport_free(t);

@@ -14,7 +14,8 @@ static secsock_config *cfg;
 
 static void setup(void)
 {
-    cfg = secsock_config_new();
+    cfg = NULL;
+    ck_assert_int_eq(secsock_config_new(&cfg), SECSOCK_OK);
     ck_assert_ptr_nonnull(cfg);
 }
 
@@ -23,7 +24,7 @@ static void teardown(void) { secsock_config_free(cfg); }
 /* The call fails, and the error names what was wrong. */
 #define REFUSED(call, culprit)                                                                 \
     do {                                                                                       \
-        ck_assert_int_eq((call), -1);                                                          \
+        ck_assert_int_eq((call), SECSOCK_ERR_CONFIG);                                          \
         ck_assert_msg(strstr(secsock_config_error(cfg), (culprit)) != NULL,                    \
                       "error '%s' does not name '%s'", secsock_config_error(cfg), (culprit));  \
     } while (0)
@@ -237,7 +238,7 @@ START_TEST(session_tickets_range)
     ACCEPTED(secsock_config_set_cert_file(cfg, testutil_pki_file("server.crt")));
     ACCEPTED(secsock_config_set_key_file(cfg, testutil_pki_file("server.key")));
     char err[512] = "";
-    secsock_transport *t = secsock_transport_new("tls", SECSOCK_SERVER, cfg, err, sizeof err);
+    secsock_transport *t = testutil_transport_err("tls", SECSOCK_SERVER, cfg, err, sizeof err);
     ck_assert_msg(t != NULL, "tls server with tickets set: %s", err);
     secsock_transport_free(t);
 }
@@ -268,7 +269,7 @@ START_TEST(alpn_lists)
     char longname[300];
     memset(longname, 'x', 256);
     longname[256] = '\0';
-    ck_assert_int_eq(secsock_config_set_alpn(cfg, longname), -1); /* a name is at most 255 */
+    ck_assert_int_eq(secsock_config_set_alpn(cfg, longname), SECSOCK_ERR_CONFIG); /* a name is at most 255 */
 }
 END_TEST
 
@@ -284,7 +285,7 @@ END_TEST
 
 START_TEST(keylog_name_checked)
 {
-    ck_assert_int_eq(secsock_config_set_keylog_file(cfg, ""), -1);
+    ck_assert_int_eq(secsock_config_set_keylog_file(cfg, ""), SECSOCK_ERR_CONFIG);
     ck_assert_str_ne(secsock_config_error(cfg), "");
 }
 END_TEST
@@ -296,7 +297,7 @@ static void transport_refused(const char *backend, enum secsock_role role, const
                               const char *culprit2)
 {
     char err[512] = "";
-    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, sizeof err);
+    secsock_transport *t = testutil_transport_err(backend, role, cfg, err, sizeof err);
     if (t != NULL)
         secsock_transport_free(t);
     ck_assert_msg(t == NULL, "transport created");
@@ -310,7 +311,7 @@ static void transport_refused(const char *backend, enum secsock_role role, const
 static void transport_ok(const char *backend, enum secsock_role role)
 {
     char err[512] = "";
-    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, sizeof err);
+    secsock_transport *t = testutil_transport_err(backend, role, cfg, err, sizeof err);
     ck_assert_msg(t != NULL, "%s transport: %s", backend, err);
     secsock_transport_free(t);
 }
@@ -438,7 +439,7 @@ END_TEST
 START_TEST(tls_needs_a_config)
 {
     char err[256] = "";
-    secsock_transport *t = secsock_transport_new("tls", SECSOCK_CLIENT, NULL, err, sizeof err);
+    secsock_transport *t = testutil_transport_err("tls", SECSOCK_CLIENT, NULL, err, sizeof err);
     ck_assert_ptr_null(t);
     ck_assert_str_ne(err, "");
 }

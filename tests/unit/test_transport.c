@@ -26,6 +26,7 @@
 
 #include "secsock/security.h"
 #include "secsock/transport.h"
+#include "transport/testing.h"
 #include "testutil.h"
 
 
@@ -162,7 +163,7 @@ static void serve(struct server *s, secsock_conn *c)
 static secsock_conn *server_accept_listener(struct server *s)
 {
     secsock_conn *c = NULL;
-    s->accept_rc = secsock_accept(s->l, TESTUTIL_WAIT_MS, &c, s->error, sizeof s->error);
+    s->accept_rc = testutil_accept(s->l, TESTUTIL_WAIT_MS, &c, s->error, sizeof s->error);
     if (s->accept_rc != 0)
         return NULL;
     return c;
@@ -228,7 +229,7 @@ static void server_start_with(struct server *s, secsock_transport *t, enum srv_m
     s->handshake_rc = 1; /* not run */
     char bound[64] = "", err[256] = "";
     if (listener) {
-        int rc = secsock_listener_new(t, "127.0.0.1", "0", 16, &s->l, err, sizeof err);
+        int rc = testutil_listener_new(t, "127.0.0.1", "0", 16, &s->l, err, sizeof err);
         ck_assert_msg(rc == 0, "secsock_listener_new: %d %s", rc, err);
         ck_assert_ptr_nonnull(s->l);
         snprintf(bound, sizeof bound, "%s", secsock_listener_address(s->l));
@@ -277,7 +278,7 @@ static int client_connect(struct client *cl, const char *backend, secsock_config
     struct secsock_connect_opts o = {
         .host = host, .port = port, .family = AF_UNSPEC, .timeout_ms = TESTUTIL_WAIT_MS,
     };
-    cl->rc = secsock_connect(cl->t, &o, &cl->c, cl->err, sizeof cl->err);
+    cl->rc = testutil_connect(cl->t, &o, &cl->c, cl->err, sizeof cl->err);
     return cl->rc;
 }
 
@@ -568,7 +569,7 @@ START_TEST(server_handshake_times_out)
     secsock_listener *l = NULL;
     char bound[64], err[256] = "";
     if (v->listener) {
-        ck_assert_msg(secsock_listener_new(t, "127.0.0.1", "0", 4, &l, err, sizeof err) == 0,
+        ck_assert_msg(testutil_listener_new(t, "127.0.0.1", "0", 4, &l, err, sizeof err) == 0,
                       "listener: %s", err);
         snprintf(bound, sizeof bound, "%s", secsock_listener_address(l));
     } else {
@@ -581,7 +582,7 @@ START_TEST(server_handshake_times_out)
     ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sin, sizeof sin), 0);
     secsock_conn *c = NULL;
     if (v->listener) {
-        int rc = secsock_accept(l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
+        int rc = testutil_accept(l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
         ck_assert_msg(rc == 0, "secsock_accept: %d (%s)", rc, err);
     } else {
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);

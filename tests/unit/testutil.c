@@ -81,7 +81,8 @@ ssize_t testutil_peek_wait(secsock_conn *c, void *buf, size_t len, int wait_ms)
 
 secsock_config *testutil_cfg_new(void)
 {
-    secsock_config *cfg = secsock_config_new();
+    secsock_config *cfg = NULL;
+    ck_assert_int_eq(secsock_config_new(&cfg), SECSOCK_OK);
     ck_assert_ptr_nonnull(cfg);
     return cfg;
 }
@@ -111,11 +112,59 @@ secsock_config *testutil_client_cfg(int mtu)
 secsock_transport *testutil_transport(const char *backend, enum secsock_role role,
                                       secsock_config *cfg)
 {
-    char err[256] = "";
-    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, sizeof err);
+    char err[512] = "";
+    secsock_transport *t = testutil_transport_err(backend, role, cfg, err, sizeof err);
     ck_assert_msg(t != NULL, "secsock_transport_new(%s): %s", backend, err);
     secsock_config_free(cfg);
     return t;
+}
+
+secsock_transport *testutil_transport_err(const char *backend, enum secsock_role role,
+                                          const secsock_config *cfg, char *err, size_t errlen)
+{
+    secsock_transport *t = NULL;
+    enum secsock_status rc = secsock_transport_new(backend, role, cfg, &t);
+    snprintf(err, errlen, "%s", t != NULL ? secsock_transport_error(t) : "out of memory");
+    ck_assert_msg((rc == SECSOCK_OK) == (err[0] == '\0'), "status %d, error '%s'", rc, err);
+    if (rc == SECSOCK_OK)
+        return t;
+    secsock_transport_free(t);
+    return NULL;
+}
+
+int testutil_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
+                     secsock_conn **out, char *err, size_t errlen)
+{
+    enum secsock_status rc = secsock_connect(t, opts, out);
+    snprintf(err, errlen, "%s", *out != NULL ? secsock_conn_error(*out) : "out of memory");
+    if (rc != SECSOCK_OK) /* the API's promise: a failure always says why */
+        ck_assert_msg(err[0] != '\0', "secsock_connect failed (%d) without a reason", rc);
+    if (rc != SECSOCK_OK && *out != NULL && secsock_conn_fd(*out) < 0) {
+        secsock_close(*out); /* only the reason: no connection was made */
+        *out = NULL;
+    }
+    return rc;
+}
+
+int testutil_listener_new(const secsock_transport *t, const char *addr, const char *port,
+                          int backlog, secsock_listener **out, char *err, size_t errlen)
+{
+    enum secsock_status rc = secsock_listener_new(t, addr, port, backlog, out);
+    snprintf(err, errlen, "%s", *out != NULL ? secsock_listener_error(*out) : "out of memory");
+    if (rc != SECSOCK_OK) {
+        ck_assert_msg(err[0] != '\0', "secsock_listener_new failed (%d) without a reason", rc);
+        secsock_listener_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int testutil_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
+                    size_t errlen)
+{
+    enum secsock_status rc = secsock_accept(l, timeout_ms, out);
+    snprintf(err, errlen, "%s", secsock_listener_error(l));
+    return rc;
 }
 
 void testutil_fill_pattern(unsigned char *buf, size_t len, unsigned seed)

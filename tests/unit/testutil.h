@@ -59,6 +59,18 @@ struct testutil_session {
     unsigned long long bytes_sent, bytes_received;
 };
 void testutil_session(const secsock_conn *c, struct testutil_session *s);
+/* The constructors with the reason copied into err (the tests were
+ * written for that form): the same status; a failed object is freed
+ * (*out NULL) except a connection that got as far as a socket, which the
+ * caller closes, as before. */
+secsock_transport *testutil_transport_err(const char *backend, enum secsock_role role,
+                                          const secsock_config *cfg, char *err, size_t errlen);
+int testutil_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
+                     secsock_conn **out, char *err, size_t errlen);
+int testutil_listener_new(const secsock_transport *t, const char *addr, const char *port,
+                          int backlog, secsock_listener **out, char *err, size_t errlen);
+int testutil_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
+                    size_t errlen);
 /* len bytes of a pattern that depends on seed, the same every run. */
 void testutil_fill_pattern(unsigned char *buf, size_t len, unsigned seed);
 
