@@ -48,10 +48,9 @@ static secsock_transport *server_t, *client_t[2];
 
 static secsock_transport *make(enum secsock_role role, secsock_config *cfg)
 {
-    char err[256];
-    secsock_transport *t = secsock_transport_new("tls", role, cfg, err, sizeof err);
-    if (t == NULL) {
-        fprintf(stderr, "fuzz_tls_pair: %s\n", err);
+    secsock_transport *t = NULL;
+    if (secsock_transport_new("tls", role, cfg, &t) != SECSOCK_OK) {
+        fprintf(stderr, "fuzz_tls_pair: %s\n", t ? secsock_transport_error(t) : "out of memory");
         abort();
     }
     secsock_config_free(cfg);
@@ -60,9 +59,9 @@ static secsock_transport *make(enum secsock_role role, secsock_config *cfg)
 
 static void setup(void)
 {
-    secsock_config *s = secsock_config_new(), *pinned = secsock_config_new(),
-                   *insecure = secsock_config_new();
-    CHECK(s && pinned && insecure);
+    secsock_config *s = NULL, *pinned = NULL, *insecure = NULL;
+    CHECK(secsock_config_new(&s) == SECSOCK_OK && secsock_config_new(&pinned) == SECSOCK_OK &&
+          secsock_config_new(&insecure) == SECSOCK_OK);
     CHECK(secsock_config_set_self_signed(s, 1) == 0);
     CHECK(secsock_config_set_alpn(s, "http/1.1,h2") == 0);
     server_t = make(SECSOCK_SERVER, s);
