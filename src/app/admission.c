@@ -174,7 +174,8 @@ static void set_listening(struct loop *lp, int on)
  * why, or the connection's error text when NULL, is logged. A refused TLS
  * client stays a moment to linger (see secsock_linger_nowait): never a
  * blocking close in this loop. */
-static void drop(struct loop *lp, struct admission *a, int status, const char *why)
+static void drop(struct loop *lp, struct admission *a, enum secsock_status status,
+                 const char *why)
 {
     app_server_report(lp->ax->s, a, status, why);
     if (status != SECSOCK_ERR_TIMEOUT && secsock_linger_nowait(a->c)) {
@@ -208,12 +209,12 @@ static int step(struct loop *lp, struct admission *a, uint32_t revents)
         a->screened = 1;
     }
     if (a->handshake_ms < 0) {
-        int rc = secsock_handshake_nowait(a->c);
+        enum secsock_status rc = secsock_handshake_nowait(a->c);
         if (rc == SECSOCK_WANT_READ || rc == SECSOCK_WANT_WRITE) {
             a->events = rc == SECSOCK_WANT_READ ? EPOLLIN : EPOLLOUT;
             return 0;
         }
-        if (rc != 0)
+        if (rc != SECSOCK_OK)
             return rc;
         double now = app_now_ms();
         a->handshake_ms = now - a->accepted_ms;
@@ -388,8 +389,8 @@ static void expire(struct loop *lp)
                          o->timeout_ms);
             drop(lp, a, SECSOCK_ERR_TIMEOUT, why);
         } else {
-            int rc = secsock_conn_timer_fire(a->c);
-            if (rc != 0)
+            enum secsock_status rc = secsock_conn_timer_fire(a->c);
+            if (rc != SECSOCK_OK)
                 drop(lp, a, rc, NULL);
             else
                 settle(lp, a);

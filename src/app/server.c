@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "admission.h"
+#include "hints.h"
 #include "json.h"
 #include "log.h"
 #include "received.h"
@@ -81,12 +82,15 @@ void app_server_log_received(const char *peer, const unsigned char *data, size_t
     app_log_entry_write(&e, stdout);
 }
 
-void app_server_report(struct app_server *s, const struct admission *a, int status,
-                       const char *why)
+void app_server_report(struct app_server *s, const struct admission *a,
+                       enum secsock_status status, const char *why)
 {
-    if (status != 0)
-        app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c),
-                why ? why : secsock_conn_error(a->c));
+    if (status != SECSOCK_OK) {
+        char line[1200];
+        snprintf(line, sizeof line, "%s", why ? why : secsock_conn_error(a->c));
+        app_add_hint(status, s->o->program == APP_UDP_SERVER, line, sizeof line);
+        app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c), line);
+    }
     atomic_fetch_add_explicit(status == 0               ? &s->served
                               : a->handshake_ms < 0     ? &s->failed_handshakes
                                                         : &s->failed,
@@ -112,9 +116,9 @@ static void handle_client(void *ctx, void *item)
     secsock_conn_set_cancel_fd(c, s->close_at_stop ? stop_pipe[0] : cut_pipe[0]);
     secsock_conn_set_timeout(c, o->timeout_ms);
     char why[160] = "";
-    int rc = s->serve(s, c, why, sizeof why);
+    enum secsock_status rc = s->serve(s, c, why, sizeof why);
     if (rc == SECSOCK_ERR_CANCELLED && s->close_at_stop)
-        rc = 0; /* stopping: a polite end, not a failure */
+        rc = SECSOCK_OK; /* stopping: a polite end, not a failure */
     else if (rc == SECSOCK_ERR_CANCELLED)
         snprintf(why, sizeof why, "cut off: the server is stopping");
     app_server_report(s, a, rc, why[0] != '\0' ? why : NULL);
@@ -320,9 +324,9 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
                     const char *reply_plain, const char *reply_secure)
 {
     struct app_options o;
-    int rc = app_options_parse(&o, program, argc, argv);
-    if (rc >= 0)
-        return rc;
+    int code = app_options_parse(&o, program, argc, argv);
+    if (code >= 0)
+        return code; /* --help, --version or a usage error */
     char err[512];
     secsock_transport *t = app_transport(&o, SECSOCK_SERVER, err, sizeof err);
     if (t == NULL) {
@@ -344,7 +348,7 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
         .close_at_stop = datagram,
         .fingerprints = o.secure && (o.verbose || o.json),
     };
-    rc = app_server_run(&s);
+    code = app_server_run(&s);
     secsock_transport_free(t);
-    return rc;
+    return code;
 }

@@ -19,7 +19,7 @@ struct app_server;
  * (runs in a worker thread): 0, or a negative secsock_status. What is
  * logged for a failure is why[] when the service wrote it (a fault of the
  * request, say), else the connection's error text. */
-typedef int (*app_serve_fn)(struct app_server *s, secsock_conn *c, char *why, size_t whylen);
+typedef enum secsock_status (*app_serve_fn)(struct app_server *s, secsock_conn *c, char *why, size_t whylen);
 
 struct app_server {
     /* Set by app_server_main. */
@@ -43,10 +43,11 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
 
 struct admission;
 /* How a client ended: status 0 counts it served; anything else logs
- * "[!] PEER: why" (the connection's error text when why is NULL) and counts
+ * "[!] PEER: why" (the connection's error text when why is NULL, with the
+ * options that fix it, hints.h) and counts
  * a failed handshake or a failed client. --json adds its session record. */
-void app_server_report(struct app_server *s, const struct admission *a, int status,
-                       const char *why);
+void app_server_report(struct app_server *s, const struct admission *a,
+                       enum secsock_status status, const char *why);
 
 /* Logs what a client sent, escaped, as one entry: "[*] Received from
  * PEER: ..." for one line, else a line of the log per line it sent

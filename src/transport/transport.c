@@ -434,9 +434,11 @@ enum secsock_status secsock_accept(secsock_listener *l, int timeout_ms, secsock_
         if (rc != SECSOCK_WANT_READ)
             return rc;
         long long left = deadline - net_now_ms();
-        if (left <= 0)
-            return SECSOCK_ERR_TIMEOUT;
-        rc = net_wait(l->fd, 0, l->cancel_fd, (int)left);
+        rc = left <= 0 ? SECSOCK_ERR_TIMEOUT : net_wait(l->fd, 0, l->cancel_fd, (int)left);
+        if (rc == SECSOCK_ERR_TIMEOUT)
+            snprintf(err, errlen, "timeout: no client within %d ms", timeout_ms);
+        else if (rc == SECSOCK_ERR_CANCELLED)
+            snprintf(err, errlen, "cancelled");
         if (rc != 0)
             return rc;
     }
