@@ -4,6 +4,11 @@
  * outcome, the peer's certificates as text, the byte counts. Each fact has
  * its accessor returning a string the connection owns, so a fact is added
  * without an ABI change (a struct of fixed arrays would change size).
+ *
+ * A new fact: a field of struct security_session (security_internal.h),
+ * filled by security_session_facts() or the backend's session_facts hook,
+ * and a one-line accessor here, declared in transport.h, listed in
+ * abi/libsecsock.symbols (scripts/abi-check.sh --update) and secsock(3).
  */
 #include <stdlib.h>
 #include <string.h>
