@@ -87,17 +87,20 @@ int selfsigned_make(X509 **cert_out, EVP_PKEY **key_out, char *err, size_t errle
 /* Its PEM text (malloc'd), or NULL when out of memory. */
 char *selfsigned_pem(X509 *cert);
 
-/* A certificate as text (certinfo.c). */
+/* A certificate as text (certinfo.c). The names and the SAN list are the
+ * peer's, of any length: allocated, never cut (NULL only when out of
+ * memory). */
 struct security_cert_text {
-    char subject[256];        /* RFC 2253 */
-    char issuer[256];
-    char san[512];            /* "DNS:localhost, IP:127.0.0.1" */
+    char *subject;            /* RFC 2253 */
+    char *issuer;
+    char *san;                /* "DNS:localhost, IP:127.0.0.1" */
     char not_before[32];      /* "2026-12-02T10:00:00Z" */
     char not_after[32];
     char fingerprint[SECSOCK_FP_LEN];  /* "sha256:AB:CD:..." */
     char spki_pin[SECSOCK_SPKI_PIN_LEN]; /* "sha256//BASE64" */
 };
 void security_cert_text(X509 *cert, struct security_cert_text *out);
+void security_cert_text_free(struct security_cert_text *text);
 /* 32 bytes as a pin of that kind: "sha256:AB:CD:..." or "sha256//BASE64". */
 void security_pin_text(int kind, const unsigned char md[32], char *out, size_t outlen);
 /* "sha256:AB:CD:..." of a certificate. */
@@ -106,9 +109,12 @@ void security_cert_fingerprint(X509 *cert, char *out, size_t outlen);
 int security_spki_digest(X509 *cert, unsigned char md[32]);
 /* That digest as curl's pin, "sha256//BASE64" ("" on failure). */
 void security_spki_pin(X509 *cert, char *out, size_t outlen);
-/* A name (RFC 2253) and the SAN list, as printable ASCII. */
+/* A name (RFC 2253) and the SAN list, as printable ASCII: into a buffer
+ * (cut to fit: for messages), or allocated (NULL when out of memory). */
 void security_name_text(X509_NAME *name, char *out, size_t outlen);
 void security_san_text(X509 *cert, char *out, size_t outlen);
+char *security_name_alloc(X509_NAME *name);
+char *security_san_alloc(X509 *cert);
 /* Certificate i (0: the leaf) of those the peer sent, whether or not it
  * was verified (a client keeps the server's chain even when refused), or
  * NULL; and how many there are. Borrowed from ssl. */

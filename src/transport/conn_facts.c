@@ -92,10 +92,10 @@ const char *secsock_conn_peer_cert(const secsock_conn *c, int i, enum secsock_ce
     const struct security_cert_text *t = peer_cert_text(c, i);
     if (t == NULL)
         return "";
-    switch (field) {
-    case SECSOCK_CERT_SUBJECT: return t->subject;
-    case SECSOCK_CERT_ISSUER: return t->issuer;
-    case SECSOCK_CERT_SAN: return t->san;
+    switch (field) { /* (a name is NULL only when memory ran out) */
+    case SECSOCK_CERT_SUBJECT: return t->subject != NULL ? t->subject : "";
+    case SECSOCK_CERT_ISSUER: return t->issuer != NULL ? t->issuer : "";
+    case SECSOCK_CERT_SAN: return t->san != NULL ? t->san : "";
     case SECSOCK_CERT_NOT_BEFORE: return t->not_before;
     case SECSOCK_CERT_NOT_AFTER: return t->not_after;
     case SECSOCK_CERT_FINGERPRINT: return t->fingerprint;

@@ -175,7 +175,9 @@ static void dates_of(SSL *ssl, int expired, char *out, size_t outlen)
         if (i == 0)
             snprintf(out, outlen, "%s %s", what, date);
         else
-            snprintf(out, outlen, "CA certificate %s %s %s", text.subject, what, date);
+            snprintf(out, outlen, "CA certificate %s %s %s", text.subject ? text.subject : "",
+                     what, date);
+        security_cert_text_free(&text);
         return;
     }
 }

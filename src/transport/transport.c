@@ -561,6 +561,8 @@ enum secsock_status secsock_shutdown_write(secsock_conn *c)
 
 static void conn_destroy(secsock_conn *c)
 {
+    for (int i = 0; i < c->n_peer_certs; i++)
+        security_cert_text_free(&c->peer_certs[i]);
     free(c->peer_certs);
     free(c->session);
     int fd = c->owns_fd ? c->fd : -1;

@@ -102,6 +102,7 @@ static void side_close(struct side *s)
     if (leaf != NULL) { /* the peer's certificate, as shown */
         struct security_cert_text text;
         security_cert_text(leaf, &text);
+        security_cert_text_free(&text);
     }
     s->c->backend->conn_free(s->c);
 }

@@ -22,9 +22,9 @@ START_TEST(version_matches_the_headers)
     snprintf(want, sizeof want, "%d.%d.%d", SECSOCK_VERSION_MAJOR, SECSOCK_VERSION_MINOR,
              SECSOCK_VERSION_PATCH);
     ck_assert_str_eq(secsock_version(), want);
-    ck_assert_int_eq(SECSOCK_API_VERSION, (SECSOCK_VERSION_MAJOR << 16) |
-                                              (SECSOCK_VERSION_MINOR << 8) |
-                                              SECSOCK_VERSION_PATCH);
+    ck_assert_int_eq(SECSOCK_API_VERSION >> 16, SECSOCK_VERSION_MAJOR);
+    ck_assert_int_eq((SECSOCK_API_VERSION >> 8) & 0xff, SECSOCK_VERSION_MINOR);
+    ck_assert_int_eq(SECSOCK_API_VERSION & 0xff, SECSOCK_VERSION_PATCH);
     ck_assert_int_ge(SECSOCK_API_VERSION, 0x010000);
 }
 END_TEST

@@ -517,6 +517,97 @@ START_TEST(hostile_names_come_out_printable)
 }
 END_TEST
 
+/* ---- long names ---------------------------------------------------------- */
+
+/* A self-signed certificate with a subject of 8 OUs of 60 characters and
+ * 24 DNS names of 40, more than any fixed buffer of old held (256 bytes
+ * for a name, 512 for the SAN list), written with its key under dir. */
+static void write_long_cert(const char *dir)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    ck_assert_ptr_nonnull(key);
+    ck_assert_ptr_nonnull(x);
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 2);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_NAME *name = X509_get_subject_name(x);
+    char text[64];
+    for (int i = 0; i < 8; i++) {
+        snprintf(text, sizeof text, "unit%d-%053d", i, 0);
+        ck_assert_int_eq(X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
+                                                    (const unsigned char *)text, -1, -1, 0), 1);
+    }
+    ck_assert_int_eq(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                                (const unsigned char *)"the-end", -1, -1, 0), 1);
+    X509_set_issuer_name(x, name);
+    X509_set_pubkey(x, key);
+    GENERAL_NAMES *sans = GENERAL_NAMES_new();
+    for (int i = 0; i < 24; i++) {
+        GENERAL_NAME *gn = GENERAL_NAME_new();
+        ASN1_IA5STRING *dns = ASN1_IA5STRING_new();
+        snprintf(text, sizeof text, "host%02d-%024d.example", i, 0);
+        ASN1_STRING_set(dns, text, -1);
+        GENERAL_NAME_set0_value(gn, GEN_DNS, dns);
+        sk_GENERAL_NAME_push(sans, gn);
+    }
+    ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_alt_name, sans, 0, 0), 1);
+    GENERAL_NAMES_free(sans);
+    ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/long.crt", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(PEM_write_X509(f, x), 1);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/long.key", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+START_TEST(long_names_come_whole)
+{
+    char dir[] = "/tmp/secsock-long-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    write_long_cert(dir);
+    char crt[512], key[512];
+    snprintf(crt, sizeof crt, "%s/long.crt", dir);
+    snprintf(key, sizeof key, "%s/long.key", dir);
+    secsock_config *scfg = testutil_cfg_new();
+    TESTUTIL_CFG_OK(scfg, secsock_config_set_cert_file(scfg, crt));
+    TESTUTIL_CFG_OK(scfg, secsock_config_set_key_file(scfg, key));
+    struct server srv;
+    server_start(&srv, "tls", scfg);
+    secsock_transport *t = testutil_transport("tls", SECSOCK_CLIENT, client_cfg());
+    struct secsock_connect_opts o = { .host = "localhost", .port = srv.port,
+                                      .timeout_ms = TESTUTIL_WAIT_MS };
+    secsock_conn *c = NULL;
+    ck_assert_int_eq(secsock_connect(t, &o, &c), SECSOCK_ERR_VERIFY); /* unknown CA */
+    const char *subject = secsock_conn_peer_cert_subject(c);
+    const char *issuer = secsock_conn_peer_cert_issuer(c);
+    const char *san = secsock_conn_peer_cert_san(c);
+    ck_assert_uint_gt(strlen(subject), 8 * 60);
+    ASSERT_HAS(subject, "CN=the-end");
+    ASSERT_HAS(subject, "OU=unit0-");
+    ASSERT_HAS(subject, "OU=unit7-");
+    ck_assert_str_eq(issuer, subject);
+    ck_assert_uint_gt(strlen(san), 24 * 40);
+    ASSERT_HAS(san, "DNS:host00-");
+    ASSERT_HAS(san, "DNS:host23-000000000000000000000000.example");
+    secsock_close(c);
+    secsock_transport_free(t);
+    server_join(&srv);
+    unlink(crt);
+    unlink(key);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *certinfo_suite(void)
 {
     Suite *s = suite_create("certinfo");
@@ -526,6 +617,7 @@ static Suite *certinfo_suite(void)
     tcase_add_loop_test(refused, refused_name_lists_the_san, 0, 2);
     tcase_add_loop_test(refused, refused_pin_says_wanted_and_got, 0, 2);
     tcase_add_test(refused, hostile_names_come_out_printable);
+    tcase_add_test(refused, long_names_come_whole);
     suite_add_tcase(s, refused);
     TCase *accepted = tcase_create("accepted");
     tcase_add_loop_test(accepted, spki_pin_accepts_the_key, 0, 2);
