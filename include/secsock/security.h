@@ -120,10 +120,11 @@ enum secsock_pin_kind {
     SECSOCK_PIN_CERT = 0,   /* "sha256:HEX": the certificate's SHA-256 */
     SECSOCK_PIN_SPKI = 1,   /* "sha256//BASE64": its public key's (SPKI) SHA-256 */
 };
-/* Parses a pin (the syntax above) into its 32 bytes. Returns its kind, an
- * enum secsock_pin_kind, or -1 if malformed (out is then unchanged).
- * Thread-safe. */
-SECSOCK_API int secsock_parse_pin(const char *pin, unsigned char out[32]);
+/* Parses a pin (the syntax above) into its 32 bytes and its kind:
+ * SECSOCK_OK, or SECSOCK_ERR_CONFIG if malformed (out and *kind are then
+ * unchanged). Thread-safe. */
+SECSOCK_API enum secsock_status secsock_parse_pin(const char *pin, unsigned char out[32],
+                                                  enum secsock_pin_kind *kind);
 
 #ifdef __cplusplus
 }

@@ -190,7 +190,7 @@ SECSOCK_API void secsock_listener_free(secsock_listener *l);
 
 /* Server side: runs the TLS/DTLS handshake (nothing to do in plaintext)
  * within timeout_ms, verifying a client certificate if the configuration
- * asks for one. Returns 0 (also when it is done already) or a negative
+ * asks for one. Returns SECSOCK_OK (also when it is done already) or a
  * status: SECSOCK_ERR_HANDSHAKE, _VERIFY, _TIMEOUT, _CANCELLED, _IO. */
 SECSOCK_API enum secsock_status secsock_handshake(secsock_conn *c, int timeout_ms);
 

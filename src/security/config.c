@@ -181,23 +181,25 @@ static int parse_base64_pin(const char *b64, unsigned char out[32])
     return n == 32 && (acc & ((1UL << bits) - 1)) == 0 ? 0 : -1;
 }
 
-int secsock_parse_pin(const char *pin, unsigned char out[32])
+enum secsock_status secsock_parse_pin(const char *pin, unsigned char out[32],
+                                      enum secsock_pin_kind *kind)
 {
     unsigned char bytes[32]; /* out is written only once the whole pin is good */
-    int kind = -1;
     if (strncasecmp(pin, "sha256//", 8) == 0 && parse_base64_pin(pin + 8, bytes) == 0)
-        kind = SECSOCK_PIN_SPKI;
+        *kind = SECSOCK_PIN_SPKI;
     else if (strncasecmp(pin, "sha256:", 7) == 0 && parse_hex_pin(pin + 7, bytes) == 0)
-        kind = SECSOCK_PIN_CERT;
-    if (kind >= 0)
-        memcpy(out, bytes, sizeof bytes);
-    return kind;
+        *kind = SECSOCK_PIN_CERT;
+    else
+        return SECSOCK_ERR_CONFIG;
+    memcpy(out, bytes, sizeof bytes);
+    return SECSOCK_OK;
 }
 
 enum secsock_status secsock_config_set_pin(secsock_config *cfg, const char *pin)
 {
-    int kind = secsock_parse_pin(pin, cfg->pin); /* leaves an earlier pin as it was */
-    if (kind < 0)
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
+    /* A bad pin leaves an earlier one as it was. */
+    if (secsock_parse_pin(pin, cfg->pin, &kind) != SECSOCK_OK)
         return config_fail(cfg, "invalid pin '%s': want sha256: and 64 hex digits (the "
                                 "certificate's fingerprint), or sha256// and 44 base64 "
                                 "characters (its public key's)", pin);

@@ -45,8 +45,9 @@ static void assert_pin_bytes(const unsigned char out[32])
 START_TEST(pin_lower_case)
 {
     unsigned char out[32];
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
     memset(out, 0xee, sizeof out);
-    ck_assert_int_eq(secsock_parse_pin("sha256:" HEX64, out), 0);
+    ck_assert_int_eq(secsock_parse_pin("sha256:" HEX64, out, &kind), SECSOCK_OK);
     assert_pin_bytes(out);
 }
 END_TEST
@@ -60,7 +61,8 @@ START_TEST(pin_upper_case)
         pin[n + 1] = '\0';
     }
     unsigned char out[32];
-    ck_assert_int_eq(secsock_parse_pin(pin, out), 0);
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
+    ck_assert_int_eq(secsock_parse_pin(pin, out, &kind), SECSOCK_OK);
     assert_pin_bytes(out);
 }
 END_TEST
@@ -74,7 +76,8 @@ START_TEST(pin_with_colons)
         snprintf(pin + n, sizeof pin - n, i ? ":%02X" : "%02X", i);
     }
     unsigned char out[32];
-    ck_assert_int_eq(secsock_parse_pin(pin, out), 0);
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
+    ck_assert_int_eq(secsock_parse_pin(pin, out, &kind), SECSOCK_OK);
     assert_pin_bytes(out);
 }
 END_TEST
@@ -97,8 +100,10 @@ START_TEST(pin_rejects_bad_forms)
         "sha256:" HEX64 " ",
     };
     unsigned char out[32];
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(secsock_parse_pin(bad[i], out) == -1, "accepted pin '%s'", bad[i]);
+        ck_assert_msg(secsock_parse_pin(bad[i], out, &kind) == SECSOCK_ERR_CONFIG,
+                      "accepted pin '%s'", bad[i]);
 }
 END_TEST
 
@@ -108,7 +113,9 @@ END_TEST
 START_TEST(pin_hex_is_a_certificate_pin)
 {
     unsigned char out[32];
-    ck_assert_int_eq(secsock_parse_pin("sha256:" HEX64, out), SECSOCK_PIN_CERT);
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
+    ck_assert_int_eq(secsock_parse_pin("sha256:" HEX64, out, &kind), SECSOCK_OK);
+    ck_assert_int_eq(kind, SECSOCK_PIN_CERT);
 }
 END_TEST
 
@@ -122,9 +129,11 @@ START_TEST(pin_spki_base64)
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         unsigned char out[32];
+        enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
         memset(out, 0xee, sizeof out);
-        ck_assert_msg(secsock_parse_pin(good[i], out) == SECSOCK_PIN_SPKI, "refused '%s'",
-                      good[i]);
+        ck_assert_msg(secsock_parse_pin(good[i], out, &kind) == SECSOCK_OK &&
+                          kind == SECSOCK_PIN_SPKI,
+                      "refused '%s'", good[i]);
         assert_pin_bytes(out);
     }
 }
@@ -147,9 +156,11 @@ START_TEST(pin_spki_rejects_bad_forms)
         B64_32,
     };
     unsigned char out[32];
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
     memset(out, 0xee, sizeof out);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(secsock_parse_pin(bad[i], out) == -1, "accepted pin '%s'", bad[i]);
+        ck_assert_msg(secsock_parse_pin(bad[i], out, &kind) == SECSOCK_ERR_CONFIG,
+                      "accepted pin '%s'", bad[i]);
     for (size_t i = 0; i < sizeof out; i++) /* a refused pin leaves out alone */
         ck_assert_uint_eq(out[i], 0xee);
 }
