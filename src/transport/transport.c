@@ -378,6 +378,8 @@ enum secsock_status secsock_listener_new(const secsock_transport *t, const char 
         if (l->error[0] == '\0')
             snprintf(l->error, sizeof l->error, "cannot set up %s: %s", l->address,
                      strerror(errno));
+        close(l->fd); /* a failed listener holds no port */
+        l->fd = -1;
         return status_of(l->error, SECSOCK_ERR_IO);
     }
     return SECSOCK_OK;
