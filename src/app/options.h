@@ -41,6 +41,7 @@ struct app_options {
     int verbose;
     int json;                   /* one JSON object per session on stderr */
     const char *trace;          /* --trace FILE ("-": stdout), or NULL */
+    const char *pcap;           /* --pcap FILE, or NULL */
     int timeout_ms;             /* -t: clients per wait; servers idle */
     int secure;                 /* --tls (TCP) or --dtls (UDP) */
 

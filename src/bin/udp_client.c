@@ -164,6 +164,32 @@ static enum secsock_status exchange(struct peer *p, const char *msg, size_t len,
     return SECSOCK_OK; /* no reply: *got is 0 */
 }
 
+/* --no-reply: the message goes once, and nothing is awaited. An ICMP
+ * refusal that is back by the time the send returns (always so from this
+ * host: loopback answers within the send) moves to the name's next address,
+ * or fails; one from a distant host comes after we are gone (the man page
+ * says so). Returns SECSOCK_OK, or a status with the reason in err. */
+static enum secsock_status send_only(struct peer *p, const char *msg, size_t len, char *err,
+                                     size_t errlen)
+{
+    for (;;) {
+        enum secsock_status rc = secsock_write_all(p->c, msg, len);
+        if (rc == SECSOCK_OK) {
+            unsigned char scrap[1]; /* a reply already here is not wanted */
+            rc = secsock_read_nowait(p->c, scrap, sizeof scrap) == SECSOCK_ERR_CONNECT
+                     ? SECSOCK_ERR_CONNECT
+                     : SECSOCK_OK;
+        }
+        if (rc != SECSOCK_ERR_CONNECT) {
+            snprintf(err, errlen, "%s", rc != SECSOCK_OK ? secsock_conn_error(p->c) : "");
+            return rc;
+        }
+        rc = move_on(p, err, errlen);
+        if (rc != SECSOCK_OK)
+            return rc;
+    }
+}
+
 /* The statistics over the exchanges made (fewer than --count after SIGINT). */
 static enum app_exit report_stats(int made, long long *rtt, int received)
 {
@@ -277,10 +303,12 @@ static enum app_exit run(const struct app_options *o, const secsock_transport *t
         return rc;
     }
     if (o->no_reply) {
-        st = secsock_write_all(c, msg, len);
-        rc = st == SECSOCK_OK ? APP_EXIT_OK : app_client_fail(o, &cs, st, secsock_conn_error(c));
-        app_client_finish(o, &cs, c);
-        secsock_close(c);
+        st = send_only(&p, msg, len, err, sizeof err);
+        rc = st == SECSOCK_OK ? APP_EXIT_OK : app_client_fail(o, &cs, st, err);
+        if (p.c != NULL) {
+            app_client_finish(o, &cs, p.c);
+            secsock_close(p.c);
+        }
         return rc;
     }
     unsigned char *buf = malloc((size_t)o->max_reply);

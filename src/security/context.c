@@ -279,7 +279,5 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
         SSL_CTX_free(ctx);
         return NULL;
     }
-    if (cfg->keylog_file != NULL)
-        SSL_CTX_set_keylog_callback(ctx, keylog_write_line);
     return ctx;
 }

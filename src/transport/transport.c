@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,6 +16,7 @@
 
 #include "net/net.h"
 #include "transport/conn.h"
+#include "transport/ossl_conn.h"
 #include "transport/testing.h"
 #include "transport/tracing.h"
 
@@ -107,6 +109,12 @@ void secsock_transport_set_trace(secsock_transport *t, unsigned kinds, secsock_t
     t->trace_kinds = fn != NULL ? kinds : 0;
     t->trace_fn = fn;
     t->trace_arg = arg;
+    /* OpenSSL hands out secrets only to a context's key-log callback: set
+     * while anyone wants them (it costs a formatted line per secret). */
+    if (t->ssl_ctx != NULL)
+        SSL_CTX_set_keylog_callback(t->ssl_ctx, t->keylog || tracing(t, SECSOCK_TRACE_SECRET)
+                                                    ? ossl_keylog_line
+                                                    : NULL);
 }
 
 const char *secsock_transport_fingerprint(const secsock_transport *t)
@@ -184,6 +192,8 @@ static int handshake_for(secsock_conn *c, int timeout_ms, int said_ms)
                                                         : "TLS handshake");
     if (rc == 0)
         c->handshake_done = 1;
+    if (tracing(c->transport, SECSOCK_TRACE_HANDSHAKE))
+        trace_handshake(c);
     return rc;
 }
 
@@ -199,6 +209,9 @@ enum secsock_status secsock_handshake_nowait(secsock_conn *c)
     int rc = c->backend->handshake(c);
     if (rc == 0)
         c->handshake_done = 1;
+    if (rc != SECSOCK_WANT_READ && rc != SECSOCK_WANT_WRITE &&
+        tracing(c->transport, SECSOCK_TRACE_HANDSHAKE))
+        trace_handshake(c);
     return rc;
 }
 
@@ -433,6 +446,8 @@ enum secsock_status secsock_accept(secsock_listener *l, int timeout_ms, secsock_
     for (;;) {
         int rc = l->t->backend->accept != NULL ? l->t->backend->accept(l, out, err, errlen)
                                                : stream_accept(l, out, err, errlen);
+        if (rc == 0 && tracing(l->t, SECSOCK_TRACE_ACCEPT))
+            trace_accept(*out);
         if (rc != SECSOCK_WANT_READ)
             return rc;
         long long left = deadline - net_now_ms();
@@ -561,8 +576,19 @@ enum secsock_status secsock_shutdown_write(secsock_conn *c)
     return rc;
 }
 
-static void conn_destroy(secsock_conn *c)
+/* Whether closing c's socket now makes the kernel reset the connection
+ * (RFC 2525 2.17): bytes from the peer are still unread. */
+static int close_resets(const secsock_conn *c)
 {
+    int unread = 0;
+    return c->owns_fd && c->backend->socktype == SOCK_STREAM &&
+           ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0;
+}
+
+static void conn_destroy(secsock_conn *c, int reset)
+{
+    if (tracing(c->transport, SECSOCK_TRACE_CLOSE))
+        trace_close(c, reset || close_resets(c));
     for (int i = 0; i < c->n_peer_certs; i++)
         security_cert_text_free(&c->peer_certs[i]);
     free(c->peer_certs);
@@ -592,13 +618,18 @@ int secsock_linger_nowait(secsock_conn *c)
         c->lingering = 1;
         if (shutdown(c->fd, SHUT_WR) < 0)
             return 0;
+        if (tracing(c->transport, SECSOCK_TRACE_END))
+            trace_end(c, 1, 0);
     }
     unsigned char scrap[4096];
     for (;;) {
         ssize_t n = recv(c->fd, scrap, sizeof scrap, MSG_DONTWAIT);
         if (n > 0 || (n < 0 && errno == EINTR))
             continue;
-        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK); /* 0: the peer is gone */
+        int waiting = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        if (!waiting && tracing(c->transport, SECSOCK_TRACE_END))
+            trace_end(c, 0, n < 0 && errno == ECONNRESET);
+        return waiting; /* else the peer is gone */
     }
 }
 
@@ -627,7 +658,7 @@ void secsock_close(secsock_conn *c)
         (void)secsock_shutdown_write(c);
         c->timeout_ms = saved;
     }
-    conn_destroy(c);
+    conn_destroy(c, 0);
 }
 
 void secsock_abort(secsock_conn *c)
@@ -638,7 +669,7 @@ void secsock_abort(secsock_conn *c)
         struct linger lg = { .l_onoff = 1, .l_linger = 0 };
         (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
-    conn_destroy(c);
+    conn_destroy(c, c->owns_fd && c->backend->socktype == SOCK_STREAM);
 }
 
 void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms) { c->timeout_ms = timeout_ms; }

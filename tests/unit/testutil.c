@@ -201,3 +201,12 @@ void testutil_session(const secsock_conn *c, struct testutil_session *s)
     s->bytes_received = secsock_conn_bytes_received(c);
 #undef COPY
 }
+
+int testutil_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
