@@ -7,7 +7,7 @@
  * Try it against `tcp-server --echo` (add --tls --cert/--key for TLS).
  * Exit status: 0 when the exchange ended cleanly, 1 otherwise.
  */
-#include <secsock/transport.h>
+#include <secsock/secsock.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -33,17 +33,23 @@ int main(int argc, char **argv)
     if (argc - i != 3)
         return usage();
 
-    char err[256] = "";
-    secsock_config *cfg = secsock_config_new();
-    if (cfg == NULL || (cafile != NULL && secsock_config_set_cafile(cfg, cafile) != 0)) {
+    /* Each object keeps the reason its last call failed: the config, the
+     * transport, the connection. */
+    secsock_config *cfg = NULL;
+    enum secsock_status rc = secsock_config_new(&cfg);
+    if (rc == SECSOCK_OK && cafile != NULL)
+        rc = secsock_config_set_cafile(cfg, cafile);
+    if (rc != SECSOCK_OK) {
         fprintf(stderr, "echo_client: %s\n", cfg ? secsock_config_error(cfg) : "out of memory");
         secsock_config_free(cfg);
         return 1;
     }
-    secsock_transport *t = secsock_transport_new(backend, SECSOCK_CLIENT, cfg, err, sizeof err);
+    secsock_transport *t = NULL;
+    rc = secsock_transport_new(backend, SECSOCK_CLIENT, cfg, &t);
     secsock_config_free(cfg); /* the transport keeps what it needs */
-    if (t == NULL) {
-        fprintf(stderr, "echo_client: %s\n", err);
+    if (rc != SECSOCK_OK) {
+        fprintf(stderr, "echo_client: %s\n", t ? secsock_transport_error(t) : "out of memory");
+        secsock_transport_free(t);
         return 1;
     }
 
@@ -51,22 +57,22 @@ int main(int argc, char **argv)
         .host = argv[i], .port = argv[i + 1], .family = AF_UNSPEC, .timeout_ms = 10000,
     };
     secsock_conn *c = NULL;
-    int rc = secsock_connect(t, &opts, &c, err, sizeof err);
+    rc = secsock_connect(t, &opts, &c); /* c is set even when it fails: it says why */
     const char *msg = argv[i + 2];
-    if (rc == 0 && (rc = secsock_write_all(c, msg, strlen(msg))) == 0)
+    if (rc == SECSOCK_OK && (rc = secsock_write_all(c, msg, strlen(msg))) == SECSOCK_OK)
         rc = secsock_shutdown_write(c); /* the server echoes until our end of stream */
     char buf[4096];
     ssize_t n;
-    while (rc == 0 && (n = secsock_read(c, buf, sizeof buf)) != 0) {
+    while (rc == SECSOCK_OK && (n = secsock_read(c, buf, sizeof buf)) != 0) {
         if (n < 0)
-            rc = (int)n;
+            rc = (enum secsock_status)n;
         else if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
             rc = SECSOCK_ERR_IO;
     }
-    if (rc != 0)
+    if (rc != SECSOCK_OK)
         fprintf(stderr, "echo_client: %s: %s\n", secsock_status_name(rc),
-                c != NULL && secsock_conn_error(c)[0] ? secsock_conn_error(c) : err);
+                c != NULL ? secsock_conn_error(c) : "out of memory");
     secsock_close(c);
     secsock_transport_free(t);
-    return rc == 0 && fflush(stdout) == 0 ? 0 : 1;
+    return rc == SECSOCK_OK && fflush(stdout) == 0 ? 0 : 1;
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "secsock/api.h"
+#include "secsock/status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,13 +38,13 @@ struct secsock_fingerprint {
 /* Computes the fingerprints of a ClientHello given as a TLS record, a DTLS
  * record (as one datagram carries it) or the bare handshake message; the
  * bytes tell which. The hello must be whole in its first record (DTLS: in
- * one fragment); what follows it is ignored. Returns 0 with *fp filled;
+ * one fragment); what follows it is ignored. Returns SECSOCK_OK with *fp filled;
  * SECSOCK_WANT_READ when the bytes end before the record (or the message)
  * does, so that more of them may complete it; SECSOCK_ERR_PROTOCOL when
  * they are no ClientHello, or a malformed one, or one that goes on in
  * another record; SECSOCK_ERR_NOMEM. *fp is zeroed on failure.
  * Thread-safe. */
-SECSOCK_API int secsock_fingerprint_client_hello(const void *hello, size_t len,
+SECSOCK_API enum secsock_status secsock_fingerprint_client_hello(const void *hello, size_t len,
                                                  struct secsock_fingerprint *fp);
 
 #ifdef __cplusplus

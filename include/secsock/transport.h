@@ -11,11 +11,14 @@
  * at most the connection's timeout and return a count or a negative
  * secsock_status. Each connection carries the text of its last error.
  *
- * Return values: functions returning int or ssize_t give 0 (or a count) on
- * success and a negative enum secsock_status on failure; constructors give
- * NULL on failure with the reason in err (at most errlen bytes, always
- * NUL-terminated). Returned strings belong to the object they came from and
- * live as long as it does (secsock_status_name's are static).
+ * Return values: calls give SECSOCK_OK (or a count) on success and a
+ * negative enum secsock_status on failure. One error channel per object,
+ * as libtls has: the reason, one line, is kept by the object the call was
+ * on (secsock_transport_error, secsock_listener_error, secsock_conn_error).
+ * A constructor sets *out also when it fails (only out of memory leaves it
+ * NULL), so its reason can be read; then free it. Returned strings belong
+ * to the object they came from and live as long as it does
+ * (secsock_status_name's and secsock_version's are static).
  *
  * Threads: a transport is created once, before threads start, and is then
  * only read, so any number of threads may use it at once (connect, make
@@ -35,6 +38,7 @@
 
 #include "secsock/fingerprint.h"
 #include "secsock/security.h"
+#include "secsock/status.h"
 #include "secsock/trace.h"
 
 #ifdef __cplusplus
@@ -44,29 +48,6 @@ extern "C" {
 typedef struct secsock_transport secsock_transport;
 typedef struct secsock_conn secsock_conn;
 
-/* Negative results. 0 and positive counts mean success. */
-enum secsock_status {
-    SECSOCK_OK = 0,
-    SECSOCK_ERR_IO = -1,         /* a socket error, a reset */
-    SECSOCK_ERR_RESOLVE = -2,    /* name resolution failed */
-    SECSOCK_ERR_CONNECT = -3,    /* connection refused, unreachable */
-    SECSOCK_ERR_HANDSHAKE = -4,  /* TLS handshake failed */
-    SECSOCK_ERR_VERIFY = -5,     /* the peer's certificate was refused */
-    SECSOCK_ERR_TIMEOUT = -6,    /* nothing happened within the timeout */
-    SECSOCK_ERR_TRUNCATED = -7,  /* TLS peer closed without close_notify */
-    SECSOCK_ERR_CONFIG = -8,     /* bad configuration: files, names, lists */
-    SECSOCK_ERR_PROTOCOL = -9,   /* the peer broke the protocol */
-    SECSOCK_WANT_READ = -10,     /* non-blocking calls only: retry when readable */
-    SECSOCK_WANT_WRITE = -11,    /* non-blocking calls only: retry when writable */
-    SECSOCK_ERR_NOMEM = -12,
-    SECSOCK_ERR_CANCELLED = -13, /* the cancel descriptor became readable */
-    SECSOCK_ERR_TOO_BIG = -14,   /* a message larger than one datagram can carry */
-};
-
-/* A short English name for a status, e.g. "timeout"; "unknown error" for a
- * value that is none of the above. Never NULL; static. Thread-safe. */
-SECSOCK_API const char *secsock_status_name(int status);
-
 enum secsock_role { SECSOCK_CLIENT, SECSOCK_SERVER };
 
 /* Makes a transport for a backend, by name: "tcp", "tls" (streams), "udp",
@@ -74,11 +55,18 @@ enum secsock_role { SECSOCK_CLIENT, SECSOCK_SERVER };
  * returns; it may be NULL for "tcp" and "udp". For "tls" and "dtls" this
  * builds the SSL_CTX: files are loaded and a key must match its certificate;
  * a server needs a certificate (or self-signed); a key-log file is opened.
- * Returns the transport, or NULL with the reason in err (an unknown backend,
- * a bad file, out of memory). Call it before starting threads. */
-SECSOCK_API secsock_transport *secsock_transport_new(const char *backend, enum secsock_role role,
-                                         const secsock_config *cfg,
-                                         char *err, size_t errlen);
+ * SECSOCK_OK with *out the transport; or SECSOCK_ERR_CONFIG (an unknown
+ * backend, a bad file, a key that does not match) or SECSOCK_ERR_NOMEM, with
+ * *out a failed transport that gives only secsock_transport_error() and
+ * secsock_transport_free() (NULL when out of memory). Call it before
+ * starting threads. */
+SECSOCK_API enum secsock_status secsock_transport_new(const char *backend,
+                                                      enum secsock_role role,
+                                                      const secsock_config *cfg,
+                                                      secsock_transport **out);
+/* Why secsock_transport_new() failed, one line; "" for a transport that
+ * works. Never NULL. Thread-safe. */
+SECSOCK_API const char *secsock_transport_error(const secsock_transport *t);
 /* Frees t (NULL is fine), after every connection and listener made from it
  * is gone and no other thread uses it. */
 SECSOCK_API void secsock_transport_free(secsock_transport *t);
@@ -144,32 +132,19 @@ struct secsock_connect_opts {
  * next address, connect again with the refused one in opts->exclude. For
  * "dtls" the handshake's refusal moves on to the next address here.
  *
- * Returns 0 with *out set, or a negative status (SECSOCK_ERR_RESOLVE,
- * _CONNECT, _TIMEOUT, _HANDSHAKE, _VERIFY, ...) with the reason in err,
- * naming each address tried (or, when too many for err, the last and the
- * count); SECSOCK_ERR_CONNECT also when opts->exclude leaves no address.
- * On failure *out is still set when a connection object exists (so its
- * error text and session info, e.g. the refused certificate, can be read)
- * and must then be closed; otherwise *out is NULL.
+ * Returns SECSOCK_OK with *out the connection, or a negative status
+ * (SECSOCK_ERR_RESOLVE, _CONNECT, _TIMEOUT, _HANDSHAKE, _VERIFY, ...);
+ * SECSOCK_ERR_CONNECT also when opts->exclude leaves no address. *out is
+ * set on failure too (NULL only when out of memory), and closed by the
+ * caller: secsock_conn_error() gives the reason, naming each address tried
+ * (or, when too many, the last and the count), and after a failed
+ * handshake the facts below tell what the peer showed (e.g. the refused
+ * certificate). When no address connected, the connection has no
+ * descriptor (secsock_conn_fd() is -1) and its peer is "".
  * Thread-safe: any number of threads may connect with one transport. */
-SECSOCK_API int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
-                    secsock_conn **out, char *err, size_t errlen);
-
-/* Server, low level (listeners below do more): a socket bound to
- * bind_addr:port with SO_REUSEADDR, listening with backlog for streams, in
- * *listen_fd. port "0" picks a free port; the bound "ADDR:PORT" is written
- * to bound. Returns 0, or a negative status with the reason in err
- * (SECSOCK_ERR_CONFIG for an address that does not resolve,
- * SECSOCK_ERR_CONNECT when it cannot be bound). Thread-safe. */
-SECSOCK_API int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
-                   int backlog, int *listen_fd, char *bound, size_t boundlen, char *err,
-                   size_t errlen);
-/* Wraps a stream socket the caller accepted (made non-blocking here) as a
- * server connection; peer (may be NULL) names the client. Takes ownership
- * of fd: secsock_close() closes it, and so does a failure. Returns the
- * connection (run secsock_handshake() next), or NULL. Thread-safe. */
-SECSOCK_API secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
-                                   const struct sockaddr *peer, socklen_t peerlen);
+SECSOCK_API enum secsock_status secsock_connect(const secsock_transport *t,
+                                                const struct secsock_connect_opts *opts,
+                                                secsock_conn **out);
 
 /* A listener hands out one connection per client, whatever the backend:
  * "tcp"/"tls": an accepted socket; "udp": one datagram from a peer (reading
@@ -181,13 +156,19 @@ SECSOCK_API secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int f
  * "udp" ones, which answer from its socket: close them first).
  *
  * secsock_listener_new: binds bind_addr:port (port "0" picks a free one)
- * with SO_REUSEADDR, listening with backlog for streams. Returns 0 with *out
- * set, or a negative status with the reason in err (SECSOCK_ERR_CONFIG:
- * the address does not resolve; SECSOCK_ERR_CONNECT: it cannot be bound,
- * e.g. in use; SECSOCK_ERR_IO, SECSOCK_ERR_NOMEM). Thread-safe. */
+ * with SO_REUSEADDR, listening with backlog for streams. Returns SECSOCK_OK
+ * with *out the listener, or a negative status (SECSOCK_ERR_CONFIG: the
+ * address does not resolve; SECSOCK_ERR_CONNECT: it cannot be bound, e.g.
+ * in use; SECSOCK_ERR_IO, SECSOCK_ERR_NOMEM) with *out a failed listener
+ * that gives only secsock_listener_error() and secsock_listener_free()
+ * (NULL when out of memory). Thread-safe. */
 typedef struct secsock_listener secsock_listener;
-SECSOCK_API int secsock_listener_new(const secsock_transport *t, const char *bind_addr, const char *port,
-                         int backlog, secsock_listener **out, char *err, size_t errlen);
+SECSOCK_API enum secsock_status secsock_listener_new(const secsock_transport *t,
+                                                     const char *bind_addr, const char *port,
+                                                     int backlog, secsock_listener **out);
+/* Why the listener, or its last secsock_accept(), failed; "" if neither
+ * did. Never NULL; valid until the next secsock_accept(). */
+SECSOCK_API const char *secsock_listener_error(const secsock_listener *l);
 /* The listening descriptor, to poll for readability: a client is waiting.
  * It stays the listener's: do not close it. */
 SECSOCK_API int secsock_listener_fd(const secsock_listener *l);
@@ -195,11 +176,12 @@ SECSOCK_API int secsock_listener_fd(const secsock_listener *l);
  * "0" was asked for. */
 SECSOCK_API const char *secsock_listener_address(const secsock_listener *l);
 /* Waits up to timeout_ms (or until the cancel descriptor is readable) for
- * the next client. 0 with *out set; SECSOCK_ERR_TIMEOUT or _CANCELLED when
- * none came; another negative status for a client that failed before it
- * became a connection (the listener stays usable; err says why). */
-SECSOCK_API int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
-                   size_t errlen);
+ * the next client. SECSOCK_OK with *out set; SECSOCK_ERR_TIMEOUT or
+ * _CANCELLED when none came; another negative status for a client that
+ * failed before it became a connection (the listener stays usable;
+ * secsock_listener_error() says why). *out is NULL on failure. */
+SECSOCK_API enum secsock_status secsock_accept(secsock_listener *l, int timeout_ms,
+                                               secsock_conn **out);
 /* From now on secsock_accept() also ends, with SECSOCK_ERR_CANCELLED, when
  * fd is readable (a server's stop pipe). -1 turns it off. */
 SECSOCK_API void secsock_listener_set_cancel_fd(secsock_listener *l, int fd);
@@ -208,9 +190,9 @@ SECSOCK_API void secsock_listener_free(secsock_listener *l);
 
 /* Server side: runs the TLS/DTLS handshake (nothing to do in plaintext)
  * within timeout_ms, verifying a client certificate if the configuration
- * asks for one. Returns 0 (also when it is done already) or a negative
+ * asks for one. Returns SECSOCK_OK (also when it is done already) or a
  * status: SECSOCK_ERR_HANDSHAKE, _VERIFY, _TIMEOUT, _CANCELLED, _IO. */
-SECSOCK_API int secsock_handshake(secsock_conn *c, int timeout_ms);
+SECSOCK_API enum secsock_status secsock_handshake(secsock_conn *c, int timeout_ms);
 
 /* For event loops that run many handshakes in one thread: one step of the
  * handshake, never waiting: 0 when it is done, SECSOCK_WANT_READ/WRITE to
@@ -219,9 +201,9 @@ SECSOCK_API int secsock_handshake(secsock_conn *c, int timeout_ms);
  * called once secsock_conn_timer_ms() milliseconds have passed (-1: no timer,
  * always so for "tcp", "tls" and "udp"). secsock_conn_timer_fire() returns
  * 0 (a flight was resent, or nothing was due) or SECSOCK_ERR_HANDSHAKE. */
-SECSOCK_API int secsock_handshake_nowait(secsock_conn *c);
+SECSOCK_API enum secsock_status secsock_handshake_nowait(secsock_conn *c);
 SECSOCK_API int secsock_conn_timer_ms(secsock_conn *c);
-SECSOCK_API int secsock_conn_timer_fire(secsock_conn *c);
+SECSOCK_API enum secsock_status secsock_conn_timer_fire(secsock_conn *c);
 /* After a failed handshake, a TLS server says it is done and, before
  * closing, reads and drops what the client still sends, so the kernel's
  * reset cannot overtake the alert. secsock_close() does that for up to
@@ -243,7 +225,7 @@ SECSOCK_API ssize_t secsock_read(secsock_conn *c, void *buf, size_t len);
  * bounded by the connection's timeout, restarted whenever bytes move.
  * Datagrams: one write is one datagram; one larger than
  * secsock_max_message() fails with SECSOCK_ERR_TOO_BIG, never cut. */
-SECSOCK_API int secsock_write_all(secsock_conn *c, const void *buf, size_t len);
+SECSOCK_API enum secsock_status secsock_write_all(secsock_conn *c, const void *buf, size_t len);
 
 /* Non-blocking forms for event loops: like the above, but return
  * SECSOCK_WANT_READ/SECSOCK_WANT_WRITE instead of waiting (poll
@@ -264,7 +246,7 @@ SECSOCK_API int secsock_conn_fd(const secsock_conn *c);
 /* Ends our direction: TCP half-close, or TLS/DTLS close_notify (nothing
  * for plain UDP). Reading goes on. Returns 0 (also when done already) or a
  * negative status. */
-SECSOCK_API int secsock_shutdown_write(secsock_conn *c);
+SECSOCK_API enum secsock_status secsock_shutdown_write(secsock_conn *c);
 /* Closes (sending close_notify if not sent yet, waiting at most a second
  * for a peer that stopped reading) and frees. NULL is fine. */
 SECSOCK_API void secsock_close(secsock_conn *c);
@@ -286,7 +268,7 @@ SECSOCK_API const unsigned char *secsock_conn_client_hello(const secsock_conn *c
 
 /* The bound, in milliseconds, on each later wait of c (read, write,
  * shutdown). A new connection has its connect timeout (10000 for
- * secsock_conn_from_fd() and accepted ones). */
+ * accepted ones). */
 SECSOCK_API void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms);
 /* From now on every wait on c also ends, with SECSOCK_ERR_CANCELLED, when
  * fd is readable (a server's stop pipe). -1 turns it off. */
@@ -305,34 +287,48 @@ SECSOCK_API const char *secsock_conn_error(const secsock_conn *c);
 /* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6); "" if unknown. */
 SECSOCK_API const char *secsock_conn_peer(const secsock_conn *c);
 
-/* What was negotiated, for secsock_session_info() below. Empty strings
- * where not applicable (plaintext, no peer certificate). The peer's names
- * are its own text: escape them before printing. */
-struct secsock_session_info {
-    int secure;                  /* 1 for TLS/DTLS */
-    char version[16];            /* "TLSv1.3" */
-    char cipher[64];
-    char group[32];              /* key-exchange group, e.g. "x25519" */
-    char alpn[64];
-    char sni[256];               /* sent (client) or received (server) */
-    int resumed;
-    int has_peer_cert;
-    char peer_subject[256];
-    char peer_issuer[256];
-    char peer_san[512];          /* "DNS:localhost, IP:127.0.0.1" */
-    char peer_not_before[32];
-    char peer_not_after[32];
-    char peer_fingerprint[104];  /* "sha256:AB:CD:..." */
-    long verify_code;            /* X509_V_OK (0) when verified */
-    char verify_result[128];     /* "ok", or the reason it failed */
-    int verified;                /* verification was performed and passed */
-    int cookie_exchange;         /* DTLS: a HelloVerifyRequest was sent or received */
-    unsigned long long bytes_sent;     /* application bytes, through this connection */
-    unsigned long long bytes_received;
-};
-/* Fills *info for c (also after a failed handshake: what the peer showed,
- * and why verification failed). Returns 0. */
-SECSOCK_API int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
+/* What was negotiated, and who the peer is, one accessor per fact (so
+ * facts can be added without an ABI change). Also after a failed
+ * handshake: what the peer showed, and why verification failed. Strings
+ * belong to c: they stay valid until c is closed, and unchanged until the
+ * next call that changes c (a handshake step, a read, a write). Never NULL:
+ * "" where a fact does not apply (plaintext, no peer certificate, before
+ * the handshake). The peer's names are its own text: escape them before
+ * printing. */
+/* 1 for a TLS or DTLS connection, 0 for plaintext. */
+SECSOCK_API int secsock_conn_is_secure(const secsock_conn *c);
+/* The protocol version, "TLSv1.3", "TLSv1.2" or "DTLSv1.2". */
+SECSOCK_API const char *secsock_conn_protocol(const secsock_conn *c);
+/* The cipher suite (OpenSSL's name), e.g. "TLS_AES_256_GCM_SHA384". */
+SECSOCK_API const char *secsock_conn_cipher(const secsock_conn *c);
+/* The key-exchange group, e.g. "x25519". */
+SECSOCK_API const char *secsock_conn_group(const secsock_conn *c);
+/* The ALPN protocol agreed on, e.g. "http/1.1". */
+SECSOCK_API const char *secsock_conn_alpn(const secsock_conn *c);
+/* The server name: the one a client sent (not an IP literal), or the one a
+ * server received. */
+SECSOCK_API const char *secsock_conn_sni(const secsock_conn *c);
+/* 1 when the session was resumed (no full handshake), else 0. */
+SECSOCK_API int secsock_conn_resumed(const secsock_conn *c);
+/* 1 when the peer was verified and passed (a CA chain or a pin), else 0. */
+SECSOCK_API int secsock_conn_verified(const secsock_conn *c);
+/* "ok (CA chain)", "ok (pinned)", "pin mismatch", "no certificate",
+ * "not verified (...)", or why the chain was refused. */
+SECSOCK_API const char *secsock_conn_verify_result(const secsock_conn *c);
+/* DTLS: 1 when a HelloVerifyRequest (cookie) was sent or received. */
+SECSOCK_API int secsock_conn_cookie_exchange(const secsock_conn *c);
+/* Application bytes written and read through c. */
+SECSOCK_API unsigned long long secsock_conn_bytes_sent(const secsock_conn *c);
+SECSOCK_API unsigned long long secsock_conn_bytes_received(const secsock_conn *c);
+/* The peer's certificate (the leaf), as secsock_conn_peer_cert(c, 0, ...)
+ * below gives it: RFC 2253 names, "DNS:localhost, IP:127.0.0.1",
+ * "2026-12-02T10:00:00Z", "sha256:AB:CD:...". */
+SECSOCK_API const char *secsock_conn_peer_cert_subject(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_issuer(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_san(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_not_before(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_not_after(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_peer_cert_fingerprint(const secsock_conn *c);
 
 /* The certificates the peer sent, whether or not they passed verification
  * (a client keeps the server's whole chain, as sent, leaf first, also when

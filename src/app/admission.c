@@ -122,7 +122,8 @@ static void set_listening(struct loop *lp, int on)
  * why, or the connection's error text when NULL, is logged. A refused TLS
  * client stays a moment to linger (see secsock_linger_nowait): never a
  * blocking close in this loop. */
-static void drop(struct loop *lp, struct admission *a, int status, const char *why)
+static void drop(struct loop *lp, struct admission *a, enum secsock_status status,
+                 const char *why)
 {
     lp->ax->hooks.report(lp->ax->hooks.arg, a, status, why);
     if (status != SECSOCK_ERR_TIMEOUT && secsock_linger_nowait(a->c)) {
@@ -154,12 +155,12 @@ static int step(struct loop *lp, struct admission *a, uint32_t revents)
         a->screened = 1;
     }
     if (a->handshake_ms < 0) {
-        int rc = secsock_handshake_nowait(a->c);
+        enum secsock_status rc = secsock_handshake_nowait(a->c);
         if (rc == SECSOCK_WANT_READ || rc == SECSOCK_WANT_WRITE) {
             a->events = rc == SECSOCK_WANT_READ ? EPOLLIN : EPOLLOUT;
             return 0;
         }
-        if (rc != 0)
+        if (rc != SECSOCK_OK)
             return rc;
         double now = app_now_ms();
         a->handshake_ms = now - a->accepted_ms;
@@ -261,14 +262,13 @@ static void admit(struct loop *lp, secsock_conn *c)
 
 static void accept_burst(struct loop *lp)
 {
-    char err[256];
     for (int i = 0; i < lp->burst && lp->n < lp->cap; i++) {
         secsock_conn *c = NULL;
-        int rc = secsock_accept(lp->ax->l, 0, &c, err, sizeof err);
+        enum secsock_status rc = secsock_accept(lp->ax->l, 0, &c);
         if (rc == SECSOCK_ERR_TIMEOUT || rc == SECSOCK_ERR_CANCELLED)
             return;
-        if (rc != 0) {
-            app_log(stdout, "[!] %s", err);
+        if (rc != SECSOCK_OK) {
+            app_log(stdout, "[!] %s", secsock_listener_error(lp->ax->l));
             if (rc == SECSOCK_ERR_NOMEM)
                 poll(NULL, 0, 50); /* out of descriptors or memory: let clients finish */
             return;
@@ -332,8 +332,8 @@ static void expire(struct loop *lp)
                          policy->idle_timeout_ms);
             drop(lp, a, SECSOCK_ERR_TIMEOUT, why);
         } else {
-            int rc = secsock_conn_timer_fire(a->c);
-            if (rc != 0)
+            enum secsock_status rc = secsock_conn_timer_fire(a->c);
+            if (rc != SECSOCK_OK)
                 drop(lp, a, rc, NULL);
             else
                 settle(lp, a);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hints.h"
 #include "peer_certs.h"
 #include "report.h"
 
@@ -21,7 +22,7 @@ static void on_attempt(void *arg, enum secsock_attempt_event event, const char *
         app_log(stderr, "* %s: %s", address, reason);
 }
 
-static int connect_once(struct app_client_session *cs, secsock_conn **out, char *err,
+static enum secsock_status connect_once(struct app_client_session *cs, secsock_conn **out, char *err,
                         size_t errlen)
 {
     const struct app_options *o = cs->o;
@@ -36,9 +37,11 @@ static int connect_once(struct app_client_session *cs, secsock_conn **out, char 
     cs->attempts = 0;
     secsock_conn *c = NULL;
     double t0 = app_now_ms();
-    int rc = secsock_connect(cs->t, &copts, &c, err, errlen);
-    if (rc == 0)
+    enum secsock_status rc = secsock_connect(cs->t, &copts, &c);
+    if (rc == SECSOCK_OK)
         cs->js.handshake_ms = app_now_ms() - t0;
+    snprintf(err, errlen, "%s", rc == SECSOCK_OK ? "" : c != NULL ? secsock_conn_error(c) : "out of memory");
+    app_add_hint(rc, (cs->o->program & (APP_UDP_CLIENT | APP_UDP_SERVER)) != 0, err, errlen);
     /* Our ClientHello, kept with -v or --json: its fingerprints, also when
      * the server refused it. */
     size_t hello_len = 0;
@@ -67,8 +70,8 @@ static int connect_once(struct app_client_session *cs, secsock_conn **out, char 
 }
 
 /* A connect failed with err: the --json record says so, and *c is closed. */
-static int connect_failed(struct app_client_session *cs, secsock_conn **c, int rc,
-                          const char *err)
+static enum secsock_status connect_failed(struct app_client_session *cs, secsock_conn **c,
+                                          enum secsock_status rc, const char *err)
 {
     cs->status = rc;
     snprintf(cs->error, sizeof cs->error, "%s", err);
@@ -78,7 +81,7 @@ static int connect_failed(struct app_client_session *cs, secsock_conn **c, int r
     return rc;
 }
 
-int app_client_connect(const struct app_options *o, const secsock_transport *t,
+enum secsock_status app_client_connect(const struct app_options *o, const secsock_transport *t,
                        const char *port, int timeout_ms, secsock_conn **out,
                        struct app_client_session *cs, char *err, size_t errlen)
 {
@@ -90,11 +93,11 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
         .port = port,
         .timeout_ms = timeout_ms,
     };
-    int rc = connect_once(cs, out, err, errlen);
-    return rc == 0 ? 0 : connect_failed(cs, out, rc, err);
+    enum secsock_status rc = connect_once(cs, out, err, errlen);
+    return rc == SECSOCK_OK ? SECSOCK_OK : connect_failed(cs, out, rc, err);
 }
 
-int app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, size_t errlen)
+enum secsock_status app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, size_t errlen)
 {
     const char *peer = secsock_conn_peer(*c);
     if (cs->o->verbose)
@@ -114,7 +117,7 @@ int app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, 
     *c = NULL;
     cs->js.handshake_ms = -1;
     char why[512] = "";
-    int rc = full ? SECSOCK_ERR_CONNECT : connect_once(cs, c, why, sizeof why);
+    enum secsock_status rc = full ? SECSOCK_ERR_CONNECT : connect_once(cs, c, why, sizeof why);
     if (rc == 0)
         return 0;
     if (full || (rc == SECSOCK_ERR_CONNECT && cs->attempts == 0))
@@ -125,13 +128,16 @@ int app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, 
     return connect_failed(cs, c, rc, err);
 }
 
-int app_client_fail(const struct app_options *o, struct app_client_session *cs, int status,
-                    const char *msg)
+enum app_exit app_client_fail(const struct app_options *o, struct app_client_session *cs,
+                              enum secsock_status status, const char *msg)
 {
-    fprintf(stderr, "%s: %s\n", o->name, msg);
-    if (cs != NULL && cs->status == 0) {
+    char line[APP_ERR_LEN];
+    snprintf(line, sizeof line, "%s", msg);
+    app_add_hint(status, (o->program & (APP_UDP_CLIENT | APP_UDP_SERVER)) != 0, line, sizeof line);
+    fprintf(stderr, "%s: %s\n", o->name, line);
+    if (cs != NULL && cs->status == SECSOCK_OK) {
         cs->status = status;
-        snprintf(cs->error, sizeof cs->error, "%s", msg);
+        snprintf(cs->error, sizeof cs->error, "%s", line);
     }
     return app_exit_code(status);
 }

@@ -16,7 +16,7 @@
 struct app_client_session {
     struct json_session js;
     double start_ms;
-    int status;                 /* the first failure, for the --json record */
+    enum secsock_status status; /* the first failure, for the --json record */
     char error[APP_ERR_LEN];
     struct secsock_fingerprint fingerprint; /* ours (-v, --json), when js.fingerprint is set */
     /* How to connect again, to the name's next address (app_client_next). */
@@ -33,7 +33,7 @@ struct app_client_session {
  * shown ("* Trying ADDR:PORT...", and why it failed). On failure the
  * connection is closed (*out is NULL), the --json record is written, and
  * the status is returned with the reason in err. */
-int app_client_connect(const struct app_options *o, const secsock_transport *t,
+enum secsock_status app_client_connect(const struct app_options *o, const secsock_transport *t,
                        const char *port, int timeout_ms, secsock_conn **out,
                        struct app_client_session *cs, char *err, size_t errlen);
 
@@ -42,12 +42,13 @@ int app_client_connect(const struct app_options *o, const secsock_transport *t,
  * so far. Returns 0 with *c the new connection, or the failure with *c
  * NULL and err saying so: when no address is left, "connection refused:
  * nothing listens on ADDR, ADDR" (SECSOCK_ERR_CONNECT). */
-int app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, size_t errlen);
+enum secsock_status app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, size_t errlen);
 
 /* Says "PROGRAM: msg" on stderr and, with a session, keeps its first
- * failure for the --json record. Returns the exit code for status. */
-int app_client_fail(const struct app_options *o, struct app_client_session *cs, int status,
-                    const char *msg);
+ * failure for the --json record; both with the options that fix it
+ * (hints.h). Returns the exit code for status. */
+enum app_exit app_client_fail(const struct app_options *o, struct app_client_session *cs,
+                              enum secsock_status status, const char *msg);
 
 /* The --json record at the end of the session: its first failure, or ok. */
 void app_client_finish(const struct app_options *o, struct app_client_session *cs,

@@ -96,31 +96,33 @@ static void peer_certificates(FILE *f, int *first, const secsock_conn *c)
 
 void json_write_session(FILE *f, const struct json_session *js)
 {
-    struct secsock_session_info s = { 0 };
-    if (js->c != NULL)
-        secsock_session_info(js->c, &s);
+    const secsock_conn *c = js->c;
+    int secure = c != NULL && secsock_conn_is_secure(c);
     int first = 1;
     flockfile(f);
     fputc('{', f);
     field_str(f, &first, "program", js->program);
-    field_str(f, &first, "peer", js->c != NULL ? secsock_conn_peer(js->c) : js->peer);
+    /* A connection that never connected has no peer: the name asked for. */
+    field_str(f, &first, "peer",
+              c != NULL && secsock_conn_peer(c)[0] != '\0' ? secsock_conn_peer(c) : js->peer);
     field_str(f, &first, "transport", secsock_transport_name(js->t));
     field_bool(f, &first, "secure", secsock_transport_is_secure(js->t));
-    field_str(f, &first, "version", s.version);
-    field_str(f, &first, "cipher", s.cipher);
-    field_str(f, &first, "group", s.group);
-    field_str(f, &first, "alpn", s.alpn);
-    field_str(f, &first, "sni", s.sni);
-    peer_certificates(f, &first, js->c);
-    field_str(f, &first, "verification", s.secure ? s.verify_result : NULL);
-    field_bool(f, &first, "verified", s.verified);
-    field_bool(f, &first, "resumed", s.resumed);
-    field_bool(f, &first, "cookie_exchange", s.cookie_exchange);
+    field_str(f, &first, "version", c != NULL ? secsock_conn_protocol(c) : "");
+    field_str(f, &first, "cipher", c != NULL ? secsock_conn_cipher(c) : "");
+    field_str(f, &first, "group", c != NULL ? secsock_conn_group(c) : "");
+    field_str(f, &first, "alpn", c != NULL ? secsock_conn_alpn(c) : "");
+    field_str(f, &first, "sni", c != NULL ? secsock_conn_sni(c) : "");
+    peer_certificates(f, &first, c);
+    field_str(f, &first, "verification", secure ? secsock_conn_verify_result(c) : NULL);
+    field_bool(f, &first, "verified", c != NULL && secsock_conn_verified(c));
+    field_bool(f, &first, "resumed", c != NULL && secsock_conn_resumed(c));
+    field_bool(f, &first, "cookie_exchange", c != NULL && secsock_conn_cookie_exchange(c));
     field_str(f, &first, "ja4", js->fingerprint != NULL ? js->fingerprint->ja4 : NULL);
     field_str(f, &first, "ja3", js->fingerprint != NULL ? js->fingerprint->ja3 : NULL);
     field_str(f, &first, "ja3_hash", js->fingerprint != NULL ? js->fingerprint->ja3_hash : NULL);
     field_sep(f, &first);
-    fprintf(f, "\"bytes_sent\":%llu,\"bytes_received\":%llu", s.bytes_sent, s.bytes_received);
+    fprintf(f, "\"bytes_sent\":%llu,\"bytes_received\":%llu",
+            c != NULL ? secsock_conn_bytes_sent(c) : 0, c != NULL ? secsock_conn_bytes_received(c) : 0);
     field_num(f, &first, "handshake_ms", js->handshake_ms);
     field_num(f, &first, "total_ms", js->total_ms);
     field_str(f, &first, "status", secsock_status_name(js->status));

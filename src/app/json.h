@@ -16,7 +16,7 @@ struct json_session {
     const char *peer;           /* when c is NULL: what we tried */
     double handshake_ms;        /* -1 when the handshake did not finish */
     double total_ms;
-    int status;                 /* 0 or the secsock_status that ended the session */
+    enum secsock_status status; /* SECSOCK_OK, or what ended the session */
     const char *error;          /* its text, or NULL */
     const struct secsock_fingerprint *fingerprint; /* the client's, or NULL */
 };

@@ -755,37 +755,45 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     return check_combinations(o, seen);
 }
 
+/* The config the options ask for; NULL with the reason in err. Each
+ * setter checks its value, so the first refused one is the message. */
 static secsock_config *security_config(const struct app_options *o, const char *keylog,
                                        char *err, size_t errlen)
 {
-    secsock_config *cfg = secsock_config_new();
-    if (cfg == NULL) {
+    secsock_config *cfg = NULL;
+    if (secsock_config_new(&cfg) != SECSOCK_OK) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     if (!o->secure)
         return cfg;
-    int rc = 0;
-    rc |= o->cafile && secsock_config_set_cafile(cfg, o->cafile);
-    rc |= !rc && o->cert && secsock_config_set_cert_file(cfg, o->cert);
-    rc |= !rc && o->key && secsock_config_set_key_file(cfg, o->key);
-    rc |= !rc && o->self_signed && secsock_config_set_self_signed(cfg, 1);
-    rc |= !rc && o->servername && secsock_config_set_servername(cfg, o->servername);
-    rc |= !rc && o->insecure && secsock_config_insecure_noverify(cfg);
-    rc |= !rc && o->pin && secsock_config_set_pin(cfg, o->pin);
-    rc |= !rc && o->verify_client && secsock_config_verify_client(cfg, 1);
-    rc |= !rc && o->alpn && secsock_config_set_alpn(cfg, o->alpn);
-    rc |= !rc && o->tls_min && secsock_config_set_min_version(cfg, o->tls_min);
-    rc |= !rc && o->tls_max && secsock_config_set_max_version(cfg, o->tls_max);
-    rc |= !rc && o->ciphers && secsock_config_set_ciphers(cfg, o->ciphers);
-    rc |= !rc && o->ciphersuites && secsock_config_set_ciphersuites(cfg, o->ciphersuites);
-    rc |= !rc && keylog && secsock_config_set_keylog_file(cfg, keylog);
-    rc |= !rc && o->mtu && secsock_config_set_mtu(cfg, o->mtu);
-    rc |= !rc && o->tickets >= 0 && secsock_config_set_session_tickets(cfg, o->tickets);
+    enum secsock_status rc = SECSOCK_OK;
+#define SET(wanted, call)                                                                      \
+    do {                                                                                       \
+        if (rc == SECSOCK_OK && (wanted))                                                      \
+            rc = (call);                                                                       \
+    } while (0)
+    SET(o->cafile, secsock_config_set_cafile(cfg, o->cafile));
+    SET(o->cert, secsock_config_set_cert_file(cfg, o->cert));
+    SET(o->key, secsock_config_set_key_file(cfg, o->key));
+    SET(o->self_signed, secsock_config_set_self_signed(cfg, 1));
+    SET(o->servername, secsock_config_set_servername(cfg, o->servername));
+    SET(o->insecure, secsock_config_insecure_noverify(cfg));
+    SET(o->pin, secsock_config_set_pin(cfg, o->pin));
+    SET(o->verify_client, secsock_config_verify_client(cfg, 1));
+    SET(o->alpn, secsock_config_set_alpn(cfg, o->alpn));
+    SET(o->tls_min, secsock_config_set_min_version(cfg, o->tls_min));
+    SET(o->tls_max, secsock_config_set_max_version(cfg, o->tls_max));
+    SET(o->ciphers, secsock_config_set_ciphers(cfg, o->ciphers));
+    SET(o->ciphersuites, secsock_config_set_ciphersuites(cfg, o->ciphersuites));
+    SET(keylog, secsock_config_set_keylog_file(cfg, keylog));
+    SET(o->mtu, secsock_config_set_mtu(cfg, o->mtu));
+    SET(o->tickets >= 0, secsock_config_set_session_tickets(cfg, o->tickets));
     /* -v and --json show the client's fingerprints: only then is its
      * ClientHello kept (tcp-server peeks at it instead). */
-    rc |= !rc && (o->verbose || o->json) && secsock_config_keep_client_hello(cfg, 1);
-    if (rc) {
+    SET(o->verbose || o->json, secsock_config_keep_client_hello(cfg, 1));
+#undef SET
+    if (rc != SECSOCK_OK) {
         snprintf(err, errlen, "%s", secsock_config_error(cfg));
         secsock_config_free(cfg);
         return NULL;
@@ -805,10 +813,14 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
         return NULL;
     int datagram = (o->program & UDP) != 0;
     const char *backend = datagram ? (o->secure ? "dtls" : "udp") : (o->secure ? "tls" : "tcp");
-    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, errlen);
+    secsock_transport *t = NULL;
+    enum secsock_status rc = secsock_transport_new(backend, role, cfg, &t);
     secsock_config_free(cfg);
-    if (t == NULL)
+    if (rc != SECSOCK_OK) {
+        snprintf(err, errlen, "%s", t != NULL ? secsock_transport_error(t) : "out of memory");
+        secsock_transport_free(t);
         return NULL;
+    }
     if (app_observe(o, t, err, errlen) != 0) {
         secsock_transport_free(t);
         return NULL;
@@ -834,19 +846,4 @@ struct secsock_connect_opts app_connect_opts(const struct app_options *o, const 
         .family = o->family,
         .timeout_ms = timeout_ms,
     };
-}
-
-int app_exit_code(int status)
-{
-    switch (status) {
-    case SECSOCK_OK: return APP_EXIT_OK;
-    case SECSOCK_ERR_CONFIG:
-    case SECSOCK_ERR_TOO_BIG: return APP_EXIT_USAGE;
-    case SECSOCK_ERR_RESOLVE:
-    case SECSOCK_ERR_CONNECT: return APP_EXIT_CONNECT;
-    case SECSOCK_ERR_HANDSHAKE:
-    case SECSOCK_ERR_VERIFY: return APP_EXIT_TLS;
-    case SECSOCK_ERR_TIMEOUT: return APP_EXIT_TIMEOUT;
-    default: return APP_EXIT_FAILURE;
-    }
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 #include "secsock/transport.h"
+
+#include "exit_codes.h"
 #include "target.h"
 
 enum app_program {
@@ -100,18 +102,6 @@ struct app_options {
     int quiet;                  /* -q: log only listening, errors and the summary */
 };
 
-/* Exit codes, one table for every program (README, --help). */
-enum app_exit {
-    APP_EXIT_OK = 0,
-    APP_EXIT_FAILURE = 1,
-    APP_EXIT_USAGE = 2,
-    APP_EXIT_CONNECT = 3,
-    APP_EXIT_TLS = 4,
-    APP_EXIT_TIMEOUT = 5,
-    APP_EXIT_HTTP = 6,          /* tcp-client --fail: an HTTP status of 400 or more */
-    APP_EXIT_WRITE = 23,        /* tcp-client: the output could not be written (curl's 23) */
-};
-
 /* Parses argv into o with the program's defaults. Returns -1 when the
  * program should go on, or the exit code to leave with (0 after --help or
  * --version, 2 after a usage error, with one line on stderr). */
@@ -127,9 +117,6 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
  * that very HOST:port (curl's rule), within timeout_ms. */
 struct secsock_connect_opts app_connect_opts(const struct app_options *o, const char *port,
                                              int timeout_ms);
-
-/* The exit code for a secsock_status. */
-int app_exit_code(int status);
 
 /* Parses a duration in seconds ("2", "0.5") into milliseconds; -1 if invalid. */
 int app_parse_seconds(const char *s);

@@ -117,7 +117,7 @@ static int pump_loop(struct pump *p, int in_fd, pump_sink sink, void *arg, int t
     }
 }
 
-int pump_duplex(secsock_conn *c, int in_fd, pump_sink sink, void *arg, int timeout_ms,
+enum secsock_status pump_duplex(secsock_conn *c, int in_fd, pump_sink sink, void *arg, int timeout_ms,
                 char *err, size_t errlen)
 {
     struct pump *p = calloc(1, sizeof *p); /* 64 KiB: kept off small stacks */

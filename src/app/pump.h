@@ -16,9 +16,9 @@ typedef int (*pump_sink)(void *arg, const unsigned char *data, size_t len);
 /* Copies in_fd to c until in_fd ends, then half-closes c, while copying c
  * to sink until the peer ends its stream. Waiting on in_fd has no time
  * limit (a person may be typing); waiting on the peer is bounded by
- * timeout_ms. Returns 0, a negative secsock_status (error text in
+ * timeout_ms. Returns SECSOCK_OK, or a negative status (error text in
  * secsock_conn_error, or in err for local failures). */
-int pump_duplex(secsock_conn *c, int in_fd, pump_sink sink, void *arg, int timeout_ms,
+enum secsock_status pump_duplex(secsock_conn *c, int in_fd, pump_sink sink, void *arg, int timeout_ms,
                 char *err, size_t errlen);
 
 #endif

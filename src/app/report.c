@@ -40,19 +40,19 @@ void app_print_fingerprint(FILE *f, const char *prefix, const struct secsock_fin
 
 void app_print_session(FILE *f, const char *prefix, const secsock_conn *c)
 {
-    struct secsock_session_info s;
-    secsock_session_info(c, &s);
-    if (!s.secure)
+    if (!secsock_conn_is_secure(c))
         return;
     char b1[2100], b2[2100];
+    const char *group = secsock_conn_group(c), *alpn = secsock_conn_alpn(c);
+    const char *sni = secsock_conn_sni(c);
     flockfile(f);
-    fprintf(f, "%sprotocol: %s, cipher: %s, group: %s\n", prefix, s.version, s.cipher,
-            s.group[0] ? s.group : "-");
+    fprintf(f, "%sprotocol: %s, cipher: %s, group: %s\n", prefix, secsock_conn_protocol(c),
+            secsock_conn_cipher(c), group[0] ? group : "-");
     fprintf(f, "%sALPN: %s, SNI: %s, resumed: %s\n", prefix,
-            s.alpn[0] ? esc(s.alpn, b1, sizeof b1) : "-",
-            s.sni[0] ? esc(s.sni, b2, sizeof b2) : "-", s.resumed ? "yes" : "no");
+            alpn[0] ? esc(alpn, b1, sizeof b1) : "-", sni[0] ? esc(sni, b2, sizeof b2) : "-",
+            secsock_conn_resumed(c) ? "yes" : "no");
     app_print_peer_certs(f, prefix, c);
-    fprintf(f, "%sverification: %s\n", prefix, s.verify_result);
+    fprintf(f, "%sverification: %s\n", prefix, secsock_conn_verify_result(c));
     funlockfile(f);
     (void)fflush(f);
 }

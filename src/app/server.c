@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "admission.h"
+#include "hints.h"
 #include "json.h"
 #include "log.h"
 #include "received.h"
@@ -83,14 +84,19 @@ void app_server_log_received(const char *peer, const unsigned char *data, size_t
 
 /* How a client ended (the admission hooks' report; arg is the app_server):
  * status 0 counts it served; anything else logs "[!] PEER: why" (the
- * connection's error text when why is NULL) and counts a failed handshake
- * or a failed client. --json adds its session record. */
+ * connection's error text when why is NULL, with the options that fix it,
+ * hints.h) and counts a failed handshake or a failed client. --json adds
+ * its session record. */
 static void report_client(void *arg, const struct admission *a, int status, const char *why)
 {
     struct app_server *s = arg;
-    if (status != 0)
-        app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c),
-                why ? why : secsock_conn_error(a->c));
+    if (status != SECSOCK_OK) {
+        char line[1200];
+        snprintf(line, sizeof line, "%s", why ? why : secsock_conn_error(a->c));
+        app_add_hint((enum secsock_status)status, s->o->program == APP_UDP_SERVER, line,
+                     sizeof line);
+        app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c), line);
+    }
     atomic_fetch_add_explicit(status == 0               ? &s->served
                               : a->handshake_ms < 0     ? &s->failed_handshakes
                                                         : &s->failed,
@@ -126,9 +132,9 @@ static void handle_client(void *ctx, void *item)
     secsock_conn_set_cancel_fd(c, s->close_at_stop ? stop_pipe[0] : cut_pipe[0]);
     secsock_conn_set_timeout(c, o->timeout_ms);
     char why[160] = "";
-    int rc = s->serve(s, c, why, sizeof why);
+    enum secsock_status rc = s->serve(s, c, why, sizeof why);
     if (rc == SECSOCK_ERR_CANCELLED && s->close_at_stop)
-        rc = 0; /* stopping: a polite end, not a failure */
+        rc = SECSOCK_OK; /* stopping: a polite end, not a failure */
     else if (rc == SECSOCK_ERR_CANCELLED)
         snprintf(why, sizeof why, "cut off: the server is stopping");
     report_client(s, a, rc, why[0] != '\0' ? why : NULL);
@@ -262,13 +268,13 @@ static int app_server_run(struct app_server *s)
         fprintf(stderr, "%s: cannot set up signal handling: %s\n", o->name, strerror(errno));
         return APP_EXIT_FAILURE;
     }
-    char err[512];
     secsock_listener *l = NULL;
     int udp = o->program == APP_UDP_SERVER;
-    int rc = secsock_listener_new(s->t, o->bind, o->port ? o->port : udp ? "8080" : "9999",
-                                  o->backlog, &l, err, sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s\n", o->name, err);
+    enum secsock_status rc = secsock_listener_new(
+        s->t, o->bind, o->port ? o->port : udp ? "8080" : "9999", o->backlog, &l);
+    if (rc != SECSOCK_OK) {
+        fprintf(stderr, "%s: %s\n", o->name, l != NULL ? secsock_listener_error(l) : "out of memory");
+        secsock_listener_free(l);
         close_pipes();
         return app_exit_code(rc);
     }
@@ -347,9 +353,9 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
                     const char *reply_plain, const char *reply_secure)
 {
     struct app_options o;
-    int rc = app_options_parse(&o, program, argc, argv);
-    if (rc >= 0)
-        return rc;
+    int code = app_options_parse(&o, program, argc, argv);
+    if (code >= 0)
+        return code; /* --help, --version or a usage error */
     char err[512];
     secsock_transport *t = app_transport(&o, SECSOCK_SERVER, err, sizeof err);
     if (t == NULL) {
@@ -371,7 +377,7 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
         .close_at_stop = datagram,
         .fingerprints = o.secure && (o.verbose || o.json),
     };
-    rc = app_server_run(&s);
+    code = app_server_run(&s);
     secsock_transport_free(t);
-    return rc;
+    return code;
 }

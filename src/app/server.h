@@ -19,7 +19,7 @@ struct app_server;
  * (runs in a worker thread): 0, or a negative secsock_status. What is
  * logged for a failure is why[] when the service wrote it (a fault of the
  * request, say), else the connection's error text. */
-typedef int (*app_serve_fn)(struct app_server *s, secsock_conn *c, char *why, size_t whylen);
+typedef enum secsock_status (*app_serve_fn)(struct app_server *s, secsock_conn *c, char *why, size_t whylen);
 
 struct app_server {
     /* Set by app_server_main. */

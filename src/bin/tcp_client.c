@@ -59,7 +59,7 @@ static int output_write(void *arg, const unsigned char *data, size_t len)
 
 /* A failed write says why; a reader gone (| head) ends the program
  * quietly with curl's status for it. Returns the exit code. */
-static int output_failed(const struct app_options *o, struct app_client_session *cs,
+static enum app_exit output_failed(const struct app_options *o, struct app_client_session *cs,
                          const struct output *out)
 {
     if (out->write_errno == EPIPE) {
@@ -114,7 +114,7 @@ static void output_body(void *arg, const unsigned char *data, size_t len)
 
 /* After a complete HTTP response: a redirect is followed (--location: its
  * target in r, return 0) or shown, and --fail turns a 4xx/5xx into exit 6. */
-static int judge_response(const struct app_options *o, struct app_client_session *cs,
+static enum app_exit judge_response(const struct app_options *o, struct app_client_session *cs,
                           const struct http_framing *f, struct redirect *r)
 {
     char location[1024];
@@ -131,7 +131,7 @@ static int judge_response(const struct app_options *o, struct app_client_session
                                        "bad redirect: cannot follow this Location");
             if (o->verbose)
                 fprintf(stderr, "* HTTP %d: following the redirect to %s\n", f->status, shown);
-            return 0;
+            return APP_EXIT_OK;
         }
         fprintf(stderr, "%s: HTTP %d: redirect to %s (not followed; --location follows)\n",
                 o->name, f->status, shown);
@@ -142,7 +142,7 @@ static int judge_response(const struct app_options *o, struct app_client_session
         (void)app_client_fail(o, cs, SECSOCK_ERR_PROTOCOL, msg);
         return APP_EXIT_HTTP;
     }
-    return 0;
+    return APP_EXIT_OK;
 }
 
 
@@ -202,18 +202,17 @@ static int looks_like_tls(const unsigned char *b)
  * the connect began. */
 static void show_totals(const struct app_client_session *cs, const secsock_conn *c, int status)
 {
-    struct secsock_session_info s;
-    secsock_session_info(c, &s);
     char http[24] = "";
     if (status > 0)
         snprintf(http, sizeof http, "HTTP %d, ", status);
-    app_log(stderr, "* %sreceived %llu bytes in %.1f ms (sent %llu)", http, s.bytes_received,
-            app_now_ms() - cs->start_ms, s.bytes_sent);
+    app_log(stderr, "* %sreceived %llu bytes in %.1f ms (sent %llu)", http,
+            secsock_conn_bytes_received(c), app_now_ms() - cs->start_ms,
+            secsock_conn_bytes_sent(c));
 }
 
 /* Reads the reply: for HTTP until the response's end, else until the peer
  * closes. A redirect to follow is left in r. */
-static int read_reply(const struct app_options *o, struct app_client_session *cs,
+static enum app_exit read_reply(const struct app_options *o, struct app_client_session *cs,
                       secsock_conn *c, struct output *out, int http, struct redirect *r)
 {
     struct http_framing *framing = NULL;
@@ -232,11 +231,12 @@ static int read_reply(const struct app_options *o, struct app_client_session *cs
     struct http_show show;      /* -v: the response head, "< " line by line */
     http_show_init(&show);
     unsigned char buf[16384];
-    int rc = 0, first = 1;
+    enum app_exit rc = APP_EXIT_OK;
+    int first = 1;
     for (;;) {
         ssize_t n = secsock_read(c, buf, sizeof buf);
         if (n < 0) {
-            rc = app_client_fail(o, cs, (int)n, secsock_conn_error(c));
+            rc = app_client_fail(o, cs, (enum secsock_status)n, secsock_conn_error(c));
             break;
         }
         if (n == 0 && first && !o->secure && framing != NULL) {
@@ -285,17 +285,17 @@ static int read_reply(const struct app_options *o, struct app_client_session *cs
     return rc;
 }
 
-static int send_file(const struct app_options *o, struct app_client_session *cs, secsock_conn *c,
+static enum app_exit send_file(const struct app_options *o, struct app_client_session *cs, secsock_conn *c,
                      int fd, struct output *out)
 {
     char err[256];
     out->flush_each = 1; /* a stream: what comes back shows as it comes */
-    int rc = pump_duplex(c, fd, output_write, out, o->timeout_ms, err, sizeof err);
-    if (rc != 0)
+    enum secsock_status rc = pump_duplex(c, fd, output_write, out, o->timeout_ms, err, sizeof err);
+    if (rc != SECSOCK_OK)
         return app_client_fail(o, cs, rc, err[0] ? err : secsock_conn_error(c));
     if (o->verbose)
         show_totals(cs, c, 0);
-    return 0;
+    return APP_EXIT_OK;
 }
 
 /* --send-file and -o are checked before any connection is made: a bad
@@ -423,7 +423,7 @@ static char *make_request(const struct app_options *o, const char *port, size_t 
 
 /* One request and its reply over a new connection. A redirect to follow
  * is left in r (else r->url is empty). */
-static int exchange(const struct app_options *o, const secsock_transport *t,
+static enum app_exit exchange(const struct app_options *o, const secsock_transport *t,
                     struct output *out, int in_fd, struct redirect *r)
 {
     const char *port = o->port ? o->port : (o->secure ? "443" : "80");
@@ -436,11 +436,13 @@ static int exchange(const struct app_options *o, const secsock_transport *t,
         return app_client_fail(o, NULL, SECSOCK_ERR_CONFIG, err);
     secsock_conn *c = NULL;
     struct app_client_session cs;
-    int rc = app_client_connect(o, t, port, o->timeout_ms, &c, &cs, err, sizeof err);
-    if (rc != 0) {
+    enum secsock_status connected =
+        app_client_connect(o, t, port, o->timeout_ms, &c, &cs, err, sizeof err);
+    if (connected != SECSOCK_OK) {
         free(request);
-        return app_client_fail(o, &cs, rc, err);
+        return app_client_fail(o, &cs, connected, err);
     }
+    enum app_exit rc = APP_EXIT_OK;
     out->connected = 1;
     struct stat st; /* only a regular file is emptied (not /dev/null, a FIFO) */
     if (out->f != stdout && fstat(fileno(out->f), &st) == 0 && S_ISREG(st.st_mode) &&
@@ -450,20 +452,20 @@ static int exchange(const struct app_options *o, const secsock_transport *t,
     term_stream_init(&out->ts);
     if (o->send_file != NULL) {
         rc = send_file(o, &cs, c, in_fd, out);
-    } else if (secsock_write_all(c, request, req_len) != 0) {
+    } else if (secsock_write_all(c, request, req_len) != SECSOCK_OK) {
         rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, secsock_conn_error(c));
     } else {
         if (o->verbose && o->send_string == NULL)
             http_show_request(stderr, request, req_len); /* as sent: "> " line by line */
         /* --send data is complete: say so, as `printf DATA | ncat` would. */
-        if (o->send_string != NULL && secsock_shutdown_write(c) != 0)
+        if (o->send_string != NULL && secsock_shutdown_write(c) != SECSOCK_OK)
             rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, secsock_conn_error(c));
-        if (rc == 0)
+        if (rc == APP_EXIT_OK)
             rc = read_reply(o, &cs, c, out, o->send_string == NULL, r);
     }
     if (out->tty)
         term_stream_finish(&out->ts, out->f);
-    if (rc == 0 && (fflush(out->f) != 0 || out->failed)) {
+    if (rc == APP_EXIT_OK && (fflush(out->f) != 0 || out->failed)) {
         if (!out->failed)
             out->write_errno = errno;
         out->failed = 1;
@@ -479,7 +481,7 @@ static int exchange(const struct app_options *o, const secsock_transport *t,
  * method and body as curl changes them (303, and POST after 301/302,
  * become a GET without body), --servername and --pin only for the same
  * host. Returns 0, or an exit code after saying why. */
-static int next_hop(const struct app_options *cur, const char *url, int status,
+static enum app_exit next_hop(const struct app_options *cur, const char *url, int status,
                     struct app_options *next)
 {
     *next = *cur;
@@ -506,10 +508,10 @@ static int next_hop(const struct app_options *cur, const char *url, int status,
     if (cur->secure && !next->secure)
         fprintf(stderr, "%s: warning: the redirect to %s leaves TLS: what follows is sent in "
                         "plaintext\n", cur->name, url);
-    return 0;
+    return APP_EXIT_OK;
 }
 
-static int run(const struct app_options *first, const secsock_transport *first_t)
+static enum app_exit run(const struct app_options *first, const secsock_transport *first_t)
 {
     char err[512];
     struct output out = { .f = stdout, .tty = isatty(STDOUT_FILENO) };
@@ -524,10 +526,11 @@ static int run(const struct app_options *first, const secsock_transport *first_t
     const secsock_transport *t = first_t;
     secsock_transport *own_t = NULL;
     struct redirect r;
-    int rc = 0, redirects = 0;
+    enum app_exit rc = APP_EXIT_OK;
+    int redirects = 0;
     for (;;) {
         rc = exchange(o, t, &out, in_fd, &r);
-        if (rc != 0 || r.url[0] == '\0')
+        if (rc != APP_EXIT_OK || r.url[0] == '\0')
             break;
         if (redirects++ == first->max_redirs) {
             fprintf(stderr, "%s: too many redirects (--max-redirs %d)\n", o->name,
@@ -536,7 +539,7 @@ static int run(const struct app_options *first, const secsock_transport *first_t
             break;
         }
         struct app_options *next = &hops[redirects % 2];
-        if ((rc = next_hop(o, r.url, r.status, next)) != 0)
+        if ((rc = next_hop(o, r.url, r.status, next)) != APP_EXIT_OK)
             break;
         if (next->secure != o->secure || strcmp(next->host, o->host) != 0) {
             secsock_transport *nt = app_transport(next, SECSOCK_CLIENT, err, sizeof err);
@@ -556,12 +559,12 @@ static int run(const struct app_options *first, const secsock_transport *first_t
         fprintf(stderr, "%s: %llu bytes of binary output held back from the terminal: use "
                         "-o FILE or a pipe, or -o - to see them escaped\n",
                 first->name, out.held);
-        if (rc == 0)
+        if (rc == APP_EXIT_OK)
             rc = APP_EXIT_WRITE;
     }
     if (out.f != stdout) {
         errno = 0;
-        if (fclose(out.f) != 0 && rc == 0) {
+        if (fclose(out.f) != 0 && rc == APP_EXIT_OK) {
             out.write_errno = errno;
             rc = output_failed(first, NULL, &out);
         }
@@ -577,14 +580,14 @@ int main(int argc, char **argv)
 {
     (void)signal(SIGPIPE, SIG_IGN); /* a closed peer or stdout is an error, not a death */
     struct app_options o;
-    int rc = app_options_parse(&o, APP_TCP_CLIENT, argc, argv);
-    if (rc >= 0)
-        return rc;
+    int code = app_options_parse(&o, APP_TCP_CLIENT, argc, argv);
+    if (code >= 0)
+        return code; /* --help, --version or a usage error */
     char err[512];
     secsock_transport *t = app_transport(&o, SECSOCK_CLIENT, err, sizeof err);
     if (t == NULL)
         return app_client_fail(&o, NULL, SECSOCK_ERR_CONFIG, err);
-    rc = run(&o, t);
+    enum app_exit rc = run(&o, t);
     secsock_transport_free(t);
     return rc;
 }

@@ -19,22 +19,22 @@
 #define HTTP_HEAD_MAX 16384
 
 /* The seed's behaviour: one read, print it, one reply. */
-static int serve_once(struct app_server *s, secsock_conn *c)
+static enum secsock_status serve_once(struct app_server *s, secsock_conn *c)
 {
     unsigned char buf[REQUEST_MAX];
     ssize_t n = secsock_read(c, buf, sizeof buf);
     if (n < 0)
-        return (int)n;
+        return (enum secsock_status)n;
     if (n == 0) {
         app_log_client(stdout, "[*] %s closed without sending anything", secsock_conn_peer(c));
-        return 0;
+        return SECSOCK_OK;
     }
     app_server_log_received(secsock_conn_peer(c), buf, (size_t)n);
     return secsock_write_all(c, s->reply, strlen(s->reply));
 }
 
 /* --echo: everything back, until the client half-closes. */
-static int serve_echo(secsock_conn *c)
+static enum secsock_status serve_echo(secsock_conn *c)
 {
     unsigned char buf[16384];
     unsigned long long total = 0;
@@ -44,17 +44,17 @@ static int serve_echo(secsock_conn *c)
             if (n == 0)
                 app_log_client(stdout, "[*] %s: echoed %llu bytes", secsock_conn_peer(c),
                                total);
-            return (int)n;
+            return n == 0 ? SECSOCK_OK : (enum secsock_status)n;
         }
-        int rc = secsock_write_all(c, buf, (size_t)n);
-        if (rc != 0)
+        enum secsock_status rc = secsock_write_all(c, buf, (size_t)n);
+        if (rc != SECSOCK_OK)
             return rc;
         total += (unsigned long long)n;
     }
 }
 
 /* Answers a request head that cannot be served, and says why. */
-static int refuse_http(secsock_conn *c, const char *status, char *why, size_t whylen,
+static enum secsock_status refuse_http(secsock_conn *c, const char *status, char *why, size_t whylen,
                        const char *what)
 {
     char answer[160];
@@ -118,7 +118,7 @@ static size_t http_head_length(const char *head, size_t len)
 }
 
 /* --http: read the request head, answer 200 with the reply text. */
-static int serve_http(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
+static enum secsock_status serve_http(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
 {
     char *head = malloc(HTTP_HEAD_MAX);
     if (head == NULL)
@@ -147,7 +147,7 @@ static int serve_http(struct app_server *s, secsock_conn *c, char *why, size_t w
      * request is logged, so its buffer can hold the answer if it fits. */
     size_t total = (size_t)tl + (head_only ? 0 : body);
     char *out = total <= HTTP_HEAD_MAX ? head : malloc(total);
-    int rc = SECSOCK_ERR_NOMEM;
+    enum secsock_status rc = SECSOCK_ERR_NOMEM;
     if (out != NULL) {
         memcpy(out, top, (size_t)tl);
         if (!head_only) {
@@ -164,23 +164,25 @@ static int serve_http(struct app_server *s, secsock_conn *c, char *why, size_t w
 
 /* --sink: read to the end, answer "<bytes> <sha256>\n" so a sender can
  * check that everything arrived (the bulk benchmark does). */
-static int serve_sink(secsock_conn *c)
+static enum secsock_status serve_sink(secsock_conn *c)
 {
     unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     unsigned long long total = 0;
     EVP_MD_CTX *sha = EVP_MD_CTX_new();
-    int rc = sha != NULL && EVP_DigestInit_ex(sha, EVP_sha256(), NULL) ? 0 : SECSOCK_ERR_NOMEM;
+    enum secsock_status rc = sha != NULL && EVP_DigestInit_ex(sha, EVP_sha256(), NULL)
+                                 ? SECSOCK_OK
+                                 : SECSOCK_ERR_NOMEM;
     ssize_t n;
-    while (rc == 0 && (n = secsock_read(c, buf, sizeof buf)) != 0) {
+    while (rc == SECSOCK_OK && (n = secsock_read(c, buf, sizeof buf)) != 0) {
         if (n < 0)
-            rc = (int)n;
+            rc = (enum secsock_status)n;
         else if (!EVP_DigestUpdate(sha, buf, (size_t)n))
             rc = SECSOCK_ERR_NOMEM;
         else
             total += (unsigned long long)n;
     }
-    if (rc == 0 && EVP_DigestFinal_ex(sha, md, &mdlen)) {
+    if (rc == SECSOCK_OK && EVP_DigestFinal_ex(sha, md, &mdlen)) {
         char line[32 + 2 * EVP_MAX_MD_SIZE];
         int len = snprintf(line, sizeof line, "%llu ", total);
         for (unsigned int i = 0; i < mdlen; i++)
@@ -193,7 +195,7 @@ static int serve_sink(secsock_conn *c)
     return rc;
 }
 
-static int serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
+static enum secsock_status serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
 {
     const struct app_options *o = s->o;
     return o->echo ? serve_echo(c)

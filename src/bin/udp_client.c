@@ -74,8 +74,8 @@ static char *load_message(const struct app_options *o, size_t *len, char *err, s
 }
 
 /* A message is never cut: one that does not fit is refused (exit 2). */
-static int refuse_too_big(const struct app_options *o, struct app_client_session *cs, size_t len,
-                          size_t max)
+static enum app_exit refuse_too_big(const struct app_options *o, struct app_client_session *cs,
+                                     size_t len, size_t max)
 {
     char msg[200];
     snprintf(msg, sizeof msg, "a message of %s%zu bytes does not fit in one %s (at most %zu%s)",
@@ -113,11 +113,12 @@ struct peer {
 };
 
 /* An ICMP refusal from p->c's address: the name's next address, if any.
- * Returns 0, or the failure with the message in err (p->c is NULL then). */
-static int move_on(struct peer *p, char *err, size_t errlen)
+ * Returns SECSOCK_OK, or the failure with the message in err (p->c is NULL
+ * then). */
+static enum secsock_status move_on(struct peer *p, char *err, size_t errlen)
 {
-    int rc = app_client_next(p->cs, &p->c, err, errlen);
-    if (rc == 0) {
+    enum secsock_status rc = app_client_next(p->cs, &p->c, err, errlen);
+    if (rc == SECSOCK_OK) {
         secsock_conn_set_timeout(p->c, p->o->timeout_ms);
         secsock_conn_set_cancel_fd(p->c, p->cancel_fd);
     }
@@ -126,11 +127,12 @@ static int move_on(struct peer *p, char *err, size_t errlen)
 
 /* One request/reply exchange with retries. An address that refuses (ICMP)
  * hands over to the next, which gets the message at once, within the same
- * try's -t. Returns 1 with a reply in buf, 0 when none came, or a negative
- * status with the reason in err. */
-static int exchange(struct peer *p, const char *msg, size_t len, unsigned char *buf,
-                    size_t *got, char *err, size_t errlen)
+ * try's -t. Returns SECSOCK_OK with *got the reply's length in buf (0 when
+ * none came), or the failure with the reason in err. */
+static enum secsock_status exchange(struct peer *p, const char *msg, size_t len,
+                                    unsigned char *buf, size_t *got, char *err, size_t errlen)
 {
+    *got = 0;
     const struct app_options *o = p->o;
     for (int attempt = 0; attempt <= o->retries; attempt++) {
         long long end = (long long)app_now_ms() + o->timeout_ms; /* this try's -t */
@@ -143,52 +145,53 @@ static int exchange(struct peer *p, const char *msg, size_t len, unsigned char *
                 n = secsock_read(p->c, buf, (size_t)o->max_reply);
             if (n != SECSOCK_ERR_CONNECT)
                 break;
-            int rc = move_on(p, err, errlen);
-            if (rc != 0)
+            enum secsock_status rc = move_on(p, err, errlen);
+            if (rc != SECSOCK_OK)
                 return rc;
         }
         secsock_conn_set_timeout(p->c, o->timeout_ms);
         if (n > 0) {
             *got = (size_t)n;
-            return 1;
+            return SECSOCK_OK;
         }
         if (n != SECSOCK_ERR_TIMEOUT && n != 0) {
             snprintf(err, errlen, "%s", secsock_conn_error(p->c));
-            return (int)n;
+            return (enum secsock_status)n;
         }
         if (o->verbose && attempt < o->retries)
             app_log(stderr, "* no reply within %d ms: sending again", o->timeout_ms);
     }
-    return 0;
+    return SECSOCK_OK; /* no reply: *got is 0 */
 }
 
 /* --no-reply: the message goes once, and nothing is awaited. An ICMP
  * refusal that is back by the time the send returns (always so from this
  * host: loopback answers within the send) moves to the name's next address,
  * or fails; one from a distant host comes after we are gone (the man page
- * says so). Returns 0, or a status with the reason in err. */
-static int send_only(struct peer *p, const char *msg, size_t len, char *err, size_t errlen)
+ * says so). Returns SECSOCK_OK, or a status with the reason in err. */
+static enum secsock_status send_only(struct peer *p, const char *msg, size_t len, char *err,
+                                     size_t errlen)
 {
     for (;;) {
-        int rc = secsock_write_all(p->c, msg, len);
-        if (rc == 0) {
+        enum secsock_status rc = secsock_write_all(p->c, msg, len);
+        if (rc == SECSOCK_OK) {
             unsigned char scrap[1]; /* a reply already here is not wanted */
             rc = secsock_read_nowait(p->c, scrap, sizeof scrap) == SECSOCK_ERR_CONNECT
                      ? SECSOCK_ERR_CONNECT
-                     : 0;
+                     : SECSOCK_OK;
         }
         if (rc != SECSOCK_ERR_CONNECT) {
-            snprintf(err, errlen, "%s", rc != 0 ? secsock_conn_error(p->c) : "");
+            snprintf(err, errlen, "%s", rc != SECSOCK_OK ? secsock_conn_error(p->c) : "");
             return rc;
         }
         rc = move_on(p, err, errlen);
-        if (rc != 0)
+        if (rc != SECSOCK_OK)
             return rc;
     }
 }
 
 /* The statistics over the exchanges made (fewer than --count after SIGINT). */
-static int report_stats(int made, long long *rtt, int received)
+static enum app_exit report_stats(int made, long long *rtt, int received)
 {
     int lost = made - received;
     qsort(rtt, (size_t)received, sizeof *rtt, compare_ms);
@@ -207,7 +210,7 @@ static int report_stats(int made, long long *rtt, int received)
  * (with its newline, as ncat -u sends it) and replies print as they come,
  * until end of input (Ctrl-D). A person's pace: no timeout, no retries. A
  * refusal (ICMP) sends the last line again to the name's next address. */
-static int interactive(struct peer *p)
+static enum app_exit interactive(struct peer *p)
 {
     const struct app_options *o = p->o;
     unsigned char *buf = malloc(MESSAGE_MAX);
@@ -219,7 +222,7 @@ static int interactive(struct peer *p)
     }
     size_t line_len = 0;
     char err[1024];
-    int rc = APP_EXIT_OK;
+    enum app_exit rc = APP_EXIT_OK;
     for (;;) {
         secsock_conn_set_cancel_fd(p->c, STDIN_FILENO);
         secsock_conn_set_timeout(p->c, INT_MAX);
@@ -235,13 +238,13 @@ static int interactive(struct peer *p)
         if (n == 0)
             continue; /* an empty datagram */
         if (n == SECSOCK_ERR_CONNECT) {
-            int m = move_on(p, err, sizeof err);
-            if (m != 0) {
+            enum secsock_status m = move_on(p, err, sizeof err);
+            if (m != SECSOCK_OK) {
                 rc = app_client_fail(o, p->cs, m, err);
                 break;
             }
         } else if (n != SECSOCK_ERR_CANCELLED) {
-            rc = app_client_fail(o, p->cs, (int)n, secsock_conn_error(p->c));
+            rc = app_client_fail(o, p->cs, (enum secsock_status)n, secsock_conn_error(p->c));
             break;
         } else {
             ssize_t k = read(STDIN_FILENO, line, MESSAGE_MAX); /* a terminal gives a line */
@@ -250,8 +253,8 @@ static int interactive(struct peer *p)
             line_len = (size_t)k;
         }
         secsock_conn_set_timeout(p->c, o->timeout_ms);
-        int w = secsock_write_all(p->c, line, line_len);
-        if (w != 0) {
+        enum secsock_status w = secsock_write_all(p->c, line, line_len);
+        if (w != SECSOCK_OK) {
             rc = app_client_fail(o, p->cs, w, secsock_conn_error(p->c));
             break;
         }
@@ -261,8 +264,8 @@ static int interactive(struct peer *p)
     return rc;
 }
 
-static int run(const struct app_options *o, const secsock_transport *t, const char *msg,
-               size_t len)
+static enum app_exit run(const struct app_options *o, const secsock_transport *t,
+                        const char *msg, size_t len)
 {
     const char *port = o->port ? o->port : "8080";
     char err[APP_ERR_LEN];
@@ -274,10 +277,11 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
     struct app_client_session cs;
     /* The DTLS handshake retransmits within the same budget as a message. */
     long long budget = (long long)o->timeout_ms * (o->retries + 1);
-    int rc = app_client_connect(o, t, port, budget > INT_MAX ? INT_MAX : (int)budget, &c, &cs,
-                                err, sizeof err);
-    if (rc != 0)
-        return app_client_fail(o, &cs, rc, err);
+    enum secsock_status st = app_client_connect(
+        o, t, port, budget > INT_MAX ? INT_MAX : (int)budget, &c, &cs, err, sizeof err);
+    if (st != SECSOCK_OK)
+        return app_client_fail(o, &cs, st, err);
+    enum app_exit rc;
     secsock_conn_set_timeout(c, o->timeout_ms);
     size_t max = secsock_max_message(c); /* the exact figure, for the cipher negotiated */
     if (len > max) {
@@ -299,8 +303,8 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
         return rc;
     }
     if (o->no_reply) {
-        rc = send_only(&p, msg, len, err, sizeof err);
-        rc = rc == 0 ? APP_EXIT_OK : app_client_fail(o, &cs, rc, err);
+        st = send_only(&p, msg, len, err, sizeof err);
+        rc = st == SECSOCK_OK ? APP_EXIT_OK : app_client_fail(o, &cs, st, err);
         if (p.c != NULL) {
             app_client_finish(o, &cs, p.c);
             secsock_close(p.c);
@@ -319,14 +323,14 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         size_t got = 0;
-        int r = exchange(&p, msg, len, buf, &got, err, sizeof err);
+        st = exchange(&p, msg, len, buf, &got, err, sizeof err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (r == SECSOCK_ERR_CANCELLED)
+        if (st == SECSOCK_ERR_CANCELLED)
             break; /* SIGINT: this exchange does not count */
         made++;
-        if (r < 0) {
-            rc = app_client_fail(o, &cs, r, err);
-        } else if (r == 1) {
+        if (st != SECSOCK_OK) {
+            rc = app_client_fail(o, &cs, st, err);
+        } else if (got > 0) {
             rtt[received++] = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
             if (o->count == 1 && print_reply(buf, got) != 0)
                 rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, "cannot write to stdout");
@@ -364,9 +368,9 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
 int main(int argc, char **argv)
 {
     struct app_options o;
-    int rc = app_options_parse(&o, APP_UDP_CLIENT, argc, argv);
-    if (rc >= 0)
-        return rc;
+    int code = app_options_parse(&o, APP_UDP_CLIENT, argc, argv);
+    if (code >= 0)
+        return code; /* --help, --version or a usage error */
     char err[512];
     size_t len = 0;
     (void)signal(SIGPIPE, SIG_IGN); /* a closed stdout is an error, not a death */
@@ -374,7 +378,7 @@ int main(int argc, char **argv)
         secsock_transport *t = app_transport(&o, SECSOCK_CLIENT, err, sizeof err);
         if (t == NULL)
             return app_client_fail(&o, NULL, SECSOCK_ERR_CONFIG, err);
-        rc = run(&o, t, NULL, 0);
+        enum app_exit rc = run(&o, t, NULL, 0);
         secsock_transport_free(t);
         return rc;
     }
@@ -392,7 +396,7 @@ int main(int argc, char **argv)
         free(msg);
         return app_client_fail(&o, NULL, SECSOCK_ERR_CONFIG, err);
     }
-    rc = run(&o, t, msg, len);
+    enum app_exit rc = run(&o, t, msg, len);
     secsock_transport_free(t);
     free(msg);
     return rc;

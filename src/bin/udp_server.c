@@ -16,7 +16,7 @@
 #define DATAGRAM_MAX 65536
 
 /* Every datagram of the session: print it, answer it. */
-static int serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
+static enum secsock_status serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
 {
     (void)why, (void)whylen; /* the connection's error says it all */
     unsigned char buf[DATAGRAM_MAX];
@@ -33,11 +33,11 @@ static int serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen
             return 0;
         }
         if (n < 0)
-            return (int)n;
+            return (enum secsock_status)n;
         app_server_log_received(secsock_conn_peer(c), buf, (size_t)n);
-        int rc = s->o->echo ? secsock_write_all(c, buf, (size_t)n)
-                            : secsock_write_all(c, s->reply, strlen(s->reply));
-        if (rc != 0)
+        enum secsock_status rc = s->o->echo ? secsock_write_all(c, buf, (size_t)n)
+                                            : secsock_write_all(c, s->reply, strlen(s->reply));
+        if (rc != SECSOCK_OK)
             return rc;
     }
 }

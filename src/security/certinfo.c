@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -66,18 +67,31 @@ void security_spki_pin(X509 *cert, char *out, size_t outlen)
         security_pin_text(SECSOCK_PIN_SPKI, md, out, outlen);
 }
 
-void security_name_text(X509_NAME *name, char *out, size_t outlen)
+char *security_name_alloc(X509_NAME *name)
 {
-    out[0] = '\0';
     BIO *bio = BIO_new(BIO_s_mem());
     if (bio == NULL)
-        return;
+        return NULL;
     /* RFC 2253, control characters and non-ASCII bytes escaped. */
     X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
-    int n = BIO_read(bio, out, (int)outlen - 1);
-    out[n > 0 ? n : 0] = '\0';
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    char *text = malloc(n > 0 ? (size_t)n + 1 : 1);
+    if (text != NULL) {
+        if (n > 0)
+            memcpy(text, data, (size_t)n);
+        text[n > 0 ? n : 0] = '\0';
+        printable(text);
+    }
     BIO_free(bio);
-    printable(out);
+    return text;
+}
+
+void security_name_text(X509_NAME *name, char *out, size_t outlen)
+{
+    char *text = security_name_alloc(name);
+    snprintf(out, outlen, "%s", text != NULL ? text : "");
+    free(text);
 }
 
 static void time_text(const ASN1_TIME *t, char *out, size_t outlen)
@@ -90,47 +104,69 @@ static void time_text(const ASN1_TIME *t, char *out, size_t outlen)
 }
 
 /* Appends "KIND:VALUE" to a comma-separated list. */
-static void append(char *out, size_t outlen, const char *kind, const char *value)
+static void append(FILE *out, int *first, const char *kind, const char *value)
 {
-    size_t used = strlen(out);
-    if (used < outlen)
-        snprintf(out + used, outlen - used, "%s%s:%s", used ? ", " : "", kind, value);
+    fprintf(out, "%s%s:%s", *first ? "" : ", ", kind, value);
+    *first = 0;
+}
+
+char *security_san_alloc(X509 *cert)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (out == NULL)
+        return NULL;
+    int first = 1;
+    GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+        if (gn->type == GEN_DNS) {
+            const ASN1_IA5STRING *s = gn->d.dNSName;
+            /* Keep only printable ASCII: a SAN is attacker-chosen text. */
+            fprintf(out, "%sDNS:", first ? "" : ", ");
+            first = 0;
+            for (int j = 0; j < s->length; j++)
+                fputc(s->data[j] >= 0x20 && s->data[j] < 0x7f ? s->data[j] : '?', out);
+        } else if (gn->type == GEN_IPADD) {
+            const ASN1_OCTET_STRING *ip = gn->d.iPAddress;
+            int af = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : 0;
+            char buf[INET6_ADDRSTRLEN];
+            if (af && inet_ntop(af, ip->data, buf, sizeof buf) != NULL)
+                append(out, &first, "IP", buf);
+        }
+    }
+    GENERAL_NAMES_free(names);
+    if (fclose(out) != 0) { /* out of memory while writing */
+        free(text);
+        return NULL;
+    }
+    return text;
 }
 
 void security_san_text(X509 *cert, char *out, size_t outlen)
 {
-    out[0] = '\0';
-    GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-    for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
-        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
-        char buf[256];
-        if (gn->type == GEN_DNS) {
-            const ASN1_IA5STRING *s = gn->d.dNSName;
-            /* Keep only printable ASCII: a SAN is attacker-chosen text. */
-            int n = 0;
-            for (int j = 0; j < s->length && n < (int)sizeof buf - 1; j++)
-                buf[n++] = (char)(s->data[j] >= 0x20 && s->data[j] < 0x7f ? s->data[j] : '?');
-            buf[n] = '\0';
-            append(out, outlen, "DNS", buf);
-        } else if (gn->type == GEN_IPADD) {
-            const ASN1_OCTET_STRING *ip = gn->d.iPAddress;
-            int af = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : 0;
-            if (af && inet_ntop(af, ip->data, buf, sizeof buf) != NULL)
-                append(out, outlen, "IP", buf);
-        }
-    }
-    GENERAL_NAMES_free(names);
+    char *text = security_san_alloc(cert);
+    snprintf(out, outlen, "%s", text != NULL ? text : "");
+    free(text);
 }
 
 void security_cert_text(X509 *cert, struct security_cert_text *out)
 {
-    security_name_text(X509_get_subject_name(cert), out->subject, sizeof out->subject);
-    security_name_text(X509_get_issuer_name(cert), out->issuer, sizeof out->issuer);
-    security_san_text(cert, out->san, sizeof out->san);
+    out->subject = security_name_alloc(X509_get_subject_name(cert));
+    out->issuer = security_name_alloc(X509_get_issuer_name(cert));
+    out->san = security_san_alloc(cert);
     time_text(X509_get0_notBefore(cert), out->not_before, sizeof out->not_before);
     time_text(X509_get0_notAfter(cert), out->not_after, sizeof out->not_after);
     security_cert_fingerprint(cert, out->fingerprint, sizeof out->fingerprint);
     security_spki_pin(cert, out->spki_pin, sizeof out->spki_pin);
+}
+
+void security_cert_text_free(struct security_cert_text *text)
+{
+    free(text->subject);
+    free(text->issuer);
+    free(text->san);
 }
 
 X509 *security_peer_cert(SSL *ssl, int i)

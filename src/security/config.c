@@ -14,26 +14,29 @@
 #include "security/config_fields.h"
 #include "security/security_internal.h"
 
-static int config_fail(secsock_config *cfg, const char *fmt, ...)
+/* Keeps the reason in cfg (its one error channel) and returns the status
+ * the setter gives: out of memory, or a value refused. */
+static enum secsock_status config_fail(secsock_config *cfg, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static int config_fail(secsock_config *cfg, const char *fmt, ...)
+static enum secsock_status config_fail(secsock_config *cfg, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
     va_end(ap);
-    return -1;
+    return strcmp(cfg->error, "out of memory") == 0 ? SECSOCK_ERR_NOMEM : SECSOCK_ERR_CONFIG;
 }
 
-secsock_config *secsock_config_new(void)
+enum secsock_status secsock_config_new(secsock_config **out)
 {
     secsock_config *cfg = calloc(1, sizeof *cfg);
-    if (cfg != NULL) {
-        cfg->min_version = SECSOCK_TLS1_2;
-        cfg->session_tickets = -1; /* OpenSSL's default */
-    }
-    return cfg;
+    *out = cfg;
+    if (cfg == NULL)
+        return SECSOCK_ERR_NOMEM;
+    cfg->min_version = SECSOCK_TLS1_2;
+    cfg->session_tickets = -1; /* OpenSSL's default */
+    return SECSOCK_OK;
 }
 
 void secsock_config_free(secsock_config *cfg)
@@ -53,7 +56,7 @@ void secsock_config_free(secsock_config *cfg)
 
 const char *secsock_config_error(const secsock_config *cfg) { return cfg->error; }
 
-static int set_string(secsock_config *cfg, char **field, const char *value)
+static enum secsock_status set_string(secsock_config *cfg, char **field, const char *value)
 {
     char *copy = strdup(value);
     if (copy == NULL)
@@ -64,7 +67,7 @@ static int set_string(secsock_config *cfg, char **field, const char *value)
 }
 
 /* A file option must name a readable file: say which one when it does not. */
-static int set_readable_file(secsock_config *cfg, char **field, const char *what,
+static enum secsock_status set_readable_file(secsock_config *cfg, char **field, const char *what,
                              const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -74,28 +77,28 @@ static int set_readable_file(secsock_config *cfg, char **field, const char *what
     return set_string(cfg, field, path);
 }
 
-int secsock_config_set_cafile(secsock_config *cfg, const char *path)
+enum secsock_status secsock_config_set_cafile(secsock_config *cfg, const char *path)
 {
     return set_readable_file(cfg, &cfg->cafile, "CA file", path);
 }
 
-int secsock_config_set_cert_file(secsock_config *cfg, const char *path)
+enum secsock_status secsock_config_set_cert_file(secsock_config *cfg, const char *path)
 {
     return set_readable_file(cfg, &cfg->cert_file, "certificate file", path);
 }
 
-int secsock_config_set_key_file(secsock_config *cfg, const char *path)
+enum secsock_status secsock_config_set_key_file(secsock_config *cfg, const char *path)
 {
     return set_readable_file(cfg, &cfg->key_file, "key file", path);
 }
 
-int secsock_config_set_self_signed(secsock_config *cfg, int on)
+enum secsock_status secsock_config_set_self_signed(secsock_config *cfg, int on)
 {
     cfg->self_signed = on != 0;
     return 0;
 }
 
-int secsock_config_set_servername(secsock_config *cfg, const char *name)
+enum secsock_status secsock_config_set_servername(secsock_config *cfg, const char *name)
 {
     if (name[0] == '\0' || strlen(name) > 253)
         return config_fail(cfg, "invalid server name '%s'", name);
@@ -105,7 +108,7 @@ int secsock_config_set_servername(secsock_config *cfg, const char *name)
     return set_string(cfg, &cfg->servername, name);
 }
 
-int secsock_config_insecure_noverify(secsock_config *cfg)
+enum secsock_status secsock_config_insecure_noverify(secsock_config *cfg)
 {
     cfg->insecure = 1;
     return 0;
@@ -179,23 +182,25 @@ static int parse_base64_pin(const char *b64, unsigned char out[32])
     return n == 32 && (acc & ((1UL << bits) - 1)) == 0 ? 0 : -1;
 }
 
-int secsock_parse_pin(const char *pin, unsigned char out[32])
+enum secsock_status secsock_parse_pin(const char *pin, unsigned char out[32],
+                                      enum secsock_pin_kind *kind)
 {
     unsigned char bytes[32]; /* out is written only once the whole pin is good */
-    int kind = -1;
     if (strncasecmp(pin, "sha256//", 8) == 0 && parse_base64_pin(pin + 8, bytes) == 0)
-        kind = SECSOCK_PIN_SPKI;
+        *kind = SECSOCK_PIN_SPKI;
     else if (strncasecmp(pin, "sha256:", 7) == 0 && parse_hex_pin(pin + 7, bytes) == 0)
-        kind = SECSOCK_PIN_CERT;
-    if (kind >= 0)
-        memcpy(out, bytes, sizeof bytes);
-    return kind;
+        *kind = SECSOCK_PIN_CERT;
+    else
+        return SECSOCK_ERR_CONFIG;
+    memcpy(out, bytes, sizeof bytes);
+    return SECSOCK_OK;
 }
 
-int secsock_config_set_pin(secsock_config *cfg, const char *pin)
+enum secsock_status secsock_config_set_pin(secsock_config *cfg, const char *pin)
 {
-    int kind = secsock_parse_pin(pin, cfg->pin); /* leaves an earlier pin as it was */
-    if (kind < 0)
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
+    /* A bad pin leaves an earlier one as it was. */
+    if (secsock_parse_pin(pin, cfg->pin, &kind) != SECSOCK_OK)
         return config_fail(cfg, "invalid pin '%s': want sha256: and 64 hex digits (the "
                                 "certificate's fingerprint), or sha256// and 44 base64 "
                                 "characters (its public key's)", pin);
@@ -204,13 +209,13 @@ int secsock_config_set_pin(secsock_config *cfg, const char *pin)
     return 0;
 }
 
-int secsock_config_verify_client(secsock_config *cfg, int on)
+enum secsock_status secsock_config_verify_client(secsock_config *cfg, int on)
 {
     cfg->verify_client = on != 0;
     return 0;
 }
 
-int secsock_config_set_alpn(secsock_config *cfg, const char *list)
+enum secsock_status secsock_config_set_alpn(secsock_config *cfg, const char *list)
 {
     size_t len = strlen(list);
     /* "a,b" becomes "\1a\1b": one length byte replaces each separator. */
@@ -249,7 +254,7 @@ static int parse_version(const char *v)
     return -1;
 }
 
-int secsock_config_set_min_version(secsock_config *cfg, const char *version)
+enum secsock_status secsock_config_set_min_version(secsock_config *cfg, const char *version)
 {
     int v = parse_version(version);
     if (v < 0)
@@ -260,7 +265,7 @@ int secsock_config_set_min_version(secsock_config *cfg, const char *version)
     return 0;
 }
 
-int secsock_config_set_max_version(secsock_config *cfg, const char *version)
+enum secsock_status secsock_config_set_max_version(secsock_config *cfg, const char *version)
 {
     int v = parse_version(version);
     if (v < 0)
@@ -273,13 +278,13 @@ int secsock_config_set_max_version(secsock_config *cfg, const char *version)
 
 /* OpenSSL accepts a cipher list when any element matches, silently dropping
  * unknown names; we check each element so a typo is an error, not a gap. */
-static int check_cipher_elements(secsock_config *cfg, const char *list, int tls13)
+static enum secsock_status check_cipher_elements(secsock_config *cfg, const char *list, int tls13)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_method());
     if (ctx == NULL)
         return config_fail(cfg, "out of memory");
     char *copy = strdup(list);
-    int rc = copy != NULL ? 0 : config_fail(cfg, "out of memory");
+    enum secsock_status rc = copy != NULL ? SECSOCK_OK : config_fail(cfg, "out of memory");
     char *save = NULL;
     for (char *el = copy ? strtok_r(copy, ":", &save) : NULL; el && rc == 0;
          el = strtok_r(NULL, ":", &save)) {
@@ -304,28 +309,30 @@ static int check_cipher_elements(secsock_config *cfg, const char *list, int tls1
     return rc;
 }
 
-int secsock_config_set_ciphers(secsock_config *cfg, const char *list)
+enum secsock_status secsock_config_set_ciphers(secsock_config *cfg, const char *list)
 {
-    if (check_cipher_elements(cfg, list, 0) != 0)
-        return -1;
+    enum secsock_status rc = check_cipher_elements(cfg, list, 0);
+    if (rc != SECSOCK_OK)
+        return rc;
     return set_string(cfg, &cfg->ciphers, list);
 }
 
-int secsock_config_set_ciphersuites(secsock_config *cfg, const char *list)
+enum secsock_status secsock_config_set_ciphersuites(secsock_config *cfg, const char *list)
 {
-    if (check_cipher_elements(cfg, list, 1) != 0)
-        return -1;
+    enum secsock_status rc = check_cipher_elements(cfg, list, 1);
+    if (rc != SECSOCK_OK)
+        return rc;
     return set_string(cfg, &cfg->ciphersuites, list);
 }
 
-int secsock_config_set_keylog_file(secsock_config *cfg, const char *path)
+enum secsock_status secsock_config_set_keylog_file(secsock_config *cfg, const char *path)
 {
     if (path[0] == '\0')
         return config_fail(cfg, "empty key-log file name");
     return set_string(cfg, &cfg->keylog_file, path);
 }
 
-int secsock_config_set_session_tickets(secsock_config *cfg, int tickets)
+enum secsock_status secsock_config_set_session_tickets(secsock_config *cfg, int tickets)
 {
     if (tickets < 0 || tickets > 10)
         return config_fail(cfg, "invalid number of session tickets %d: want 0 to 10", tickets);
@@ -333,7 +340,7 @@ int secsock_config_set_session_tickets(secsock_config *cfg, int tickets)
     return 0;
 }
 
-int secsock_config_set_mtu(secsock_config *cfg, int mtu)
+enum secsock_status secsock_config_set_mtu(secsock_config *cfg, int mtu)
 {
     if (mtu != 0 && (mtu < 576 || mtu > 65535))
         return config_fail(cfg, "invalid MTU %d: want 576 to 65535", mtu);
@@ -341,7 +348,7 @@ int secsock_config_set_mtu(secsock_config *cfg, int mtu)
     return 0;
 }
 
-int secsock_config_keep_client_hello(secsock_config *cfg, int on)
+enum secsock_status secsock_config_keep_client_hello(secsock_config *cfg, int on)
 {
     cfg->keep_client_hello = on != 0;
     return 0;

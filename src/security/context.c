@@ -27,9 +27,10 @@ static SSL_CTX *ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *wha
     return NULL;
 }
 
-/* --pin replaces chain, date and name verification: exactly that
- * certificate, or that public key, is trusted. The connection reads the
- * refused certificate from the SSL afterwards (the chain it was sent). */
+/* A pin (secsock_config_set_pin) replaces chain, date and name
+ * verification: exactly that certificate, or that public key, is trusted.
+ * The connection reads the refused certificate from the SSL afterwards
+ * (the chain it was sent). */
 static int verify_pin(X509_STORE_CTX *store, void *arg)
 {
     const struct security_ctx_state *state = arg;

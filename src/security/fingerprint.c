@@ -245,7 +245,7 @@ int fingerprint_ja3(const struct client_hello *ch, char *ja3, size_t ja3len, cha
     return 0;
 }
 
-int secsock_fingerprint_client_hello(const void *hello, size_t len,
+enum secsock_status secsock_fingerprint_client_hello(const void *hello, size_t len,
                                      struct secsock_fingerprint *fp)
 {
     memset(fp, 0, sizeof *fp);

@@ -75,17 +75,20 @@ int selfsigned_make(X509 **cert_out, EVP_PKEY **key_out, char *err, size_t errle
 /* Its PEM text (malloc'd), or NULL when out of memory. */
 char *selfsigned_pem(X509 *cert);
 
-/* A certificate as text (certinfo.c): the sizes are secsock_session_info's. */
+/* A certificate as text (certinfo.c). The names and the SAN list are the
+ * peer's, of any length: allocated, never cut (NULL only when out of
+ * memory). */
 struct security_cert_text {
-    char subject[256];        /* RFC 2253 */
-    char issuer[256];
-    char san[512];            /* "DNS:localhost, IP:127.0.0.1" */
+    char *subject;            /* RFC 2253 */
+    char *issuer;
+    char *san;                /* "DNS:localhost, IP:127.0.0.1" */
     char not_before[32];      /* "2026-12-02T10:00:00Z" */
     char not_after[32];
     char fingerprint[SECSOCK_FP_LEN];  /* "sha256:AB:CD:..." */
     char spki_pin[SECSOCK_SPKI_PIN_LEN]; /* "sha256//BASE64" */
 };
 void security_cert_text(X509 *cert, struct security_cert_text *out);
+void security_cert_text_free(struct security_cert_text *text);
 /* 32 bytes as a pin of that kind: "sha256:AB:CD:..." or "sha256//BASE64". */
 void security_pin_text(int kind, const unsigned char md[32], char *out, size_t outlen);
 /* "sha256:AB:CD:..." of a certificate. */
@@ -94,16 +97,34 @@ void security_cert_fingerprint(X509 *cert, char *out, size_t outlen);
 int security_spki_digest(X509 *cert, unsigned char md[32]);
 /* That digest as curl's pin, "sha256//BASE64" ("" on failure). */
 void security_spki_pin(X509 *cert, char *out, size_t outlen);
-/* A name (RFC 2253) and the SAN list, as printable ASCII. */
+/* A name (RFC 2253) and the SAN list, as printable ASCII: into a buffer
+ * (cut to fit: for messages), or allocated (NULL when out of memory). */
 void security_name_text(X509_NAME *name, char *out, size_t outlen);
 void security_san_text(X509 *cert, char *out, size_t outlen);
+char *security_name_alloc(X509_NAME *name);
+char *security_san_alloc(X509 *cert);
 /* Certificate i (0: the leaf) of those the peer sent, whether or not it
  * was verified (a client keeps the server's chain even when refused), or
  * NULL; and how many there are. Borrowed from ssl. */
 X509 *security_peer_cert(SSL *ssl, int i);
 int security_peer_cert_count(SSL *ssl);
-/* Fills the TLS fields of info from an SSL object (session.c). */
-void security_session_info(SSL *ssl, struct secsock_session_info *info);
+/* What a handshake negotiated (session.c), as the secsock_conn_*
+ * accessors hand it out. Internal, so a fact is added without changing
+ * the ABI; the sizes are the protocols' own limits (an ALPN name and a
+ * host name are at most 255 bytes), so nothing is cut. */
+struct security_session {
+    char protocol[16];        /* "TLSv1.3"; "" before a session exists */
+    char cipher[64];
+    char group[32];           /* key-exchange group, e.g. "x25519" */
+    char alpn[256];
+    char sni[256];            /* sent (client) or received (server) */
+    int resumed;
+    int verified;             /* verification was performed and passed */
+    char verify_result[128];  /* "ok", or the reason it failed */
+    int cookie_exchange;      /* DTLS: a HelloVerifyRequest was sent or received */
+};
+/* Fills s from an SSL object; the backend adds what only it knows. */
+void security_session_facts(SSL *ssl, struct security_session *s);
 
 /* The first error on OpenSSL's queue as text, and clears the queue (ssl_error.c). */
 const char *security_ssl_error_text(char *buf, size_t len);

@@ -1,7 +1,8 @@
 /*
- * --self-signed: an ephemeral ECDSA P-256 certificate for localhost, made in
- * memory at start. Its fingerprint and public-key pin are printed so a
- * client can pin it, and its PEM text can be saved for a client's CA file.
+ * secsock_config_set_self_signed(): an ephemeral ECDSA P-256 certificate
+ * for localhost, made in memory at start. Its fingerprint and public-key
+ * pin are printed so a client can pin it, and its PEM text can be saved
+ * for a client's CA file.
  */
 #include <stdio.h>
 #include <stdlib.h>

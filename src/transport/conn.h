@@ -49,7 +49,8 @@ struct secsock_backend {
     int (*shutdown_write)(secsock_conn *c);
     /* Frees backend state; the fd is closed by the caller. */
     void (*conn_free)(secsock_conn *c);
-    void (*session_info)(const secsock_conn *c, struct secsock_session_info *info);
+    /* What the handshake negotiated (NULL: nothing, plaintext). */
+    void (*session_facts)(const secsock_conn *c, struct security_session *s);
     /* Certificate i the peer sent (0: the leaf), or NULL (NULL: none ever). */
     X509 *(*peer_cert)(const secsock_conn *c, int i);
     /* Application bytes buffered inside (NULL: none ever are). */
@@ -78,6 +79,7 @@ struct secsock_transport {
     unsigned trace_kinds;       /* the events the observer wants (0: none, no cost) */
     secsock_trace_fn trace_fn;
     void *trace_arg;
+    char error[512];            /* why secsock_transport_new() failed */
 };
 
 struct secsock_conn {
@@ -98,10 +100,12 @@ struct secsock_conn {
     /* The peer's certificates as text, built on the first question. */
     struct security_cert_text *peer_certs;
     int n_peer_certs;           /* 0 until built */
+    /* What the handshake negotiated, refreshed on each question (conn_facts.c). */
+    struct security_session *session;
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];
-    char error[512];
+    char error[1024];
     struct hello_capture hello; /* the ClientHello sent (clients) or accepted (DTLS servers) */
 };
 
@@ -113,6 +117,7 @@ struct secsock_listener {
     socklen_t local_len;
     char address[64];
     void *state;                /* the backend's (DTLS: listen SSL, cookie secrets) */
+    char error[512];            /* why the listener, or its last accept, failed */
 };
 
 /* Waits until c's socket is ready (want_write: for writing) or its timer
@@ -123,6 +128,11 @@ int conn_wait(secsock_conn *c, int want_write, long long deadline);
 /* Wraps a connected socket in a backend connection (peer set from addr). */
 secsock_conn *conn_wrap(const secsock_transport *t, int fd, const char *verify_name,
                         const struct sockaddr *peer, socklen_t peerlen);
+
+/* A connection that never connected, carrying only why (unconnected.c):
+ * secsock_connect() hands one out for every failure, so the reason is
+ * always a connection's error. NULL when out of memory. */
+secsock_conn *conn_unconnected(const secsock_transport *t);
 
 /* Records the error text and returns status, so backends can write
  * `return conn_fail(c, SECSOCK_ERR_IO, "...")`. */

@@ -399,7 +399,7 @@ static ssize_t dtls_write(secsock_conn *c, const void *buf, size_t len)
     if (max > 0 && len > max)
         return conn_fail(c, SECSOCK_ERR_TOO_BIG,
                          "a message of %zu bytes does not fit in one DTLS record at MTU %d "
-                         "(at most %zu; see --mtu)",
+                         "(at most %zu)",
                          len, c->transport->mtu, max);
     return ossl_write(c, buf, len);
 }
@@ -643,7 +643,7 @@ const struct secsock_backend secsock_backend_dtls = {
     .shutdown_write = ossl_shutdown_write,
     .conn_free = ossl_conn_free,
     .pending = ossl_pending,
-    .session_info = ossl_session_info,
+    .session_facts = ossl_session_facts,
     .peer_cert = ossl_peer_cert,
     .max_message = dtls_max_message,
     .timer_ms = dtls_timer_ms,

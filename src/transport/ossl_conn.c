@@ -215,7 +215,9 @@ static void dates_of(SSL *ssl, int expired, char *out, size_t outlen)
         if (i == 0)
             snprintf(out, outlen, "%s %s", what, date);
         else
-            snprintf(out, outlen, "CA certificate %s %s %s", text.subject, what, date);
+            snprintf(out, outlen, "CA certificate %s %s %s", text.subject ? text.subject : "",
+                     what, date);
+        security_cert_text_free(&text);
         return;
     }
 }
@@ -364,8 +366,8 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
     if (reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
         ERR_clear_error();
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
-                         "%s handshake failed: the server requires a client certificate "
-                         "(see --cert, --key)", proto(c));
+                         "%s handshake failed: the server requires a client certificate",
+                         proto(c));
     }
     if (op == OSSL_HANDSHAKE && plaintext_answer(tc)) {
         ERR_clear_error();
@@ -470,17 +472,17 @@ X509 *ossl_peer_cert(const secsock_conn *c, int i)
     return security_peer_cert(((const struct ossl_conn *)c)->ssl, i);
 }
 
-void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info)
+void ossl_session_facts(const secsock_conn *c, struct security_session *s)
 {
     const struct ossl_conn *tc = (const struct ossl_conn *)c;
-    security_session_info(tc->ssl, info);
+    security_session_facts(tc->ssl, s);
     if (c->verify_failure == SECSOCK_VERIFY_PIN_MISMATCH) /* OpenSSL's words name no pin */
-        snprintf(info->verify_result, sizeof info->verify_result, "pin mismatch");
-    info->cookie_exchange = tc->report.hello_verify;
-    if (info->verified) /* say how: an exact certificate, or a chain to a trusted CA */
-        snprintf(info->verify_result, sizeof info->verify_result, "ok (%s)",
+        snprintf(s->verify_result, sizeof s->verify_result, "pin mismatch");
+    s->cookie_exchange = tc->report.hello_verify;
+    if (s->verified) /* say how: an exact certificate, or a chain to a trusted CA */
+        snprintf(s->verify_result, sizeof s->verify_result, "ok (%s)",
                  c->transport->sec.has_pin ? "pinned" : "CA chain");
     if (c->transport->role == SECSOCK_CLIENT) /* what we sent, not what OpenSSL echoes */
-        snprintf(info->sni, sizeof info->sni, "%s",
+        snprintf(s->sni, sizeof s->sni, "%s",
                  net_is_ip_literal(tc->verify_name) ? "" : tc->verify_name);
 }

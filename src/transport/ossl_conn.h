@@ -56,7 +56,7 @@ ssize_t ossl_write(secsock_conn *c, const void *buf, size_t len);
 int ossl_shutdown_write(secsock_conn *c);
 int ossl_pending(const secsock_conn *c);
 void ossl_conn_free(secsock_conn *c);
-void ossl_session_info(const secsock_conn *c, struct secsock_session_info *info);
+void ossl_session_facts(const secsock_conn *c, struct security_session *s);
 X509 *ossl_peer_cert(const secsock_conn *c, int i);
 
 #endif

@@ -91,6 +91,6 @@ const struct secsock_backend secsock_backend_tls = {
     .shutdown_write = ossl_shutdown_write,
     .conn_free = ossl_conn_free,
     .pending = ossl_pending,
-    .session_info = ossl_session_info,
+    .session_facts = ossl_session_facts,
     .peer_cert = ossl_peer_cert,
 };

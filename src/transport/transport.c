@@ -17,6 +17,7 @@
 #include "net/net.h"
 #include "transport/conn.h"
 #include "transport/ossl_conn.h"
+#include "transport/testing.h"
 #include "transport/tracing.h"
 
 #define IPV4_UDP_HEADERS 28   /* what a datagram loses of the path MTU */
@@ -29,28 +30,6 @@ static const struct secsock_backend *const backends[] = {
     &secsock_backend_udp,
     &secsock_backend_dtls,
 };
-
-const char *secsock_status_name(int status)
-{
-    switch (status) {
-    case SECSOCK_OK: return "ok";
-    case SECSOCK_ERR_IO: return "i/o error";
-    case SECSOCK_ERR_RESOLVE: return "name resolution failed";
-    case SECSOCK_ERR_CONNECT: return "connection failed";
-    case SECSOCK_ERR_HANDSHAKE: return "handshake failed";
-    case SECSOCK_ERR_VERIFY: return "certificate verification failed";
-    case SECSOCK_ERR_TIMEOUT: return "timeout";
-    case SECSOCK_ERR_TRUNCATED: return "truncated";
-    case SECSOCK_ERR_CONFIG: return "configuration error";
-    case SECSOCK_ERR_PROTOCOL: return "protocol error";
-    case SECSOCK_WANT_READ: return "want read";
-    case SECSOCK_WANT_WRITE: return "want write";
-    case SECSOCK_ERR_NOMEM: return "out of memory";
-    case SECSOCK_ERR_CANCELLED: return "cancelled";
-    case SECSOCK_ERR_TOO_BIG: return "message too big";
-    default: return "unknown error";
-    }
-}
 
 int conn_fail(secsock_conn *c, int status, const char *fmt, ...)
 {
@@ -72,40 +51,49 @@ void conn_base_init(secsock_conn *c, const struct secsock_backend *backend,
     c->timeout_ms = 10000;
 }
 
-secsock_transport *secsock_transport_new(const char *backend, enum secsock_role role,
-                                         const secsock_config *cfg, char *err, size_t errlen)
+/* "out of memory" is the one reason that is not the caller's to fix. */
+static enum secsock_status status_of(const char *why, enum secsock_status otherwise)
 {
+    return strcmp(why, "out of memory") == 0 ? SECSOCK_ERR_NOMEM : otherwise;
+}
+
+enum secsock_status secsock_transport_new(const char *backend, enum secsock_role role,
+                                          const secsock_config *cfg, secsock_transport **out)
+{
+    secsock_transport *t = calloc(1, sizeof *t);
+    *out = t;
+    if (t == NULL)
+        return SECSOCK_ERR_NOMEM;
     const struct secsock_backend *b = NULL;
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
         if (strcmp(backends[i]->name, backend) == 0)
             b = backends[i];
     if (b == NULL) {
-        snprintf(err, errlen, "unknown transport '%s'", backend);
-        return NULL;
+        snprintf(t->error, sizeof t->error, "unknown transport '%s'", backend);
+        return SECSOCK_ERR_CONFIG;
     }
-    secsock_transport *t = calloc(1, sizeof *t);
-    if (t == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
+    t->role = role;
+    if (b->transport_init != NULL && b->transport_init(t, cfg, t->error, sizeof t->error) != 0) {
+        /* Undone at once: what is left is a failed transport, its error
+         * (t->backend stays NULL, so freeing it undoes nothing twice). */
+        if (b->transport_free != NULL)
+            b->transport_free(t);
+        return status_of(t->error, SECSOCK_ERR_CONFIG);
     }
     t->backend = b;
-    t->role = role;
-    if (b->transport_init != NULL && b->transport_init(t, cfg, err, errlen) != 0) {
-        secsock_transport_free(t);
-        return NULL;
-    }
-    return t;
+    return SECSOCK_OK;
 }
 
 void secsock_transport_free(secsock_transport *t)
 {
     if (t == NULL)
         return;
-    if (t->backend->transport_free != NULL)
+    if (t->backend != NULL && t->backend->transport_free != NULL)
         t->backend->transport_free(t);
     free(t);
 }
 
+const char *secsock_transport_error(const secsock_transport *t) { return t->error; }
 const char *secsock_transport_name(const secsock_transport *t) { return t->backend->name; }
 int secsock_transport_is_secure(const secsock_transport *t) { return t->backend->secure; }
 
@@ -215,12 +203,12 @@ static int handshake_for(secsock_conn *c, int timeout_ms, int said_ms)
     return rc;
 }
 
-int secsock_handshake(secsock_conn *c, int timeout_ms)
+enum secsock_status secsock_handshake(secsock_conn *c, int timeout_ms)
 {
     return handshake_for(c, timeout_ms, timeout_ms);
 }
 
-int secsock_handshake_nowait(secsock_conn *c)
+enum secsock_status secsock_handshake_nowait(secsock_conn *c)
 {
     if (c->handshake_done)
         return 0;
@@ -238,7 +226,7 @@ int secsock_conn_timer_ms(secsock_conn *c)
     return c->backend->timer_ms != NULL ? c->backend->timer_ms(c) : -1;
 }
 
-int secsock_conn_timer_fire(secsock_conn *c)
+enum secsock_status secsock_conn_timer_fire(secsock_conn *c)
 {
     return c->backend->timer_fire != NULL ? c->backend->timer_fire(c) : 0;
 }
@@ -271,8 +259,10 @@ static void add_refused(char *list, size_t len, const char *addr)
         snprintf(list + used, len - used, "%s%s", used > 0 ? ", " : "", addr);
 }
 
-int secsock_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
-                    secsock_conn **out, char *err, size_t errlen)
+/* secsock_connect() with the reason in err: *out is set once a
+ * connection exists (a failed handshake's too). */
+static int connect_to(const secsock_transport *t, const struct secsock_connect_opts *opts,
+                      secsock_conn **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct net_addr *addrs = NULL;
@@ -348,6 +338,22 @@ int secsock_connect(const secsock_transport *t, const struct secsock_connect_opt
     return rc;
 }
 
+enum secsock_status secsock_connect(const secsock_transport *t,
+                                    const struct secsock_connect_opts *opts, secsock_conn **out)
+{
+    char err[sizeof((secsock_conn *)0)->error] = "";
+    secsock_conn *c = NULL;
+    int rc = connect_to(t, opts, &c, err, sizeof err);
+    if (rc != 0 && c == NULL)
+        c = conn_unconnected(t); /* the reason's one place: a connection's error */
+    *out = c;
+    if (c == NULL)
+        return SECSOCK_ERR_NOMEM;
+    if (rc != 0) /* err names every address tried; c->error only the last */
+        snprintf(c->error, sizeof c->error, "%s", err);
+    return rc;
+}
+
 int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
                    int backlog, int *listen_fd, char *bound, size_t boundlen, char *err,
                    size_t errlen)
@@ -366,38 +372,39 @@ secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
     return conn_wrap(t, fd, NULL, peer, peerlen);
 }
 
-int secsock_listener_new(const secsock_transport *t, const char *bind_addr, const char *port,
-                         int backlog, secsock_listener **out, char *err, size_t errlen)
+enum secsock_status secsock_listener_new(const secsock_transport *t, const char *bind_addr,
+                                         const char *port, int backlog,
+                                         secsock_listener **out)
 {
-    *out = NULL;
-    err[0] = '\0';
     secsock_listener *l = calloc(1, sizeof *l);
-    if (l == NULL) {
-        snprintf(err, errlen, "out of memory");
+    *out = l;
+    if (l == NULL)
         return SECSOCK_ERR_NOMEM;
-    }
     l->t = t;
+    l->fd = -1;
     l->cancel_fd = -1;
     int rc = net_listen(bind_addr, port, t->backend->socktype, backlog, &l->fd, l->address,
-                        sizeof l->address, err, errlen);
+                        sizeof l->address, l->error, sizeof l->error);
     if (rc != 0) {
-        free(l);
+        l->fd = -1;
         return rc;
     }
     l->local_len = sizeof l->local;
     if (getsockname(l->fd, (struct sockaddr *)&l->local, &l->local_len) < 0 ||
         net_set_nonblocking(l->fd) < 0 ||
-        (t->backend->listener_init != NULL && t->backend->listener_init(l, err, errlen) != 0)) {
-        if (err[0] == '\0')
-            snprintf(err, errlen, "cannot set up %s: %s", l->address, strerror(errno));
-        close(l->fd);
-        free(l);
-        return SECSOCK_ERR_IO;
+        (t->backend->listener_init != NULL &&
+         t->backend->listener_init(l, l->error, sizeof l->error) != 0)) {
+        if (l->error[0] == '\0')
+            snprintf(l->error, sizeof l->error, "cannot set up %s: %s", l->address,
+                     strerror(errno));
+        close(l->fd); /* a failed listener holds no port */
+        l->fd = -1;
+        return status_of(l->error, SECSOCK_ERR_IO);
     }
-    *out = l;
-    return 0;
+    return SECSOCK_OK;
 }
 
+const char *secsock_listener_error(const secsock_listener *l) { return l->error; }
 const char *secsock_listener_address(const secsock_listener *l) { return l->address; }
 int secsock_listener_fd(const secsock_listener *l) { return l->fd; }
 void secsock_listener_set_cancel_fd(secsock_listener *l, int fd) { l->cancel_fd = fd; }
@@ -407,8 +414,9 @@ void secsock_listener_free(secsock_listener *l)
     if (l == NULL)
         return;
     if (l->t->backend->listener_free != NULL)
-        l->t->backend->listener_free(l);
-    close(l->fd);
+        l->t->backend->listener_free(l); /* its state, NULL when it failed before */
+    if (l->fd >= 0)
+        close(l->fd);
     free(l);
 }
 
@@ -434,10 +442,11 @@ static int stream_accept(secsock_listener *l, secsock_conn **out, char *err, siz
     return 0;
 }
 
-int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
-                   size_t errlen)
+enum secsock_status secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out)
 {
     *out = NULL;
+    char *err = l->error;
+    size_t errlen = sizeof l->error;
     err[0] = '\0';
     long long deadline = net_now_ms() + timeout_ms;
     for (;;) {
@@ -448,9 +457,11 @@ int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char
         if (rc != SECSOCK_WANT_READ)
             return rc;
         long long left = deadline - net_now_ms();
-        if (left <= 0)
-            return SECSOCK_ERR_TIMEOUT;
-        rc = net_wait(l->fd, 0, l->cancel_fd, (int)left);
+        rc = left <= 0 ? SECSOCK_ERR_TIMEOUT : net_wait(l->fd, 0, l->cancel_fd, (int)left);
+        if (rc == SECSOCK_ERR_TIMEOUT)
+            snprintf(err, errlen, "timeout: no client within %d ms", timeout_ms);
+        else if (rc == SECSOCK_ERR_CANCELLED)
+            snprintf(err, errlen, "cancelled");
         if (rc != 0)
             return rc;
     }
@@ -535,7 +546,7 @@ ssize_t secsock_read(secsock_conn *c, void *buf, size_t len)
     }
 }
 
-int secsock_write_all(secsock_conn *c, const void *buf, size_t len)
+enum secsock_status secsock_write_all(secsock_conn *c, const void *buf, size_t len)
 {
     const unsigned char *p = buf;
     long long deadline = net_now_ms() + c->timeout_ms;
@@ -561,7 +572,7 @@ int secsock_write_all(secsock_conn *c, const void *buf, size_t len)
 int secsock_conn_fd(const secsock_conn *c) { return c->fd; }
 int secsock_conn_plaintext_peer(const secsock_conn *c) { return c->plaintext_peer; }
 
-int secsock_shutdown_write(secsock_conn *c)
+enum secsock_status secsock_shutdown_write(secsock_conn *c)
 {
     if (c->wrote_shutdown)
         return 0;
@@ -584,7 +595,10 @@ static void conn_destroy(secsock_conn *c, int reset)
 {
     if (tracing(c->transport, SECSOCK_TRACE_CLOSE))
         trace_close(c, reset || close_resets(c));
+    for (int i = 0; i < c->n_peer_certs; i++)
+        security_cert_text_free(&c->peer_certs[i]);
     free(c->peer_certs);
+    free(c->session);
     int fd = c->owns_fd ? c->fd : -1;
     hello_capture_free(&c->hello);
     c->backend->conn_free(c);
@@ -679,67 +693,4 @@ const unsigned char *secsock_conn_client_hello(const secsock_conn *c, size_t *le
 size_t secsock_max_message(const secsock_conn *c)
 {
     return c->backend->max_message != NULL ? c->backend->max_message(c) : 0;
-}
-
-int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info)
-{
-    memset(info, 0, sizeof *info);
-    info->secure = c->backend->secure;
-    info->bytes_sent = c->bytes_sent;
-    info->bytes_received = c->bytes_received;
-    if (c->backend->session_info != NULL)
-        c->backend->session_info(c, info);
-    return 0;
-}
-
-/* The text of the peer's certificates, built on the first question once
- * there are any (asked before the handshake, there is nothing to keep): a
- * handshake spends nothing on it. The cache is not part of what c is (a
- * const connection still gives the same answers), and a connection is used
- * by one thread at a time, so filling it through a const pointer is safe;
- * every connection is allocated, never a const object. */
-static const struct security_cert_text *peer_cert_text(const secsock_conn *cc, int i)
-{
-    secsock_conn *c = (secsock_conn *)cc;
-    X509 *(*cert_at)(const secsock_conn *, int) = c->backend->peer_cert;
-    if (c->n_peer_certs == 0 && cert_at != NULL) {
-        int n = 0;
-        while (cert_at(c, n) != NULL)
-            n++;
-        c->peer_certs = n > 0 ? calloc((size_t)n, sizeof *c->peer_certs) : NULL;
-        if (c->peer_certs == NULL)
-            n = 0;
-        for (int k = 0; k < n; k++)
-            security_cert_text(cert_at(c, k), &c->peer_certs[k]);
-        c->n_peer_certs = n;
-    }
-    return i >= 0 && i < c->n_peer_certs ? &c->peer_certs[i] : NULL;
-}
-
-int secsock_conn_peer_cert_count(const secsock_conn *c)
-{
-    (void)peer_cert_text(c, 0);
-    return c->n_peer_certs;
-}
-
-const char *secsock_conn_peer_cert(const secsock_conn *c, int i, enum secsock_cert_field field)
-{
-    const struct security_cert_text *t = peer_cert_text(c, i);
-    if (t == NULL)
-        return "";
-    switch (field) {
-    case SECSOCK_CERT_SUBJECT: return t->subject;
-    case SECSOCK_CERT_ISSUER: return t->issuer;
-    case SECSOCK_CERT_SAN: return t->san;
-    case SECSOCK_CERT_NOT_BEFORE: return t->not_before;
-    case SECSOCK_CERT_NOT_AFTER: return t->not_after;
-    case SECSOCK_CERT_FINGERPRINT: return t->fingerprint;
-    case SECSOCK_CERT_SPKI_PIN: return t->spki_pin;
-    default: return "";
-    }
-}
-
-enum secsock_verify_failure secsock_conn_verify_failure(const secsock_conn *c)
-{
-    return c->verify_failure;
 }

@@ -37,7 +37,8 @@ static void format_base64(const unsigned char pin[32], int upper, int padded, ch
     sprintf(out, "%s%s", upper ? "SHA256//" : "sha256//", (const char *)b64);
 }
 
-static void check_round_trip(const char *text, int kind, const unsigned char pin[32])
+static void check_round_trip(const char *text, enum secsock_pin_kind kind,
+                             const unsigned char pin[32])
 {
     for (int form = 0; form < 4; form++) {
         char again[104];
@@ -46,7 +47,9 @@ static void check_round_trip(const char *text, int kind, const unsigned char pin
             format_base64(pin, form & 1, form & 2, again);
         else
             format_hex(pin, form & 1, form & 2, again);
-        if (secsock_parse_pin(again, pin2) != kind || memcmp(pin, pin2, 32) != 0) {
+        enum secsock_pin_kind kind2 = SECSOCK_PIN_CERT;
+        if (secsock_parse_pin(again, pin2, &kind2) != SECSOCK_OK || kind2 != kind ||
+            memcmp(pin, pin2, 32) != 0) {
             fprintf(stderr, "pin round trip failed: '%s' -> '%s'\n", text, again);
             abort();
         }
@@ -73,12 +76,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     unsigned char pin[32];
     memset(pin, 0, sizeof pin);
-    int kind = secsock_parse_pin(text, pin);
-    if (kind != -1 && kind != SECSOCK_PIN_CERT && kind != SECSOCK_PIN_SPKI) {
+    enum secsock_pin_kind kind = (enum secsock_pin_kind)-1;
+    enum secsock_status rc = secsock_parse_pin(text, pin, &kind);
+    if (rc == SECSOCK_OK && kind != SECSOCK_PIN_CERT && kind != SECSOCK_PIN_SPKI) {
         fprintf(stderr, "unknown pin kind %d for '%s'\n", kind, text);
         abort();
     }
-    if (kind >= 0)
+    if (rc == SECSOCK_OK)
         check_round_trip(text, kind, pin);
     free(text);
     return 0;

@@ -48,10 +48,9 @@ static secsock_transport *server_t, *client_t[2];
 
 static secsock_transport *make(enum secsock_role role, secsock_config *cfg)
 {
-    char err[256];
-    secsock_transport *t = secsock_transport_new("tls", role, cfg, err, sizeof err);
-    if (t == NULL) {
-        fprintf(stderr, "fuzz_tls_pair: %s\n", err);
+    secsock_transport *t = NULL;
+    if (secsock_transport_new("tls", role, cfg, &t) != SECSOCK_OK) {
+        fprintf(stderr, "fuzz_tls_pair: %s\n", t ? secsock_transport_error(t) : "out of memory");
         abort();
     }
     secsock_config_free(cfg);
@@ -60,9 +59,9 @@ static secsock_transport *make(enum secsock_role role, secsock_config *cfg)
 
 static void setup(void)
 {
-    secsock_config *s = secsock_config_new(), *pinned = secsock_config_new(),
-                   *insecure = secsock_config_new();
-    CHECK(s && pinned && insecure);
+    secsock_config *s = NULL, *pinned = NULL, *insecure = NULL;
+    CHECK(secsock_config_new(&s) == SECSOCK_OK && secsock_config_new(&pinned) == SECSOCK_OK &&
+          secsock_config_new(&insecure) == SECSOCK_OK);
     CHECK(secsock_config_set_self_signed(s, 1) == 0);
     CHECK(secsock_config_set_alpn(s, "http/1.1,h2") == 0);
     server_t = make(SECSOCK_SERVER, s);
@@ -97,9 +96,14 @@ static void side_open(struct side *s, const secsock_transport *t)
 
 static void side_close(struct side *s)
 {
-    struct secsock_session_info info;
-    memset(&info, 0, sizeof info);
-    s->c->backend->session_info(s->c, &info); /* the peer's certificate, as shown */
+    struct security_session facts; /* what the accessors show */
+    s->c->backend->session_facts(s->c, &facts);
+    X509 *leaf = s->c->backend->peer_cert(s->c, 0);
+    if (leaf != NULL) { /* the peer's certificate, as shown */
+        struct security_cert_text text;
+        security_cert_text(leaf, &text);
+        security_cert_text_free(&text);
+    }
     s->c->backend->conn_free(s->c);
 }
 

@@ -15,12 +15,12 @@ _AUX_TYPE = re.compile(r".*[ *]")
 
 def declared_functions(include_dir, workdir):
     """The sorted names of the functions that include_dir/secsock/*.h
-    declare (gcc -aux-info on <secsock/transport.h>, which includes the
+    declare (gcc -aux-info on <secsock/secsock.h>, which includes the
     rest); fails if they do not compile."""
     src = os.path.join(workdir, "all.c")
     aux = os.path.join(workdir, "aux.txt")
     with open(src, "w") as f:
-        f.write("#include <secsock/transport.h>\n")
+        f.write("#include <secsock/secsock.h>\n")
     run(["gcc", "-std=c11", "-fsyntax-only", f"-I{include_dir}", "-aux-info", aux, src]).expect(
         0, "the public headers do not compile")
     ours = os.path.join(include_dir, "secsock") + "/"

@@ -1,6 +1,6 @@
 """secsock installs like any other library. `cmake --install` of the build
 under test into a temporary prefix, then:
- - the layout: programs, libsecsock.so (SONAME libsecsock.so.0, versioned
+ - the layout: programs, libsecsock.so (SONAME libsecsock.so.1, versioned
    file, symlinks) and libsecsock.a, headers, secsock.pc, the CMake
    package, the five man pages, each formatting without a warning;
  - the shared library exports exactly the functions the public headers
@@ -170,7 +170,7 @@ def test_installed_layout_soname_version(installed, run):
         f"libsecsock.so.{version}"
     r = run(["readelf", "-d", os.path.join(libdir, f"libsecsock.so.{version}")]).expect(0)
     soname = re.findall(r"\(SONAME\).*\[(.*)\]", r.out)
-    assert soname == ["libsecsock.so.0"], "SONAME"
+    assert soname == [f"libsecsock.so.{major}"] and major == "1", "SONAME"
     assert installed.pkg_config("--modversion") == [version], "pkg-config --modversion"
     # The installed programs are the built ones, and run.
     r = run([os.path.join(prefix, "bin", "tcp-client"), "--version"]).expect(0)
@@ -239,14 +239,17 @@ def test_headers_compile_alone_and_together(installed, run, tmp_path):
              f"-I{inc}", tmp_path / "h.cpp"]).expect(0, f"C++17: {src}")
 
 
-CALL_CPP = r"""#include <secsock/transport.h>
+CALL_CPP = r"""#include <secsock/secsock.h>
 #include <cstdio>
 int main()
 {
-    secsock_config *cfg = secsock_config_new();
-    int bad = secsock_config_set_min_version(cfg, "1.1");
-    std::printf("%s|%d|%s\n", secsock_status_name(SECSOCK_ERR_TIMEOUT), bad,
-                secsock_config_error(cfg));
+    secsock_config *cfg = nullptr;
+    if (secsock_config_new(&cfg) != SECSOCK_OK)
+        return 1;
+    enum secsock_status bad = secsock_config_set_min_version(cfg, "1.1");
+    std::printf("%s|%s|%s|%s|%x\n", secsock_version(), secsock_status_name(bad),
+                secsock_config_error(cfg), secsock_status_name(SECSOCK_ERR_TIMEOUT),
+                SECSOCK_API_VERSION);
     secsock_config_free(cfg);
     return 0;
 }
@@ -261,8 +264,11 @@ def test_cxx_program_links_and_calls_the_library(installed, toolchain, run, tmp_
          tmp_path / "call.cpp", *installed.pkg_config("--cflags", "--libs"),
          f"-Wl,-rpath,{installed.libdir}"]).expect(0, "C++ program linked with libsecsock")
     r = run([exe]).expect(0)
-    assert r.out.removesuffix("\n") == \
-        "timeout|-1|invalid minimum TLS version '1.1': want 1.2 or 1.3"
+    major, minor, patch = (int(x) for x in installed.version.split("."))
+    assert r.out.removesuffix("\n") == (
+        f"{installed.version}|configuration error|"
+        "invalid minimum TLS version '1.1': want 1.2 or 1.3|timeout|"
+        f"{major << 16 | minor << 8 | patch:x}")
 
 
 def build_example(toolchain, out, compile_flags, link_flags=(), strict=True):

@@ -221,6 +221,7 @@ def test_mutual_tls(server, run, prog, pki):
         assert r.out == "", "reply without a client certificate"
         r.expect(4, f"tcp-client (TLS 1.3) without a client certificate, attempt {i} of 10")
         assert "client certificate" in r.err
+        assert "--cert" in r.err, "the program names the options that fix it"
     assert received_lines(srv, "no certificate") == [], f"server log: [{srv.out()}]"
 
 

@@ -281,7 +281,7 @@ static void connect_to(struct attempt *a, const char *backend, const char *host,
     };
     secsock_conn *c = NULL;
     long long t0 = testutil_now_ms();
-    a->rc = secsock_connect(t, &o, &c, a->err, sizeof a->err);
+    a->rc = testutil_connect(t, &o, &c, a->err, sizeof a->err);
     a->ms = testutil_now_ms() - t0;
     if (a->rc == 0)
         snprintf(a->peer, sizeof a->peer, "%s", secsock_conn_peer(c));
@@ -451,7 +451,7 @@ START_TEST(udp_refusal_then_the_next_address_answers)
                                       .timeout_ms = TESTUTIL_WAIT_MS };
     char err[256];
     secsock_conn *c = NULL;
-    ck_assert_int_eq(secsock_connect(t, &o, &c, err, sizeof err), 0);
+    ck_assert_int_eq(testutil_connect(t, &o, &c, err, sizeof err), 0);
     char refused[64];
     snprintf(refused, sizeof refused, "%s", secsock_conn_peer(c));
     ck_assert_ptr_nonnull(strstr(refused, "127.0.0.1:"));
@@ -464,7 +464,7 @@ START_TEST(udp_refusal_then_the_next_address_answers)
     const char *exclude[] = { refused };
     o.exclude = exclude;
     o.n_exclude = 1;
-    ck_assert_int_eq(secsock_connect(t, &o, &c, err, sizeof err), 0);
+    ck_assert_int_eq(testutil_connect(t, &o, &c, err, sizeof err), 0);
     ck_assert_int_eq(secsock_write_all(c, "ping", 4), 0);
     struct sockaddr_in6 from;
     socklen_t fl = sizeof from;

@@ -161,10 +161,9 @@ static void start(struct server *sv, const struct setup *su)
     pthread_mutex_init(&sv->seen.lock, NULL);
     pthread_cond_init(&sv->seen.changed, NULL);
     sv->t = testutil_transport("tcp", SECSOCK_SERVER, NULL);
-    char err[256];
     secsock_listener *l = NULL;
-    ck_assert_msg(secsock_listener_new(sv->t, "127.0.0.1", "0", 16, &l, err, sizeof err) == 0,
-                  "%s", err);
+    ck_assert_msg(secsock_listener_new(sv->t, "127.0.0.1", "0", 16, &l) == SECSOCK_OK, "%s",
+                  secsock_listener_error(l));
     sv->port = atoi(strrchr(secsock_listener_address(l), ':') + 1);
     ck_assert_int_eq(pipe2(sv->stop, O_CLOEXEC | O_NONBLOCK), 0);
     ck_assert_int_eq(workers_init(&sv->w, su->workers, 0, serve, &sv->seen), 0);

@@ -93,7 +93,7 @@ static void *serve_one(void *arg)
     struct server *s = arg;
     secsock_conn *c = NULL;
     char err[256];
-    if (secsock_accept(s->l, TESTUTIL_WAIT_MS, &c, err, sizeof err) != 0)
+    if (testutil_accept(s->l, TESTUTIL_WAIT_MS, &c, err, sizeof err) != 0)
         return NULL;
     s->peer_certs_before = secsock_conn_peer_cert_count(c);
     s->handshake_rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
@@ -111,7 +111,7 @@ static void server_listen(struct server *s, const char *backend, secsock_config 
     memset(s, 0, sizeof *s);
     s->t = testutil_transport(backend, SECSOCK_SERVER, cfg);
     char err[256] = "";
-    ck_assert_msg(secsock_listener_new(s->t, "127.0.0.1", "0", 8, &s->l, err, sizeof err) == 0,
+    ck_assert_msg(testutil_listener_new(s->t, "127.0.0.1", "0", 8, &s->l, err, sizeof err) == 0,
                   "listen: %s", err);
     s->port = strrchr(secsock_listener_address(s->l), ':') + 1;
 }
@@ -137,7 +137,7 @@ struct seen {
     char subject[256], issuer[256], san[512], not_after[32], fingerprint[104], spki[64];
     char chain1_subject[256];
     enum secsock_verify_failure failure;
-    struct secsock_session_info info;
+    struct testutil_session info;
     struct server srv;
 };
 
@@ -150,7 +150,7 @@ static void connect_to(struct seen *w, const char *backend, secsock_config *scfg
     struct secsock_connect_opts o = { .host = host, .port = w->srv.port,
                                       .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
-    w->rc = secsock_connect(t, &o, &c, w->err, sizeof w->err);
+    w->rc = testutil_connect(t, &o, &c, w->err, sizeof w->err);
     ck_assert_msg(c != NULL, "no connection object: %d (%s)", w->rc, w->err);
     w->count = secsock_conn_peer_cert_count(c);
     snprintf(w->subject, sizeof w->subject, "%s", secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SUBJECT));
@@ -164,7 +164,7 @@ static void connect_to(struct seen *w, const char *backend, secsock_config *scfg
     snprintf(w->chain1_subject, sizeof w->chain1_subject, "%s",
              secsock_conn_peer_cert(c, 1, SECSOCK_CERT_SUBJECT));
     w->failure = secsock_conn_verify_failure(c);
-    secsock_session_info(c, &w->info);
+    testutil_session(c, &w->info);
     if (w->rc == 0) {
         char hi[3] = "";
         ck_assert_int_eq(secsock_read(c, hi, 2), 2);
@@ -343,7 +343,7 @@ START_TEST(plaintext_has_no_certificates)
                                       .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
     char err[256];
-    ck_assert_int_eq(secsock_connect(t, &o, &c, err, sizeof err), 0);
+    ck_assert_int_eq(testutil_connect(t, &o, &c, err, sizeof err), 0);
     ck_assert_int_eq(secsock_conn_peer_cert_count(c), 0);
     ck_assert_str_eq(secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SUBJECT), "");
     ck_assert_int_eq(secsock_conn_verify_failure(c), SECSOCK_VERIFY_NOT_REFUSED);
@@ -413,7 +413,7 @@ START_TEST(self_signed_pem_as_a_ca_file)
                                           .timeout_ms = TESTUTIL_WAIT_MS };
         secsock_conn *conn = NULL;
         char err[512];
-        int rc = secsock_connect(t, &o, &conn, err, sizeof err);
+        int rc = testutil_connect(t, &o, &conn, err, sizeof err);
         ck_assert_msg(rc == 0, "%s with the PEM as CA file: %d (%s)", hosts[k], rc, err);
         secsock_close(conn);
         secsock_transport_free(t);
@@ -517,6 +517,97 @@ START_TEST(hostile_names_come_out_printable)
 }
 END_TEST
 
+/* ---- long names ---------------------------------------------------------- */
+
+/* A self-signed certificate with a subject of 8 OUs of 60 characters and
+ * 24 DNS names of 40, more than any fixed buffer of old held (256 bytes
+ * for a name, 512 for the SAN list), written with its key under dir. */
+static void write_long_cert(const char *dir)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    ck_assert_ptr_nonnull(key);
+    ck_assert_ptr_nonnull(x);
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 2);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_NAME *name = X509_get_subject_name(x);
+    char text[64];
+    for (int i = 0; i < 8; i++) {
+        snprintf(text, sizeof text, "unit%d-%053d", i, 0);
+        ck_assert_int_eq(X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
+                                                    (const unsigned char *)text, -1, -1, 0), 1);
+    }
+    ck_assert_int_eq(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                                (const unsigned char *)"the-end", -1, -1, 0), 1);
+    X509_set_issuer_name(x, name);
+    X509_set_pubkey(x, key);
+    GENERAL_NAMES *sans = GENERAL_NAMES_new();
+    for (int i = 0; i < 24; i++) {
+        GENERAL_NAME *gn = GENERAL_NAME_new();
+        ASN1_IA5STRING *dns = ASN1_IA5STRING_new();
+        snprintf(text, sizeof text, "host%02d-%024d.example", i, 0);
+        ASN1_STRING_set(dns, text, -1);
+        GENERAL_NAME_set0_value(gn, GEN_DNS, dns);
+        sk_GENERAL_NAME_push(sans, gn);
+    }
+    ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_alt_name, sans, 0, 0), 1);
+    GENERAL_NAMES_free(sans);
+    ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/long.crt", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(PEM_write_X509(f, x), 1);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/long.key", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+START_TEST(long_names_come_whole)
+{
+    char dir[] = "/tmp/secsock-long-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    write_long_cert(dir);
+    char crt[512], key[512];
+    snprintf(crt, sizeof crt, "%s/long.crt", dir);
+    snprintf(key, sizeof key, "%s/long.key", dir);
+    secsock_config *scfg = testutil_cfg_new();
+    TESTUTIL_CFG_OK(scfg, secsock_config_set_cert_file(scfg, crt));
+    TESTUTIL_CFG_OK(scfg, secsock_config_set_key_file(scfg, key));
+    struct server srv;
+    server_start(&srv, "tls", scfg);
+    secsock_transport *t = testutil_transport("tls", SECSOCK_CLIENT, client_cfg());
+    struct secsock_connect_opts o = { .host = "localhost", .port = srv.port,
+                                      .timeout_ms = TESTUTIL_WAIT_MS };
+    secsock_conn *c = NULL;
+    ck_assert_int_eq(secsock_connect(t, &o, &c), SECSOCK_ERR_VERIFY); /* unknown CA */
+    const char *subject = secsock_conn_peer_cert_subject(c);
+    const char *issuer = secsock_conn_peer_cert_issuer(c);
+    const char *san = secsock_conn_peer_cert_san(c);
+    ck_assert_uint_gt(strlen(subject), 8 * 60);
+    ASSERT_HAS(subject, "CN=the-end");
+    ASSERT_HAS(subject, "OU=unit0-");
+    ASSERT_HAS(subject, "OU=unit7-");
+    ck_assert_str_eq(issuer, subject);
+    ck_assert_uint_gt(strlen(san), 24 * 40);
+    ASSERT_HAS(san, "DNS:host00-");
+    ASSERT_HAS(san, "DNS:host23-000000000000000000000000.example");
+    secsock_close(c);
+    secsock_transport_free(t);
+    server_join(&srv);
+    unlink(crt);
+    unlink(key);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *certinfo_suite(void)
 {
     Suite *s = suite_create("certinfo");
@@ -526,6 +617,7 @@ static Suite *certinfo_suite(void)
     tcase_add_loop_test(refused, refused_name_lists_the_san, 0, 2);
     tcase_add_loop_test(refused, refused_pin_says_wanted_and_got, 0, 2);
     tcase_add_test(refused, hostile_names_come_out_printable);
+    tcase_add_test(refused, long_names_come_whole);
     suite_add_tcase(s, refused);
     TCase *accepted = tcase_create("accepted");
     tcase_add_loop_test(accepted, spki_pin_accepts_the_key, 0, 2);

@@ -710,7 +710,7 @@ static void pair_init(struct pair *p, const char *backend, int keep)
     TESTUTIL_CFG_OK(ccfg, secsock_config_keep_client_hello(ccfg, keep));
     p->tc = testutil_transport(backend, SECSOCK_CLIENT, ccfg);
     char err[256];
-    ck_assert_int_eq(secsock_listener_new(p->ts, "127.0.0.1", "0", 8, &p->l, err, sizeof err),
+    ck_assert_int_eq(testutil_listener_new(p->ts, "127.0.0.1", "0", 8, &p->l, err, sizeof err),
                      0);
     p->o = (struct secsock_connect_opts){ .host = "localhost",
                                           .port = strrchr(secsock_listener_address(p->l), ':') + 1,
@@ -733,7 +733,7 @@ static pid_t serve_one(struct pair *p)
     if (pid == 0) {
         char err[256];
         secsock_conn *sc = NULL;
-        int rc = secsock_accept(p->l, TESTUTIL_WAIT_MS, &sc, err, sizeof err);
+        int rc = testutil_accept(p->l, TESTUTIL_WAIT_MS, &sc, err, sizeof err);
         if (rc == 0)
             rc = secsock_handshake(sc, TESTUTIL_WAIT_MS);
         secsock_close(sc);
@@ -757,7 +757,7 @@ START_TEST(conn_keeps_the_tls_client_hello_when_asked)
         pid_t pid = serve_one(&p);
         secsock_conn *c = NULL;
         char err[256];
-        ck_assert_msg(secsock_connect(p.tc, &p.o, &c, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(testutil_connect(p.tc, &p.o, &c, err, sizeof err) == 0, "%s", err);
         reap(pid);
         size_t len = 99;
         const unsigned char *hello = secsock_conn_client_hello(c, &len);
@@ -793,7 +793,7 @@ START_TEST(dtls_server_sees_what_the_client_sent)
         secsock_conn *c = NULL;
         struct secsock_fingerprint fp = { .ja4 = "" };
         size_t len = 0;
-        int rc = secsock_connect(p.tc, &p.o, &c, err, sizeof err);
+        int rc = testutil_connect(p.tc, &p.o, &c, err, sizeof err);
         const unsigned char *hello = c != NULL ? secsock_conn_client_hello(c, &len) : NULL;
         if (rc == 0 && hello != NULL)
             rc = secsock_fingerprint_client_hello(hello, len, &fp);
@@ -804,7 +804,7 @@ START_TEST(dtls_server_sees_what_the_client_sent)
     close(fds[1]);
     char err[256];
     secsock_conn *sc = NULL;
-    ck_assert_msg(secsock_accept(p.l, TESTUTIL_WAIT_MS, &sc, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(testutil_accept(p.l, TESTUTIL_WAIT_MS, &sc, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(secsock_handshake(sc, TESTUTIL_WAIT_MS), 0);
     struct secsock_fingerprint mine;
     size_t got = 0;

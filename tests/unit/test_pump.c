@@ -12,6 +12,7 @@
 
 #include "pump.h"
 #include "testutil.h"
+#include "transport/testing.h"
 
 #define BIG (1024 * 1024) /* far more than the socket buffers hold */
 

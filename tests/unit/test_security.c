@@ -14,7 +14,8 @@ static secsock_config *cfg;
 
 static void setup(void)
 {
-    cfg = secsock_config_new();
+    cfg = NULL;
+    ck_assert_int_eq(secsock_config_new(&cfg), SECSOCK_OK);
     ck_assert_ptr_nonnull(cfg);
 }
 
@@ -23,7 +24,7 @@ static void teardown(void) { secsock_config_free(cfg); }
 /* The call fails, and the error names what was wrong. */
 #define REFUSED(call, culprit)                                                                 \
     do {                                                                                       \
-        ck_assert_int_eq((call), -1);                                                          \
+        ck_assert_int_eq((call), SECSOCK_ERR_CONFIG);                                          \
         ck_assert_msg(strstr(secsock_config_error(cfg), (culprit)) != NULL,                    \
                       "error '%s' does not name '%s'", secsock_config_error(cfg), (culprit));  \
     } while (0)
@@ -44,8 +45,9 @@ static void assert_pin_bytes(const unsigned char out[32])
 START_TEST(pin_lower_case)
 {
     unsigned char out[32];
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
     memset(out, 0xee, sizeof out);
-    ck_assert_int_eq(secsock_parse_pin("sha256:" HEX64, out), 0);
+    ck_assert_int_eq(secsock_parse_pin("sha256:" HEX64, out, &kind), SECSOCK_OK);
     assert_pin_bytes(out);
 }
 END_TEST
@@ -59,7 +61,8 @@ START_TEST(pin_upper_case)
         pin[n + 1] = '\0';
     }
     unsigned char out[32];
-    ck_assert_int_eq(secsock_parse_pin(pin, out), 0);
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
+    ck_assert_int_eq(secsock_parse_pin(pin, out, &kind), SECSOCK_OK);
     assert_pin_bytes(out);
 }
 END_TEST
@@ -73,7 +76,8 @@ START_TEST(pin_with_colons)
         snprintf(pin + n, sizeof pin - n, i ? ":%02X" : "%02X", i);
     }
     unsigned char out[32];
-    ck_assert_int_eq(secsock_parse_pin(pin, out), 0);
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
+    ck_assert_int_eq(secsock_parse_pin(pin, out, &kind), SECSOCK_OK);
     assert_pin_bytes(out);
 }
 END_TEST
@@ -96,8 +100,10 @@ START_TEST(pin_rejects_bad_forms)
         "sha256:" HEX64 " ",
     };
     unsigned char out[32];
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(secsock_parse_pin(bad[i], out) == -1, "accepted pin '%s'", bad[i]);
+        ck_assert_msg(secsock_parse_pin(bad[i], out, &kind) == SECSOCK_ERR_CONFIG,
+                      "accepted pin '%s'", bad[i]);
 }
 END_TEST
 
@@ -107,7 +113,9 @@ END_TEST
 START_TEST(pin_hex_is_a_certificate_pin)
 {
     unsigned char out[32];
-    ck_assert_int_eq(secsock_parse_pin("sha256:" HEX64, out), SECSOCK_PIN_CERT);
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
+    ck_assert_int_eq(secsock_parse_pin("sha256:" HEX64, out, &kind), SECSOCK_OK);
+    ck_assert_int_eq(kind, SECSOCK_PIN_CERT);
 }
 END_TEST
 
@@ -121,9 +129,11 @@ START_TEST(pin_spki_base64)
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         unsigned char out[32];
+        enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
         memset(out, 0xee, sizeof out);
-        ck_assert_msg(secsock_parse_pin(good[i], out) == SECSOCK_PIN_SPKI, "refused '%s'",
-                      good[i]);
+        ck_assert_msg(secsock_parse_pin(good[i], out, &kind) == SECSOCK_OK &&
+                          kind == SECSOCK_PIN_SPKI,
+                      "refused '%s'", good[i]);
         assert_pin_bytes(out);
     }
 }
@@ -146,9 +156,11 @@ START_TEST(pin_spki_rejects_bad_forms)
         B64_32,
     };
     unsigned char out[32];
+    enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
     memset(out, 0xee, sizeof out);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(secsock_parse_pin(bad[i], out) == -1, "accepted pin '%s'", bad[i]);
+        ck_assert_msg(secsock_parse_pin(bad[i], out, &kind) == SECSOCK_ERR_CONFIG,
+                      "accepted pin '%s'", bad[i]);
     for (size_t i = 0; i < sizeof out; i++) /* a refused pin leaves out alone */
         ck_assert_uint_eq(out[i], 0xee);
 }
@@ -237,7 +249,7 @@ START_TEST(session_tickets_range)
     ACCEPTED(secsock_config_set_cert_file(cfg, testutil_pki_file("server.crt")));
     ACCEPTED(secsock_config_set_key_file(cfg, testutil_pki_file("server.key")));
     char err[512] = "";
-    secsock_transport *t = secsock_transport_new("tls", SECSOCK_SERVER, cfg, err, sizeof err);
+    secsock_transport *t = testutil_transport_err("tls", SECSOCK_SERVER, cfg, err, sizeof err);
     ck_assert_msg(t != NULL, "tls server with tickets set: %s", err);
     secsock_transport_free(t);
 }
@@ -268,7 +280,7 @@ START_TEST(alpn_lists)
     char longname[300];
     memset(longname, 'x', 256);
     longname[256] = '\0';
-    ck_assert_int_eq(secsock_config_set_alpn(cfg, longname), -1); /* a name is at most 255 */
+    ck_assert_int_eq(secsock_config_set_alpn(cfg, longname), SECSOCK_ERR_CONFIG); /* a name is at most 255 */
 }
 END_TEST
 
@@ -284,7 +296,7 @@ END_TEST
 
 START_TEST(keylog_name_checked)
 {
-    ck_assert_int_eq(secsock_config_set_keylog_file(cfg, ""), -1);
+    ck_assert_int_eq(secsock_config_set_keylog_file(cfg, ""), SECSOCK_ERR_CONFIG);
     ck_assert_str_ne(secsock_config_error(cfg), "");
 }
 END_TEST
@@ -296,7 +308,7 @@ static void transport_refused(const char *backend, enum secsock_role role, const
                               const char *culprit2)
 {
     char err[512] = "";
-    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, sizeof err);
+    secsock_transport *t = testutil_transport_err(backend, role, cfg, err, sizeof err);
     if (t != NULL)
         secsock_transport_free(t);
     ck_assert_msg(t == NULL, "transport created");
@@ -310,7 +322,7 @@ static void transport_refused(const char *backend, enum secsock_role role, const
 static void transport_ok(const char *backend, enum secsock_role role)
 {
     char err[512] = "";
-    secsock_transport *t = secsock_transport_new(backend, role, cfg, err, sizeof err);
+    secsock_transport *t = testutil_transport_err(backend, role, cfg, err, sizeof err);
     ck_assert_msg(t != NULL, "%s transport: %s", backend, err);
     secsock_transport_free(t);
 }
@@ -438,7 +450,7 @@ END_TEST
 START_TEST(tls_needs_a_config)
 {
     char err[256] = "";
-    secsock_transport *t = secsock_transport_new("tls", SECSOCK_CLIENT, NULL, err, sizeof err);
+    secsock_transport *t = testutil_transport_err("tls", SECSOCK_CLIENT, NULL, err, sizeof err);
     ck_assert_ptr_null(t);
     ck_assert_str_ne(err, "");
 }

@@ -103,7 +103,7 @@ struct pair {
     secsock_transport *ct, *st;
     secsock_listener *l;
     pthread_t thread;
-    struct secsock_session_info info; /* the client's, at the end */
+    struct testutil_session info; /* the client's, at the end */
     char reply[64];
     /* keep_hello: the ClientHello each side kept ("" when none), and the
      * length of the client's. */
@@ -126,7 +126,7 @@ static void *echo_once(void *arg)
     struct pair *p = arg;
     secsock_conn *c = NULL;
     char err[256];
-    if (secsock_accept(p->l, TESTUTIL_WAIT_MS, &c, err, sizeof err) != 0)
+    if (testutil_accept(p->l, TESTUTIL_WAIT_MS, &c, err, sizeof err) != 0)
         return NULL;
     if (secsock_handshake(c, TESTUTIL_WAIT_MS) == 0) {
         (void)kept_fingerprint(c, &p->server_fp);
@@ -167,21 +167,21 @@ static void run_pair(struct pair *p)
     if (p->client_kinds)
         secsock_transport_set_trace(p->ct, p->client_kinds, observe, &p->client);
     char err[256];
-    ck_assert_int_eq(secsock_listener_new(p->st, "127.0.0.1", "0", 4, &p->l, err, sizeof err), 0);
+    ck_assert_int_eq(testutil_listener_new(p->st, "127.0.0.1", "0", 4, &p->l, err, sizeof err), 0);
     const char *port = strrchr(secsock_listener_address(p->l), ':') + 1;
     ck_assert_int_eq(pthread_create(&p->thread, NULL, echo_once, p), 0);
     struct secsock_connect_opts opts = { .host = "localhost", .port = port,
                                          .connect_addr = "127.0.0.1",
                                          .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
-    int rc = secsock_connect(p->ct, &opts, &c, err, sizeof err);
+    int rc = testutil_connect(p->ct, &opts, &c, err, sizeof err);
     ck_assert_msg(rc == 0, "connect over %s: %s", p->backend, err);
     p->client_hello_len = kept_fingerprint(c, &p->client_fp);
     ck_assert_int_eq(secsock_write_all(c, "hello trace", 11), 0);
     ssize_t n = secsock_read(c, p->reply, sizeof p->reply - 1);
     ck_assert_int_eq(n, 11);
     p->reply[n] = '\0';
-    secsock_session_info(c, &p->info);
+    testutil_session(c, &p->info);
     secsock_close(c);
     pthread_join(p->thread, NULL);
     secsock_listener_free(p->l);
@@ -379,7 +379,7 @@ START_TEST(untraced_and_turned_off)
     struct secsock_connect_opts opts = { .host = "127.0.0.1", .port = "1", .timeout_ms = 500 };
     secsock_conn *c = NULL;
     char err[256];
-    (void)secsock_connect(t, &opts, &c, err, sizeof err); /* refused */
+    (void)testutil_connect(t, &opts, &c, err, sizeof err); /* refused */
     secsock_close(c);
     secsock_transport_free(t);
     ck_assert_int_eq(o.n, 0);

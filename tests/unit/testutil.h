@@ -43,6 +43,41 @@ secsock_config *testutil_client_cfg(int mtu);
 /* Makes a transport and frees cfg (NULL is fine for plaintext). */
 secsock_transport *testutil_transport(const char *backend, enum secsock_role role,
                                       secsock_config *cfg);
+/* What a connection told of its session, read through the accessors at
+ * one moment (a server thread's view, kept past its close). */
+struct testutil_session {
+    int secure;
+    char version[16];
+    char cipher[64];
+    char group[32];
+    char alpn[256];
+    char sni[256];
+    int resumed;
+    int has_peer_cert;
+    char peer_subject[1024];
+    char peer_issuer[1024];
+    char peer_san[2048];
+    char peer_not_before[32];
+    char peer_not_after[32];
+    char peer_fingerprint[128];
+    int verified;
+    char verify_result[128];
+    int cookie_exchange;
+    unsigned long long bytes_sent, bytes_received;
+};
+void testutil_session(const secsock_conn *c, struct testutil_session *s);
+/* The constructors with the reason copied into err (the tests were
+ * written for that form): the same status; a failed object is freed
+ * (*out NULL) except a connection that got as far as a socket, which the
+ * caller closes, as before. */
+secsock_transport *testutil_transport_err(const char *backend, enum secsock_role role,
+                                          const secsock_config *cfg, char *err, size_t errlen);
+int testutil_connect(const secsock_transport *t, const struct secsock_connect_opts *opts,
+                     secsock_conn **out, char *err, size_t errlen);
+int testutil_listener_new(const secsock_transport *t, const char *addr, const char *port,
+                          int backlog, secsock_listener **out, char *err, size_t errlen);
+int testutil_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char *err,
+                    size_t errlen);
 /* len bytes of a pattern that depends on seed, the same every run. */
 void testutil_fill_pattern(unsigned char *buf, size_t len, unsigned seed);
 
