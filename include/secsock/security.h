@@ -89,6 +89,12 @@ SECSOCK_API int secsock_config_set_max_version(secsock_config *cfg, const char *
  * Checked here, element by element: -1 naming the first unknown one. */
 SECSOCK_API int secsock_config_set_ciphers(secsock_config *cfg, const char *list);
 SECSOCK_API int secsock_config_set_ciphersuites(secsock_config *cfg, const char *list);
+/* Key-exchange groups, OpenSSL's colon-separated names in order of
+ * preference, e.g. "X25519:P-256". The default: X25519MLKEM768 (hybrid
+ * post-quantum, where the library has it: OpenSSL 3.5 and later), X25519,
+ * P-256, P-384; for DTLS the classical three. Checked here: -1 naming the
+ * first unknown group (or the OpenSSL version a post-quantum one needs). */
+SECSOCK_API int secsock_config_set_groups(secsock_config *cfg, const char *list);
 /* DTLS: the path MTU (IP packet size) records must fit; 0 means 1280,
  * IPv6's minimum, which any path carries. -1 unless 0 or 576 to 65535. */
 SECSOCK_API int secsock_config_set_mtu(secsock_config *cfg, int mtu);

@@ -30,7 +30,7 @@ enum opt_id {
     OPT_REQUEST = 'X', OPT_HEAD = 'I', OPT_DATA = 'd', OPT_LOCATION = 'L',
     OPT_BIND = 'b', OPT_PORT = 'p', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
-    OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
+    OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_GROUPS, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
@@ -146,6 +146,10 @@ static const struct opt_def opt_table[] = {
     { "tls-max", OPT_TLS_MAX, "1.2|1.3", TCP, 1, "highest TLS version (default 1.3)" },
     { "ciphers", OPT_CIPHERS, "LIST", ALL, 1, "TLS 1.2 cipher list (OpenSSL syntax)" },
     { "ciphersuites", OPT_CIPHERSUITES, "LIST", TCP, 1, "TLS 1.3 cipher suites" },
+    { "groups", OPT_GROUPS, "LIST", ALL, 1,
+      "key-exchange groups in order of preference (default X25519MLKEM768:X25519:P-256:P-384 "
+      "where OpenSSL has the hybrid post-quantum group, 3.5 and later; else and for DTLS "
+      "X25519:P-256:P-384)" },
     { "keylog", OPT_KEYLOG, "FILE", ALL, 1,
       "append session secrets to FILE in NSS key-log format (also SSLKEYLOGFILE)" },
     { "help", OPT_HELP, NULL, ALL, 0, "show this help and exit" },
@@ -390,6 +394,7 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_TLS_MAX: o->tls_max = arg; break;
     case OPT_CIPHERS: o->ciphers = arg; break;
     case OPT_CIPHERSUITES: o->ciphersuites = arg; break;
+    case OPT_GROUPS: o->groups = arg; break;
     case OPT_KEYLOG: o->keylog = arg; break;
     case OPT_SELF_SIGNED: o->self_signed = 1; break;
     case OPT_CERT_OUT: o->cert_out = arg; break;
@@ -768,6 +773,7 @@ static secsock_config *security_config(const struct app_options *o, const char *
     rc |= !rc && o->tls_max && secsock_config_set_max_version(cfg, o->tls_max);
     rc |= !rc && o->ciphers && secsock_config_set_ciphers(cfg, o->ciphers);
     rc |= !rc && o->ciphersuites && secsock_config_set_ciphersuites(cfg, o->ciphersuites);
+    rc |= !rc && o->groups && secsock_config_set_groups(cfg, o->groups);
     rc |= !rc && keylog && secsock_config_set_keylog_file(cfg, keylog);
     rc |= !rc && o->mtu && secsock_config_set_mtu(cfg, o->mtu);
     rc |= !rc && o->tickets >= 0 && secsock_config_set_session_tickets(cfg, o->tickets);

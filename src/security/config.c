@@ -46,6 +46,7 @@ void secsock_config_free(secsock_config *cfg)
     free(cfg->alpn);
     free(cfg->ciphers);
     free(cfg->ciphersuites);
+    free(cfg->groups);
     free(cfg->keylog_file);
     free(cfg);
 }
@@ -315,6 +316,13 @@ int secsock_config_set_ciphersuites(secsock_config *cfg, const char *list)
     if (check_cipher_elements(cfg, list, 1) != 0)
         return -1;
     return set_string(cfg, &cfg->ciphersuites, list);
+}
+
+int secsock_config_set_groups(secsock_config *cfg, const char *list)
+{
+    if (security_check_groups(list, cfg->error, sizeof cfg->error) != 0)
+        return -1;
+    return set_string(cfg, &cfg->groups, list);
 }
 
 int secsock_config_set_keylog_file(secsock_config *cfg, const char *path)

@@ -241,9 +241,11 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
         mode |= SSL_MODE_RELEASE_BUFFERS; /* idle connections hold no record buffers */
     SSL_CTX_set_mode(ctx, mode);
 
-    /* Mozilla "intermediate" key exchange: X25519, P-256, P-384. */
-    if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
-        return ctx_fail(ctx, err, errlen, "cannot set the key-exchange groups", NULL);
+    /* Key exchange: the hybrid post-quantum group first where the library
+     * has it, then Mozilla "intermediate"'s X25519, P-256, P-384. */
+    const char *groups = cfg->groups != NULL ? cfg->groups : security_default_groups(dtls);
+    if (SSL_CTX_set1_groups_list(ctx, groups) != 1)
+        return ctx_fail(ctx, err, errlen, "cannot use key-exchange groups", groups);
     const char *ciphers = cfg->ciphers != NULL ? cfg->ciphers : SECSOCK_DEFAULT_CIPHERS;
     if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
         return ctx_fail(ctx, err, errlen, "cannot use cipher list", ciphers);

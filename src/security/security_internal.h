@@ -18,6 +18,7 @@ struct secsock_config {
     size_t alpn_len;
     char *ciphers;
     char *ciphersuites;
+    char *groups;        /* NULL: security_default_groups() */
     char *keylog_file;
     int self_signed;
     int insecure;
@@ -69,6 +70,14 @@ struct security_ctx_state {
     char spki_pin[SECSOCK_SPKI_PIN_LEN];
     char *cert_pem;
 };
+
+/* Key-exchange groups (groups.c). The default list: the hybrid
+ * X25519MLKEM768 first where the library has it, then X25519, P-256 and
+ * P-384; DTLS (1.2) the classical three. check: 0, or -1 with ERR naming
+ * the first group the library does not know. */
+const char *security_default_groups(int dtls);
+int security_has_hybrid_group(void);
+int security_check_groups(const char *list, char *err, size_t errlen);
 
 /* Builds the SSL_CTX for a role from the config (context.c), filling state. */
 SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
