@@ -66,7 +66,7 @@ void security_spki_pin(X509 *cert, char *out, size_t outlen)
         security_pin_text(SECSOCK_PIN_SPKI, md, out, outlen);
 }
 
-void security_name_text(X509_NAME *name, char *out, size_t outlen)
+void security_name_text(const X509_NAME *name, char *out, size_t outlen)
 {
     out[0] = '\0';
     BIO *bio = BIO_new(BIO_s_mem());
@@ -105,17 +105,19 @@ void security_san_text(X509 *cert, char *out, size_t outlen)
         const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
         char buf[256];
         if (gn->type == GEN_DNS) {
-            const ASN1_IA5STRING *s = gn->d.dNSName;
+            /* Through the accessors: OpenSSL 4.0 made ASN1_STRING opaque. */
+            const unsigned char *d = ASN1_STRING_get0_data(gn->d.dNSName);
+            int len = ASN1_STRING_length(gn->d.dNSName);
             /* Keep only printable ASCII: a SAN is attacker-chosen text. */
             int n = 0;
-            for (int j = 0; j < s->length && n < (int)sizeof buf - 1; j++)
-                buf[n++] = (char)(s->data[j] >= 0x20 && s->data[j] < 0x7f ? s->data[j] : '?');
+            for (int j = 0; j < len && n < (int)sizeof buf - 1; j++)
+                buf[n++] = (char)(d[j] >= 0x20 && d[j] < 0x7f ? d[j] : '?');
             buf[n] = '\0';
             append(out, outlen, "DNS", buf);
         } else if (gn->type == GEN_IPADD) {
-            const ASN1_OCTET_STRING *ip = gn->d.iPAddress;
-            int af = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : 0;
-            if (af && inet_ntop(af, ip->data, buf, sizeof buf) != NULL)
+            int len = ASN1_STRING_length(gn->d.iPAddress);
+            int af = len == 4 ? AF_INET : len == 16 ? AF_INET6 : 0;
+            if (af && inet_ntop(af, ASN1_STRING_get0_data(gn->d.iPAddress), buf, sizeof buf) != NULL)
                 append(out, outlen, "IP", buf);
         }
     }

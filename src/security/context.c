@@ -136,12 +136,20 @@ static int load_own_certificate(SSL_CTX *ctx, const secsock_config *cfg,
  * threads verify against the shared store. */
 static void warm_trust_store(SSL_CTX *ctx)
 {
+#if OPENSSL_VERSION_NUMBER >= 0x30300000L
+    /* A copy (get0 is deprecated in 4.0, get1 exists from 3.3). */
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get1_objects(SSL_CTX_get_cert_store(ctx));
+#else
     STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+#endif
     for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
         X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
         if (x != NULL)
             (void)X509_check_purpose(x, -1, 0);
     }
+#if OPENSSL_VERSION_NUMBER >= 0x30300000L
+    sk_X509_OBJECT_pop_free(objs, X509_OBJECT_free); /* the certificates are shared */
+#endif
 }
 
 static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secsock_role role,

@@ -116,7 +116,7 @@ int security_spki_digest(X509 *cert, unsigned char md[32]);
 /* That digest as curl's pin, "sha256//BASE64" ("" on failure). */
 void security_spki_pin(X509 *cert, char *out, size_t outlen);
 /* A name (RFC 2253) and the SAN list, as printable ASCII. */
-void security_name_text(X509_NAME *name, char *out, size_t outlen);
+void security_name_text(const X509_NAME *name, char *out, size_t outlen);
 void security_san_text(X509 *cert, char *out, size_t outlen);
 /* Certificate i (0: the leaf) of those the peer sent, whether or not it
  * was verified (a client keeps the server's chain even when refused), or
