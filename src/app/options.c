@@ -143,7 +143,9 @@ static const struct opt_def opt_table[] = {
       "TLS 1.3 session tickets per handshake; 0: none, no resumption (default 2)" },
     { "alpn", OPT_ALPN, "LIST", ALL, 1, "comma-separated ALPN protocols" },
     { "tls-min", OPT_TLS_MIN, "1.2|1.3", TCP, 1, "lowest TLS version (default 1.2)" },
-    { "tls-max", OPT_TLS_MAX, "1.2|1.3", TCP, 1, "highest TLS version (default 1.3)" },
+    { "tls-max", OPT_TLS_MAX, "1.2|1.3", ALL, 1,
+      "highest TLS version (default 1.3); DTLS: 1.2, or 1.3 where OpenSSL has DTLS 1.3 (4.1 "
+      "and later)" },
     { "ciphers", OPT_CIPHERS, "LIST", ALL, 1, "TLS 1.2 cipher list (OpenSSL syntax)" },
     { "ciphersuites", OPT_CIPHERSUITES, "LIST", TCP, 1, "TLS 1.3 cipher suites" },
     { "groups", OPT_GROUPS, "LIST", ALL, 1,

@@ -236,10 +236,24 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
     if (ctx == NULL)
         return ctx_fail(ctx, err, errlen, "cannot create the TLS context", NULL);
 
-    /* DTLS: 1.2 only (OpenSSL 3.0 has no DTLS 1.3; 1.0 is refused). */
+    /* DTLS: 1.2 (1.0 is refused); 1.3 only when asked for (--tls-max 1.3)
+     * and the OpenSSL built against has it (4.1 and later). */
     int dtls = method == DTLS_method();
+    int dtls_max = DTLS1_2_VERSION;
+    if (dtls && cfg->max_version == SECSOCK_TLS1_3) {
+#ifdef SECSOCK_HAVE_DTLS1_3
+        dtls_max = DTLS1_3_VERSION;
+#else
+        snprintf(err, errlen,
+                 "DTLS 1.3 needs OpenSSL 4.1 or later (this is %s): use --tls-max 1.2 or "
+                 "leave it out",
+                 OpenSSL_version(OPENSSL_VERSION));
+        SSL_CTX_free(ctx);
+        return NULL;
+#endif
+    }
     if (!SSL_CTX_set_min_proto_version(ctx, dtls ? DTLS1_2_VERSION : cfg->min_version) ||
-        !SSL_CTX_set_max_proto_version(ctx, dtls ? DTLS1_2_VERSION : cfg->max_version))
+        !SSL_CTX_set_max_proto_version(ctx, dtls ? dtls_max : cfg->max_version))
         return ctx_fail(ctx, err, errlen, "cannot set the TLS versions", NULL);
     /* Renegotiation is an attack surface with no use here. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
