@@ -690,6 +690,33 @@ static int parse_positionals(struct app_options *o, const struct operands *ops,
     return apply_url(o, seen);
 }
 
+/* getopt_long takes a word that names another program's option exactly
+ * as an abbreviation of one of ours: udp-client's "--tls" would be
+ * "--tls-max" and eat the next word. Such a word is refused first, as an
+ * option of the other program. The value of one of ours is skipped. */
+static int other_programs_exact_option(const struct app_options *o, int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strncmp(argv[i], "--", 2) != 0)
+            continue;
+        const struct opt_def *d = def_named(argv[i]);
+        if (d == NULL)
+            continue;
+        if (d->programs & (unsigned)o->program) {
+            i += d->arg != NULL && strchr(argv[i], '=') == NULL; /* its value */
+            continue;
+        }
+        size_t len = strcspn(argv[i] + 2, "=");
+        for (size_t k = 0; k < N_OPTS; k++)
+            if ((opt_table[k].programs & (unsigned)o->program) &&
+                strncmp(opt_table[k].name, argv[i] + 2, len) == 0) {
+                optopt = 0; /* option_error: name it from the word, not getopt's state */
+                return option_error(o, argv[i]);
+            }
+    }
+    return -1;
+}
+
 int app_options_parse(struct app_options *o, enum app_program program, int argc, char **argv)
 {
     set_defaults(o, program, argc > 0 ? argv[0] : "secsock");
@@ -715,6 +742,9 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     longopts[nl] = (struct option){ 0 };
     shortopts[ns] = '\0';
 
+    int early = other_programs_exact_option(o, argc, argv);
+    if (early >= 0)
+        return early;
     unsigned char seen[N_OPTS] = { 0 };
     struct operands ops = { 0 };
     opterr = 0;
