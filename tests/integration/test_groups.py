@@ -55,8 +55,8 @@ def test_programs_run_with_the_openssl_of_the_build(prog, name):
         assert ".".join(map(str, running)) == want, (
             f"{name} runs with OpenSSL {running}, the build found {want}: check its rpath")
     # Outside ctest: the headers it was built with and the library agree.
-    out = subprocess.run([str(prog(name)), "--version"], capture_output=True,
-                                       text=True, timeout=30).stdout
+    out = subprocess.run([str(prog(name)), "--version"], capture_output=True, text=True,
+                         timeout=30).stdout
     built = out.split("built with OpenSSL ")[1].split()[0]
     assert built == ".".join(map(str, running)), out
 

@@ -36,6 +36,7 @@ _ERROR_LINE = re.compile(r"error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+):")
 _WWW_PROTOCOL = re.compile(r"^ *Protocol *: ((?:D)?TLSv[0-9.]+)", re.M)
 _SERVER_CIPHER = re.compile(r"^CIPHER is (\S+)", re.M)
 
+
 def openssl_bin():
     """The openssl command the peers run."""
     return os.environ.get("SECSOCK_OPENSSL_BIN") or "openssl"
