@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usage() {
     cat <<'EOF'
 Usage: scripts/bench.sh [--quick] [--out DIR] [--bin DIR] [--only LIST] [--baseline REF]
-                        [--trace-cost] [--no-install]
+                        [--trace-cost] [--openssl SERIES] [--no-install]
 
 Measures on 127.0.0.1, every peer with the same ECDSA P-256 certificate and
 the same OpenSSL, several repetitions each (medians reported):
@@ -64,6 +64,13 @@ Options:
                  and 2 for that build and for tcp-server -v (its log to
                  /dev/null). The hooks cost nothing when off if the first
                  row matches the main one within the runs' spread
+  --openssl SERIES
+                 measure with OpenSSL 3.5 or 4 (scripts/openssl.sh builds it
+                 into ~/.cache/secsock): the programs are built against it
+                 in build-bench-osslSERIES/ (unless --bin), and its openssl
+                 command (s_server, s_time, speed) is used; nginx, socat and
+                 the rest stay on Debian's 3.0. Default --only 1,2 (handshakes
+                 and bulk) and --out build-bench/report-osslSERIES
   --no-install   do not install missing packages (root only installs)
   -h, --help     this help
 
@@ -88,6 +95,8 @@ only="1,2,3,4,5"
 install=1
 baseline=""
 trace_cost=0
+series=""
+only_given=0
 want_arg() { (($# >= 2)) || bad_usage "$1 needs an argument"; }
 while (($# > 0)); do
     case "$1" in
@@ -96,8 +105,10 @@ while (($# > 0)); do
         --out=*) out="${1#*=}"; shift ;;
         --bin) want_arg "$@"; bin="$2"; shift 2 ;;
         --bin=*) bin="${1#*=}"; shift ;;
-        --only) want_arg "$@"; only="$2"; shift 2 ;;
-        --only=*) only="${1#*=}"; shift ;;
+        --only) want_arg "$@"; only="$2"; only_given=1; shift 2 ;;
+        --only=*) only="${1#*=}"; only_given=1; shift ;;
+        --openssl) want_arg "$@"; series="$2"; shift 2 ;;
+        --openssl=*) series="${1#*=}"; shift ;;
         --baseline) want_arg "$@"; baseline="$2"; shift 2
             [[ -n "$baseline" ]] || bad_usage "--baseline needs a git commit" ;;
         --baseline=*) baseline="${1#*=}"; shift
@@ -108,6 +119,13 @@ while (($# > 0)); do
         *) bad_usage "unknown argument: $1" ;;
     esac
 done
+case "$series" in
+    "" | 3.5 | 4) ;;
+    *) bad_usage "--openssl takes 3.5 or 4: $series" ;;
+esac
+if [[ -n "$series" ]] && ((only_given == 0)); then
+    only="1,2" # the handshake and bulk costs are the library's
+fi
 [[ "$only" =~ ^[1-5](,[1-5])*$ ]] || bad_usage "--only takes numbers 1-5 separated by commas: $only"
 wants() { [[ ",$only," == *",$1,"* ]]; }
 base_rev="" base_short=""
@@ -181,13 +199,27 @@ need_for 5 curl /usr/sbin/apache2
 PY="$(command -v python3)"
 [[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3   # Debian's: the system OpenSSL
 
+# --openssl: that series' prefix; its bin/ first on PATH, so that the
+# openssl s_server, s_time and speed measured beside the programs are the
+# same library (nginx, socat and ncat keep Debian's).
+ossl_cmake=()
+bench_build="$SECSOCK_ROOT/build-bench"
+if [[ -n "$series" ]]; then
+    ossl_prefix="$("$SECSOCK_ROOT/scripts/openssl.sh" "$series")" ||
+        die "scripts/openssl.sh $series failed"
+    export PATH="$ossl_prefix/bin:$PATH"
+    ossl_cmake=(-DOPENSSL_ROOT_DIR="$ossl_prefix")
+    bench_build="$SECSOCK_ROOT/build-bench-ossl${series/./}"
+    note "OpenSSL $series: $ossl_prefix ($(openssl version))"
+fi
+
 if [[ -z "$bin" ]]; then
-    note "building the programs (Release) in $SECSOCK_ROOT/build-bench"
-    cmake -B "$SECSOCK_ROOT/build-bench" -S "$SECSOCK_ROOT" -DCMAKE_BUILD_TYPE=Release \
+    note "building the programs (Release) in $bench_build"
+    cmake -B "$bench_build" -S "$SECSOCK_ROOT" -DCMAKE_BUILD_TYPE=Release "${ossl_cmake[@]}" \
         >/dev/null || die "cmake failed"
-    cmake --build "$SECSOCK_ROOT/build-bench" -j "$NCPU" \
+    cmake --build "$bench_build" -j "$NCPU" \
         --target tcp-server tcp-client udp-server udp-client >/dev/null || die "build failed"
-    bin="$SECSOCK_ROOT/build-bench/bin"
+    bin="$bench_build/bin"
 fi
 bin="$(cd "$bin" && pwd)" || die "no such directory: $bin"
 for p in tcp-server tcp-client udp-server udp-client; do
@@ -258,7 +290,7 @@ if [[ -n "$base_bin" ]] && ((HS_TICKETS)) && has_option "$base_bin/tcp-server" -
     BASE_HS_ARGS+=(--tickets 0)
 fi
 
-[[ -n "$out" ]] || out="$SECSOCK_ROOT/build-bench/report"
+[[ -n "$out" ]] || out="$SECSOCK_ROOT/build-bench/report${series:+-ossl${series/./}}"
 mkdir -p "$out/logs"
 out="$(cd "$out" && pwd)"
 rm -f "$out"/report.{md,csv,png} "$out/raw.tsv" "$out"/logs/*

@@ -3,7 +3,10 @@
 # cppcheck and clang-tidy (scripts/lint.sh), an ASan+UBSan build in
 # build-asan/, a TSan build in build-tsan/ (unit tests and the servers'
 # integration tests), then each fuzz harness for a short time (scripts/fuzz.sh,
-# build-fuzz/). A skipped or not-run test is a failure.
+# build-fuzz/), then the OpenSSL matrix: the gcc build and its whole ctest
+# suite again against OpenSSL 3.5 (build-ossl35/) and 4.x (build-ossl4/),
+# built from Debian's sources by scripts/openssl.sh into ~/.cache/secsock.
+# A skipped or not-run test is a failure.
 # The last line is always "test.sh: N passed, M failed".
 set -euo pipefail
 
@@ -12,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
     cat <<'EOF'
-Usage: scripts/test.sh [--quick] [--no-install]
+Usage: scripts/test.sh [--quick] [--no-install] [--openssl SERIES]
 
 Installs missing Debian packages (apt-get; as root, or prints the sudo line),
 then builds and tests:
@@ -22,9 +25,18 @@ then builds and tests:
   build-tsan/   clang, TSan (-DSECSOCK_SANITIZE=thread)          ctest -j2 -R (unit tests
                 and the tests of the threaded servers: see tsan_tests)
   build-fuzz/   clang, libFuzzer: scripts/fuzz.sh --seconds 10   (each harness one test)
+  build-ossl35/ gcc, RelWithDebInfo, OpenSSL 3.5 (scripts/openssl.sh 3.5)   ctest -j2
+  build-ossl4/  gcc, RelWithDebInfo, OpenSSL 4.x (scripts/openssl.sh 4)     ctest -j2
+                The programs run with that OpenSSL (rpath), the openssl
+                s_client/s_server peers are its own. The first run builds
+                each OpenSSL (a few minutes each) into ~/.cache/secsock.
 
 Options:
-  --quick        only the normal build (no lint, sanitizer builds or fuzzing)
+  --quick        only the normal build (no lint, sanitizer builds, fuzzing or
+                 OpenSSL matrix)
+  --openssl SERIES
+                 only the build against that OpenSSL series (3.5 or 4) and
+                 its ctest suite; may be given twice
   --no-install   do not install packages (only warn about missing ones)
   -h, --help     this help
 
@@ -36,9 +48,20 @@ EOF
 
 quick=0
 install=1
+series_only=()
 while (($# > 0)); do
     case "$1" in
         --quick) quick=1 ;;
+        --openssl)
+            case "${2:-}" in
+                3.5 | 4) series_only+=("$2") ;;
+                *)
+                    printf 'test.sh: --openssl wants 3.5 or 4, not %s\n' "${2:-nothing}" >&2
+                    exit 2
+                    ;;
+            esac
+            shift
+            ;;
         --no-install) install=0 ;;
         -h | --help) usage; exit 0 ;;
         *)
@@ -202,6 +225,46 @@ run_fuzz() {
     fi
 }
 
+# finish: the failures and the summary line; fails if anything failed.
+finish() {
+    echo
+    if ((${#failures[@]} > 0)); then
+        echo "Failed:"
+        printf '  %s\n' "${failures[@]}"
+    fi
+    summary_printed=1
+    echo "test.sh: $passed passed, $failed failed"
+    ((failed == 0))
+}
+
+# run_openssl SERIES: scripts/openssl.sh builds (or reuses) that OpenSSL;
+# the gcc build against it, and its whole ctest suite. The programs find
+# that libssl through their build rpath (CMake adds the prefix's lib/).
+run_openssl() {
+    local series="$1" label="ossl${1/./}" dir="build-ossl${1/./}" prefix
+    printf '\n=== %s: OpenSSL %s (scripts/openssl.sh %s) ===\n' "$label" "$series" "$series"
+    if ! prefix="$(scripts/openssl.sh "$series")"; then
+        record_failure "$label: scripts/openssl.sh $series failed"
+        return 0
+    fi
+    # FindOpenSSL caches what it found: a new version of the series (a
+    # new prefix) needs a fresh configure.
+    if [[ -f "$dir/CMakeCache.txt" ]] && ! grep -qxF "OPENSSL_ROOT_DIR:UNINITIALIZED=$prefix" "$dir/CMakeCache.txt" &&
+        ! grep -qxF "OPENSSL_ROOT_DIR:PATH=$prefix" "$dir/CMakeCache.txt"; then
+        rm -f "$dir/CMakeCache.txt"
+    fi
+    run_suite "$label" "$dir" gcc RelWithDebInfo -DOPENSSL_ROOT_DIR="$prefix"
+}
+
+if ((${#series_only[@]} > 0)); then
+    for s in "${series_only[@]}"; do
+        run_openssl "$s"
+    done
+    status=0
+    finish || status=1
+    exit "$status"
+fi
+
 run_suite gcc build gcc RelWithDebInfo
 
 if ((quick == 0)); then
@@ -220,13 +283,8 @@ if ((quick == 0)); then
     run_suite tsan build-tsan "$asan_cc" Debug -DSECSOCK_SANITIZE=thread
     ctest_args=()
     run_fuzz
+    run_openssl 3.5
+    run_openssl 4
 fi
 
-echo
-if ((${#failures[@]} > 0)); then
-    echo "Failed:"
-    printf '  %s\n' "${failures[@]}"
-fi
-summary_printed=1
-echo "test.sh: $passed passed, $failed failed"
-((failed == 0))
+finish

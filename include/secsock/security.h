@@ -94,6 +94,13 @@ SECSOCK_API enum secsock_status secsock_config_set_max_version(secsock_config *c
  * unknown one. */
 SECSOCK_API enum secsock_status secsock_config_set_ciphers(secsock_config *cfg, const char *list);
 SECSOCK_API enum secsock_status secsock_config_set_ciphersuites(secsock_config *cfg, const char *list);
+/* Key-exchange groups, OpenSSL's colon-separated names in order of
+ * preference, e.g. "X25519:P-256". The default: X25519MLKEM768 (hybrid
+ * post-quantum, where the library has it: OpenSSL 3.5 and later), X25519,
+ * P-256, P-384; for DTLS the classical three. Checked here:
+ * SECSOCK_ERR_CONFIG naming the first unknown group (or the OpenSSL version
+ * a post-quantum one needs). */
+SECSOCK_API enum secsock_status secsock_config_set_groups(secsock_config *cfg, const char *list);
 /* DTLS: the path MTU (IP packet size) records must fit; 0 means 1280,
  * IPv6's minimum, which any path carries. SECSOCK_ERR_CONFIG unless 0 or
  * 576 to 65535. */

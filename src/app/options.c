@@ -30,7 +30,7 @@ enum opt_id {
     OPT_REQUEST = 'X', OPT_HEAD = 'I', OPT_DATA = 'd', OPT_LOCATION = 'L',
     OPT_BIND = 'b', OPT_PORT = 'p', OPT_OUTPUT = 'o', OPT_QUIET = 'q',
     OPT_TLS = 256, OPT_DTLS, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_SERVERNAME, OPT_PIN, OPT_ALPN,
-    OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_KEYLOG, OPT_SELF_SIGNED,
+    OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_GROUPS, OPT_KEYLOG, OPT_SELF_SIGNED,
     OPT_VERIFY_CLIENT, OPT_METHOD, OPT_PATH, OPT_RESOLVE, OPT_SEND, OPT_SEND_FILE,
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
@@ -147,9 +147,15 @@ static const struct opt_def opt_table[] = {
       "TLS 1.3 session tickets per handshake; 0: none, no resumption (default 2)" },
     { "alpn", OPT_ALPN, "LIST", ALL, 1, "comma-separated ALPN protocols" },
     { "tls-min", OPT_TLS_MIN, "1.2|1.3", TCP, 1, "lowest TLS version (default 1.2)" },
-    { "tls-max", OPT_TLS_MAX, "1.2|1.3", TCP, 1, "highest TLS version (default 1.3)" },
+    { "tls-max", OPT_TLS_MAX, "1.2|1.3", ALL, 1,
+      "highest TLS version (default 1.3); DTLS: 1.2, or 1.3 where OpenSSL has DTLS 1.3 (4.1 "
+      "and later)" },
     { "ciphers", OPT_CIPHERS, "LIST", ALL, 1, "TLS 1.2 cipher list (OpenSSL syntax)" },
     { "ciphersuites", OPT_CIPHERSUITES, "LIST", TCP, 1, "TLS 1.3 cipher suites" },
+    { "groups", OPT_GROUPS, "LIST", ALL, 1,
+      "key-exchange groups in order of preference (default X25519MLKEM768:X25519:P-256:P-384 "
+      "where OpenSSL has the hybrid post-quantum group, 3.5 and later; else and for DTLS "
+      "X25519:P-256:P-384)" },
     { "keylog", OPT_KEYLOG, "FILE", ALL, 1,
       "append session secrets to FILE in NSS key-log format (also SSLKEYLOGFILE)" },
     { "help", OPT_HELP, NULL, ALL, 0, "show this help and exit" },
@@ -394,6 +400,7 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_TLS_MAX: o->tls_max = arg; break;
     case OPT_CIPHERS: o->ciphers = arg; break;
     case OPT_CIPHERSUITES: o->ciphersuites = arg; break;
+    case OPT_GROUPS: o->groups = arg; break;
     case OPT_KEYLOG: o->keylog = arg; break;
     case OPT_SELF_SIGNED: o->self_signed = 1; break;
     case OPT_CERT_OUT: o->cert_out = arg; break;
@@ -694,6 +701,33 @@ static int parse_positionals(struct app_options *o, const struct operands *ops,
     return apply_url(o, seen);
 }
 
+/* getopt_long takes a word that names another program's option exactly
+ * as an abbreviation of one of ours: udp-client's "--tls" would be
+ * "--tls-max" and eat the next word. Such a word is refused first, as an
+ * option of the other program. The value of one of ours is skipped. */
+static int other_programs_exact_option(const struct app_options *o, int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strncmp(argv[i], "--", 2) != 0)
+            continue;
+        const struct opt_def *d = def_named(argv[i]);
+        if (d == NULL)
+            continue;
+        if (d->programs & (unsigned)o->program) {
+            i += d->arg != NULL && strchr(argv[i], '=') == NULL; /* its value */
+            continue;
+        }
+        size_t len = strcspn(argv[i] + 2, "=");
+        for (size_t k = 0; k < N_OPTS; k++)
+            if ((opt_table[k].programs & (unsigned)o->program) &&
+                strncmp(opt_table[k].name, argv[i] + 2, len) == 0) {
+                optopt = 0; /* option_error: name it from the word, not getopt's state */
+                return option_error(o, argv[i]);
+            }
+    }
+    return -1;
+}
+
 int app_options_parse(struct app_options *o, enum app_program program, int argc, char **argv)
 {
     set_defaults(o, program, argc > 0 ? argv[0] : "secsock");
@@ -719,6 +753,9 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     longopts[nl] = (struct option){ 0 };
     shortopts[ns] = '\0';
 
+    int early = other_programs_exact_option(o, argc, argv);
+    if (early >= 0)
+        return early;
     unsigned char seen[N_OPTS] = { 0 };
     struct operands ops = { 0 };
     opterr = 0;
@@ -786,6 +823,7 @@ static secsock_config *security_config(const struct app_options *o, const char *
     SET(o->tls_max, secsock_config_set_max_version(cfg, o->tls_max));
     SET(o->ciphers, secsock_config_set_ciphers(cfg, o->ciphers));
     SET(o->ciphersuites, secsock_config_set_ciphersuites(cfg, o->ciphersuites));
+    SET(o->groups, secsock_config_set_groups(cfg, o->groups));
     SET(keylog, secsock_config_set_keylog_file(cfg, keylog));
     SET(o->mtu, secsock_config_set_mtu(cfg, o->mtu));
     SET(o->tickets >= 0, secsock_config_set_session_tickets(cfg, o->tickets));

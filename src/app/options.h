@@ -51,7 +51,7 @@ struct app_options {
 
     /* Security (see security.h). */
     const char *cafile, *cert, *key, *servername, *pin, *alpn;
-    const char *tls_min, *tls_max, *ciphers, *ciphersuites, *keylog;
+    const char *tls_min, *tls_max, *ciphers, *ciphersuites, *groups, *keylog;
     int insecure, self_signed, verify_client;
     const char *cert_out;       /* servers, --self-signed: where its certificate goes (PEM) */
 

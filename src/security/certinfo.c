@@ -67,7 +67,7 @@ void security_spki_pin(X509 *cert, char *out, size_t outlen)
         security_pin_text(SECSOCK_PIN_SPKI, md, out, outlen);
 }
 
-char *security_name_alloc(X509_NAME *name)
+char *security_name_alloc(const X509_NAME *name)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     if (bio == NULL)
@@ -87,7 +87,7 @@ char *security_name_alloc(X509_NAME *name)
     return text;
 }
 
-void security_name_text(X509_NAME *name, char *out, size_t outlen)
+void security_name_text(const X509_NAME *name, char *out, size_t outlen)
 {
     char *text = security_name_alloc(name);
     snprintf(out, outlen, "%s", text != NULL ? text : "");
@@ -122,17 +122,19 @@ char *security_san_alloc(X509 *cert)
     for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
         const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
         if (gn->type == GEN_DNS) {
-            const ASN1_IA5STRING *s = gn->d.dNSName;
+            /* Through the accessors: OpenSSL 4.0 made ASN1_STRING opaque. */
+            const unsigned char *d = ASN1_STRING_get0_data(gn->d.dNSName);
+            int n = ASN1_STRING_length(gn->d.dNSName);
             /* Keep only printable ASCII: a SAN is attacker-chosen text. */
             fprintf(out, "%sDNS:", first ? "" : ", ");
             first = 0;
-            for (int j = 0; j < s->length; j++)
-                fputc(s->data[j] >= 0x20 && s->data[j] < 0x7f ? s->data[j] : '?', out);
+            for (int j = 0; j < n; j++)
+                fputc(d[j] >= 0x20 && d[j] < 0x7f ? d[j] : '?', out);
         } else if (gn->type == GEN_IPADD) {
-            const ASN1_OCTET_STRING *ip = gn->d.iPAddress;
-            int af = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : 0;
+            int n = ASN1_STRING_length(gn->d.iPAddress);
+            int af = n == 4 ? AF_INET : n == 16 ? AF_INET6 : 0;
             char buf[INET6_ADDRSTRLEN];
-            if (af && inet_ntop(af, ip->data, buf, sizeof buf) != NULL)
+            if (af && inet_ntop(af, ASN1_STRING_get0_data(gn->d.iPAddress), buf, sizeof buf) != NULL)
                 append(out, &first, "IP", buf);
         }
     }

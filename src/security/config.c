@@ -50,6 +50,7 @@ void secsock_config_free(secsock_config *cfg)
     free(cfg->alpn);
     free(cfg->ciphers);
     free(cfg->ciphersuites);
+    free(cfg->groups);
     free(cfg->keylog_file);
     free(cfg);
 }
@@ -323,6 +324,13 @@ enum secsock_status secsock_config_set_ciphersuites(secsock_config *cfg, const c
     if (rc != SECSOCK_OK)
         return rc;
     return set_string(cfg, &cfg->ciphersuites, list);
+}
+
+enum secsock_status secsock_config_set_groups(secsock_config *cfg, const char *list)
+{
+    if (security_check_groups(list, cfg->error, sizeof cfg->error) != 0)
+        return SECSOCK_ERR_CONFIG;
+    return set_string(cfg, &cfg->groups, list);
 }
 
 enum secsock_status secsock_config_set_keylog_file(secsock_config *cfg, const char *path)

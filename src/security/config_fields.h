@@ -20,6 +20,7 @@ struct secsock_config {
     size_t alpn_len;
     char *ciphers;
     char *ciphersuites;
+    char *groups;        /* NULL: security_default_groups() */
     char *keylog_file;
     int self_signed;
     int insecure;

@@ -124,12 +124,20 @@ static int load_own_certificate(SSL_CTX *ctx, const secsock_config *cfg,
  * threads verify against the shared store. */
 static void warm_trust_store(SSL_CTX *ctx)
 {
+#if OPENSSL_VERSION_NUMBER >= 0x30300000L
+    /* A copy (get0 is deprecated in 4.0, get1 exists from 3.3). */
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get1_objects(SSL_CTX_get_cert_store(ctx));
+#else
     STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+#endif
     for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
         X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
         if (x != NULL)
             (void)X509_check_purpose(x, -1, 0);
     }
+#if OPENSSL_VERSION_NUMBER >= 0x30300000L
+    sk_X509_OBJECT_pop_free(objs, X509_OBJECT_free); /* the certificates are shared */
+#endif
 }
 
 static int setup_verification(SSL_CTX *ctx, const secsock_config *cfg, enum secsock_role role,
@@ -216,10 +224,24 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
     if (ctx == NULL)
         return ctx_fail(ctx, err, errlen, "cannot create the TLS context", NULL);
 
-    /* DTLS: 1.2 only (OpenSSL 3.0 has no DTLS 1.3; 1.0 is refused). */
+    /* DTLS: 1.2 (1.0 is refused); 1.3 only when asked for (--tls-max 1.3)
+     * and the OpenSSL built against has it (4.1 and later). */
     int dtls = method == DTLS_method();
+    int dtls_max = DTLS1_2_VERSION;
+    if (dtls && cfg->max_version == SECSOCK_TLS1_3) {
+#ifdef SECSOCK_HAVE_DTLS1_3
+        dtls_max = DTLS1_3_VERSION;
+#else
+        snprintf(err, errlen,
+                 "DTLS 1.3 needs OpenSSL 4.1 or later (this is %s): use --tls-max 1.2 or "
+                 "leave it out",
+                 OpenSSL_version(OPENSSL_VERSION));
+        SSL_CTX_free(ctx);
+        return NULL;
+#endif
+    }
     if (!SSL_CTX_set_min_proto_version(ctx, dtls ? DTLS1_2_VERSION : cfg->min_version) ||
-        !SSL_CTX_set_max_proto_version(ctx, dtls ? DTLS1_2_VERSION : cfg->max_version))
+        !SSL_CTX_set_max_proto_version(ctx, dtls ? dtls_max : cfg->max_version))
         return ctx_fail(ctx, err, errlen, "cannot set the TLS versions", NULL);
     /* Renegotiation is an attack surface with no use here. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
@@ -229,9 +251,11 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
         mode |= SSL_MODE_RELEASE_BUFFERS; /* idle connections hold no record buffers */
     SSL_CTX_set_mode(ctx, mode);
 
-    /* Mozilla "intermediate" key exchange: X25519, P-256, P-384. */
-    if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
-        return ctx_fail(ctx, err, errlen, "cannot set the key-exchange groups", NULL);
+    /* Key exchange: the hybrid post-quantum group first where the library
+     * has it, then Mozilla "intermediate"'s X25519, P-256, P-384. */
+    const char *groups = cfg->groups != NULL ? cfg->groups : security_default_groups(dtls);
+    if (SSL_CTX_set1_groups_list(ctx, groups) != 1)
+        return ctx_fail(ctx, err, errlen, "cannot use key-exchange groups", groups);
     const char *ciphers = cfg->ciphers != NULL ? cfg->ciphers : SECSOCK_DEFAULT_CIPHERS;
     if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
         return ctx_fail(ctx, err, errlen, "cannot use cipher list", ciphers);

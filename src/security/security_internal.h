@@ -46,6 +46,14 @@ struct security_ctx_state {
     char *cert_pem;
 };
 
+/* Key-exchange groups (groups.c). The default list: the hybrid
+ * X25519MLKEM768 first where the library has it, then X25519, P-256 and
+ * P-384; DTLS (1.2) the classical three. check: 0, or -1 with ERR naming
+ * the first group the library does not know. */
+const char *security_default_groups(int dtls);
+int security_has_hybrid_group(void);
+int security_check_groups(const char *list, char *err, size_t errlen);
+
 /* Builds the SSL_CTX for a role from the config (context.c), filling state. */
 SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
                               const SSL_METHOD *method, struct security_ctx_state *state,
@@ -99,9 +107,9 @@ int security_spki_digest(X509 *cert, unsigned char md[32]);
 void security_spki_pin(X509 *cert, char *out, size_t outlen);
 /* A name (RFC 2253) and the SAN list, as printable ASCII: into a buffer
  * (cut to fit: for messages), or allocated (NULL when out of memory). */
-void security_name_text(X509_NAME *name, char *out, size_t outlen);
+void security_name_text(const X509_NAME *name, char *out, size_t outlen);
 void security_san_text(X509 *cert, char *out, size_t outlen);
-char *security_name_alloc(X509_NAME *name);
+char *security_name_alloc(const X509_NAME *name);
 char *security_san_alloc(X509 *cert);
 /* Certificate i (0: the leaf) of those the peer sent, whether or not it
  * was verified (a client keeps the server's chain even when refused), or

@@ -40,21 +40,25 @@ int selfsigned_make(X509 **cert_out, EVP_PKEY **key_out, char *err, size_t errle
         bn = BN_bin2bn(serial, sizeof serial, NULL);
         ok = bn != NULL && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
     }
-    X509_NAME *name = ok ? X509_get_subject_name(cert) : NULL;
-    ok = ok && X509_set_version(cert, X509_VERSION_3) &&
+    /* A name of our own, set as subject and issuer: OpenSSL 4.0's
+     * X509_get_subject_name() returns a name that is not to be changed. */
+    X509_NAME *name = ok ? X509_NAME_new() : NULL;
+    ok = ok && name != NULL && X509_set_version(cert, X509_VERSION_3) &&
          X509_gmtime_adj(X509_getm_notBefore(cert), -3600) &&
          X509_gmtime_adj(X509_getm_notAfter(cert), 30L * 24 * 3600) &&
          X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                                     (const unsigned char *)"secsock self-signed", -1, -1, 0) &&
          X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                                     (const unsigned char *)"localhost", -1, -1, 0) &&
-         X509_set_issuer_name(cert, name) && X509_set_pubkey(cert, key) &&
+         X509_set_subject_name(cert, name) && X509_set_issuer_name(cert, name) &&
+         X509_set_pubkey(cert, key) &&
          add_ext(cert, NID_basic_constraints, "critical,CA:FALSE") &&
          add_ext(cert, NID_key_usage, "critical,digitalSignature") &&
          add_ext(cert, NID_ext_key_usage, "serverAuth") &&
          add_ext(cert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1") &&
          X509_sign(cert, key, EVP_sha256()) > 0;
     BN_free(bn);
+    X509_NAME_free(name);
     if (!ok) {
         char why[160];
         snprintf(err, errlen, "cannot make a self-signed certificate: %s",

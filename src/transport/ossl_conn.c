@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -76,6 +77,17 @@ void ossl_transport_free(secsock_transport *t)
         keylog_close();
 }
 
+/* The name the peer's certificate must have: SSL_set1_dnsname from OpenSSL
+ * 4.0, which deprecates SSL_set1_host (the same check for a DNS name). */
+static int set_verify_host(SSL *ssl, const char *name)
+{
+#if OPENSSL_VERSION_MAJOR >= 4
+    return SSL_set1_dnsname(ssl, name);
+#else
+    return SSL_set1_host(ssl, name);
+#endif
+}
+
 struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
                                 const secsock_transport *t, int fd, const char *verify_name,
                                 SSL *ssl)
@@ -112,7 +124,7 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
         if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tc->ssl), verify_name))
             goto fail;
     } else if (!SSL_set_tlsext_host_name(tc->ssl, verify_name) ||
-               !SSL_set1_host(tc->ssl, verify_name)) {
+               !set_verify_host(tc->ssl, verify_name)) {
         goto fail;
     }
     return tc;
@@ -205,8 +217,10 @@ static void dates_of(SSL *ssl, int expired, char *out, size_t outlen)
     for (int i = 0; security_peer_cert(ssl, i) != NULL; i++) {
         X509 *x = security_peer_cert(ssl, i);
         const ASN1_TIME *t = expired ? X509_get0_notAfter(x) : X509_get0_notBefore(x);
-        int cmp = X509_cmp_current_time(t);
-        if (expired ? cmp >= 0 : cmp <= 0)
+        /* -1 past, 1 future (X509_cmp_current_time is deprecated in 4.0);
+         * -2, unreadable, counts as neither. */
+        int cmp = ASN1_TIME_cmp_time_t(t, time(NULL));
+        if (cmp == -2 || (expired ? cmp >= 0 : cmp <= 0))
             continue;
         struct security_cert_text text;
         security_cert_text(x, &text);

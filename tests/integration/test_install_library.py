@@ -43,6 +43,13 @@ class Toolchain:
     cc: str
     cxx: str
     san: list
+    # -DOPENSSL_ROOT_DIR of the build (scripts/openssl.sh's 3.5 or 4.x), ""
+    # for the system's: what uses the library must find the same OpenSSL.
+    ossl_root: str = ""
+
+    def ossl_link_flags(self):
+        """Where the static example finds that libssl at run time."""
+        return [f"-Wl,-rpath,{self.ossl_root}/lib"] if self.ossl_root else []
 
 
 @dataclass
@@ -53,13 +60,17 @@ class Install:
     libdir: str
     include: str
     version: str
+    ossl_root: str = ""
 
     @property
     def major(self):
         return self.version.split(".")[0]
 
     def pkg_env(self):
-        return {"PKG_CONFIG_PATH": os.path.join(self.libdir, "pkgconfig")}
+        path = [os.path.join(self.libdir, "pkgconfig")]
+        if self.ossl_root:  # Requires.private: openssl, the build's
+            path.append(os.path.join(self.ossl_root, "lib", "pkgconfig"))
+        return {"PKG_CONFIG_PATH": ":".join(path)}
 
     def pkg_config(self, *args):
         """pkg-config ARGS secsock, as a list of words."""
@@ -96,7 +107,7 @@ def toolchain(bin_dir):
     else:
         cxx = "g++"
     need(cc, cxx)
-    return Toolchain(build, cc, cxx, san)
+    return Toolchain(build, cc, cxx, san, cache_value(build, "OPENSSL_ROOT_DIR"))
 
 
 def install(toolchain, prefix, version):
@@ -106,7 +117,8 @@ def install(toolchain, prefix, version):
            if f == "secsock.pc"]
     assert pcs, f"no secsock.pc installed: {sorted(os.listdir(prefix))}"
     libdir = os.path.dirname(os.path.dirname(pcs[0]))
-    return Install(prefix, libdir, os.path.join(prefix, "include"), version)
+    return Install(prefix, libdir, os.path.join(prefix, "include"), version,
+                   toolchain.ossl_root)
 
 
 @pytest.fixture(scope="module")
@@ -296,7 +308,7 @@ def test_example_via_pkg_config_static(installed, toolchain, server, run, pki, t
     assert "-lsecsock" in libs
     libs[libs.index("-lsecsock")] = os.path.join(installed.libdir, "libsecsock.a")
     exe = build_example(toolchain, tmp_path / "echo_static", installed.pkg_config("--cflags"),
-                        libs, strict=False)
+                        libs + toolchain.ossl_link_flags(), strict=False)
     r = run(["ldd", exe]).expect(0)
     assert "libsecsock" not in r.out, "ldd of the static build"
     echo_check(server, run, pki, exe)
@@ -308,7 +320,8 @@ def test_example_via_find_package(installed, toolchain, server, run, pki, tmp_pa
     run(["cmake", "-S", os.path.join(SRC, "examples"), "-B", build,
          f"-DCMAKE_PREFIX_PATH={installed.prefix}", f"-DCMAKE_C_COMPILER={toolchain.cc}",
          f"-DCMAKE_C_FLAGS=-Wall -Wextra -Werror -pedantic {san}",
-         f"-DCMAKE_EXE_LINKER_FLAGS={san}", "-DCMAKE_BUILD_TYPE=Release"]).expect(
+         f"-DCMAKE_EXE_LINKER_FLAGS={san}", "-DCMAKE_BUILD_TYPE=Release"]
+        + ([f"-DOPENSSL_ROOT_DIR={toolchain.ossl_root}"] if toolchain.ossl_root else [])).expect(
         0, "cmake configure of examples/ with find_package(secsock)")
     run(["cmake", "--build", build]).expect(0, "cmake --build of examples/")
     exe = build / "echo_client"
@@ -327,7 +340,8 @@ def test_example_via_pkg_config_relocated_prefix(toolchain, version, server, run
     moved = str(tmp_path / "moved")
     shutil.move(first.prefix, moved)
     libdir = moved + first.libdir[len(first.prefix):]
-    relocated = Install(moved, libdir, os.path.join(moved, "include"), version)
+    relocated = Install(moved, libdir, os.path.join(moved, "include"), version,
+                        toolchain.ossl_root)
     assert f"{moved}/" in " ".join(relocated.pkg_config("--libs")), "pkg-config --libs after a move"
     exe = build_example(toolchain, tmp_path / "echo_moved",
                         relocated.pkg_config("--cflags", "--libs"), [f"-Wl,-rpath,{libdir}"],

@@ -452,10 +452,13 @@ static void write_hostile_cert(const char *dir)
     ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
     X509_gmtime_adj(X509_getm_notBefore(x), -3600);
     X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_NAME *name = X509_get_subject_name(x);
+    /* A name of our own: OpenSSL 4.0's X509_get_subject_name() is const. */
+    X509_NAME *name = X509_NAME_new();
     static const unsigned char cn[] = "evil\x1b]0;pwned\x07\x1b[2J\x7f\xc3\xa9\r\nX";
     ck_assert_int_eq(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, cn, -1, -1, 0), 1);
+    X509_set_subject_name(x, name);
     X509_set_issuer_name(x, name);
+    X509_NAME_free(name);
     X509_set_pubkey(x, key);
     GENERAL_NAMES *sans = GENERAL_NAMES_new();
     GENERAL_NAME *gn = GENERAL_NAME_new();

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "secsock/security.h"
 #include "secsock/transport.h"
 #include "testutil.h"
@@ -231,6 +233,32 @@ START_TEST(ciphersuites)
                                              "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"));
     REFUSED(secsock_config_set_ciphersuites(cfg, "TLS_NOPE"), "TLS_NOPE");
     REFUSED(secsock_config_set_ciphersuites(cfg, "TLS_AES_128_GCM_SHA256:TLS_NOPE"), "TLS_NOPE");
+}
+END_TEST
+
+/* ---- key-exchange groups ------------------------------------------------ */
+
+START_TEST(groups)
+{
+    ACCEPTED(secsock_config_set_groups(cfg, "X25519"));
+    ACCEPTED(secsock_config_set_groups(cfg, "X25519:P-256:P-384"));
+    REFUSED(secsock_config_set_groups(cfg, "NOPE"), "NOPE");
+    /* OpenSSL 3.0 keeps the known names of a list; a typo is an error. */
+    REFUSED(secsock_config_set_groups(cfg, "X25519:P-265"), "P-265");
+    REFUSED(secsock_config_set_groups(cfg, ""), "empty");
+}
+END_TEST
+
+/* The hybrid group is accepted from OpenSSL 3.5 on (the library the test
+ * runs with); before, the error names the version it needs. */
+START_TEST(groups_hybrid_where_the_library_has_it)
+{
+    if (OpenSSL_version_num() >= 0x30500000L) {
+        ACCEPTED(secsock_config_set_groups(cfg, "X25519MLKEM768:X25519"));
+    } else {
+        REFUSED(secsock_config_set_groups(cfg, "X25519MLKEM768"), "X25519MLKEM768");
+        REFUSED(secsock_config_set_groups(cfg, "X25519MLKEM768"), "OpenSSL 3.5");
+    }
 }
 END_TEST
 
@@ -491,6 +519,8 @@ static Suite *security_suite(void)
     tcase_add_test(set, max_below_min_refused);
     tcase_add_test(set, ciphers);
     tcase_add_test(set, ciphersuites);
+    tcase_add_test(set, groups);
+    tcase_add_test(set, groups_hybrid_where_the_library_has_it);
     tcase_add_test(set, missing_files_are_named);
     tcase_add_test(set, alpn_lists);
     tcase_add_test(set, servername_checked);

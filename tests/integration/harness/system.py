@@ -118,3 +118,17 @@ def need(*commands):
         if shutil.which(str(c)) is None:
             pytest.skip(f"peer program '{c}' is not installed (scripts/test.sh installs the "
                         "suite's Debian packages)")
+
+
+def openssl_running(program):
+    """The OpenSSL version program runs with, as (major, minor, patch),
+    from its --version line "running with OpenSSL 3.5.7 ...": what the
+    tests expect of the library (post-quantum groups, DTLS 1.3) follows
+    from it, not from the system's openssl."""
+    import re
+
+    out = subprocess.run([str(program), "--version"], capture_output=True, text=True,
+                         timeout=30).stdout
+    m = re.search(r"^running with OpenSSL ([0-9]+)\.([0-9]+)\.([0-9]+)", out, re.M)
+    assert m, f"{program} --version names no OpenSSL it runs with: {out!r}"
+    return tuple(int(x) for x in m.groups())

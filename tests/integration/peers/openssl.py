@@ -9,8 +9,13 @@
 s_server without www=True is interactive: it prints what it receives and
 sends what comes on its stdin (start it with stdin=subprocess.PIPE), the
 only way to talk DTLS to it (its -rev echo is TLS only).
+
+The openssl command is $SECSOCK_OPENSSL_BIN when set (ctest sets it to the
+one of the OpenSSL the build uses: a build against scripts/openssl.sh's 3.5
+or 4.x must meet a peer that knows the same groups), else "openssl".
 """
 
+import os
 import re
 import subprocess
 
@@ -30,6 +35,13 @@ _ALERT = re.compile(r"SSL alert number ([0-9]+)")
 _ERROR_LINE = re.compile(r"error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+):")
 _WWW_PROTOCOL = re.compile(r"^ *Protocol *: ((?:D)?TLSv[0-9.]+)", re.M)
 _SERVER_CIPHER = re.compile(r"^CIPHER is (\S+)", re.M)
+
+
+def openssl_bin():
+    """The openssl command the peers run."""
+    return os.environ.get("SECSOCK_OPENSSL_BIN") or "openssl"
+
+
 # openssl verify: "error 62 at 0 depth lookup: hostname mismatch"
 _VERIFY_ERROR = re.compile(r"^error [0-9]+ at [0-9]+ depth lookup: (.+)$", re.M)
 
@@ -38,7 +50,7 @@ def verify_error(cert, cafile, hostname=None, ip=None):
     """Why the library refuses cert (against cafile, for hostname or ip),
     in its own words: what a program on the same OpenSSL names as the
     cause, without the test holding one version's wording."""
-    cmd = ["openssl", "verify", "-CAfile", str(cafile)]
+    cmd = [openssl_bin(), "verify", "-CAfile", str(cafile)]
     if hostname:
         cmd += ["-verify_hostname", hostname]
     if ip:
@@ -51,8 +63,11 @@ def verify_error(cert, cafile, hostname=None, ip=None):
 
 class OpenSSL(Peer):
     name = "openssl"
-    programs = ("openssl",)
     package = "openssl"
+
+    @property
+    def programs(self):
+        return (openssl_bin(),)
     protocols = ("tls", "dtls")
 
     # -- as a client ------------------------------------------------------
@@ -64,7 +79,7 @@ class OpenSSL(Peer):
         ign_eof: at the end of stdin keep reading until the server closes;
         False: exit at the end of stdin."""
         check(self, protocol, version, VERSIONS)
-        cmd = ["openssl", "s_client", "-connect", hostport(host, port)]
+        cmd = [openssl_bin(), "s_client", "-connect", hostport(host, port)]
         cmd += _FLAGS[(protocol, version)]
         if cafile:
             cmd += ["-CAfile", cafile, "-verify_return_error"]
@@ -113,7 +128,7 @@ class OpenSSL(Peer):
         describing the session (TLS only). listen: DTLS with its stateless
         cookie exchange (-listen). cafile: require a client certificate."""
         check(self, protocol, version, VERSIONS)
-        cmd = ["openssl", "s_server", "-accept", hostport(host, port)]
+        cmd = [openssl_bin(), "s_server", "-accept", hostport(host, port)]
         cmd += _FLAGS[(protocol, version)]
         cmd += ["-cert", cert, "-key", key or cert]
         if cafile:
