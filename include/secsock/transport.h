@@ -334,6 +334,33 @@ struct secsock_session_info {
  * and why verification failed). Returns 0. */
 SECSOCK_API int secsock_session_info(const secsock_conn *c, struct secsock_session_info *info);
 
+/* Encrypted Client Hello (see security.h) on a connection. */
+enum secsock_ech_status {
+    SECSOCK_ECH_NONE = 0,     /* not offered (or not configured, or no TLS) */
+    SECSOCK_ECH_ACCEPTED,     /* the inner, encrypted ClientHello was used */
+    SECSOCK_ECH_REJECTED,     /* client: offered, and the server did not use it */
+    SECSOCK_ECH_GREASE,       /* client: sent GREASE; server: got an ECH extension
+                               * it could not decrypt (GREASE, or another key) */
+};
+struct secsock_ech_info {
+    int status;               /* enum secsock_ech_status */
+    char outer_name[256];     /* the SNI in the clear: the config's public name */
+    char inner_name[256];     /* the SNI inside; a server knows it once accepted */
+    /* Client, when the server refused ECH but sent the configs to use
+     * instead (RFC 9849's retry_configs): that ECHConfigList in base64. */
+    char retry_config_list[2048];
+};
+/* Fills *info for c (also after a failed handshake). The names are the
+ * peer's text: escape them before printing. Returns 0. */
+SECSOCK_API int secsock_conn_ech_info(const secsock_conn *c, struct secsock_ech_info *info);
+/* "accepted", "rejected", "GREASE", "none"; static. Thread-safe. */
+SECSOCK_API const char *secsock_ech_status_name(int status);
+/* A TLS server with an ECH key: its ECHConfigList in base64, what clients
+ * need (secsock_config_set_ech_config_list), and the config's public name.
+ * NULL otherwise. Thread-safe. */
+SECSOCK_API const char *secsock_transport_ech_config_list(const secsock_transport *t);
+SECSOCK_API const char *secsock_transport_ech_public_name(const secsock_transport *t);
+
 /* The certificates the peer sent, whether or not they passed verification
  * (a client keeps the server's whole chain, as sent, leaf first, also when
  * it refused it; a server has its client's once accepted). How many: 0 in

@@ -224,6 +224,13 @@ static int step(struct loop *lp, struct admission *a, uint32_t revents)
             size_t n = app_log_stamp(prefix, sizeof prefix);
             snprintf(prefix + n, sizeof prefix - n, "[*]   ");
             app_print_session(stdout, prefix, a->c);
+        } else if (secsock_transport_ech_config_list(lp->ax->s->t) != NULL &&
+                   !app_log_quiet()) {
+            /* An ECH server says what each client hid, -v or not. */
+            char prefix[APP_LOG_STAMP_MAX + 80];
+            size_t n = app_log_stamp(prefix, sizeof prefix);
+            snprintf(prefix + n, sizeof prefix - n, "[*] %s: ", secsock_conn_peer(a->c));
+            app_print_ech_line(stdout, prefix, a->c);
         }
         revents = 0; /* those were the handshake's */
     }

@@ -116,6 +116,13 @@ void json_write_session(FILE *f, const struct json_session *js)
     field_bool(f, &first, "verified", s.verified);
     field_bool(f, &first, "resumed", s.resumed);
     field_bool(f, &first, "cookie_exchange", s.cookie_exchange);
+    struct secsock_ech_info ech = { 0 };
+    if (js->c != NULL)
+        secsock_conn_ech_info(js->c, &ech);
+    field_str(f, &first, "ech", secsock_ech_status_name(ech.status));
+    field_str(f, &first, "ech_outer_sni", ech.outer_name);
+    field_str(f, &first, "ech_inner_sni", ech.inner_name);
+    field_str(f, &first, "ech_retry_config_list", ech.retry_config_list);
     field_str(f, &first, "ja4", js->fingerprint != NULL ? js->fingerprint->ja4 : NULL);
     field_str(f, &first, "ja3", js->fingerprint != NULL ? js->fingerprint->ja3 : NULL);
     field_str(f, &first, "ja3_hash", js->fingerprint != NULL ? js->fingerprint->ja3_hash : NULL);
@@ -145,6 +152,10 @@ void json_write_listening(FILE *f, const struct json_listening *jl)
         field_str(f, &first, "fingerprint", jl->fingerprint);
     if (jl->spki_pin != NULL)
         field_str(f, &first, "spki_pin", jl->spki_pin);
+    if (jl->ech_config_list != NULL) {
+        field_str(f, &first, "ech_public_name", jl->ech_public_name);
+        field_str(f, &first, "ech_config_list", jl->ech_config_list);
+    }
     fputs("}\n", f);
     funlockfile(f);
     (void)fflush(f);

@@ -35,6 +35,7 @@ enum opt_id {
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
     OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS, OPT_TIMESTAMPS, OPT_CERT_OUT, OPT_TRACE,
+    OPT_ECH_CLIENT, OPT_ECH_SERVER, OPT_ECH_KEY, OPT_ECH_OUT,
 };
 
 struct opt_def {
@@ -139,6 +140,20 @@ static const struct opt_def opt_table[] = {
     { "pin", OPT_PIN, "PIN", CLIENTS, 1,
       "accept exactly this server: sha256:HEX (its certificate) or sha256//BASE64 (its "
       "public key, as curl --pinnedpubkey)" },
+    /* One name, two meanings: tcp-server makes a key for the name, tcp-client
+     * takes curl's words. */
+    { "ech", OPT_ECH_CLIENT, "ecl:CONFIG|hard|grease", APP_TCP_CLIENT, 1,
+      "Encrypted Client Hello: ecl: and the server's ECHConfigList (base64, or a file "
+      "holding it); hard: refuse a connection without ECH accepted; grease: a decoy ECH "
+      "extension (repeatable; OpenSSL 4.0 or later)" },
+    { "ech", OPT_ECH_SERVER, "PUBLIC_NAME", APP_TCP_SERVER, 1,
+      "Encrypted Client Hello: make a key for PUBLIC_NAME at start and print its "
+      "ECHConfigList (OpenSSL 4.0 or later)" },
+    { "ech-key", OPT_ECH_KEY, "FILE", APP_TCP_SERVER, 1,
+      "Encrypted Client Hello with this key (PEM, as openssl ech -public_name NAME -out FILE "
+      "writes it)" },
+    { "ech-out", OPT_ECH_OUT, "FILE", APP_TCP_SERVER, 1,
+      "with --ech or --ech-key: write the ECHConfigList (base64) to FILE, for clients" },
     { "tickets", OPT_TICKETS, "N", APP_TCP_SERVER, 1,
       "TLS 1.3 session tickets per handshake; 0: none, no resumption (default 2)" },
     { "alpn", OPT_ALPN, "LIST", ALL, 1, "comma-separated ALPN protocols" },
@@ -394,6 +409,21 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_SELF_SIGNED: o->self_signed = 1; break;
     case OPT_CERT_OUT: o->cert_out = arg; break;
     case OPT_VERIFY_CLIENT: o->verify_client = 1; break;
+    case OPT_ECH_SERVER: o->ech_public_name = arg; break;
+    case OPT_ECH_KEY: o->ech_key = arg; break;
+    case OPT_ECH_OUT: o->ech_out = arg; break;
+    case OPT_ECH_CLIENT:
+        /* curl's words; "ecl:" may come with "hard" in another --ech. */
+        if (strncmp(arg, "ecl:", 4) == 0 && arg[4] != '\0')
+            o->ech_config = arg + 4;
+        else if (strcmp(arg, "hard") == 0)
+            o->ech_hard = 1;
+        else if (strcmp(arg, "grease") == 0)
+            o->ech_grease = 1;
+        else
+            return usage_error(o, "invalid --ech '%s': want ecl:CONFIG (base64, or a file), "
+                                  "hard or grease", arg);
+        break;
     case OPT_METHOD:
     case OPT_REQUEST: o->method = arg; o->method_given = 1; break;
     case OPT_HEAD: o->head = 1; break;
@@ -567,6 +597,25 @@ static void udp_client_defaults(struct app_options *o)
         o->retries = o->secure ? 3 : 0;
 }
 
+/* ECH's combinations (the library checks them too, in its own words). */
+static int check_ech(const struct app_options *o)
+{
+    int ech = o->ech_key || o->ech_public_name || o->ech_config || o->ech_hard || o->ech_grease;
+    if (o->ech_key != NULL && o->ech_public_name != NULL)
+        return usage_error(o, "%s", "--ech and --ech-key contradict each other: a key is "
+                                    "made, or read");
+    if (o->ech_out != NULL && o->ech_key == NULL && o->ech_public_name == NULL)
+        return usage_error(o, "%s", "--ech-out needs --ech PUBLIC_NAME or --ech-key FILE");
+    if (o->ech_hard && o->ech_config == NULL)
+        return usage_error(o, "%s", "--ech hard needs --ech ecl:CONFIG as well (tcp-client "
+                                    "looks no config up in DNS)");
+    if (o->ech_grease && o->ech_config != NULL)
+        return usage_error(o, "%s", "--ech grease and --ech ecl: contradict each other");
+    if (ech && o->tls_max != NULL && strcmp(o->tls_max, "1.2") == 0)
+        return usage_error(o, "%s", "Encrypted Client Hello needs TLS 1.3: drop --tls-max 1.2");
+    return -1;
+}
+
 /* Combinations that cannot mean what the user wants. */
 static int check_combinations(struct app_options *o, const unsigned char *seen)
 {
@@ -610,7 +659,7 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
                                     "use that file)");
     if (o->self_signed && o->cert != NULL)
         return usage_error(o, "%s", "--self-signed and --cert contradict each other");
-    return -1;
+    return check_ech(o);
 }
 
 /* The operands, in order: words that are not options wherever they stand
@@ -744,9 +793,64 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     return check_combinations(o, seen);
 }
 
+/* --ech ecl:VALUE: the text of the file VALUE names, else VALUE itself
+ * (base64 never names a file one has). Returns the text (*buf, malloc'd,
+ * when read from a file), or NULL with the reason in err. */
+static const char *ech_config_text(const char *value, char **buf, char *err, size_t errlen)
+{
+    *buf = NULL;
+    FILE *f = fopen(value, "r");
+    if (f == NULL)
+        return value;
+    enum { ECH_FILE_MAX = 65536 }; /* an ECHConfigList is at most a few KiB */
+    char *text = malloc(ECH_FILE_MAX + 1);
+    size_t n = text != NULL ? fread(text, 1, ECH_FILE_MAX + 1, f) : 0;
+    int bad = text == NULL || ferror(f) || n > ECH_FILE_MAX;
+    (void)fclose(f); /* read only */
+    if (bad) {
+        free(text);
+        snprintf(err, errlen, "--ech ecl:%s: cannot read it, or it is over 64 KiB", value);
+        return NULL;
+    }
+    text[n] = '\0';
+    *buf = text;
+    return text;
+}
+
+/* The ECH options into cfg: 0, or -1 (the reason in err, or the config's). */
+static int ech_settings(const struct app_options *o, secsock_config *cfg, char *err,
+                        size_t errlen)
+{
+    int rc = 0;
+    rc |= o->ech_key && secsock_config_set_ech_key_file(cfg, o->ech_key);
+    rc |= !rc && o->ech_public_name &&
+          secsock_config_set_ech_public_name(cfg, o->ech_public_name);
+    rc |= !rc && o->ech_hard && secsock_config_require_ech(cfg, 1);
+    rc |= !rc && o->ech_grease && secsock_config_set_ech_grease(cfg, 1);
+    if (rc || o->ech_config == NULL)
+        return rc ? -1 : 0;
+    char *buf = NULL;
+    const char *text = ech_config_text(o->ech_config, &buf, err, errlen);
+    if (text == NULL)
+        return -1;
+    int from_file = buf != NULL;
+    rc = secsock_config_set_ech_config_list(cfg, text);
+    free(buf);
+    if (rc != 0 && secsock_ech_supported()) {
+        char shown[4 * 64 + 1]; /* the start of what was typed is enough to know it */
+        term_escape_line((const unsigned char *)o->ech_config, strnlen(o->ech_config, 64),
+                         shown);
+        snprintf(err, errlen, "--ech ecl:%s%s: %s%s", shown,
+                 strlen(o->ech_config) > 64 ? "..." : "", from_file ? "" : "no such file, and ",
+                 secsock_config_error(cfg));
+    }
+    return rc ? -1 : 0;
+}
+
 static secsock_config *security_config(const struct app_options *o, const char *keylog,
                                        char *err, size_t errlen)
 {
+    err[0] = '\0';
     secsock_config *cfg = secsock_config_new();
     if (cfg == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -771,11 +875,13 @@ static secsock_config *security_config(const struct app_options *o, const char *
     rc |= !rc && keylog && secsock_config_set_keylog_file(cfg, keylog);
     rc |= !rc && o->mtu && secsock_config_set_mtu(cfg, o->mtu);
     rc |= !rc && o->tickets >= 0 && secsock_config_set_session_tickets(cfg, o->tickets);
+    rc |= !rc && ech_settings(o, cfg, err, errlen);
     /* -v and --json show the client's fingerprints: only then is its
      * ClientHello kept (tcp-server peeks at it instead). */
     rc |= !rc && (o->verbose || o->json) && secsock_config_keep_client_hello(cfg, 1);
     if (rc) {
-        snprintf(err, errlen, "%s", secsock_config_error(cfg));
+        if (err[0] == '\0')
+            snprintf(err, errlen, "%s", secsock_config_error(cfg));
         secsock_config_free(cfg);
         return NULL;
     }

@@ -47,6 +47,7 @@ void secsock_config_free(secsock_config *cfg)
     free(cfg->ciphers);
     free(cfg->ciphersuites);
     free(cfg->keylog_file);
+    ech_config_clear(&cfg->ech);
     free(cfg);
 }
 

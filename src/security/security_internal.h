@@ -8,6 +8,7 @@
 
 #include "secsock/security.h"
 #include "secsock/transport.h"
+#include "security/ech_internal.h"
 
 struct secsock_config {
     char *cafile;
@@ -30,6 +31,7 @@ struct secsock_config {
     int mtu;             /* DTLS path MTU, 0 for the default */
     int session_tickets; /* servers: TLS 1.3 tickets per handshake, -1 for OpenSSL's */
     int keep_client_hello; /* secsock_conn_client_hello() has the ClientHello */
+    struct security_ech_config ech; /* Encrypted Client Hello (ech.c) */
     char error[256];
 };
 
@@ -68,6 +70,7 @@ struct security_ctx_state {
     char fingerprint[SECSOCK_FP_LEN];
     char spki_pin[SECSOCK_SPKI_PIN_LEN];
     char *cert_pem;
+    struct security_ech_state ech; /* Encrypted Client Hello (ech.c) */
 };
 
 /* Builds the SSL_CTX for a role from the config (context.c), filling state. */

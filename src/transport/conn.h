@@ -38,6 +38,8 @@ struct secsock_backend {
     /* Frees backend state; the fd is closed by the caller. */
     void (*conn_free)(secsock_conn *c);
     void (*session_info)(const secsock_conn *c, struct secsock_session_info *info);
+    /* What Encrypted Client Hello did (NULL: never any, as in DTLS 1.2). */
+    void (*ech_info)(const secsock_conn *c, struct secsock_ech_info *info);
     /* Certificate i the peer sent (0: the leaf), or NULL (NULL: none ever). */
     X509 *(*peer_cert)(const secsock_conn *c, int i);
     /* Application bytes buffered inside (NULL: none ever are). */

@@ -655,6 +655,24 @@ int secsock_session_info(const secsock_conn *c, struct secsock_session_info *inf
     return 0;
 }
 
+int secsock_conn_ech_info(const secsock_conn *c, struct secsock_ech_info *info)
+{
+    memset(info, 0, sizeof *info);
+    if (c->backend->ech_info != NULL)
+        c->backend->ech_info(c, info);
+    return 0;
+}
+
+const char *secsock_transport_ech_config_list(const secsock_transport *t)
+{
+    return t->backend->secure ? t->sec.ech.config_list : NULL;
+}
+
+const char *secsock_transport_ech_public_name(const secsock_transport *t)
+{
+    return t->backend->secure ? t->sec.ech.public_name : NULL;
+}
+
 /* The text of the peer's certificates, built on the first question once
  * there are any (asked before the handshake, there is nothing to keep): a
  * handshake spends nothing on it. The cache is not part of what c is (a
