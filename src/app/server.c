@@ -308,11 +308,12 @@ static int app_server_run(struct app_server *s)
     return APP_EXIT_OK;
 }
 
-/* text into path, or one line on stderr saying why not: 0 or -1. */
-static int write_text_file(const struct app_options *o, const char *path, const char *text)
+/* text and end into path, or one line on stderr saying why not: 0 or -1. */
+static int write_text_file(const struct app_options *o, const char *path, const char *text,
+                           const char *end)
 {
     FILE *f = fopen(path, "w");
-    int ok = f != NULL && fputs(text, f) >= 0;
+    int ok = f != NULL && fputs(text, f) >= 0 && fputs(end, f) >= 0;
     int saved = errno;
     if (f != NULL && fclose(f) != 0 && ok) {
         ok = 0;
@@ -334,22 +335,12 @@ static int write_text_file(const struct app_options *o, const char *path, const 
 static int write_out_files(const struct app_options *o, const secsock_transport *t)
 {
     const char *pem = secsock_transport_cert_pem(t);
-    if (o->cert_out != NULL && pem != NULL && write_text_file(o, o->cert_out, pem) != 0)
+    if (o->cert_out != NULL && pem != NULL && write_text_file(o, o->cert_out, pem, "") != 0)
         return -1;
     const char *ecl = secsock_transport_ech_config_list(t);
-    if (o->ech_out == NULL || ecl == NULL)
-        return 0;
-    size_t len = strlen(ecl);
-    char *line = malloc(len + 2);
-    if (line == NULL) {
-        fprintf(stderr, "%s: out of memory\n", o->name);
+    if (o->ech_out != NULL && ecl != NULL && write_text_file(o, o->ech_out, ecl, "\n") != 0)
         return -1;
-    }
-    memcpy(line, ecl, len);
-    memcpy(line + len, "\n", 2);
-    int rc = write_text_file(o, o->ech_out, line);
-    free(line);
-    return rc;
+    return 0;
 }
 
 int app_server_main(int argc, char **argv, enum app_program program, app_serve_fn serve,

@@ -44,18 +44,7 @@ const char *secsock_ech_status_name(int status)
     }
 }
 
-static int ech_fail(secsock_config *cfg, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int ech_fail(secsock_config *cfg, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
+#ifndef SECSOCK_HAVE_ECH
 /* One line: what is needed, and what this library has. */
 static void unsupported_text(char *out, size_t outlen)
 {
@@ -70,6 +59,19 @@ static int unsupported(secsock_config *cfg)
     unsupported_text(cfg->error, sizeof cfg->error);
     return -1;
 }
+#else
+static int ech_fail(secsock_config *cfg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int ech_fail(secsock_config *cfg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+#endif
 
 void ech_config_clear(struct security_ech_config *ech)
 {
@@ -85,6 +87,8 @@ void ech_state_clear(struct security_ech_state *state)
     free(state->public_name);
     memset(state, 0, sizeof *state);
 }
+
+#ifdef SECSOCK_HAVE_ECH
 
 static int replace(secsock_config *cfg, char **field, char *value)
 {
@@ -111,8 +115,6 @@ static int valid_public_name(const char *name)
     }
     return letters; /* "192.0.2.1" is an address, not a name */
 }
-
-#ifdef SECSOCK_HAVE_ECH
 
 /* OpenSSL's words for the first queued error, or what. */
 static const char *why_text(char *buf, size_t len, const char *what)
@@ -259,12 +261,15 @@ int secsock_config_set_ech_key_file(secsock_config *cfg, const char *path)
 
 int secsock_config_set_ech_public_name(secsock_config *cfg, const char *name)
 {
-    if (!secsock_ech_supported())
-        return unsupported(cfg);
+#ifdef SECSOCK_HAVE_ECH
     if (!valid_public_name(name))
         return ech_fail(cfg, "invalid ECH public name '%.253s': want a DNS name such as "
                              "public.example.com", name);
     return replace(cfg, &cfg->ech.public_name, strdup(name));
+#else
+    (void)name;
+    return unsupported(cfg);
+#endif
 }
 
 int secsock_config_set_ech_config_list(secsock_config *cfg, const char *text)
@@ -302,18 +307,24 @@ int secsock_config_set_ech_config_list(secsock_config *cfg, const char *text)
 
 int secsock_config_require_ech(secsock_config *cfg, int on)
 {
-    if (!secsock_ech_supported())
-        return unsupported(cfg);
+#ifdef SECSOCK_HAVE_ECH
     cfg->ech.required = on != 0;
     return 0;
+#else
+    (void)on;
+    return unsupported(cfg);
+#endif
 }
 
 int secsock_config_set_ech_grease(secsock_config *cfg, int on)
 {
-    if (!secsock_ech_supported())
-        return unsupported(cfg);
+#ifdef SECSOCK_HAVE_ECH
     cfg->ech.grease = on != 0;
     return 0;
+#else
+    (void)on;
+    return unsupported(cfg);
+#endif
 }
 
 int ech_context_setup(SSL_CTX *ctx, const struct security_ech_config *ech, int max_version,
