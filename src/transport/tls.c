@@ -74,10 +74,15 @@ static int ech_refused(secsock_conn *c, int rc)
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
                          "the server did not accept ECH; it offers this ECHConfigList "
                          "instead: %s", ech.retry_config_list);
+    if (ech.status == SECSOCK_ECH_REJECTED && rc == SECSOCK_ERR_VERIFY)
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
+                         "the server did not accept ECH (it has none, or not this key), and "
+                         "its certificate is not valid for the public name %s either",
+                         ech.outer_name[0] ? ech.outer_name : "(none)");
     if (ech.status == SECSOCK_ECH_REJECTED)
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
-                         "the server did not accept ECH (none, or another key), and sent no "
-                         "config to use instead%s%s", rc != 0 ? ": " : "",
+                         "the server did not accept ECH (it has none, or not this key), and "
+                         "sent no config to use instead%s%s", rc != 0 ? ": " : "",
                          rc != 0 ? before : "");
     return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "ECH required, but it was %s",
                      ech.status == SECSOCK_ECH_GREASE ? "only GREASE" : "not offered");
