@@ -61,17 +61,21 @@ def expect_refused(run, prog, cmd):
 
 @pytest.fixture(scope="module")
 def openssl4(prog):
-    """The openssl command of the library the programs run with (its
-    prefix's bin/openssl; /usr/bin/openssl for the system's), and the
-    environment it runs in."""
+    """The openssl command of the library the programs run with
+    ($SECSOCK_OPENSSL_BIN when set, else its prefix's bin/openssl, else
+    "openssl" for the system's), and the environment it runs in (that
+    library's directory first)."""
     r = subprocess.run(["ldd", prog("tcp-client")], capture_output=True, text=True, timeout=60)
     m = re.search(r"libssl\.so\S* => (\S+)", r.stdout)
     assert m, f"ldd tcp-client names no libssl: {r.stdout}"
     libdir = os.path.dirname(os.path.realpath(m.group(1)))
+    env = dict(os.environ, LD_LIBRARY_PATH=libdir)
     candidate = os.path.join(os.path.dirname(libdir), "bin", "openssl")
+    if os.environ.get("SECSOCK_OPENSSL_BIN"):
+        return [os.environ["SECSOCK_OPENSSL_BIN"]], env
     if os.access(candidate, os.X_OK):
-        return [candidate], dict(os.environ, LD_LIBRARY_PATH=libdir)
-    return ["openssl"], dict(os.environ)
+        return [candidate], env
+    return ["openssl"], env
 
 
 def make_ech_key(openssl4, tmp_path, name=PUBLIC):
