@@ -176,7 +176,7 @@ def test_openssl_s_client_vs_tcp_server(ech, server, run, prog, pki, tmp_path, o
     cmd, env = openssl4
     r = run(cmd + ["s_client", "-connect", f"127.0.0.1:{srv.port}", "-servername", INNER,
                    "-CAfile", pki.ca, "-verify_return_error", "-verify_hostname", INNER,
-                   "-ech_config_list", srv.ready["ech_config_list"]],
+                   "-ech_config_list", srv.ready["ech_config_list"], "-ign_eof"],
             input="hello from s_client", env=env, timeout=60)
     assert r.rc == 0, f"s_client: {r.out}{r.err}"
     assert "ECH: success" in r.out, r.out
