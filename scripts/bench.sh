@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usage() {
     cat <<'EOF'
 Usage: scripts/bench.sh [--quick] [--out DIR] [--bin DIR] [--only LIST] [--baseline REF]
-                        [--no-install]
+                        [--trace-cost] [--no-install]
 
 Measures on 127.0.0.1, every peer with the same ECDSA P-256 certificate and
 the same OpenSSL, several repetitions each (medians reported):
@@ -57,6 +57,13 @@ Options:
                  --help does not list; the ratio column then shows the
                  effect of the changes since REF. SECSOCK_BENCH_BUILD: where
                  to build instead of build-bench/
+  --trace-cost   what -v and --trace cost, asked for or not: also build the
+                 programs with the trace hooks compiled out (cmake
+                 -DSECSOCK_TRACE_HOOKS=OFF, the --bin build's type, in
+                 build-bench/no-trace-hooks) and add rows to measurements 1
+                 and 2 for that build and for tcp-server -v (its log to
+                 /dev/null). The hooks cost nothing when off if the first
+                 row matches the main one within the runs' spread
   --no-install   do not install missing packages (root only installs)
   -h, --help     this help
 
@@ -80,6 +87,7 @@ bin="${SECSOCK_BIN:-}"
 only="1,2,3,4,5"
 install=1
 baseline=""
+trace_cost=0
 want_arg() { (($# >= 2)) || bad_usage "$1 needs an argument"; }
 while (($# > 0)); do
     case "$1" in
@@ -94,6 +102,7 @@ while (($# > 0)); do
             [[ -n "$baseline" ]] || bad_usage "--baseline needs a git commit" ;;
         --baseline=*) baseline="${1#*=}"; shift
             [[ -n "$baseline" ]] || bad_usage "--baseline needs a git commit" ;;
+        --trace-cost) trace_cost=1; shift ;;
         --no-install) install=0; shift ;;
         -h | --help) usage; exit 0 ;;
         *) bad_usage "unknown argument: $1" ;;
@@ -281,6 +290,25 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# --trace-cost: the same sources built the same way, less the trace hooks
+# (every tracing() test a constant 0, so the compiler drops them).
+hooks_bin=""
+if ((trace_cost)) && ! wants 1 && ! wants 2; then
+    warn "--trace-cost adds rows to measurements 1 and 2 only; not building"
+    trace_cost=0
+fi
+if ((trace_cost)); then
+    hooks_dir="${SECSOCK_BENCH_BUILD:-$SECSOCK_ROOT/build-bench}/no-trace-hooks"
+    note "building the programs without trace hooks (${build_type:-Release}) in $hooks_dir"
+    cmake -B "$hooks_dir" -S "$SECSOCK_ROOT" -DCMAKE_BUILD_TYPE="${build_type:-Release}" \
+        -DSECSOCK_SANITIZE="$sanitize" -DSECSOCK_TRACE_HOOKS=OFF >"$LOGS/no-trace-hooks-cmake.log" 2>&1 ||
+        die "cmake of the build without trace hooks failed (see $LOGS/no-trace-hooks-cmake.log)"
+    cmake --build "$hooks_dir" -j "$NCPU" --target tcp-server tcp-client \
+        >"$LOGS/no-trace-hooks-build.log" 2>&1 ||
+        die "the build without trace hooks failed (see $LOGS/no-trace-hooks-build.log)"
+    hooks_bin="$hooks_dir/bin"
+fi
+
 # Certificates: one ECDSA P-256 server certificate for every server.
 bash "$SECSOCK_ROOT/scripts/gen-certs.sh" --dir "$work/pki" >/dev/null
 CA="$work/pki/ca.crt"
@@ -467,6 +495,18 @@ bench_handshakes() {
         names+=(tcp-server-1thread)
         hs_pid[tcp-server-1thread]=$p hs_port[tcp-server-1thread]=$q
     fi
+    if [[ -n "$hooks_bin" ]]; then
+        # --trace-cost: the hooks compiled out, and -v asked for (its
+        # lines made and written, to /dev/null).
+        start_secsock p q "$LOGS/hs-tcp-server-nohooks.log" \
+            "$hooks_bin/tcp-server" "${HS_ARGS[@]}" --cert "$CRT" --key "$KEY" -p 0
+        names+=(tcp-server-nohooks)
+        hs_pid[tcp-server-nohooks]=$p hs_port[tcp-server-nohooks]=$q
+        start_secsock p q /dev/null \
+            "$bin/tcp-server" "${HS_ARGS[@]}" -v --cert "$CRT" --key "$KEY" -p 0
+        names+=(tcp-server-v)
+        hs_pid[tcp-server-v]=$p hs_port[tcp-server-v]=$q
+    fi
     if [[ -n "$base_bin" ]]; then
         start_secsock p q "$LOGS/hs-tcp-server-before.log" \
             "$base_bin/tcp-server" "${BASE_HS_ARGS[@]}" --cert "$CRT" --key "$KEY" -p 0
@@ -512,16 +552,17 @@ bench_handshakes() {
 # ---------------------------------------------------------------------------
 # 2. Bulk throughput
 
-# bulk_secsock TLS|PLAIN PORT BINDIR : BINDIR's tcp-client --send-file into
-# a tcp-server --sink; prints elapsed microseconds; checks the byte count and
-# SHA-256
+# bulk_secsock TLS|PLAIN PORT BINDIR [-v] : BINDIR's tcp-client --send-file
+# into a tcp-server --sink; prints elapsed microseconds; checks the byte
+# count and SHA-256. With -v, the client's -v goes to /dev/null.
 bulk_secsock() {
-    local mode="$1" port="$2" dir="$3" t0 t1 reply
-    local -a tls=()
+    local mode="$1" port="$2" dir="$3" t0 t1 reply err="$LOGS/bulk-tcp-client.log"
+    local -a tls=() v=()
     [[ "$mode" == tls ]] && tls=(--tls --cafile "$CA")
+    [[ "${4:-}" == -v ]] && v=(-v) err=/dev/null
     t0="$(now_us)"
-    reply="$("$dir/tcp-client" "${tls[@]}" -t 120 --send-file "$BULK_FILE" 127.0.0.1 "$port" \
-        2>>"$LOGS/bulk-tcp-client.log")" || die "$dir/tcp-client --send-file ($mode) failed"
+    reply="$("$dir/tcp-client" "${tls[@]}" "${v[@]}" -t 120 --send-file "$BULK_FILE" 127.0.0.1 \
+        "$port" 2>>"$err")" || die "$dir/tcp-client --send-file ($mode ${v[*]}) failed"
     t1="$(now_us)"
     [[ "$reply" == "$BULK_BYTES $BULK_SHA" ]] ||
         die "tcp-server --sink ($mode) replied [$reply], expected [$BULK_BYTES $BULK_SHA]"
@@ -600,6 +641,7 @@ bench_bulk() {
             >"$BULK_FILE"
     BULK_SHA="$(sha256sum "$BULK_FILE" | cut -d' ' -f1)"
     local tpid tport ppid pport btpid="" btport="" bppid="" bpport="" rep name us mbps try
+    local hpid="" hport="" vpid="" vport=""
     local -a names=(secsock-tls socat-tls ncat-tls secsock-tcp socat-tcp ncat-tcp)
     start_secsock tpid tport "$LOGS/bulk-tcp-server-tls.log" \
         "$bin/tcp-server" --tls --sink --cert "$CRT" --key "$KEY" -p 0
@@ -617,6 +659,14 @@ bench_bulk() {
             warn "2. no rows for $base_short: its tcp-server has no --sink or its tcp-client no --send-file"
         fi
     fi
+    if [[ -n "$hooks_bin" ]]; then
+        # --trace-cost: both ends without the hooks, and both with -v.
+        start_secsock hpid hport "$LOGS/bulk-tcp-server-tls-nohooks.log" \
+            "$hooks_bin/tcp-server" --tls --sink --cert "$CRT" --key "$KEY" -p 0
+        start_secsock vpid vport /dev/null \
+            "$bin/tcp-server" --tls --sink -v --cert "$CRT" --key "$KEY" -p 0
+        names=("${names[0]}" secsock-tls-nohooks secsock-tls-v "${names[@]:1}")
+    fi
     for ((rep = 1; rep <= BULK_REPS; rep++)); do
         for name in "${names[@]}"; do
             case "$name" in
@@ -624,6 +674,8 @@ bench_bulk() {
                 secsock-tcp) us="$(bulk_secsock plain "$pport" "$bin")" ;;
                 secsock-tls-before) us="$(bulk_secsock tls "$btport" "$base_bin")" ;;
                 secsock-tcp-before) us="$(bulk_secsock plain "$bpport" "$base_bin")" ;;
+                secsock-tls-nohooks) us="$(bulk_secsock tls "$hport" "$hooks_bin")" ;;
+                secsock-tls-v) us="$(bulk_secsock tls "$vport" "$bin" -v)" ;;
                 *)
                     # A failed run is reported, and tried again (3 tries).
                     for ((try = 1; try <= 3; try++)); do
@@ -644,6 +696,8 @@ bench_bulk() {
     stop_pid "$ppid"
     [[ -z "$btpid" ]] || stop_pid "$btpid"
     [[ -z "$bppid" ]] || stop_pid "$bppid"
+    [[ -z "$hpid" ]] || stop_pid "$hpid"
+    [[ -z "$vpid" ]] || stop_pid "$vpid"
     rm -f "$BULK_FILE"
     for ((rep = 1; rep <= SPEED_REPS; rep++)); do
         for name in aes-128-gcm aes-256-gcm sha256; do

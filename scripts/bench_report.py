@@ -34,6 +34,9 @@ HS_PROGRAMS = [
     # effect rows: one option changed from the main row
     ("hs.tcp-server-tickets2", "tcp-server --tls --tickets 2 (the default)"),
     ("hs.tcp-server-1thread", HS_MAIN + " --accept-threads 1"),
+    # --trace-cost: the trace hooks compiled out, and -v asked for
+    ("hs.tcp-server-nohooks", HS_MAIN + " (trace hooks compiled out)"),
+    ("hs.tcp-server-v", HS_MAIN + " -v (to /dev/null)"),
     ("hs.tcp-server-before", meta["baseline_hs_label"] + BEFORE),
     ("hs.nginx-1w", "nginx, 1 worker"),
     ("hs.nginx-2w", "nginx, 2 workers"),
@@ -49,6 +52,10 @@ BULK_TCP = "2 bulk, plaintext"
 ROWS += [
     ("bulk.secsock-tls", "mbps", BULK_TLS,
      "tcp-client --send-file → tcp-server --sink", "MB/s", "high", None),
+    ("bulk.secsock-tls-nohooks", "mbps", BULK_TLS,
+     "the same, trace hooks compiled out", "MB/s", "high", "bulk.secsock-tls"),
+    ("bulk.secsock-tls-v", "mbps", BULK_TLS,
+     "the same, both with -v (to /dev/null)", "MB/s", "high", "bulk.secsock-tls"),
     ("bulk.socat-tls", "mbps", BULK_TLS,
      "socat OPENSSL → OPENSSL-LISTEN → /dev/null", "MB/s", "high", "bulk.secsock-tls"),
     ("bulk.ncat-tls", "mbps", BULK_TLS,

@@ -69,9 +69,15 @@ Options:
   --pcap FILE     report on this capture instead of capturing
   -h, --help      this help
 
-Capturing needs root or CAP_NET_RAW and CAP_NET_ADMIN (dumpcap); without
-them the script says so and exits 1. Needs tshark, editcap (Debian package
-tshark) and python3. Exits 1 when an exchange, COMMAND or a capture fails,
+Capturing on lo needs root or CAP_NET_RAW and CAP_NET_ADMIN (dumpcap).
+Without them the built-in exchanges are captured by the client itself
+(--pcap FILE: the bytes it sent and received, with synthesized headers
+and the TLS/DTLS secrets inside): MODE.pcap is then that capture (pcapng)
+less its secrets, MODE-secrets.pcapng the client's own file. Your own
+COMMAND, when it is one of the project's programs, gets --pcap the same
+way; any other COMMAND needs the privilege (or capture it yourself and
+use --pcap FILE). SECSOCK_CAPTURE=tshark or =pcap forces one way.
+Needs tshark, editcap (Debian package tshark) and python3. Exits 1 when an exchange, COMMAND or a capture fails,
 or when a check in checks.json fails (the report is written all the same).
 EOF
 }
@@ -138,8 +144,14 @@ if [[ -n "$keylog" && "$what" == pcap ]]; then
     [[ -f "$keylog" && -r "$keylog" ]] || die "--keylog: cannot read '$keylog'"
 fi
 
+# How to capture: tshark on lo when allowed, else the programs' --pcap.
+capture_with="${SECSOCK_CAPTURE:-}"
+case "$capture_with" in
+    "" | tshark | pcap) ;;
+    *) bad_usage "SECSOCK_CAPTURE='$capture_with': want tshark or pcap" ;;
+esac
 tools=(tshark editcap)
-[[ "$what" == pcap ]] || tools+=(dumpcap)
+[[ "$what" == pcap || "$capture_with" == pcap ]] || tools+=(dumpcap)
 for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "$tool not found; install the Debian package tshark (apt-get install tshark)"
@@ -153,13 +165,31 @@ if [[ "$what" == modes ]]; then
 fi
 
 # Capturing on lo needs the privilege; dumpcap -L opens the interface.
-if [[ "$what" != pcap ]] && ! priv_err="$(dumpcap -L -i lo 2>&1 >/dev/null)"; then
+# Without it, the programs capture themselves (--pcap), unless told not to
+# or the COMMAND is not one of them.
+priv_err=""
+if [[ "$what" != pcap && "$capture_with" != pcap ]] &&
+    ! priv_err="$(dumpcap -L -i lo 2>&1 >/dev/null)"; then
+    if [[ -z "$capture_with" && "$what" == modes ]] ||
+        [[ -z "$capture_with" && "$what" == exchange &&
+            "$(basename -- "${command[0]}")" =~ ^(tcp|udp)-(client|server)$ ]]; then
+        capture_with=pcap
+        note "no capture privilege on lo (user $(id -un 2>/dev/null || echo "$EUID")): the programs capture themselves (--pcap)"
+    else
+        capture_with=refused
+    fi
+fi
+[[ -n "$capture_with" ]] || capture_with=tshark
+if [[ "$capture_with" == refused ]]; then
     printf 'capture-compare.sh: cannot capture on the loopback interface: this needs root or CAP_NET_RAW and CAP_NET_ADMIN\n' >&2
     printf 'capture-compare.sh: (user %s, uid %s); dumpcap said: %s\n' "$(id -un 2>/dev/null || echo '?')" "$EUID" \
         "$(printf '%s' "$priv_err" | grep -m1 -E 'pcap_activate|ermission' || printf '%s' "${priv_err%%$'\n'*}")" >&2
     printf 'capture-compare.sh: run it as root (sudo scripts/capture-compare.sh), or give dumpcap the capabilities:\n' >&2
     printf '  sudo setcap cap_net_raw,cap_net_admin=eip %s\n' "$(command -v dumpcap)" >&2
     printf 'capture-compare.sh: or report on a capture you already have: --pcap FILE\n' >&2
+    if [[ "$what" == exchange ]]; then
+        printf 'capture-compare.sh: (the project'"'"'s programs make one without root: --pcap FILE)\n' >&2
+    fi
     exit 1
 fi
 
@@ -262,6 +292,26 @@ capture_stop() {
     captured_frames=$frames
 }
 
+# own_capture NAME FILE : a program's --pcap FILE as NAME's capture:
+# NAME.pcap without its secrets (what an observer has) and, when it holds
+# secrets, NAME-secrets.pcapng (the file itself); sets captured_frames.
+own_capture() {
+    local name="$1" file="$2" frames=0
+    rm -f "$out/$name.pcap" "$out/$name-secrets.pcapng"
+    if [[ ! -s "$file" ]]; then
+        failures+=("$name: the program wrote no capture ($file)")
+        captured_frames=0
+        return
+    fi
+    python3 "$SECSOCK_ROOT/scripts/capture_pcapng.py" without-secrets "$file" "$out/$name.pcap"
+    if python3 "$SECSOCK_ROOT/scripts/capture_pcapng.py" has-secrets "$file"; then
+        cp "$file" "$out/$name-secrets.pcapng"
+    fi
+    frames="$(tshark -n -r "$out/$name.pcap" 2>/dev/null | wc -l)" || true
+    ((frames > 0)) || failures+=("$name: the capture is empty ($file)")
+    captured_frames=$frames
+}
+
 # inject_secrets NAME PCAP KEYLOG : NAME-secrets.pcapng, the capture with the
 # key log embedded (opens decrypted in Wireshark with no other file). Your
 # own exchange's: capture_analysis.py makes it.
@@ -300,15 +350,25 @@ run_mode() {
         "$bin/$kind-server" "${sargs[@]}" -p 0 --json ||
         die "$mode: $kind-server ${sargs[*]} did not start listening: $READY_ERROR"
     ports[$mode]="$port"
-    capture_start "$mode" "$kind port $port"
+    local -a self=()
+    if [[ "$capture_with" == pcap ]]; then
+        rm -f "$log.client.pcapng"
+        self=(--pcap "$log.client.pcapng")
+    else
+        capture_start "$mode" "$kind port $port"
+    fi
 
-    timeout 30 "$bin/$kind-client" "${cargs[@]}" --json "${client_head[@]}" "$port" "${client_tail[@]}" \
+    timeout 30 "$bin/$kind-client" "${cargs[@]}" "${self[@]}" --json "${client_head[@]}" "$port" "${client_tail[@]}" \
         >"$log.client.out" 2>"$log.client.err" </dev/null || st=$?
     ((st == 0)) || failures+=("$mode: $kind-client exited with status $st (see $log.client.err)")
 
     stop "$server_pid"
     server_pid=""
-    capture_stop "$mode" "$out/$mode.pcap"
+    if [[ "$capture_with" == pcap ]]; then
+        own_capture "$mode" "$log.client.pcapng"
+    else
+        capture_stop "$mode" "$out/$mode.pcap"
+    fi
     printf '  %-7s port %-5s  client exit %s, %s frames captured\n' "$mode" "$port" "$st" "$captured_frames"
 }
 
@@ -353,11 +413,14 @@ run_modes() {
 
     local mode
     for mode in tls12 tls13 dtls12; do
+        # The client's own capture holds its secrets already.
+        [[ "$capture_with" != pcap || ! -s "$out/$mode-secrets.pcapng" ]] || continue
         inject_secrets "$mode" "$out/$mode.pcap" "$out/$mode.keylog" ||
             [[ -s "$out/$mode.keylog" ]] || failures+=("$mode: the client wrote no key log")
     done
     analysis_st=0
-    python3 "$SECSOCK_ROOT/scripts/capture_analysis.py" modes "$out" "$marker" "$cert_name" \
+    python3 "$SECSOCK_ROOT/scripts/capture_analysis.py" modes --captured-by "$capture_with" \
+        "$out" "$marker" "$cert_name" \
         "${ports[tcp]}" "${ports[tls12]}" "${ports[tls13]}" "${ports[udp]}" "${ports[dtls12]}" ||
         analysis_st=$?
 }
@@ -367,18 +430,30 @@ run_exchange() {
     local st=0 interrupted=""
     [[ -n "$keylog" ]] || keylog="$out/exchange.keylog"
     [[ "$keylog" == /* ]] || keylog="$PWD/$keylog"
-    note "capturing port $port on lo into $out while running: ${command[*]}"
-    capture_start exchange "tcp port $port or udp port $port"
+    local -a cmd=("${command[@]}")
+    if [[ "$capture_with" == pcap ]]; then
+        # The program captures itself: --pcap right after its name.
+        rm -f "$out/logs/exchange.pcapng"
+        cmd=("${command[0]}" --pcap "$out/logs/exchange.pcapng" "${command[@]:1}")
+        note "capturing with --pcap into $out while running: ${cmd[*]}"
+    else
+        note "capturing port $port on lo into $out while running: ${command[*]}"
+        capture_start exchange "tcp port $port or udp port $port"
+    fi
     # Ctrl-C ends COMMAND (a trap, unlike an ignored signal, is reset in the
     # child) and the report follows.
     trap 'interrupted=1' INT
-    SSLKEYLOGFILE="$keylog" "${command[@]}" || st=$?
+    SSLKEYLOGFILE="$keylog" "${cmd[@]}" || st=$?
     trap 'exit 130' INT
     [[ -z "$interrupted" ]] || note "interrupted: the report covers what was captured"
     ((st == 0)) || failures+=("${command[0]} exited with status $st")
-    capture_stop exchange "$out/exchange.pcap"
+    if [[ "$capture_with" == pcap ]]; then
+        own_capture exchange "$out/logs/exchange.pcapng"
+    else
+        capture_stop exchange "$out/exchange.pcap"
+    fi
     note "$captured_frames frames captured"
-    local -a args=(--port "$port" --command-exit "$st")
+    local -a args=(--port "$port" --command-exit "$st" --captured-by "$capture_with")
     [[ -z "$marker" ]] || args+=(--marker "$marker")
     [[ ! -s "$keylog" ]] || args+=(--keylog "$keylog")
     analysis_st=0

@@ -297,10 +297,13 @@ def write_reports(out, report, checks):
         f.write(capture_report_html.render(report))
 
 
-def base_report(kind, out, marker, cert_name):
+def base_report(kind, out, marker, cert_name, captured_by="tshark"):
     return {
         "generated_by": "scripts/capture-compare.sh",
         "kind": kind,
+        # "tshark": on the loopback interface; "pcap": by the client
+        # itself (--pcap FILE), with no capture privilege.
+        "captured_by": captured_by,
         "tshark_version": tshark.version(),
         "certificate_name": cert_name,
         "marker": marker,
@@ -325,7 +328,7 @@ def run_modes(a):
             "client_json": client_json(out, mode),
         })
     prefetch(specs)
-    report = base_report("modes", out, a.marker, a.cert_name)
+    report = base_report("modes", out, a.marker, a.cert_name, a.captured_by)
     for s in specs:
         report["captures"][s["mode"]] = analyse(s, a.marker, a.cert_name)
     overheads(report["captures"])
@@ -395,7 +398,7 @@ def run_exchange(a):
          "plain": None, "port": port, "pcap": pcap, "proto": proto,
          "da": decode_as(transport, encrypted, port), "keylog": keylog, "secrets": secrets}
     prefetch([s])
-    report = base_report("exchange", out, a.marker, None)
+    report = base_report("exchange", out, a.marker, None, a.captured_by)
     c = analyse(s, a.marker, None)
     c["kind"] = kind
     version = (c["handshake_in_clear"] or {}).get("negotiated_version")
@@ -425,6 +428,8 @@ def main():
     e.add_argument("--keylog")
     e.add_argument("--marker")
     e.add_argument("--command-exit", type=int)
+    for p in (m, e):
+        p.add_argument("--captured-by", choices=("tshark", "pcap"), default="tshark")
     argv = sys.argv[1:]
     # COMMAND follows "--" (argparse's subparsers mishandle it).
     command = argv[argv.index("--") + 1:] if "--" in argv else []

@@ -2,7 +2,12 @@
 it open decrypted): whether a file holds one, and a copy without them, for
 the report's view of what an observer without the keys sees (editcap and
 tshark 4.0 refuse to write such a file with --discard-all-secrets).
+
+    python3 capture_pcapng.py has-secrets FILE        exit 0 if it has, 1 if not
+    python3 capture_pcapng.py without-secrets SRC DST
 """
+
+import sys
 
 SHB = 0x0A0D0D0A   # Section Header Block: its byte-order magic sets the order
 DSB = 0x0000000A   # Decryption Secrets Block
@@ -37,3 +42,17 @@ def without_secrets(src, dst):
         kept = [b for t, b in blocks(f.read()) if t != DSB]
     with open(dst, "wb") as f:
         f.write(b"".join(kept))
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "has-secrets":
+        return 0 if has_secrets(argv[2]) else 1
+    if len(argv) == 4 and argv[1] == "without-secrets":
+        without_secrets(argv[2], argv[3])
+        return 0
+    print("usage: capture_pcapng.py has-secrets FILE | without-secrets SRC DST", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -507,13 +507,17 @@ def mode_section(c, report):
 
 def render(report):
     caps = report["captures"]
+    own = report.get("captured_by") == "pcap"
+    where = "by the program itself (--pcap, no root)" if own else "on the loopback interface"
     if report.get("kind") == "exchange":
         c = caps["exchange"]
-        sub = (f"One exchange with port {e(c['port'])}, captured on the loopback interface and "
+        sub = (f"One exchange with port {e(c['port'])}, captured {where} and "
                f"dissected by tshark {e(report['tshark_version'])}.")
     else:
         sub = ("The same HTTP request over TCP, TLS 1.2 and TLS 1.3, and the same datagram over "
-               f"UDP and DTLS 1.2, captured on loopback and dissected by tshark "
+               f"UDP and DTLS 1.2, captured "
+               f"{'by the client itself (--pcap, no root)' if own else 'on loopback'} "
+               f"and dissected by tshark "
                f"{e(report['tshark_version'])}. Marker "
                f"<code>{e(report['marker'])}</code>, server certificate "
                f"<code>CN={e(report['certificate_name'])}</code>.")

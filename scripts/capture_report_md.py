@@ -121,11 +121,15 @@ def render(report):
     L.append("")
     if report.get("kind") == "exchange":
         c = caps["exchange"]
-        L.append(f"One exchange with port {c['port']} on the loopback interface "
+        how = ("captured by the program itself (`--pcap`, no root)"
+               if report.get("captured_by") == "pcap" else "on the loopback interface")
+        L.append(f"One exchange with port {c['port']} {how} "
                  f"(`{c['title']}`), from `{c['source_pcap']}`. Every fact below comes from "
                  f"tshark {report['tshark_version']}'s dissection of the capture.")
     else:
-        L.append(f"The same exchange once per mode on 127.0.0.1, each captured by tshark into "
+        how = ("by the client itself (`--pcap`: no root; the bytes it sent and received, "
+               "the headers synthesized)" if report.get("captured_by") == "pcap" else "by tshark")
+        L.append(f"The same exchange once per mode on 127.0.0.1, each captured {how} into "
                  f"`{report['out_dir']}/MODE.pcap`. Marker `{report['marker']}`: in the "
                  f"User-Agent and the reply body (TCP, an HTTP GET), in the datagram and the "
                  f"reply (UDP). Server certificate: CN={report['certificate_name']}, SNI "

@@ -23,8 +23,9 @@ no certs/ca.crt, then runs four exchanges on 127.0.0.1:
                  udp-client --dtls --cafile certs/ca.crt -v localhost PORT
 and shows, for each, what the client printed next to what the server logged
 (one after the other when the terminal is narrower than 160 columns).
-Then, as root (or with CAP_NET_RAW), it installs tshark and runs
-scripts/capture-compare.sh: what the wire shows in each mode, and its report,
+Then (as root it installs tshark first) it runs scripts/capture-compare.sh:
+what the wire shows in each mode, captured by tshark on lo as root (or with
+CAP_NET_RAW), else by the client itself (--pcap), and its report,
 build/capture/report.html, for a browser (the demo ends pointing at it).
 
 Options:
@@ -250,10 +251,11 @@ fi
 echo "demo.sh: all four exchanges worked (plain TCP, TLS, plain UDP, DTLS)"
 
 # 5. What the wire shows: the same exchanges captured and compared
-# (scripts/capture-compare.sh), when this user may capture on lo.
+# (scripts/capture-compare.sh): by tshark on lo when this user may capture
+# there, else by the clients' own --pcap; tshark reads the captures either way.
 echo
 rule "="
-echo "5. What the wire shows: each mode again, captured by tshark (scripts/capture-compare.sh)"
+echo "5. What the wire shows: each mode again, captured (scripts/capture-compare.sh)"
 rule "="
 if ((EUID == 0)); then
     if ((install)); then
@@ -262,7 +264,7 @@ if ((EUID == 0)); then
         ensure_packages --no-install tshark python3
     fi
 fi
-if command -v dumpcap >/dev/null 2>&1 && dumpcap -L -i lo >/dev/null 2>&1; then
+if command -v tshark >/dev/null 2>&1 && command -v editcap >/dev/null 2>&1; then
     report_dir="$SECSOCK_ROOT/build/capture"
     bash scripts/capture-compare.sh --bin build/bin --out "$report_dir" ||
         die "the capture comparison failed"
@@ -271,8 +273,8 @@ if command -v dumpcap >/dev/null 2>&1 && dumpcap -L -i lo >/dev/null 2>&1; then
     echo "demo.sh: what the wire shows, with a ladder diagram of each mode, in a browser:"
     echo "  file://$report_dir/report.html"
 else
-    echo "demo.sh: not capturing: capturing on lo needs root or CAP_NET_RAW (and tshark);"
+    echo "demo.sh: not comparing captures: tshark reads them, and it is not installed;"
     echo "demo.sh: the four exchanges above ran; to see what the wire shows, run:"
-    echo "  sudo scripts/capture-compare.sh --out build/capture"
+    echo "  sudo apt-get install tshark && scripts/capture-compare.sh --out build/capture"
     echo "demo.sh: and open build/capture/report.html (a sample: docs/capture-report.md)"
 fi

@@ -25,6 +25,21 @@ enum secsock_trace_kind {
     SECSOCK_TRACE_MESSAGE = 1 << 1, /* a TLS/DTLS handshake message, alert or change_cipher_spec */
     SECSOCK_TRACE_DATA = 1 << 2,    /* application bytes, in plaintext, as read or written */
     SECSOCK_TRACE_WIRE = 1 << 3,    /* TLS/DTLS: one record as it crossed the socket */
+    /* A connection's life, for a capture (--pcap) of it: */
+    SECSOCK_TRACE_ACCEPT = 1 << 4,  /* a server's new connection (accepted, a UDP
+                                     * datagram, a DTLS peer past the cookie
+                                     * exchange), before any handshake */
+    SECSOCK_TRACE_HANDSHAKE = 1 << 5, /* the handshake is over, done or failed */
+    SECSOCK_TRACE_SECRET = 1 << 6,  /* TLS/DTLS: a session secret, as one NSS key-log
+                                     * line (data, len; no newline), when OpenSSL
+                                     * makes it: before the records it protects are
+                                     * sent, but possibly after they were read */
+    SECSOCK_TRACE_END = 1 << 7,     /* one direction of a stream ended: sent 1, we
+                                     * shut it down; sent 0, a read met the peer's
+                                     * end of stream (or its reset) */
+    SECSOCK_TRACE_CLOSE = 1 << 8,   /* the connection is closed, its last event;
+                                     * reset: the socket went with a reset (an
+                                     * abort, or unread bytes left) */
 };
 
 /* One event. Names are static English strings, never NULL ("" where a
@@ -58,8 +73,10 @@ struct secsock_trace_event {
                                  * server sends: OpenSSL shows only its size;
                                  * its bytes are in its WIRE event); DATA: the
                                  * bytes; WIRE: the record, header included;
-                                 * CONNECT: NULL */
+                                 * SECRET: the key-log line; else NULL */
     size_t len;
+    int reset;                  /* END, CLOSE: 1 for a reset (RST), 0 for an
+                                 * orderly end (FIN); else 0 */
 };
 
 typedef void (*secsock_trace_fn)(void *arg, const struct secsock_trace_event *ev);
@@ -71,9 +88,10 @@ typedef void (*secsock_trace_fn)(void *arg, const struct secsock_trace_event *ev
  * and listeners are made, like the rest of a transport's setup (it is not
  * thread-safe): those made before see no MESSAGE or WIRE events (their
  * hooks are set when they are made), though turning off works for all.
- * Kinds that never come: MESSAGE and WIRE on "tcp" and "udp" (their DATA
- * is what went on the wire); CONNECT on a server. Untraced, a transport
- * pays one test of a flag per read and write. */
+ * Kinds that never come: MESSAGE, WIRE and SECRET on "tcp" and "udp"
+ * (their DATA is what went on the wire); CONNECT on a server, ACCEPT on a
+ * client; END on datagrams. Untraced, a transport pays one test of a flag
+ * per read and write. */
 SECSOCK_API void secsock_transport_set_trace(secsock_transport *t, unsigned kinds,
                                              secsock_trace_fn fn, void *arg);
 

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,7 @@
 
 #include "log.h"
 #include "report.h"
-#include "server.h"
 
-#define NOT_IN_HEAP ((size_t)-1)
 #define LINGER_MS 500
 
 /* epoll's data for the descriptors that are not clients. */
@@ -30,75 +29,24 @@ struct loop {
     int stopping;
     int burst;                /* clients accepted per wake-up */
     size_t n, cap;            /* clients held: waiting, lingering or queued */
-    struct admission **heap;  /* the waiting and lingering ones, soonest wake_ms first */
-    size_t nheap;
+    struct deadline_heap heap; /* the waiting and lingering ones: every one has a
+                               * deadline, so the next wake-up is the top */
     struct admission *queue_head, *queue_tail; /* ready, waiting for a worker */
     double grace_end;
     pthread_t thread;
 };
 
-/* --- the deadline heap: every client in it has a deadline, so the next
- * wake-up is its top and a timeout costs O(log n), never a scan. --- */
-
-static void heap_place(struct loop *lp, size_t i, struct admission *a)
+/* The client whose wake-up e is. */
+static struct admission *of_wake(struct deadline_entry *e)
 {
-    lp->heap[i] = a;
-    a->heap_pos = i;
+    return (struct admission *)(void *)((char *)e - offsetof(struct admission, wake));
 }
 
-static void heap_up(struct loop *lp, size_t i)
+/* Sets a's wake-up: 0, or -1 when the heap is full (it holds no more
+ * clients than the loop admits, so never). */
+static int wake_at(struct loop *lp, struct admission *a, double when_ms)
 {
-    struct admission *a = lp->heap[i];
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (lp->heap[parent]->wake_ms <= a->wake_ms)
-            break;
-        heap_place(lp, i, lp->heap[parent]);
-        i = parent;
-    }
-    heap_place(lp, i, a);
-}
-
-static void heap_down(struct loop *lp, size_t i)
-{
-    struct admission *a = lp->heap[i];
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= lp->nheap)
-            break;
-        if (child + 1 < lp->nheap && lp->heap[child + 1]->wake_ms < lp->heap[child]->wake_ms)
-            child++;
-        if (a->wake_ms <= lp->heap[child]->wake_ms)
-            break;
-        heap_place(lp, i, lp->heap[child]);
-        i = child;
-    }
-    heap_place(lp, i, a);
-}
-
-static void heap_set(struct loop *lp, struct admission *a, double wake_ms)
-{
-    a->wake_ms = wake_ms;
-    if (a->heap_pos == NOT_IN_HEAP) {
-        lp->heap[lp->nheap] = a;
-        a->heap_pos = lp->nheap++;
-    }
-    heap_up(lp, a->heap_pos);
-    heap_down(lp, a->heap_pos);
-}
-
-static void heap_remove(struct loop *lp, struct admission *a)
-{
-    size_t i = a->heap_pos;
-    if (i == NOT_IN_HEAP)
-        return;
-    a->heap_pos = NOT_IN_HEAP;
-    struct admission *last = lp->heap[--lp->nheap];
-    if (last != a) {
-        heap_place(lp, i, last);
-        heap_up(lp, i);
-        heap_down(lp, last->heap_pos);
-    }
+    return deadline_heap_set(&lp->heap, &a->wake, when_ms);
 }
 
 /* --- the epoll set --- */
@@ -121,7 +69,7 @@ static int watch(struct loop *lp, struct admission *a)
 /* Out of the heap and the epoll set: nothing of the loop refers to it. */
 static void forget(struct loop *lp, struct admission *a)
 {
-    heap_remove(lp, a);
+    deadline_heap_remove(&lp->heap, &a->wake);
     if (a->watched != 0) {
         (void)epoll_ctl(lp->epfd, EPOLL_CTL_DEL, secsock_conn_fd(a->c), NULL);
         a->watched = 0;
@@ -176,16 +124,14 @@ static void set_listening(struct loop *lp, int on)
  * blocking close in this loop. */
 static void drop(struct loop *lp, struct admission *a, int status, const char *why)
 {
-    app_server_report(lp->ax->s, a, status, why);
+    lp->ax->hooks.report(lp->ax->hooks.arg, a, status, why);
     if (status != SECSOCK_ERR_TIMEOUT && secsock_linger_nowait(a->c)) {
         a->lingering = 1;
         a->ready = 0;
         a->events = EPOLLIN;
         a->deadline_ms = app_now_ms() + LINGER_MS;
-        if (watch(lp, a) == 0) {
-            heap_set(lp, a, a->deadline_ms);
+        if (watch(lp, a) == 0 && wake_at(lp, a, a->deadline_ms) == 0)
             return;
-        }
     }
     /* A client that timed out gets a reset; one that failed has closed
      * already, or was drained above. */
@@ -196,9 +142,9 @@ static void drop(struct loop *lp, struct admission *a, int status, const char *w
  * negative status when it failed. */
 static int step(struct loop *lp, struct admission *a, uint32_t revents)
 {
-    const struct app_options *o = lp->ax->s->o;
-    if (a->handshake_ms < 0 && !a->screened && lp->ax->screen != NULL) {
-        int rc = lp->ax->screen(lp->ax, a);
+    const struct admission_ctx *ax = lp->ax;
+    if (a->handshake_ms < 0 && !a->screened && ax->hooks.screen != NULL) {
+        int rc = ax->hooks.screen(ax->hooks.screen_arg, a);
         if (rc == 1) {
             a->events = EPOLLIN;
             return 0;
@@ -217,21 +163,10 @@ static int step(struct loop *lp, struct admission *a, uint32_t revents)
             return rc;
         double now = app_now_ms();
         a->handshake_ms = now - a->accepted_ms;
-        a->deadline_ms = now + o->timeout_ms; /* now the idle timeout: first data */
+        a->deadline_ms = now + ax->policy.idle_timeout_ms; /* now: first data */
         a->events = EPOLLIN;
-        if (o->verbose) {
-            char prefix[APP_LOG_STAMP_MAX + 8];
-            size_t n = app_log_stamp(prefix, sizeof prefix);
-            snprintf(prefix + n, sizeof prefix - n, "[*]   ");
-            app_print_session(stdout, prefix, a->c);
-        } else if (secsock_transport_ech_config_list(lp->ax->s->t) != NULL &&
-                   !app_log_quiet()) {
-            /* An ECH server says what each client hid, -v or not. */
-            char prefix[APP_LOG_STAMP_MAX + 80];
-            size_t n = app_log_stamp(prefix, sizeof prefix);
-            snprintf(prefix + n, sizeof prefix - n, "[*] %s: ", secsock_conn_peer(a->c));
-            app_print_ech_line(stdout, prefix, a->c);
-        }
+        if (ax->hooks.handshaken != NULL)
+            ax->hooks.handshaken(ax->hooks.arg, a);
         revents = 0; /* those were the handshake's */
     }
     a->ready = secsock_pending(a->c) || (revents & (EPOLLIN | EPOLLHUP | EPOLLERR));
@@ -246,7 +181,7 @@ static int step(struct loop *lp, struct admission *a, uint32_t revents)
  * worker, or a negative status when the peek failed. */
 static int serve_here(struct loop *lp, struct admission *a)
 {
-    if (lp->ax->serve_at_once)
+    if (lp->ax->policy.serve_at_once)
         return 1;
     unsigned char first;
     ssize_t n = secsock_peek_nowait(a->c, &first, 1);
@@ -279,7 +214,7 @@ static void settle(struct loop *lp, struct admission *a)
         return;
     }
     if (a->ready) {
-        heap_remove(lp, a);
+        deadline_heap_remove(&lp->heap, &a->wake);
         a->next = NULL;
         if (lp->queue_tail != NULL)
             lp->queue_tail->next = a;
@@ -295,12 +230,13 @@ static void settle(struct loop *lp, struct admission *a)
         if (due < wake)
             wake = due;
     }
-    heap_set(lp, a, wake);
+    if (wake_at(lp, a, wake) != 0)
+        drop(lp, a, SECSOCK_ERR_NOMEM, "out of memory");
 }
 
 static void admit(struct loop *lp, secsock_conn *c)
 {
-    struct app_server *s = lp->ax->s;
+    const struct admission_policy *policy = &lp->ax->policy;
     struct admission *a = calloc(1, sizeof *a);
     if (a == NULL) {
         app_log(stdout, "[!] %s: out of memory", secsock_conn_peer(c));
@@ -309,12 +245,12 @@ static void admit(struct loop *lp, secsock_conn *c)
     }
     a->c = c;
     a->accepted_ms = app_now_ms();
-    a->deadline_ms = a->accepted_ms + s->o->handshake_timeout_ms;
+    a->deadline_ms = a->accepted_ms + policy->handshake_timeout_ms;
     a->handshake_ms = -1;
-    a->heap_pos = NOT_IN_HEAP;
+    deadline_entry_init(&a->wake);
     lp->n++;
     atomic_fetch_add(&lp->ax->admitted, 1);
-    if (s->log_accept)
+    if (policy->log_accept)
         app_log_client(stdout, "[*] Accepted connection from %s", secsock_conn_peer(c));
     int rc = step(lp, a, 0);
     if (rc != 0)
@@ -379,21 +315,21 @@ static void on_event(struct loop *lp, struct admission *a, uint32_t revents)
  * (the last flight is sent again). */
 static void expire(struct loop *lp)
 {
-    const struct app_options *o = lp->ax->s->o;
+    const struct admission_policy *policy = &lp->ax->policy;
     double now = app_now_ms();
-    while (lp->nheap > 0 && lp->heap[0]->wake_ms <= now) {
-        struct admission *a = lp->heap[0];
+    struct deadline_entry *top;
+    while ((top = deadline_heap_top(&lp->heap)) != NULL && top->when_ms <= now) {
+        struct admission *a = of_wake(top);
         if (a->lingering) {
             release(lp, a, 0); /* its moment is up */
         } else if (now >= a->deadline_ms) {
             char why[96];
             if (a->handshake_ms < 0)
                 snprintf(why, sizeof why, "%s handshake timed out after %d ms",
-                         o->program == APP_UDP_SERVER ? "DTLS" : "TLS",
-                         o->handshake_timeout_ms);
+                         policy->protocol, policy->handshake_timeout_ms);
             else
                 snprintf(why, sizeof why, "timeout: no data from the peer for %d ms",
-                         o->timeout_ms);
+                         policy->idle_timeout_ms);
             drop(lp, a, SECSOCK_ERR_TIMEOUT, why);
         } else {
             int rc = secsock_conn_timer_fire(a->c);
@@ -411,8 +347,9 @@ static int sleep_ms(const struct loop *lp)
 {
     double now = app_now_ms();
     double wait = 1000;
-    if (lp->nheap > 0 && lp->heap[0]->wake_ms - now < wait)
-        wait = lp->heap[0]->wake_ms - now;
+    const struct deadline_entry *top = deadline_heap_top(&lp->heap);
+    if (top != NULL && top->when_ms - now < wait)
+        wait = top->when_ms - now;
     if (lp->grace_end >= 0 && lp->grace_end - now < wait)
         wait = lp->grace_end - now;
     return wait > 0 ? (int)wait + 1 : 0;
@@ -425,15 +362,14 @@ static int sleep_ms(const struct loop *lp)
 static void begin_stop(struct loop *lp)
 {
     struct admission_ctx *ax = lp->ax;
-    struct app_server *s = ax->s;
     lp->stopping = 1;
-    lp->grace_end = app_now_ms() + s->o->grace_ms;
+    lp->grace_end = app_now_ms() + ax->policy.grace_ms;
     (void)epoll_ctl(lp->epfd, EPOLL_CTL_DEL, ax->stop_fd, NULL);
     if (ax->cut_fd >= 0) {
         struct epoll_event cut_ev = { .events = EPOLLIN, .data.ptr = &cut_mark };
         (void)epoll_ctl(lp->epfd, EPOLL_CTL_ADD, ax->cut_fd, &cut_ev);
     }
-    if (s->close_at_stop)
+    if (ax->policy.close_at_stop)
         return;
     set_listening(lp, 0);
     if (atomic_fetch_sub(&ax->accepting, 1) == 1) {
@@ -443,7 +379,7 @@ static void begin_stop(struct loop *lp)
         if (left > 0)
             app_log(stdout, "[*] Stopping: waiting up to %d ms for %d client(s) "
                             "(interrupt again to stop at once)",
-                    s->o->grace_ms, left);
+                    ax->policy.grace_ms, left);
     }
 }
 
@@ -452,15 +388,15 @@ static void begin_stop(struct loop *lp)
 static void cut_off(struct loop *lp, struct admission *a)
 {
     if (!a->lingering)
-        app_server_report(lp->ax->s, a, SECSOCK_ERR_CANCELLED,
-                          "the server stopped before it was served");
+        lp->ax->hooks.report(lp->ax->hooks.arg, a, SECSOCK_ERR_CANCELLED,
+                             "the server stopped before it was served");
     release(lp, a, 1);
 }
 
 static void run_loop(struct loop *lp)
 {
     struct epoll_event evs[64];
-    const int close_at_stop = lp->ax->s->close_at_stop;
+    const int close_at_stop = lp->ax->policy.close_at_stop;
     for (;;) {
         if (lp->stopping &&
             (close_at_stop || lp->n == 0 || app_now_ms() >= lp->grace_end))
@@ -489,8 +425,9 @@ static void run_loop(struct loop *lp)
             accept_burst(lp);
     }
     /* Never served: reset, and counted as failed like any client cut off. */
-    while (lp->nheap > 0)
-        cut_off(lp, lp->heap[lp->nheap - 1]); /* the last: nothing moves */
+    struct deadline_entry *left;
+    while ((left = deadline_heap_top(&lp->heap)) != NULL)
+        cut_off(lp, of_wake(left));
     while (lp->queue_head != NULL) {
         struct admission *a = lp->queue_head;
         lp->queue_head = a->next;
@@ -513,7 +450,7 @@ static void loop_free(struct loop *lp)
         workers_forget_waiter(lp->ax->w, lp->slot_fd); /* no write to a reused number */
         close(lp->slot_fd);
     }
-    free(lp->heap);
+    deadline_heap_free(&lp->heap);
 }
 
 static int loop_init(struct loop *lp, struct admission_ctx *ax, size_t cap, int burst)
@@ -521,11 +458,10 @@ static int loop_init(struct loop *lp, struct admission_ctx *ax, size_t cap, int 
     *lp = (struct loop){ .ax = ax, .cap = cap, .burst = burst, .grace_end = -1 };
     lp->epfd = epoll_create1(EPOLL_CLOEXEC);
     lp->slot_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized so */
-    lp->heap = calloc(cap, sizeof *lp->heap);
+    int heap_rc = deadline_heap_init(&lp->heap, cap);
     struct epoll_event stop_ev = { .events = EPOLLIN, .data.ptr = &stop_mark };
     struct epoll_event slot_ev = { .events = EPOLLIN, .data.ptr = &slot_mark };
-    if (lp->epfd < 0 || lp->slot_fd < 0 || lp->heap == NULL ||
+    if (lp->epfd < 0 || lp->slot_fd < 0 || heap_rc != 0 ||
         epoll_ctl(lp->epfd, EPOLL_CTL_ADD, ax->stop_fd, &stop_ev) < 0 ||
         epoll_ctl(lp->epfd, EPOLL_CTL_ADD, lp->slot_fd, &slot_ev) < 0) {
         loop_free(lp);
@@ -536,6 +472,10 @@ static int loop_init(struct loop *lp, struct admission_ctx *ax, size_t cap, int 
 
 double admission_run(struct admission_ctx *ax, int nloops, size_t capacity)
 {
+    if (nloops > ADMISSION_MAX_LOOPS)
+        nloops = ADMISSION_MAX_LOOPS;
+    if (nloops < 1)
+        nloops = 1;
     struct loop *loops = calloc((size_t)nloops, sizeof *loops);
     if (loops == NULL)
         return -1;
@@ -566,8 +506,8 @@ double admission_run(struct admission_ctx *ax, int nloops, size_t capacity)
     }
     for (int i = threads; i < started; i++) /* never ran: no longer counted as accepting */
         atomic_fetch_sub(&ax->accepting, 1);
-    if (ax->on_ready != NULL)
-        ax->on_ready(ax); /* threads and descriptors are all there now */
+    if (ax->hooks.on_ready != NULL)
+        ax->hooks.on_ready(ax->hooks.arg, ax->l); /* threads and descriptors are all there now */
     run_loop(&loops[0]);
     double grace_end = loops[0].grace_end;
     for (int i = 1; i < threads; i++) {

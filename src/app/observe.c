@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "report.h"
 #include "term.h"
 #include "tracefile.h"
@@ -14,6 +15,7 @@ static struct {
     int verbose;
     int server;                 /* -v goes to the log (stdout), each line naming the client */
     FILE *trace;                /* --trace, or NULL */
+    int pcap;                   /* --pcap: events go to the capture too */
 } watch;
 
 /* Each transport's observer arg: whether its data is on the wire as it is. */
@@ -78,6 +80,8 @@ static void verbose_line(const struct secsock_trace_event *ev, const char *text)
 static void on_event(void *arg, const struct secsock_trace_event *ev)
 {
     const int plaintext = *(const int *)arg;
+    if (watch.pcap)
+        capture_event(ev, !plaintext);
     char text[1200];
     switch (ev->kind) {
     case SECSOCK_TRACE_CONNECT:
@@ -93,8 +97,11 @@ static void on_event(void *arg, const struct secsock_trace_event *ev)
             verbose_line(ev, text);
         }
         break;
-    default:
+    case SECSOCK_TRACE_DATA:
+    case SECSOCK_TRACE_WIRE:
         break;
+    default:
+        return; /* a connection's life: the capture's alone */
     }
     if (watch.trace != NULL)
         tracefile_event(watch.trace, ev, plaintext);
@@ -109,7 +116,9 @@ static void close_trace(void)
 
 int app_observe(const struct app_options *o, secsock_transport *t, char *err, size_t errlen)
 {
-    if (!o->verbose && o->trace == NULL)
+    if (o->pcap != NULL && capture_open(o->pcap, err, errlen) != 0)
+        return -1;
+    if (!o->verbose && o->trace == NULL && o->pcap == NULL)
         return 0;
     if (o->trace != NULL && watch.trace == NULL) {
         if ((watch.trace = tracefile_open(o->trace, err, errlen)) == NULL)
@@ -118,12 +127,15 @@ int app_observe(const struct app_options *o, secsock_transport *t, char *err, si
     }
     watch.verbose = o->verbose;
     watch.server = (o->program & (APP_TCP_SERVER | APP_UDP_SERVER)) != 0;
+    watch.pcap = o->pcap != NULL;
     unsigned kinds = 0;
     if (o->verbose)
         kinds |= SECSOCK_TRACE_CONNECT | SECSOCK_TRACE_MESSAGE;
     if (o->trace != NULL)
         kinds |= SECSOCK_TRACE_CONNECT | SECSOCK_TRACE_MESSAGE | SECSOCK_TRACE_DATA |
                  SECSOCK_TRACE_WIRE;
+    if (o->pcap != NULL)
+        kinds |= capture_kinds(secsock_transport_is_secure(t));
     secsock_transport_set_trace(t, kinds, on_event,
                                 (void *)(secsock_transport_is_secure(t) ? &secure_transport
                                                                        : &plaintext_transport));

@@ -12,10 +12,10 @@
 #include "options.h"
 #include "secsock/transport.h"
 
-/* Hooks o's -v and --trace to t; nothing when neither is asked for. The
- * first call opens the trace file (one per process: --location's later
- * transports write to it too), closed at exit. Returns 0, or -1 with the
- * reason in err. */
+/* Hooks o's -v, --trace and --pcap to t; nothing when none is asked for.
+ * The first call opens the trace file and the capture (one each per
+ * process: --location's later transports write to them too), closed at
+ * exit. Returns 0, or -1 with the reason in err. */
 int app_observe(const struct app_options *o, secsock_transport *t, char *err, size_t errlen);
 
 /* -v's words for a MESSAGE event: "TLS 1.3 (OUT), handshake, ClientHello

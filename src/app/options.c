@@ -35,7 +35,7 @@ enum opt_id {
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
     OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS, OPT_TIMESTAMPS, OPT_CERT_OUT, OPT_TRACE,
-    OPT_ECH_CLIENT, OPT_ECH_SERVER, OPT_ECH_KEY, OPT_ECH_OUT,
+    OPT_PCAP, OPT_ECH_CLIENT, OPT_ECH_SERVER, OPT_ECH_KEY, OPT_ECH_OUT,
 };
 
 struct opt_def {
@@ -54,6 +54,9 @@ static const struct opt_def opt_table[] = {
     { "trace", OPT_TRACE, "FILE|-", ALL, 0,
       "write every block sent and received to FILE (-: stdout), time-stamped, in hex and "
       "text: the plaintext and, for TLS/DTLS, the records as on the wire" },
+    { "pcap", OPT_PCAP, "FILE", ALL, 0,
+      "write what went over each socket to FILE as a pcapng capture (no root needed), with "
+      "the TLS/DTLS secrets inside: tshark -r FILE shows it decrypted" },
     { "json", OPT_JSON, NULL, ALL, 0,
       "print one JSON object per session on stderr (peer, TLS details, fingerprints, bytes, "
       "times)" },
@@ -462,6 +465,12 @@ static int apply(struct app_options *o, int id, const char *arg)
             return usage_error(o, "%s", "empty --trace: want a file name, or - for stdout");
         o->trace = arg;
         break;
+    case OPT_PCAP:
+        if (arg[0] == '\0' || strcmp(arg, "-") == 0)
+            return usage_error(o, "%s", "--pcap wants a file name (a capture is binary: not "
+                                        "stdout)");
+        o->pcap = arg;
+        break;
     case OPT_BODY_ONLY: o->body_only = 1; break;
     case OPT_FAIL: o->fail_http = 1; break;
     case OPT_RETRIES:
@@ -496,8 +505,9 @@ static int apply(struct app_options *o, int id, const char *arg)
             return usage_error(o, "invalid --max-clients '%s': want 1 to 100000", arg);
         break;
     case OPT_ACCEPT_THREADS:
-        if ((o->accept_threads = parse_count(arg, 1, 64)) < 0)
-            return usage_error(o, "invalid --accept-threads '%s': want 1 to 64", arg);
+        if ((o->accept_threads = parse_count(arg, 1, APP_MAX_ACCEPT_THREADS)) < 0)
+            return usage_error(o, "invalid --accept-threads '%s': want 1 to %d", arg,
+                               APP_MAX_ACCEPT_THREADS);
         break;
     case OPT_TICKETS:
         if ((o->tickets = parse_count(arg, 0, 10)) < 0)

@@ -21,6 +21,10 @@ enum app_program {
 #define APP_MAX_HEADERS 64
 #define APP_MAX_DATA 64
 
+/* --accept-threads' largest value: one admission loop per core of a big
+ * machine (server.c asserts the loops can take it). */
+#define APP_MAX_ACCEPT_THREADS 64
+
 struct app_options {
     enum app_program program;
     const char *name;           /* argv[0]'s base name, for messages */
@@ -39,6 +43,7 @@ struct app_options {
     int verbose;
     int json;                   /* one JSON object per session on stderr */
     const char *trace;          /* --trace FILE ("-": stdout), or NULL */
+    const char *pcap;           /* --pcap FILE, or NULL */
     int timeout_ms;             /* -t: clients per wait; servers idle */
     int secure;                 /* --tls (TCP) or --dtls (UDP) */
 
@@ -90,7 +95,8 @@ struct app_options {
     const char *reply;
     int backlog;
     int max_clients;
-    int accept_threads;         /* tcp-server: admission threads, 0 for one per CPU */
+    int accept_threads;         /* tcp-server: admission threads, 0 for one per CPU
+                                 * (at most APP_MAX_ACCEPT_THREADS) */
     int tickets;                /* tcp-server: TLS 1.3 session tickets, -1 for the default */
     int handshake_timeout_ms;
     int grace_ms;               /* at SIGINT/SIGTERM: how long clients may finish */

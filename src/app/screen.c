@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 
 #include "report.h"
-#include "server.h"
 
 /* A plaintext HTTP request on a TLS port gets a plain 400 saying so, as
  * nginx and Apache answer it (curl then shows the reason, not "Empty reply
@@ -80,8 +79,8 @@ static size_t tls_record_want(const unsigned char *b, size_t n)
 
 /* Fingerprints a client's ClientHello (-v, --json): kept in a->fp for its
  * --json record, and shown with -v. A hello that does not parse has none. */
-static void fingerprint(struct app_server *s, struct admission *a, const unsigned char *hello,
-                        size_t len)
+static void fingerprint(const struct screen_policy *sp, struct admission *a,
+                        const unsigned char *hello, size_t len)
 {
     a->fp = malloc(sizeof *a->fp);
     if (a->fp == NULL || secsock_fingerprint_client_hello(hello, len, a->fp) != 0) {
@@ -89,7 +88,7 @@ static void fingerprint(struct app_server *s, struct admission *a, const unsigne
         a->fp = NULL;
         return;
     }
-    if (s->o->verbose)
+    if (sp->show)
         app_print_fingerprint(stdout, "[*]   ", a->fp);
 }
 
@@ -97,11 +96,11 @@ static void fingerprint(struct app_server *s, struct admission *a, const unsigne
  * peeked before the TLS handshake reads them. Plaintext HTTP gets a 400;
  * with -v or --json the whole first record, its ClientHello, is awaited
  * and fingerprinted. */
-int screen_tls(struct admission_ctx *ax, struct admission *a)
+int screen_tls(void *arg, struct admission *a)
 {
-    struct app_server *s = ax->s;
+    const struct screen_policy *sp = arg;
     unsigned char first[TLS_FIRST_RECORD_MAX];
-    size_t room = s->fingerprints ? sizeof first : HTTP_METHOD_PEEK;
+    size_t room = sp->fingerprints ? sizeof first : HTTP_METHOD_PEEK;
     ssize_t n = recv(secsock_conn_fd(a->c), first, room, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 1
@@ -119,22 +118,22 @@ int screen_tls(struct admission_ctx *ax, struct admission *a)
         a->why = "a plaintext HTTP request on this TLS port: answered 400 (use https://)";
         return screen_done(a, SECSOCK_ERR_HANDSHAKE);
     }
-    size_t want = s->fingerprints ? tls_record_want(first, have) : 0;
+    size_t want = sp->fingerprints ? tls_record_want(first, have) : 0;
     if (want == 0 || want > sizeof first)
         return screen_done(a, 0); /* not fingerprinted: the handshake makes of it what it is */
     if (have < want)
         return wait_for(a, have, want);
-    fingerprint(s, a, first, want);
+    fingerprint(sp, a, first, want);
     return screen_done(a, 0);
 }
 
 /* admission's screen for udp-server --dtls with -v or --json: the library
  * kept the ClientHello it let in (its cookie checked). */
-int screen_dtls(struct admission_ctx *ax, struct admission *a)
+int screen_dtls(void *arg, struct admission *a)
 {
     size_t len = 0;
     const unsigned char *hello = secsock_conn_client_hello(a->c, &len);
     if (hello != NULL)
-        fingerprint(ax->s, a, hello, len);
+        fingerprint(arg, a, hello, len);
     return 0;
 }

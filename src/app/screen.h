@@ -9,11 +9,19 @@
 
 #include "admission.h"
 
-/* tcp-server --tls: peeks at the client's first bytes (with fingerprints,
- * its whole first record, waiting while it is incomplete). */
-int screen_tls(struct admission_ctx *ax, struct admission *a);
+/* What a screen does besides the 400: the admission hooks' screen_arg. */
+struct screen_policy {
+    int fingerprints;         /* fingerprint each ClientHello (-v, --json) */
+    int show;                 /* and show it (-v) */
+};
 
-/* udp-server --dtls with fingerprints: the ClientHello the library let in. */
-int screen_dtls(struct admission_ctx *ax, struct admission *a);
+/* tcp-server --tls: peeks at the client's first bytes (with fingerprints,
+ * its whole first record, waiting while it is incomplete). arg is a
+ * struct screen_policy. */
+int screen_tls(void *arg, struct admission *a);
+
+/* udp-server --dtls with fingerprints: the ClientHello the library let
+ * in. arg is a struct screen_policy. */
+int screen_dtls(void *arg, struct admission *a);
 
 #endif

@@ -81,9 +81,13 @@ void app_server_log_received(const char *peer, const unsigned char *data, size_t
     app_log_entry_write(&e, stdout);
 }
 
-void app_server_report(struct app_server *s, const struct admission *a, int status,
-                       const char *why)
+/* How a client ended (the admission hooks' report; arg is the app_server):
+ * status 0 counts it served; anything else logs "[!] PEER: why" (the
+ * connection's error text when why is NULL) and counts a failed handshake
+ * or a failed client. --json adds its session record. */
+static void report_client(void *arg, const struct admission *a, int status, const char *why)
 {
+    struct app_server *s = arg;
     if (status != 0)
         app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c),
                 why ? why : secsock_conn_error(a->c));
@@ -102,6 +106,28 @@ void app_server_report(struct app_server *s, const struct admission *a, int stat
     json_write_session(stderr, &js);
 }
 
+/* -v: a client's session once its handshake is done. */
+static void show_session(void *arg, const struct admission *a)
+{
+    (void)arg;
+    char prefix[APP_LOG_STAMP_MAX + 8];
+    size_t n = app_log_stamp(prefix, sizeof prefix);
+    snprintf(prefix + n, sizeof prefix - n, "[*]   ");
+    app_print_session(stdout, prefix, a->c);
+}
+
+/* Without -v, an ECH server still says what each client hid. */
+static void show_ech(void *arg, const struct admission *a)
+{
+    (void)arg;
+    if (app_log_quiet())
+        return;
+    char prefix[APP_LOG_STAMP_MAX + 80];
+    size_t n = app_log_stamp(prefix, sizeof prefix);
+    snprintf(prefix + n, sizeof prefix - n, "[*] %s: ", secsock_conn_peer(a->c));
+    app_print_ech_line(stdout, prefix, a->c);
+}
+
 /* A worker: the program's service, then the close. */
 static void handle_client(void *ctx, void *item)
 {
@@ -117,7 +143,7 @@ static void handle_client(void *ctx, void *item)
         rc = 0; /* stopping: a polite end, not a failure */
     else if (rc == SECSOCK_ERR_CANCELLED)
         snprintf(why, sizeof why, "cut off: the server is stopping");
-    app_server_report(s, a, rc, why[0] != '\0' ? why : NULL);
+    report_client(s, a, rc, why[0] != '\0' ? why : NULL);
     if (rc == SECSOCK_ERR_CANCELLED)
         secsock_abort(c); /* cut off at the end of the grace period: an error, not an end */
     else
@@ -148,12 +174,14 @@ static size_t admission_capacity(const struct app_options *o)
  * exchange is one state, so one loop. */
 static int admission_threads(const struct app_options *o)
 {
+    _Static_assert(APP_MAX_ACCEPT_THREADS <= ADMISSION_MAX_LOOPS,
+                   "--accept-threads stays within the loops admission runs");
     if (o->program == APP_UDP_SERVER)
         return 1;
     if (o->accept_threads > 0)
         return o->accept_threads;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
+    return cpus < 1 ? 1 : cpus > ADMISSION_MAX_LOOPS ? ADMISSION_MAX_LOOPS : (int)cpus;
 }
 
 /* Workers finish by grace_end; the rest are cut off (streams) or were
@@ -219,9 +247,9 @@ static void announce_json(const struct app_server *s, const secsock_listener *l)
 
 /* The "Listening" line comes once the server is whole (its loops' threads
  * and descriptors made): scripts that wait for it see the finished process. */
-static void announce(struct admission_ctx *ax)
+static void announce(void *arg, const secsock_listener *l)
 {
-    const struct app_server *s = ax->s;
+    const struct app_server *s = arg;
     const struct app_options *o = s->o;
     if (secsock_transport_fingerprint(s->t) != NULL) {
         /* Both pins: --pin takes either, curl's --pinnedpubkey the second. */
@@ -247,11 +275,11 @@ static void announce(struct admission_ctx *ax)
         term_escape_line((const unsigned char *)o->ech_out, strnlen(o->ech_out, 256), shown);
         app_log(stdout, "[*] ECHConfigList saved to %s", shown);
     }
-    app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(ax->l),
+    app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(l),
             !o->secure ? "" : o->program == APP_UDP_SERVER ? " (dtls)" : " (tls)");
     /* The machines' signal last: whoever waits for it finds the human
      * lines written already, before any client's. */
-    announce_json(s, ax->l);
+    announce_json(s, l);
 }
 
 static int app_server_run(struct app_server *s)
@@ -279,14 +307,27 @@ static int app_server_run(struct app_server *s)
         close_pipes();
         return APP_EXIT_FAILURE;
     }
-    struct admission_ctx ax = { .s = s, .w = &w, .l = l, .stop_fd = stop_pipe[0],
-                                .cut_fd = cut_pipe[0],
-                                .screen = !o->secure      ? NULL
-                                          : !udp          ? screen_tls
-                                          : s->fingerprints ? screen_dtls
-                                                          : NULL,
-                                .serve_at_once = udp && !o->secure,
-                                .on_ready = announce };
+    struct screen_policy screen = { .fingerprints = s->fingerprints, .show = o->verbose };
+    struct admission_ctx ax = {
+        .policy = { .handshake_timeout_ms = o->handshake_timeout_ms,
+                    .idle_timeout_ms = o->timeout_ms,
+                    .grace_ms = o->grace_ms,
+                    .protocol = udp ? "DTLS" : "TLS",
+                    .log_accept = s->log_accept,
+                    .close_at_stop = s->close_at_stop,
+                    .serve_at_once = udp && !o->secure },
+        .hooks = { .arg = s,
+                   .report = report_client,
+                   .handshaken = o->verbose                                ? show_session
+                                 : secsock_transport_ech_config_list(s->t) != NULL ? show_ech
+                                                                                   : NULL,
+                   .screen = !o->secure        ? NULL
+                             : !udp            ? screen_tls
+                             : s->fingerprints ? screen_dtls
+                                               : NULL,
+                   .screen_arg = &screen,
+                   .on_ready = announce },
+        .w = &w, .l = l, .stop_fd = stop_pipe[0], .cut_fd = cut_pipe[0] };
     double grace_end = admission_run(&ax, admission_threads(o), admission_capacity(o));
     if (grace_end < 0) { /* nothing was accepted: no worker to wait for */
         fprintf(stderr, "%s: cannot start the admission loop: %s\n", o->name, strerror(errno));

@@ -41,13 +41,6 @@ struct app_server {
 int app_server_main(int argc, char **argv, enum app_program program, app_serve_fn serve,
                     const char *reply_plain, const char *reply_secure);
 
-struct admission;
-/* How a client ended: status 0 counts it served; anything else logs
- * "[!] PEER: why" (the connection's error text when why is NULL) and counts
- * a failed handshake or a failed client. --json adds its session record. */
-void app_server_report(struct app_server *s, const struct admission *a, int status,
-                       const char *why);
-
 /* Logs what a client sent, escaped, as one entry: "[*] Received from
  * PEER: ..." for one line, else a line of the log per line it sent
  * (received.h). Nothing with --quiet. */

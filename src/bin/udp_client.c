@@ -162,6 +162,31 @@ static int exchange(struct peer *p, const char *msg, size_t len, unsigned char *
     return 0;
 }
 
+/* --no-reply: the message goes once, and nothing is awaited. An ICMP
+ * refusal that is back by the time the send returns (always so from this
+ * host: loopback answers within the send) moves to the name's next address,
+ * or fails; one from a distant host comes after we are gone (the man page
+ * says so). Returns 0, or a status with the reason in err. */
+static int send_only(struct peer *p, const char *msg, size_t len, char *err, size_t errlen)
+{
+    for (;;) {
+        int rc = secsock_write_all(p->c, msg, len);
+        if (rc == 0) {
+            unsigned char scrap[1]; /* a reply already here is not wanted */
+            rc = secsock_read_nowait(p->c, scrap, sizeof scrap) == SECSOCK_ERR_CONNECT
+                     ? SECSOCK_ERR_CONNECT
+                     : 0;
+        }
+        if (rc != SECSOCK_ERR_CONNECT) {
+            snprintf(err, errlen, "%s", rc != 0 ? secsock_conn_error(p->c) : "");
+            return rc;
+        }
+        rc = move_on(p, err, errlen);
+        if (rc != 0)
+            return rc;
+    }
+}
+
 /* The statistics over the exchanges made (fewer than --count after SIGINT). */
 static int report_stats(int made, long long *rtt, int received)
 {
@@ -274,10 +299,12 @@ static int run(const struct app_options *o, const secsock_transport *t, const ch
         return rc;
     }
     if (o->no_reply) {
-        rc = secsock_write_all(c, msg, len);
-        rc = rc == 0 ? APP_EXIT_OK : app_client_fail(o, &cs, rc, secsock_conn_error(c));
-        app_client_finish(o, &cs, c);
-        secsock_close(c);
+        rc = send_only(&p, msg, len, err, sizeof err);
+        rc = rc == 0 ? APP_EXIT_OK : app_client_fail(o, &cs, rc, err);
+        if (p.c != NULL) {
+            app_client_finish(o, &cs, p.c);
+            secsock_close(p.c);
+        }
         return rc;
     }
     unsigned char *buf = malloc((size_t)o->max_reply);

@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "security/config_fields.h"
 #include "security/security_internal.h"
 
 static int config_fail(secsock_config *cfg, const char *fmt, ...)
@@ -345,4 +346,12 @@ int secsock_config_keep_client_hello(secsock_config *cfg, int on)
 {
     cfg->keep_client_hello = on != 0;
     return 0;
+}
+
+void security_transport_params(const secsock_config *cfg, struct security_transport_params *p)
+{
+    *p = (struct security_transport_params){ .keylog_file = cfg->keylog_file,
+                                             .servername = cfg->servername,
+                                             .mtu = cfg->mtu,
+                                             .keep_client_hello = cfg->keep_client_hello };
 }

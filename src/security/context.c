@@ -10,21 +10,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "security/config_fields.h"
 #include "security/security_internal.h"
-
-const char *security_ssl_error_text(char *buf, size_t len)
-{
-    unsigned long e = ERR_peek_error();
-    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-    if (reason != NULL)
-        snprintf(buf, len, "%s", reason);
-    else if (e != 0)
-        ERR_error_string_n(e, buf, len);
-    else
-        snprintf(buf, len, "unknown error");
-    ERR_clear_error();
-    return buf;
-}
 
 /* "WHAT 'ARG': OpenSSL's reason" (ARG may be NULL). */
 static SSL_CTX *ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *what,
@@ -287,7 +274,5 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
         SSL_CTX_free(ctx);
         return NULL;
     }
-    if (cfg->keylog_file != NULL)
-        SSL_CTX_set_keylog_callback(ctx, keylog_write_line);
     return ctx;
 }

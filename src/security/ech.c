@@ -21,6 +21,7 @@
 #include <openssl/ech.h>
 #endif
 
+#include "security/config_fields.h"
 #include "security/ech_internal.h"
 #include "security/security_internal.h"
 

@@ -10,31 +10,6 @@
 #include "secsock/transport.h"
 #include "security/ech_internal.h"
 
-struct secsock_config {
-    char *cafile;
-    char *cert_file;
-    char *key_file;
-    char *servername;
-    char *alpn;          /* wire format: length-prefixed protocol names */
-    size_t alpn_len;
-    char *ciphers;
-    char *ciphersuites;
-    char *keylog_file;
-    int self_signed;
-    int insecure;
-    int verify_client;
-    int has_pin;
-    int pin_kind;        /* enum secsock_pin_kind */
-    unsigned char pin[32];
-    int min_version;
-    int max_version;
-    int mtu;             /* DTLS path MTU, 0 for the default */
-    int session_tickets; /* servers: TLS 1.3 tickets per handshake, -1 for OpenSSL's */
-    int keep_client_hello; /* secsock_conn_client_hello() has the ClientHello */
-    struct security_ech_config ech; /* Encrypted Client Hello (ech.c) */
-    char error[256];
-};
-
 /* Mozilla "intermediate": forward-secret AEAD suites only, for TLS 1.2. */
 #define SECSOCK_DEFAULT_CIPHERS                                                      \
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                     \
@@ -79,6 +54,18 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
                               char *err, size_t errlen);
 void security_ctx_state_clear(struct security_ctx_state *state);
 
+/* What a transport takes from a configuration besides its SSL_CTX: the
+ * transport reads these, never the fields of struct secsock_config, so
+ * the config's shape stays the security layer's (config.c). The strings
+ * are cfg's: copy them to keep them past it. */
+struct security_transport_params {
+    const char *keylog_file;  /* NULL: no key log */
+    const char *servername;   /* client: overrides the host for SNI and verification */
+    int mtu;                  /* DTLS path MTU, 0 for the default */
+    int keep_client_hello;    /* keep each connection's ClientHello */
+};
+void security_transport_params(const secsock_config *cfg, struct security_transport_params *p);
+
 /* The process's key-log file (keylog.c). open takes a reference: the first
  * open chooses the file, later ones must name the same; close drops one. */
 int keylog_open(const char *path, char *err, size_t errlen);
@@ -120,7 +107,7 @@ int security_peer_cert_count(SSL *ssl);
 /* Fills the TLS fields of info from an SSL object (session.c). */
 void security_session_info(SSL *ssl, struct secsock_session_info *info);
 
-/* The first error on OpenSSL's queue as text, and clears the queue. */
+/* The first error on OpenSSL's queue as text, and clears the queue (ssl_error.c). */
 const char *security_ssl_error_text(char *buf, size_t len);
 
 #endif

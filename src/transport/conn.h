@@ -16,10 +16,22 @@
 #include "security/security_internal.h"
 #include "transport/hello_capture.h"
 
+/* What generic code needs to know of a backend is here, as data or a
+ * function: transport.c never asks which backend it is. */
 struct secsock_backend {
-    const char *name;
+    const char *name;           /* secsock_transport_new's name for it */
     int secure;
     int socktype;
+    const char *protocol;       /* "TLS", "DTLS" in messages; NULL for plaintext */
+    /* Datagram backends that size records to the path MTU: the bytes a
+     * record adds around the application's; 0 when a message is the
+     * datagram (plain UDP leaves fragmentation to IP). */
+    size_t record_overhead;
+    /* A server that refuses the handshake reads and drops the client's
+     * last bytes for a moment before the close (secsock_linger_nowait):
+     * over TCP, unread bytes make the kernel send a reset that can
+     * overtake the alert saying why. */
+    int linger_on_refusal;
     /* Builds the transport's shared state (the SSL_CTX) from the config. */
     int (*transport_init)(secsock_transport *t, const secsock_config *cfg,
                           char *err, size_t errlen);

@@ -114,7 +114,9 @@ static int dtls_transport_init(secsock_transport *t, const secsock_config *cfg, 
 {
     if (ossl_transport_init(t, cfg, DTLS_method(), err, errlen) != 0)
         return -1;
-    t->mtu = cfg->mtu ? cfg->mtu : DTLS_DEFAULT_MTU;
+    struct security_transport_params p;
+    security_transport_params(cfg, &p);
+    t->mtu = p.mtu ? p.mtu : DTLS_DEFAULT_MTU;
     if (t->role == SECSOCK_SERVER) {
         SSL_CTX_set_cookie_generate_cb(t->ssl_ctx, cookie_generate);
         SSL_CTX_set_cookie_verify_cb(t->ssl_ctx, cookie_verify);
@@ -141,12 +143,21 @@ static socklen_t peer_sockaddr(const BIO_ADDR *peer, struct sockaddr_storage *ss
     return sizeof *sin6;
 }
 
+/* A DTLS record header: content type 20-25, version 254.x. */
+static int looks_like_dtls(const unsigned char *b, ssize_t n)
+{
+    return n >= 13 && b[0] >= 20 && b[0] <= 25 && b[1] == 0xfe;
+}
+
 /* ---- a datagram BIO's callback sees every datagram ----
  *
- * A BIO holds one callback, and two things want the datagrams: tracing
- * (each one becomes WIRE events) and keep_hello (a client keeps its first
- * datagram out, the listener the last it read: the ClientHello). One
- * callback per BIO does both, installed when either is on. */
+ * A BIO holds one callback, and three things want the datagrams: tracing
+ * (each one becomes WIRE events), keep_hello (a client keeps its first
+ * datagram out, the listener the last it read: the ClientHello), and a
+ * client's handshake, which looks at what comes back (OpenSSL drops a
+ * datagram that is not DTLS without a word, so a plaintext server would
+ * look like no server at all). One callback per BIO does all three,
+ * installed while any of them wants it. */
 
 /* "ADDR:PORT" of the peer a listening BIO last heard from or wrote to. */
 static void bio_peer_text(BIO *bio, char *out, size_t outlen)
@@ -169,8 +180,30 @@ static int crossed(int oper, int ret, const size_t *processed)
            (op == BIO_CB_READ || op == BIO_CB_WRITE);
 }
 
+/* A client's handshake: the first datagram back that is not DTLS is kept
+ * (dtls_handshake fails on it), unless a DTLS record came first: then a
+ * DTLS server is there, and junk is dropped as OpenSSL drops it. */
+static void note_answer(struct dtls_answer *a, const unsigned char *b, size_t n)
+{
+    if (a->dtls_seen || a->not_dtls_len > 0)
+        return;
+    if (looks_like_dtls(b, (ssize_t)n)) {
+        a->dtls_seen = 1;
+        return;
+    }
+    a->not_dtls_len = n;
+    memcpy(a->head, b, n < sizeof a->head ? n : sizeof a->head);
+}
+
+/* Whether a client's handshake still looks at the datagrams back. */
+static int watching_answer(const struct ossl_conn *tc)
+{
+    return tc->base.transport->role == SECSOCK_CLIENT && !SSL_is_init_finished(tc->ssl);
+}
+
 /* A connection's BIO (its callback arg: the ossl_conn): a client keeps its
- * first datagram out, its ClientHello (keep_hello); tracing shows them all. */
+ * first datagram out, its ClientHello (keep_hello), and looks at the
+ * answers during the handshake; tracing shows them all. */
 static long conn_wire(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
                       int ret, size_t *processed)
 {
@@ -182,6 +215,8 @@ static long conn_wire(BIO *bio, int oper, const char *argp, size_t len, int argi
     int sent = (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE;
     if (sent && t->keep_hello && !tc->base.hello.done)
         hello_capture_set(&tc->base.hello, argp, *processed);
+    if (!sent && watching_answer(tc))
+        note_answer(&tc->answer, (const unsigned char *)argp, *processed);
     if (tracing(t, SECSOCK_TRACE_WIRE))
         trace_datagram(t, &tc->base, tc->base.peer_text, sent, (const unsigned char *)argp,
                        *processed);
@@ -235,15 +270,16 @@ static void listen_msg(int write_p, int version, int content_type, const void *b
         trace_message(l->t, NULL, peer, write_p, version, content_type, buf, len);
 }
 
-/* A connection's BIO gets conn_wire when tracing or keep_hello wants its
- * datagrams (a client's ClientHello: the datagram BIO is OpenSSL's own, and
- * the message callback belongs to -v); otherwise none. A DTLS server's
- * connection has its ClientHello from the listener already. */
+/* A connection's BIO gets conn_wire when tracing, keep_hello or a client's
+ * handshake wants its datagrams (a client's ClientHello: the datagram BIO
+ * is OpenSSL's own, and the message callback belongs to -v); otherwise
+ * none, so that a session costs nothing once its handshake is over. A DTLS
+ * server's connection has its ClientHello from the listener already. */
 static void conn_bio_callback(BIO *bio, struct ossl_conn *tc)
 {
     const secsock_transport *t = tc->base.transport;
     int keep = t->keep_hello && !tc->base.hello.done;
-    if (!keep && !tracing(t, SECSOCK_TRACE_WIRE)) {
+    if (!keep && !watching_answer(tc) && !tracing(t, SECSOCK_TRACE_WIRE)) {
         BIO_set_callback_ex(bio, NULL);
         return;
     }
@@ -284,6 +320,54 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
     set_mtu(tc->ssl, t);
     conn_bio_callback(bio, tc);
     return &tc->base;
+}
+
+/* Whether b holds only text: printable ASCII, tabs and line ends. */
+static int all_text(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(b[i] == '\r' || b[i] == '\n' || b[i] == '\t' || (b[i] >= 0x20 && b[i] < 0x7f)))
+            return 0;
+    return 1;
+}
+
+#define NOT_DTLS_SHOWN 24 /* bytes of a binary answer quoted */
+_Static_assert(NOT_DTLS_SHOWN <= sizeof(((struct dtls_answer *)0)->head),
+               "the bytes quoted are bytes kept");
+
+/* A datagram that is not DTLS answered our ClientHello: a plaintext server
+ * (an echo, a text protocol) or something else on the port. Quoted,
+ * escaped: its bytes are the peer's. */
+static int not_dtls_failure(struct ossl_conn *tc)
+{
+    const unsigned char *head = tc->answer.head;
+    size_t len = tc->answer.not_dtls_len;
+    size_t kept = len < sizeof tc->answer.head ? len : sizeof tc->answer.head;
+    tc->fatal = 1;
+    if (all_text(head, kept))
+        return ossl_plaintext_failure(&tc->base, head, kept, kept == len);
+    char shown[NOT_DTLS_SHOWN * 4 + 1] = "";
+    size_t n = 0;
+    const unsigned char *end = head + (len < NOT_DTLS_SHOWN ? len : NOT_DTLS_SHOWN);
+    for (const unsigned char *b = head; b < end; b++) {
+        int plain = *b >= 0x20 && *b < 0x7f && *b != '\\';
+        n += (size_t)snprintf(shown + n, sizeof shown - n, plain ? "%c" : "\\x%02x", *b);
+    }
+    tc->base.plaintext_peer = 1;
+    return conn_fail(&tc->base, SECSOCK_ERR_HANDSHAKE,
+                     "the peer answered with a %zu-byte datagram that is not DTLS (\"%s%s\")",
+                     len, shown, len > NOT_DTLS_SHOWN ? "..." : "");
+}
+
+static int dtls_handshake(secsock_conn *c)
+{
+    struct ossl_conn *tc = (struct ossl_conn *)c;
+    int rc = ossl_handshake(c);
+    if (rc == SECSOCK_WANT_READ && tc->answer.not_dtls_len > 0)
+        return not_dtls_failure(tc);
+    if (rc == 0) /* the answers need no more looking at */
+        conn_bio_callback(SSL_get_rbio(tc->ssl), tc);
+    return rc;
 }
 
 static int dtls_timer_ms(secsock_conn *c)
@@ -420,12 +504,6 @@ static int peer_socket(const secsock_listener *l, const struct sockaddr *peer, s
     return fd;
 }
 
-/* A DTLS record header: content type 20-25, version 254.x. */
-static int looks_like_dtls(const unsigned char *b, ssize_t n)
-{
-    return n >= 13 && b[0] >= 20 && b[0] <= 25 && b[1] == 0xfe;
-}
-
 static unsigned junk_slot(const struct sockaddr_storage *ss, socklen_t len)
 {
     unsigned h = 2166136261u; /* FNV-1a over the address and port */
@@ -551,10 +629,14 @@ const struct secsock_backend secsock_backend_dtls = {
     .name = "dtls",
     .secure = 1,
     .socktype = SOCK_DGRAM,
+    .protocol = "DTLS",
+    /* A DTLS 1.2 record header, and AES-GCM's explicit nonce and tag. */
+    .record_overhead = 13 + 24,
+    /* No linger: a datagram peer has no stream to reset. */
     .transport_init = dtls_transport_init,
     .transport_free = ossl_transport_free,
     .conn_new = dtls_conn_new,
-    .handshake = ossl_handshake,
+    .handshake = dtls_handshake,
     .read = dtls_read,
     .peek = ossl_peek,
     .write = dtls_write,

@@ -5,6 +5,7 @@
  * SSL_get_error is read.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +18,28 @@
 #include "net/net.h"
 #include "transport/tracing.h"
 
+/* The SSL's ex_data slot holding its ossl_conn: the key-log callback is
+ * the context's, and gets only the SSL. */
+static int conn_index = -1;
+static pthread_once_t conn_index_once = PTHREAD_ONCE_INIT;
+
+static void make_conn_index(void)
+{
+    conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+void ossl_keylog_line(const SSL *ssl, const char *line)
+{
+    const struct ossl_conn *tc = conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
+    if (tc == NULL)
+        return;
+    const secsock_transport *t = tc->base.transport;
+    if (t->keylog)
+        keylog_write_line(ssl, line);
+    if (tracing(t, SECSOCK_TRACE_SECRET))
+        trace_secret(&tc->base, line);
+}
+
 int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
                         const SSL_METHOD *method, char *err, size_t errlen)
 {
@@ -24,19 +47,23 @@ int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
         snprintf(err, errlen, "TLS and DTLS need a security configuration");
         return -1;
     }
-    if (cfg->keylog_file != NULL) {
-        if (keylog_open(cfg->keylog_file, err, errlen) != 0)
+    struct security_transport_params p;
+    security_transport_params(cfg, &p);
+    if (p.keylog_file != NULL) {
+        if (keylog_open(p.keylog_file, err, errlen) != 0)
             return -1;
         t->keylog = 1;
     }
     t->ssl_ctx = security_context_new(cfg, t->role, method, &t->sec, err, errlen);
     if (t->ssl_ctx == NULL)
         return -1;
-    if (cfg->servername != NULL && (t->servername = strdup(cfg->servername)) == NULL) {
+    if (t->keylog)
+        SSL_CTX_set_keylog_callback(t->ssl_ctx, ossl_keylog_line);
+    if (p.servername != NULL && (t->servername = strdup(p.servername)) == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    t->keep_hello = cfg->keep_client_hello;
+    t->keep_hello = p.keep_client_hello;
     return 0;
 }
 
@@ -63,6 +90,9 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
     if (tc->ssl == NULL)
         goto fail;
     SSL_set_app_data(tc->ssl, &tc->report);
+    pthread_once(&conn_index_once, make_conn_index);
+    if (conn_index < 0 || !SSL_set_ex_data(tc->ssl, conn_index, tc))
+        goto fail;
     if (tracing(t, SECSOCK_TRACE_MESSAGE) ||
         (backend->socktype == SOCK_DGRAM && t->role == SECSOCK_CLIENT)) {
         SSL_set_msg_callback(tc->ssl, ossl_msg_callback);
@@ -113,10 +143,7 @@ void ossl_msg_callback(int write_p, int version, int content_type, const void *b
 }
 
 /* "TLS" or "DTLS", for messages. */
-static const char *proto(const secsock_conn *c)
-{
-    return c->backend->socktype == SOCK_DGRAM ? "DTLS" : "TLS";
-}
+static const char *proto(const secsock_conn *c) { return c->backend->protocol; }
 
 /* Whether a failed handshake's first bytes from the peer were text (an
  * HTTP status line, a banner), not a TLS record: a plaintext server. */
@@ -131,6 +158,19 @@ static int plaintext_answer(const struct ossl_conn *tc)
             return 0;
     }
     return 1;
+}
+
+int ossl_plaintext_failure(secsock_conn *c, const unsigned char *b, size_t len, int whole)
+{
+    char shown[64];
+    size_t n = 0;
+    for (; n < len && n < sizeof shown - 1 && b[n] >= 0x20 && b[n] < 0x7f; n++)
+        shown[n] = (char)b[n]; /* the first line, printable bytes only */
+    shown[n] = '\0';
+    int cut = !whole || n < len;
+    c->plaintext_peer = 1;
+    return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "the peer sent plaintext (\"%s%s\"), not %s",
+                     shown, cut ? "..." : "", proto(c));
 }
 
 enum ossl_op { OSSL_HANDSHAKE, OSSL_READ, OSSL_WRITE, OSSL_SHUTDOWN };
@@ -329,20 +369,15 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
     }
     if (op == OSSL_HANDSHAKE && plaintext_answer(tc)) {
         ERR_clear_error();
-        struct sockbio_state *st = &tc->sock; /* OpenSSL read a record header: show more */
-        ssize_t more = recv(c->fd, st->first + st->first_len, sizeof st->first - st->first_len,
-                            MSG_DONTWAIT);
+        /* OpenSSL read a record header: the rest of the line is still in
+         * the socket, and shows better what answered. */
+        unsigned char shown[64];
+        size_t n = tc->sock.first_len;
+        memcpy(shown, tc->sock.first, n);
+        ssize_t more = recv(c->fd, shown + n, sizeof shown - n, MSG_DONTWAIT);
         if (more > 0)
-            st->first_len += (size_t)more;
-        /* Printable by plaintext_answer: the first line, tabs as spaces. */
-        char shown[sizeof tc->sock.first + 1];
-        size_t n = 0;
-        for (; n < st->first_len && st->first[n] >= 0x20 && st->first[n] < 0x7f; n++)
-            shown[n] = (char)st->first[n]; /* the first line, printable bytes only */
-        shown[n] = '\0';
-        c->plaintext_peer = 1;
-        return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "the peer sent plaintext (\"%s...\"), not %s",
-                         shown, proto(c));
+            n += (size_t)more;
+        return ossl_plaintext_failure(c, shown, n, 0);
     }
     if (op == OSSL_HANDSHAKE || peer_refused_certificate(reason))
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "%s handshake failed: %s", proto(c),

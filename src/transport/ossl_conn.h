@@ -14,6 +14,11 @@ struct ossl_conn {
     struct sockbio_state sock;         /* TLS: the socket BIO's state */
     struct trace_stream *wire[2];      /* TLS traced: records received [0], sent [1] */
     int hello_replayed;                /* DTLS server: its first ClientHello was traced */
+    struct dtls_answer {               /* DTLS client: what came back during the handshake */
+        int dtls_seen;                 /* a DTLS record: later junk is dropped silently */
+        size_t not_dtls_len;           /* a datagram that was not DTLS: its size (0: none) */
+        unsigned char head[48];        /* and its first bytes */
+    } answer;
 };
 
 /* The transport's SSL_CTX (and key log) from the config. */
@@ -33,6 +38,16 @@ struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
  * transport gets each message. */
 void ossl_msg_callback(int write_p, int version, int content_type, const void *buf, size_t len,
                        SSL *ssl, void *arg);
+
+/* The contexts' key-log callback: the transport's key-log file, and the
+ * SECRET trace events. */
+void ossl_keylog_line(const SSL *ssl, const char *line);
+
+/* The handshake met a peer that answered in plaintext: b (len bytes; the
+ * whole answer, or only its start) quoted in the error, its first line and
+ * printable bytes only; the connection is marked plaintext_peer. Returns
+ * SECSOCK_ERR_HANDSHAKE. */
+int ossl_plaintext_failure(secsock_conn *c, const unsigned char *b, size_t len, int whole);
 
 int ossl_handshake(secsock_conn *c);
 ssize_t ossl_read(secsock_conn *c, void *buf, size_t len);

@@ -57,12 +57,16 @@ static int sockbio_read(BIO *b, char *data, size_t len, size_t *readbytes)
         }
         if (n == 0) {
             st->eof = 1;
+            if (st->end != NULL && len > 0)
+                st->end(st->wire_arg, 0);
             return 0;
         }
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             BIO_set_retry_read(b);
+        else if (errno == ECONNRESET && st->end != NULL)
+            st->end(st->wire_arg, 1);
         return 0;
     }
 }

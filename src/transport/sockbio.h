@@ -15,6 +15,8 @@ struct sockbio_state {
     /* Tracing (NULL: off): every byte that crossed the socket, as it did. */
     void (*wire)(void *arg, int sent, const unsigned char *data, size_t len);
     void *wire_arg;
+    /* ... and the end of the peer's stream (reset: ECONNRESET), with wire_arg. */
+    void (*end)(void *arg, int reset);
 };
 
 /* A BIO over state->fd (not owned: closing the BIO leaves the fd open).

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "transport/conn.h"
+#include "transport/tracing.h"
 
 static secsock_conn *tcp_conn_new(const secsock_transport *t, int fd, const char *verify_name)
 {
@@ -33,12 +34,20 @@ static ssize_t tcp_receive(secsock_conn *c, void *buf, size_t len, int flags)
 {
     for (;;) {
         ssize_t n = recv(c->fd, buf, len, flags | MSG_DONTWAIT);
-        if (n >= 0)
+        /* A read (not a peek) at the end of the peer's stream: its FIN,
+         * or its RST. */
+        int end = flags == 0 && tracing(c->transport, SECSOCK_TRACE_END);
+        if (n >= 0) {
+            if (n == 0 && len > 0 && end)
+                trace_end(c, 0, 0);
             return n;
+        }
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return SECSOCK_WANT_READ;
+        if (errno == ECONNRESET && end)
+            trace_end(c, 0, 1);
         return io_error(c, "read");
     }
 }
@@ -72,6 +81,8 @@ static int tcp_shutdown_write(secsock_conn *c)
 {
     if (shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN)
         return io_error(c, "shutdown");
+    if (tracing(c->transport, SECSOCK_TRACE_END))
+        trace_end(c, 1, 0);
     return 0;
 }
 

@@ -17,6 +17,12 @@ static void tls_wire(void *arg, int sent, const unsigned char *data, size_t len)
     trace_stream_bytes(&tc->base, &tc->wire[sent != 0], sent, data, len);
 }
 
+/* Traced: the end of the peer's stream. */
+static void tls_end(void *arg, int reset)
+{
+    trace_end(&((struct ossl_conn *)arg)->base, 0, reset);
+}
+
 static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char *verify_name)
 {
     struct ossl_conn *tc = ossl_conn_new(&secsock_backend_tls, t, fd, verify_name, NULL);
@@ -27,6 +33,10 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
         tc->sock.capture = &tc->base.hello; /* the ClientHello, as it goes out */
     if (tracing(t, SECSOCK_TRACE_WIRE)) {
         tc->sock.wire = tls_wire;
+        tc->sock.wire_arg = tc;
+    }
+    if (tracing(t, SECSOCK_TRACE_END)) {
+        tc->sock.end = tls_end;
         tc->sock.wire_arg = tc;
     }
     BIO *bio = sockbio_new(&tc->sock); /* send(MSG_NOSIGNAL): no SIGPIPE */
@@ -113,6 +123,8 @@ const struct secsock_backend secsock_backend_tls = {
     .name = "tls",
     .secure = 1,
     .socktype = SOCK_STREAM,
+    .protocol = "TLS",
+    .linger_on_refusal = 1,
     .transport_init = tls_transport_init,
     .transport_free = ossl_transport_free,
     .conn_new = tls_conn_new,

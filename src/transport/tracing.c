@@ -130,6 +130,32 @@ void trace_connect(const secsock_conn *c, const char *host)
     emit(c->transport, &ev);
 }
 
+/* An event about c's life: only its kind and a reset. */
+static void trace_life(const secsock_conn *c, enum secsock_trace_kind kind, int sent, int reset)
+{
+    struct secsock_trace_event ev = { .kind = kind, .sent = sent, .conn = c,
+                                      .peer = c->peer_text, .message_type = -1,
+                                      .reset = reset };
+    emit(c->transport, &ev);
+}
+
+void trace_accept(const secsock_conn *c) { trace_life(c, SECSOCK_TRACE_ACCEPT, 0, 0); }
+void trace_handshake(const secsock_conn *c) { trace_life(c, SECSOCK_TRACE_HANDSHAKE, 0, 0); }
+void trace_end(const secsock_conn *c, int sent, int reset)
+{
+    trace_life(c, SECSOCK_TRACE_END, sent, reset);
+}
+void trace_close(const secsock_conn *c, int reset) { trace_life(c, SECSOCK_TRACE_CLOSE, 1, reset); }
+
+void trace_secret(const secsock_conn *c, const char *line)
+{
+    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_SECRET, .sent = 1, .conn = c,
+                                      .peer = c->peer_text, .message_type = -1,
+                                      .data = (const unsigned char *)line,
+                                      .len = strlen(line) };
+    emit(c->transport, &ev);
+}
+
 void trace_data(const secsock_conn *c, int sent, const void *data, size_t len)
 {
     struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_DATA, .sent = sent, .conn = c,

@@ -11,11 +11,26 @@
 
 static inline int tracing(const secsock_transport *t, unsigned kinds)
 {
+#ifdef SECSOCK_NO_TRACE_HOOKS
+    (void)t, (void)kinds; /* a build that measures the hooks' cost (CMakeLists.txt) */
+    return 0;
+#else
     return (t->trace_kinds & kinds) != 0;
+#endif
 }
 
 /* A client's socket is connected to c's peer; host is the name asked for. */
 void trace_connect(const secsock_conn *c, const char *host);
+/* A server's connection c is new (secsock_accept made it). */
+void trace_accept(const secsock_conn *c);
+/* c's handshake is over (done or failed). */
+void trace_handshake(const secsock_conn *c);
+/* A key-log line of c's session. */
+void trace_secret(const secsock_conn *c, const char *line);
+/* A direction of c's stream ended (sent: ours), reset or not. */
+void trace_end(const secsock_conn *c, int sent, int reset);
+/* c is being closed, its socket with a reset or not. */
+void trace_close(const secsock_conn *c, int reset);
 /* Application bytes through c. */
 void trace_data(const secsock_conn *c, int sent, const void *data, size_t len);
 /* A message as OpenSSL's message callback reports it: handshake messages,

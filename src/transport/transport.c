@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,7 +16,12 @@
 
 #include "net/net.h"
 #include "transport/conn.h"
+#include "transport/ossl_conn.h"
 #include "transport/tracing.h"
+
+#define IPV4_UDP_HEADERS 28   /* what a datagram loses of the path MTU */
+#define UDP_MAX_PAYLOAD 65527 /* one UDP datagram's payload over IPv6 */
+#define LINGER_MS 500         /* how long a refused client may drain */
 
 static const struct secsock_backend *const backends[] = {
     &secsock_backend_tcp,
@@ -105,12 +111,14 @@ int secsock_transport_is_secure(const secsock_transport *t) { return t->backend-
 
 size_t secsock_transport_max_message(const secsock_transport *t)
 {
-    if (t->backend->socktype != SOCK_DGRAM)
+    const struct secsock_backend *b = t->backend;
+    if (b->socktype != SOCK_DGRAM)
         return 0;
-    /* UDP over IPv6 carries 65527 bytes. A DTLS record loses the IPv4 and
-     * UDP headers (28), its own header (13) and AES-GCM's nonce and tag
-     * (24) from the path MTU: exact for the default suites over IPv4. */
-    return t->backend->secure ? (size_t)t->mtu - 28 - 13 - 24 : 65527;
+    /* Records sized to the path MTU lose the IPv4 and UDP headers and the
+     * record's own overhead from it (exact for DTLS's default suites over
+     * IPv4); a bare datagram may be as large as UDP carries. */
+    return b->record_overhead > 0 ? (size_t)t->mtu - IPV4_UDP_HEADERS - b->record_overhead
+                                  : UDP_MAX_PAYLOAD;
 }
 
 void secsock_transport_set_trace(secsock_transport *t, unsigned kinds, secsock_trace_fn fn,
@@ -119,6 +127,12 @@ void secsock_transport_set_trace(secsock_transport *t, unsigned kinds, secsock_t
     t->trace_kinds = fn != NULL ? kinds : 0;
     t->trace_fn = fn;
     t->trace_arg = arg;
+    /* OpenSSL hands out secrets only to a context's key-log callback: set
+     * while anyone wants them (it costs a formatted line per secret). */
+    if (t->ssl_ctx != NULL)
+        SSL_CTX_set_keylog_callback(t->ssl_ctx, t->keylog || tracing(t, SECSOCK_TRACE_SECRET)
+                                                    ? ossl_keylog_line
+                                                    : NULL);
 }
 
 const char *secsock_transport_fingerprint(const secsock_transport *t)
@@ -190,12 +204,14 @@ static int handshake_for(secsock_conn *c, int timeout_ms, int said_ms)
 {
     if (c->handshake_done)
         return 0;
-    int rc = drive(c, c->backend->handshake, timeout_ms, said_ms,
-                   !c->backend->secure                  ? "handshake"
-                   : c->backend->socktype == SOCK_DGRAM ? "DTLS handshake"
-                                                        : "TLS handshake");
+    char what[32] = "handshake";
+    if (c->backend->protocol != NULL)
+        snprintf(what, sizeof what, "%s handshake", c->backend->protocol);
+    int rc = drive(c, c->backend->handshake, timeout_ms, said_ms, what);
     if (rc == 0)
         c->handshake_done = 1;
+    if (tracing(c->transport, SECSOCK_TRACE_HANDSHAKE))
+        trace_handshake(c);
     return rc;
 }
 
@@ -211,6 +227,9 @@ int secsock_handshake_nowait(secsock_conn *c)
     int rc = c->backend->handshake(c);
     if (rc == 0)
         c->handshake_done = 1;
+    if (rc != SECSOCK_WANT_READ && rc != SECSOCK_WANT_WRITE &&
+        tracing(c->transport, SECSOCK_TRACE_HANDSHAKE))
+        trace_handshake(c);
     return rc;
 }
 
@@ -424,6 +443,8 @@ int secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, char
     for (;;) {
         int rc = l->t->backend->accept != NULL ? l->t->backend->accept(l, out, err, errlen)
                                                : stream_accept(l, out, err, errlen);
+        if (rc == 0 && tracing(l->t, SECSOCK_TRACE_ACCEPT))
+            trace_accept(*out);
         if (rc != SECSOCK_WANT_READ)
             return rc;
         long long left = deadline - net_now_ms();
@@ -550,8 +571,19 @@ int secsock_shutdown_write(secsock_conn *c)
     return rc;
 }
 
-static void conn_destroy(secsock_conn *c)
+/* Whether closing c's socket now makes the kernel reset the connection
+ * (RFC 2525 2.17): bytes from the peer are still unread. */
+static int close_resets(const secsock_conn *c)
 {
+    int unread = 0;
+    return c->owns_fd && c->backend->socktype == SOCK_STREAM &&
+           ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0;
+}
+
+static void conn_destroy(secsock_conn *c, int reset)
+{
+    if (tracing(c->transport, SECSOCK_TRACE_CLOSE))
+        trace_close(c, reset || close_resets(c));
     free(c->peer_certs);
     int fd = c->owns_fd ? c->fd : -1;
     hello_capture_free(&c->hello);
@@ -562,8 +594,8 @@ static void conn_destroy(secsock_conn *c)
 
 static int needs_linger(const secsock_conn *c)
 {
-    return !c->handshake_done && c->owns_fd && c->backend->secure &&
-           c->backend->socktype == SOCK_STREAM && c->transport->role == SECSOCK_SERVER;
+    return !c->handshake_done && c->owns_fd && c->backend->linger_on_refusal &&
+           c->transport->role == SECSOCK_SERVER;
 }
 
 /* After a refused TLS handshake the client may still be sending (TLS 1.3
@@ -578,19 +610,24 @@ int secsock_linger_nowait(secsock_conn *c)
         c->lingering = 1;
         if (shutdown(c->fd, SHUT_WR) < 0)
             return 0;
+        if (tracing(c->transport, SECSOCK_TRACE_END))
+            trace_end(c, 1, 0);
     }
     unsigned char scrap[4096];
     for (;;) {
         ssize_t n = recv(c->fd, scrap, sizeof scrap, MSG_DONTWAIT);
         if (n > 0 || (n < 0 && errno == EINTR))
             continue;
-        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK); /* 0: the peer is gone */
+        int waiting = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        if (!waiting && tracing(c->transport, SECSOCK_TRACE_END))
+            trace_end(c, 0, n < 0 && errno == ECONNRESET);
+        return waiting; /* else the peer is gone */
     }
 }
 
 static void linger_after_failed_handshake(secsock_conn *c)
 {
-    long long deadline = net_now_ms() + 500;
+    long long deadline = net_now_ms() + LINGER_MS;
     while (secsock_linger_nowait(c)) {
         long long left = deadline - net_now_ms();
         if (left <= 0 || net_wait(c->fd, 0, c->cancel_fd, (int)left) != 0)
@@ -613,7 +650,7 @@ void secsock_close(secsock_conn *c)
         (void)secsock_shutdown_write(c);
         c->timeout_ms = saved;
     }
-    conn_destroy(c);
+    conn_destroy(c, 0);
 }
 
 void secsock_abort(secsock_conn *c)
@@ -624,7 +661,7 @@ void secsock_abort(secsock_conn *c)
         struct linger lg = { .l_onoff = 1, .l_linger = 0 };
         (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
-    conn_destroy(c);
+    conn_destroy(c, c->owns_fd && c->backend->socktype == SOCK_STREAM);
 }
 
 void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms) { c->timeout_ms = timeout_ms; }

@@ -1,4 +1,4 @@
-"""Every address of a name (issue 14, item 8): `localhost` is 127.0.0.1 and
+"""Every address of a name: `localhost` is 127.0.0.1 and
 ::1 (whatever /etc/hosts says), tried address by address, the families
 interleaved with a 250 ms head start (RFC 8305, as curl does), within the
 one -t bound; -v shows each attempt. udp-client moves on to the next
@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import pytest
 
 from harness.system import ipv6_works
+from harness.tty import type_lines
 from harness.waits import free_port
 
 pytestmark = pytest.mark.skipif(not ipv6_works(),
@@ -224,26 +225,10 @@ def test_udp_count_moves_on_once(server, run, prog):
 def test_a_line_typed_goes_again_to_the_next_address(server, prog):
     """No MESSAGE, stdin a terminal: the first line is refused by 127.0.0.1
     and sent again to ::1; the next goes straight there."""
-    import os
-    import pty
-    import subprocess
-
     srv = udp_server_on(server, V6, "--echo")
-    master, slave = pty.openpty()
-    p = subprocess.Popen([prog("udp-client"), "localhost", str(srv.port)], stdin=slave,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    os.close(slave)
-    try:
-        os.write(master, b"first line\n")
-        srv.wait_for("first line")
-        os.write(master, b"second\n")
-        srv.wait_for("second")
-        os.write(master, b"\x04")  # Ctrl-D: end of input
-        out, err = p.communicate(timeout=10)
-    finally:
-        p.kill()
-        os.close(master)
-    assert p.returncode == 0, err
+    rc, out, err = type_lines([prog("udp-client"), "localhost", srv.port],
+                              ["first line", "second"], srv.wait_for)
+    assert rc == 0, err
     assert out == b"first line\nsecond\n"
     assert srv.count("Received from [::1]") == 2
 
@@ -268,6 +253,16 @@ def test_every_address_refusing_is_exit_3_at_once(run, prog, pki, mode):
         assert (f"connection to localhost failed: 127.0.0.1:{port}: Connection refused; "
                 f"[::1]:{port}: Connection refused") in r.err
     assert len(r.err.strip().splitlines()) == 1, r.err
+
+
+def test_no_reply_still_hears_a_refusal_from_this_host(run, prog):
+    """--no-reply waits for nothing, yet a refusal from this host is back
+    by the time the send returns: exit 3 after both addresses, not 0."""
+    port = port_free_on_both()
+    r = run([prog("udp-client"), "--no-reply", "localhost", port, "hello"], timeout=60)
+    r.expect(3)
+    assert r.seconds < 2, f"took {r.seconds:.1f} s"
+    assert f"connection refused: nothing listens on 127.0.0.1:{port}, [::1]:{port}" in r.err
 
 
 def test_every_address_refusing_shows_each_with_v(run, prog):

@@ -7,6 +7,9 @@ file byte-exact against curl; HEAD on a keep-alive connection; --fail on a
 
 import hashlib
 import os
+import pwd
+import shutil
+import tempfile
 import time
 
 import pytest
@@ -246,3 +249,32 @@ def test_redirect_shown_not_followed(apache, run, prog):
              "--path", "/old", "--resolve", f"{NAME}:{sp}:127.0.0.1", NAME, sp]).expect(0)
     assert f"redirect to https://{NAME}:{sp}/ (not followed" in r.err
     assert "<title>302 Found</title>" in r.out
+
+
+def test_pcap_alone_decrypts_an_apache_exchange_without_root(apache, run, prog):
+    """A user's own exchange with Apache, captured by tcp-client --pcap
+    with no root (dropped to nobody when the suite runs as root) and no
+    capture tool, read by tshark with no key file: decrypted."""
+    from test_pcapng import assert_clean, fields
+
+    ua = "Mozilla/lm3nitro 1.0 (pcap)"
+    where = tempfile.mkdtemp(prefix="secsock-pcap-")  # one nobody can write in
+    try:
+        os.chmod(where, 0o777)
+        ca, cap = os.path.join(where, "ca.crt"), os.path.join(where, "apache.pcapng")
+        shutil.copy(apache.ca, ca)
+        os.chmod(ca, 0o644)
+        cmd = [prog("tcp-client"), "--tls", "--cafile", ca, "-A", ua, "--pcap", cap,
+               "localhost", apache.https_port]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
+        r = run(cmd).expect(0)
+        assert OK in r.out
+        user = pwd.getpwnam("nobody").pw_uid if os.geteuid() == 0 else os.getuid()
+        assert os.stat(cap).st_uid == user, "written by the user, not root"
+        assert_clean(cap)
+        assert fields(cap, "http.request", "http.user_agent") == [[ua]]
+        assert fields(cap, "http.response", "http.response.code") == [["200"]]
+        assert not fields(cap, f'frame contains "{ua}"', "frame.number")
+    finally:
+        shutil.rmtree(where, ignore_errors=True)

@@ -273,6 +273,29 @@ def test_baseline_adds_a_before_row_to_each_group(bin_dir, run, tmp_path):
         "no note on the baseline in report.md"
 
 
+@pytest.mark.slow
+def test_trace_cost_adds_rows_for_no_hooks_and_for_v(bin_dir, run, tmp_path):
+    """--trace-cost: the programs built again without trace hooks (into
+    SECSOCK_BENCH_BUILD), and measurement 1 gets a row for them and one
+    for tcp-server -v, each compared with the main row."""
+    need(*PEERS, "cmake")
+    out, build = tmp_path / "bench-trace-cost", tmp_path / "bench-build"
+    bench(run, bin_dir, out, "--only", "1", "--trace-cost", timeout=BASELINE_TIMEOUT,
+          env={"SECSOCK_BENCH_BUILD": build}).expect(0, "bench.sh --only 1 --trace-cost")
+    assert os.access(build / "no-trace-hooks" / "bin" / "tcp-server", os.X_OK), \
+        f"no build without trace hooks in {build}/no-trace-hooks"
+    cache = (build / "no-trace-hooks" / "CMakeCache.txt").read_text()
+    assert "SECSOCK_TRACE_HOOKS:BOOL=OFF" in cache
+    rows = table_rows((out / "report.md").read_text(encoding="utf-8").split("\n"))
+    for m in (HANDSHAKES, CPU):
+        progs = [p for (mm, p) in rows if mm == m]
+        hooks = [p for p in progs if p.endswith(" (trace hooks compiled out)")]
+        v = [p for p in progs if p.endswith(" -v (to /dev/null)")]
+        assert len(hooks) == 1 and len(v) == 1, f"{m}: {progs}"
+        for p in hooks + v:
+            assert rows[(m, p)][2] != "", f"{m}: the row {p!r} has no ratio"
+
+
 @pytest.mark.parametrize("args,stderr_says", [
     (["--only", "6"], None),
     (["--frobnicate"], "unknown argument"),

@@ -17,7 +17,9 @@ import glob
 import json
 import os
 import re
+import shutil
 import socket
+import tempfile
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
@@ -417,9 +419,10 @@ def test_captures_read_back_agree_with_the_report(comparison, mode):
     assert any(name in f for f in frames) is cap["certificate_name_bytes_visible"]
 
 
-def test_without_capture_privilege_it_says_so_and_exits_1(bin_dir, run, tmp_path):
+def test_without_capture_privilege_tshark_forced_says_so_and_exits_1(bin_dir, run, tmp_path):
     """Root can drop CAP_NET_RAW and CAP_NET_ADMIN for one command; another
-    user cannot, and captures only with them given to dumpcap."""
+    user cannot, and captures only with them given to dumpcap. Told to use
+    tshark (SECSOCK_CAPTURE=tshark), the script then refuses, saying why."""
     tshark.require()
     if os.geteuid() != 0:
         pytest.skip("not root: cannot drop the capture capabilities for one command")
@@ -427,10 +430,46 @@ def test_without_capture_privilege_it_says_so_and_exits_1(bin_dir, run, tmp_path
     out = tmp_path / "nopriv"
     r = run(["setpriv", "--inh-caps=-net_raw,-net_admin",
              "--bounding-set=-net_raw,-net_admin",
-             "bash", SCRIPT, "--out", out, "--bin", bin_dir])
+             "bash", SCRIPT, "--out", out, "--bin", bin_dir],
+            env=dict(os.environ, SECSOCK_CAPTURE="tshark"))
     r.expect(1, "capture-compare.sh without CAP_NET_RAW")
     assert "needs root or CAP_NET_RAW" in r.err
     assert not (out / "report.json").exists(), "a report without the capture privilege"
+
+
+def test_without_capture_privilege_the_client_captures_itself(bin_dir, run):
+    """As nobody (no capability; as is when not root) the built-in
+    exchanges are captured by the client's --pcap: every file, every
+    check of checks.json passing, the report saying how it was made."""
+    tshark.require()
+    from test_capture_report import as_nobody
+
+    where = tempfile.mkdtemp(prefix="secsock-capture-nobody.")
+    try:
+        os.chmod(where, 0o777)
+        out = os.path.join(where, "out")
+        r = run(as_nobody(["bash", SCRIPT, "--out", out, "--bin", bin_dir]),
+                timeout=SCRIPT_TIMEOUT)
+        r.expect(0, "capture-compare.sh as nobody")
+        assert "the programs capture themselves (--pcap)" in r.out + r.err
+        for name in ("tcp.pcap", "tls12.pcap", "tls13.pcap", "udp.pcap", "dtls12.pcap",
+                     "tls12-secrets.pcapng", "tls13-secrets.pcapng", "dtls12-secrets.pcapng",
+                     "report.md", "report.json", "report.html", "checks.json"):
+            assert os.path.isfile(os.path.join(out, name)), f"no {name}"
+        with open(os.path.join(out, "checks.json")) as f:
+            checks = json.load(f)
+        assert checks["ok"] is True, [c for c in checks["checks"] if not c["ok"]]
+        with open(os.path.join(out, "report.json")) as f:
+            report = json.load(f)
+        assert report["captured_by"] == "pcap"
+        for mode in ENCRYPTED:
+            c = report["captures"][mode]
+            assert c["marker_visible"] is False, mode
+            assert c["embedded_secrets"]["marker_visible"] is True, mode
+        with open(os.path.join(out, "report.md")) as f:
+            assert "captured by the client itself (`--pcap`" in f.read()
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def test_tshark_helper_captures_a_datagram_and_reads_it_back(start, tmp_path):

@@ -104,6 +104,44 @@ def as_nobody(cmd):
             "--", *cmd]
 
 
+def test_own_exchange_without_privilege_is_captured_by_pcap(server, run, pki, prog, world_dir):
+    """As nobody, --port PORT -- tcp-client ...: the script cannot capture
+    on lo, so tcp-client captures itself (--pcap added after its name),
+    and the report shows its User-Agent decrypted by the secrets inside."""
+    srv = server("tcp-server", *pki.server_args(), "--tls", "--http", "--reply", "hello")
+    ca = os.path.join(world_dir, "ca.crt")
+    shutil.copy(pki.ca, ca)
+    os.chmod(ca, 0o644)
+    out = os.path.join(world_dir, "out")
+    r = run(as_nobody(["bash", SCRIPT, "--out", out, "--port", str(srv.port), "--",
+                       prog("tcp-client"), "--fail", "--tls", "--cafile", ca, "-4", "-A",
+                       "capture-report-pcap", "localhost", str(srv.port)]),
+            timeout=SCRIPT_TIMEOUT)
+    r.expect(0, "capture-compare.sh --port PORT -- tcp-client, as nobody")
+    assert "hello" in r.out, "COMMAND's output does not reach the terminal"
+    report = load(out, "report.json")
+    assert report["captured_by"] == "pcap"
+    c = report["captures"]["exchange"]
+    assert c["port"] == srv.port and c["encrypted"] is True
+    assert c["http_request_visible"] is False
+    assert c["decrypted_with_keylog"]["http_request"]["user_agent"] == "capture-report-pcap"
+    assert c["ladder"]["decrypted"] is True
+    assert load(out, "checks.json")["ok"] is True
+
+
+def test_own_exchange_of_another_program_without_privilege_is_refused(run, world_dir):
+    """Only the project's programs capture themselves: any other COMMAND
+    without the privilege is refused, naming both ways out."""
+    if os.geteuid() != 0:
+        pytest.skip("not root: cannot drop the capture capabilities for one command")
+    out = os.path.join(world_dir, "out")
+    r = run(as_nobody(["bash", SCRIPT, "--out", out, "--port", "9", "--", "true"]),
+            timeout=SCRIPT_TIMEOUT)
+    r.expect(1, "capture-compare.sh -- true, as nobody")
+    assert "needs root or CAP_NET_RAW" in r.err and "--pcap FILE" in r.err
+    assert not os.path.exists(os.path.join(out, "report.json"))
+
+
 def test_pcap_reports_a_capture_without_privilege(server, run, pki, prog, start, world_dir):
     """A capture of tcp-client's TLS exchange (made here, as root), then
     --pcap FILE --keylog FILE as nobody: decrypted, the marker found only

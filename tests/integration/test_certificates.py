@@ -1,4 +1,4 @@
-"""The certificate a user came to see (issue 15, items 3, 4 and 6).
+"""The certificate a user came to see.
 
 - A refused certificate (unknown CA, expired, wrong name, pin mismatch):
   exit 4, one line on stderr that says which check failed and names the

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from harness.system import ipv6_works
+from harness.tty import run_on_tty, type_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STAND_IN = os.path.join(HERE, "hostile", "http_stand_in.py")
@@ -207,36 +208,6 @@ def test_max_redirs(http_stand_in, run, prog):
 
 # ---- output ------------------------------------------------------------------------
 
-def run_on_tty(cmd, timeout=30):
-    """cmd with its stdout on a terminal (a pty): (status, what the terminal
-    got, stderr)."""
-    import pty
-    import subprocess
-    import threading
-
-    master, slave = pty.openpty()
-    chunks = []
-
-    def reader():
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # the slave side closed
-                break
-            if not data:
-                break
-            chunks.append(data)
-
-    t = threading.Thread(target=reader)
-    t.start()
-    p = subprocess.run([str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=slave,
-                       stderr=subprocess.PIPE, timeout=timeout)
-    os.close(slave)
-    t.join(10)
-    os.close(master)
-    return p.returncode, b"".join(chunks), p.stderr.decode()
-
-
 def test_closed_pipe_ends_quietly_with_curls_status(server, prog, tmp_path):
     import subprocess
 
@@ -339,25 +310,10 @@ def test_timeout_zero_waits_for_ever(start, prog):
 
 
 def test_lines_typed_on_a_terminal_go_out_one_by_one(server, prog):
-    import pty
-    import subprocess
-
     srv = server("udp-server", "--echo")
-    master, slave = pty.openpty()
-    p = subprocess.Popen([prog("udp-client"), "127.0.0.1", str(srv.port)], stdin=slave,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    os.close(slave)
-    try:
-        os.write(master, b"first line\n")
-        srv.wait_for("first line")
-        os.write(master, b"second\n")
-        srv.wait_for("second")
-        os.write(master, b"\x04")  # Ctrl-D: end of input
-        out, err = p.communicate(timeout=10)
-    finally:
-        p.kill()
-        os.close(master)
-    assert p.returncode == 0, err
+    rc, out, err = type_lines([prog("udp-client"), "127.0.0.1", srv.port],
+                              ["first line", "second"], srv.wait_for)
+    assert rc == 0, err
     assert out == b"first line\nsecond\n"  # each echoed as it came
     assert srv.count("Received from") == 2
 
@@ -469,3 +425,40 @@ def test_plaintext_datagrams_to_a_dtls_server_are_named_once_a_minute(server, ru
     srv.wait_for(": after the junk")
     assert srv.count(f"[!] {me}:") == 1
     s.close()
+
+
+UDP_ANSWER = os.path.join(HERE, "hostile", "udp_answer.py")
+
+
+def test_dtls_to_a_plaintext_udp_server_says_drop_dtls(server, run, prog, pki):
+    """OpenSSL drops a datagram that is not DTLS without a word; the
+    client says what answered at once, rather than timing out as if no
+    server were there. -t 10 with no retries: a timeout would take 10 s."""
+    srv = server("udp-server")
+    r = run([prog("udp-client"), "--dtls", "--cafile", pki.ca, "-t", "10", "--retries", "0",
+             "127.0.0.1", srv.port, "hello"])
+    r.expect(4)
+    assert r.seconds < 5, f"took {r.seconds:.1f} s: the plaintext answer went unnoticed"
+    assert 'the peer sent plaintext ("udp-server is working"), not DTLS: drop --dtls' in r.err
+    assert len(r.err.strip().splitlines()) == 1, r.err
+
+
+def test_dtls_meeting_binary_junk_quotes_it_escaped(server, run, prog, pki):
+    """An answer that is neither DTLS nor text: its size and first bytes,
+    escaped, never raw on the terminal; --json has the same error."""
+    import json
+
+    junk = b"\x1b[2J\x00\xffNOT DTLS" + bytes(range(40))
+    srv = server(sys.executable, UDP_ANSWER, junk.hex())
+    r = run([prog("udp-client"), "--dtls", "--cafile", pki.ca, "-t", "10", "--retries", "0",
+             "--json", "127.0.0.1", srv.port, "hello"])
+    r.expect(4)
+    assert r.seconds < 5, f"took {r.seconds:.1f} s: the junk answer went unnoticed"
+    want = (f'the peer answered with a {len(junk)}-byte datagram that is not DTLS '
+            '("\\x1b[2J\\x00\\xffNOT DTLS\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x09...")'
+            ': drop --dtls')
+    assert f"udp-client: {want}" in r.err
+    assert "\x1b" not in r.err and "\x00" not in r.err
+    records = [json.loads(line) for line in r.err.splitlines() if line.startswith("{")]
+    assert [rec["error"] for rec in records] == [want]
+    assert srv.out().count("answered") == 1  # no retransmission: it ended at the answer

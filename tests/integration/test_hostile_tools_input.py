@@ -15,7 +15,7 @@ import pytest
 
 from harness.system import need
 from harness.waits import free_port, wait_until, wait_udp_bound
-from hostile import dtls_junk, evil_server, tls_peer
+from hostile import dtls_hello, evil_server, tls_peer
 from hostile.paced import paced_chunks
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -421,10 +421,10 @@ def test_dtls_junk_in_a_real_session(start, pki, tmp_path):
     assert p.wait(20) == 0, p.report()
 
 
-def test_dtls_junk_cookie_is_put_in_the_client_hello():
+def test_the_cookie_is_put_in_the_client_hello():
     ch = bytes.fromhex("16fefd" "0000" "000000000000" "0040") + bytes([1]) + bytes(11) + \
         bytes([0xfe, 0xfd]) + bytes(32) + bytes([0]) + bytes([0]) + b"rest"
-    out = dtls_junk.with_cookie(ch, b"COOKIE")
+    out = dtls_hello.with_cookie(ch, b"COOKIE")
     body = out[25:]
     assert body[35] == 6 and body[36:42] == b"COOKIE" and body.endswith(b"rest")
     assert int.from_bytes(out[5:11], "big") == 1, "the record's sequence number"

@@ -15,21 +15,10 @@ import time
 
 import pytest
 
+from harness.modes import client_tls_args, reply_of, server_tls_args
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODES = ["plain", "tls"]
-
-
-def reply_of(mode):
-    """tcp-server's default reply in each mode."""
-    return "tcp-server over TLS is working" if mode == "tls" else "tcp-server over TCP is working"
-
-
-def server_tls_args(pki, mode, name="server"):
-    return ["--tls"] + pki.server_args(name) if mode == "tls" else []
-
-
-def client_tls_args(pki, mode):
-    return ["--tls", "--cafile", pki.ca] if mode == "tls" else []
 
 
 def bad(run, kind, port, cafile=None):

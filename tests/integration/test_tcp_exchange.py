@@ -14,6 +14,7 @@ import threading
 
 import pytest
 
+from harness.modes import client_tls_args, reply_of, server_tls_args
 from harness.system import cert_fingerprint, ipv6_works, need
 from harness.waits import tcp_listening, wait_until
 
@@ -46,19 +47,6 @@ def received_lines(srv, text):
     """srv's log lines for a one-line message that was exactly text."""
     pattern = re.compile(r"\[\*\] Received from \S+: " + re.escape(text))
     return [line for line in srv.lines() if pattern.fullmatch(line)]
-
-
-def reply_of(mode):
-    """tcp-server's default reply in each mode."""
-    return "tcp-server over TLS is working" if mode == "tls" else "tcp-server over TCP is working"
-
-
-def server_tls_args(pki, mode, name="server"):
-    return ["--tls"] + pki.server_args(name) if mode == "tls" else []
-
-
-def client_tls_args(pki, mode):
-    return ["--tls", "--cafile", pki.ca] if mode == "tls" else []
 
 
 @pytest.fixture(scope="module")

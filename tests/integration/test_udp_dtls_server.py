@@ -17,7 +17,7 @@ import pytest
 
 from harness.system import fd_count, need, proc_status
 from harness.waits import free_port, wait_until
-from hostile import dtls_hello_flood
+from hostile import dtls_hello, dtls_hello_flood
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPLY_TEXT = "udp-server is working"
@@ -258,9 +258,9 @@ def test_hostile_dtls_hello_flood(run):
         assert fake.got == 35
     finally:
         fake.close()
-    ch = dtls_hello_flood.grab_client_hello()
+    ch = dtls_hello.dtls_client_hello()
     forged = dtls_hello_flood.with_forged_cookie(ch)
-    at = dtls_hello_flood.cookie_offset(forged)
+    at = dtls_hello.cookie_offset(forged)
     assert forged[at] == 32 and len(forged) == len(ch) + 32
     assert int.from_bytes(forged[11:13], "big") == len(forged) - 13
     big = FakeVerifier(extra=len(ch))

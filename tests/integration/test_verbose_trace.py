@@ -1,4 +1,4 @@
-"""-v like curl's and --trace (issue 15, items 1 and 2).
+"""-v like curl's and --trace.
 
 -v: "* Connected to NAME (ADDR) port P", each TLS/DTLS handshake message
 with its direction and size, alerts by name, the session; tcp-client's

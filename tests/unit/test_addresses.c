@@ -1,5 +1,5 @@
 /*
- * Every address of a name (issue 14, item 8): the order they are tried in
+ * Every address of a name: the order they are tried in
  * (RFC 8305's interleaving, a pure function), what "localhost" resolves
  * to, and secsock_connect() racing them (Happy Eyeballs) against sockets
  * on 127.0.0.1 and ::1 that share a port: one listens, refuses (bound, not
@@ -506,9 +506,5 @@ static Suite *addresses_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(addresses_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(addresses_suite());
 }

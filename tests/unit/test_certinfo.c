@@ -545,9 +545,5 @@ static Suite *certinfo_suite(void)
 int main(void)
 {
     testutil_pki_dir(); /* before the forks, so every test shares one PKI */
-    SRunner *sr = srunner_create(certinfo_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(certinfo_suite());
 }

@@ -875,9 +875,5 @@ static Suite *fingerprint_suite(void)
 int main(void)
 {
     testutil_pki_dir();
-    SRunner *sr = srunner_create(fingerprint_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(fingerprint_suite());
 }

@@ -7,6 +7,7 @@
 #include "http_framing.h"
 #include "http_request.h"
 #include "http_show.h"
+#include "testutil.h"
 
 /* ---- Request building -------------------------------------------------- */
 
@@ -1102,9 +1103,5 @@ static Suite *http_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(http_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(http_suite());
 }

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "report.h"
+#include "testutil.h"
 
 /* What f (an open_memstream) holds once closed; the result is malloc'd. */
 struct mem {
@@ -200,9 +201,5 @@ static Suite *log_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(log_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(log_suite());
 }

@@ -8,6 +8,7 @@
 
 #include "options.h"
 #include "secsock/transport.h"
+#include "testutil.h"
 
 /* app_options_parse over a NULL-terminated argument list, argv[0] first. */
 static int parse_argv(struct app_options *o, enum app_program p, char **argv)
@@ -660,9 +661,5 @@ static Suite *options_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(options_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(options_suite());
 }

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "received.h"
+#include "testutil.h"
 
 #define PEER "127.0.0.1:50412"
 
@@ -240,9 +241,5 @@ static Suite *received_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(received_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(received_suite());
 }

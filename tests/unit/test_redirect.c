@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "redirect.h"
+#include "testutil.h"
 
 static char out[256];
 
@@ -42,9 +43,5 @@ int main(void)
     tcase_add_test(tc, forms_servers_send);
     tcase_add_test(tc, refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "term.h"
+#include "testutil.h"
 
 /* term_escape_line over len bytes of s, into a static buffer. */
 static const char *esc_line(const char *s, size_t len)
@@ -271,9 +272,5 @@ static Suite *term_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(term_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(term_suite());
 }

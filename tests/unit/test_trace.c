@@ -615,9 +615,5 @@ static Suite *trace_suite(void)
 int main(void)
 {
     testutil_pki_dir(); /* one PKI for every forked test */
-    SRunner *sr = srunner_create(trace_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(trace_suite());
 }

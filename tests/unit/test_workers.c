@@ -423,9 +423,5 @@ static Suite *workers_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(workers_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return testutil_run(workers_suite());
 }

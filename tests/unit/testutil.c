@@ -126,3 +126,12 @@ void testutil_fill_pattern(unsigned char *buf, size_t len, unsigned seed)
         buf[i] = (unsigned char)(x >> 16);
     }
 }
+
+int testutil_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

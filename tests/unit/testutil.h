@@ -4,10 +4,17 @@
 
 #include <sys/types.h>
 
+#include <check.h>
+
 #include "secsock/security.h"
 #include "secsock/transport.h"
 
 #define TESTUTIL_WAIT_MS 5000 /* generous bound on every wait that should succeed */
+
+/* Every suite's main(): runs s (each test forked, as Check does by
+ * default), frees it, and returns the exit status: EXIT_SUCCESS when no
+ * test failed. */
+int testutil_run(Suite *s);
 
 /* A throw-away PKI made once per test process by tests/lib/pki.sh
  * (path in $SECSOCK_TEST_PKI) in a fresh temporary directory, removed at

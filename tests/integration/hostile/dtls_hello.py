@@ -17,11 +17,13 @@ SERVER_HELLO = 2
 HELLO_VERIFY_REQUEST = 3
 
 
-def dtls_client_hello():
-    """A first DTLS 1.2 ClientHello, as openssl s_client sends it."""
+def dtls_client_hello(timeout=10):
+    """A first DTLS 1.2 ClientHello (no cookie), as openssl s_client sends
+    it, caught on a socket that never answers. Every hostile DTLS tool
+    starts from this one."""
     grab = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     grab.bind(("127.0.0.1", 0))
-    grab.settimeout(10)
+    grab.settimeout(timeout)
     p = subprocess.Popen(["openssl", "s_client", "-dtls1_2", "-connect",
                           "127.0.0.1:%d" % grab.getsockname()[1]],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -15,54 +15,18 @@ Exits 1 (an AssertionError) when a reply is missing or not as above.
 import argparse
 import os
 import socket
-import subprocess
 import sys
 from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness.system import fd_count, proc_status  # noqa: E402
-
-RECORD_HEADER = 13      # type, version, epoch, sequence number, length
-HANDSHAKE_HEADER = 12   # type, length, message_seq, fragment offset and length
-
-
-def grab_client_hello(timeout=10):
-    """A real first ClientHello (DTLS 1.2, no cookie) from openssl s_client,
-    caught on a socket that never answers."""
-    grab = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    grab.bind(("127.0.0.1", 0))
-    grab.settimeout(timeout)
-    p = subprocess.Popen(["openssl", "s_client", "-dtls1_2", "-connect",
-                          "127.0.0.1:%d" % grab.getsockname()[1]],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    try:
-        ch, _ = grab.recvfrom(65535)
-    finally:
-        p.kill()
-        p.wait()
-        grab.close()
-    assert ch[0] == 22 and ch[13] == 1, "not a DTLS ClientHello: %r" % ch[:16]
-    assert ch[cookie_offset(ch)] == 0, "the first ClientHello has a cookie"
-    return ch
-
-
-def cookie_offset(ch):
-    """Where the cookie length byte is in ch: after the headers, version
-    (2), random (32) and the session id (its length byte + bytes)."""
-    body = RECORD_HEADER + HANDSHAKE_HEADER
-    return body + 35 + ch[body + 34]
+from hostile.dtls_hello import cookie_offset, dtls_client_hello, with_cookie  # noqa: E402
 
 
 def with_forged_cookie(ch):
     """ch with a random 32-byte cookie, its lengths made right (one
     unfragmented handshake message, message_seq 1: a second ClientHello)."""
-    at = cookie_offset(ch) - RECORD_HEADER - HANDSHAKE_HEADER
-    body = ch[RECORD_HEADER + HANDSHAKE_HEADER:]
-    b = body[:at] + bytes([32]) + os.urandom(32) + body[at + 1:]
-    hs = (bytes([1]) + len(b).to_bytes(3, "big") + (1).to_bytes(2, "big") + bytes(3)
-          + len(b).to_bytes(3, "big"))
-    return ch[:11] + (len(hs) + len(b)).to_bytes(2, "big") + hs + b
+    return with_cookie(ch, os.urandom(32))
 
 
 def hello(port, msg, timeout=5):
@@ -105,7 +69,8 @@ class Flood:
 
 def flood(port, count, forged=20, pid=None):
     """count cookieless ClientHellos, then forged ones, one at a time."""
-    ch = grab_client_hello()
+    ch = dtls_client_hello()
+    assert ch[cookie_offset(ch)] == 0, "the first ClientHello has a cookie"
     result = Flood(client_hello=len(ch))
 
     def sample():

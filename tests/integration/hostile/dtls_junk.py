@@ -25,9 +25,12 @@ import argparse
 import os
 import random
 import socket
-import subprocess
 import sys
 import time
+
+if not __package__:  # run as a script: make hostile importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from hostile.dtls_hello import dtls_client_hello, with_cookie  # noqa: E402
 
 NO_REPLY_WINDOW = 0.3  # seconds a junk datagram's reply may take to count
 HOLD_LIMIT = 60
@@ -38,22 +41,6 @@ def dgram_socket(timeout):
     s.bind(("127.0.0.1", 0))
     s.settimeout(timeout)
     return s
-
-
-def capture_client_hello():
-    """A real DTLS 1.2 ClientHello, caught from openssl s_client."""
-    grab = dgram_socket(10)
-    p = subprocess.Popen(["openssl", "s_client", "-dtls1_2", "-connect",
-                          f"127.0.0.1:{grab.getsockname()[1]}"],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    try:
-        ch, _ = grab.recvfrom(65535)
-    finally:
-        p.kill()
-        p.wait()
-        grab.close()
-    return ch
 
 
 def listener_junk(ch):
@@ -95,16 +82,6 @@ def send_listener_junk(addr, junk):
         s.close()
 
 
-def with_cookie(ch, cookie):
-    """ClientHello ch again, with cookie (message_seq 1, record seq 1)."""
-    body = ch[25:]                     # after record (13) and handshake (12) headers
-    at = 35 + body[34]                 # version 2 + random 32 + session id
-    b = body[:at] + bytes([len(cookie)]) + cookie + body[at + 1:]
-    hs = (bytes([1]) + len(b).to_bytes(3, "big") + (1).to_bytes(2, "big") + bytes(3)
-          + len(b).to_bytes(3, "big"))
-    return ch[:5] + (1).to_bytes(6, "big") + (len(hs) + len(b)).to_bytes(2, "big") + hs + b
-
-
 def session_junk(addr, ch):
     """A real cookie exchange, then junk into the session; returns the
     session's socket (open)."""
@@ -144,7 +121,7 @@ def main():
                       help="only the session and the junk inside it")
     args = ap.parse_args()
     addr = (args.host, args.port)
-    ch = capture_client_hello()
+    ch = dtls_client_hello()
     if not args.session_only:
         send_listener_junk(addr, listener_junk(ch))
     if args.listener_only:
