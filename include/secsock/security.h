@@ -122,6 +122,38 @@ SECSOCK_API enum secsock_status secsock_config_keep_client_hello(secsock_config 
  * reads SSLKEYLOGFILE itself: the programs pass it here. */
 SECSOCK_API enum secsock_status secsock_config_set_keylog_file(secsock_config *cfg, const char *path);
 
+/* Encrypted Client Hello (ECH, RFC 9849; TLS 1.3 only). The client
+ * encrypts its real ClientHello, server name and all, to a key the server
+ * published in an ECHConfigList; an observer sees only the outer
+ * ClientHello, whose SNI is the config's public name. It needs a library
+ * built with OpenSSL 4.0 or later: secsock_ech_supported() says 1 when
+ * this one was. Elsewhere each ECH setter returns SECSOCK_ERR_CONFIG, its
+ * message naming the OpenSSL needed and the one in use. Thread-safe. */
+SECSOCK_API int secsock_ech_supported(void);
+/* Server: its ECH key and ECHConfigList, a PEM file as
+ * `openssl ech -public_name NAME -out FILE` writes it. SECSOCK_ERR_CONFIG if unreadable,
+ * or when it holds no ECH key. */
+SECSOCK_API enum secsock_status secsock_config_set_ech_key_file(secsock_config *cfg, const char *path);
+/* Server: make a fresh ECH key for this public name when the transport is
+ * made (secsock_transport_ech_config_list() gives its ECHConfigList).
+ * SECSOCK_ERR_CONFIG for a name that is no host name. Either this or a key file, not both. */
+SECSOCK_API enum secsock_status secsock_config_set_ech_public_name(secsock_config *cfg, const char *name);
+/* Client: offer ECH with this ECHConfigList: base64 (as in a DNS HTTPS
+ * record's ech= and curl's --ech ecl:), whitespace allowed, or the PEM
+ * text of `openssl ech` (only its ECHCONFIG block is read). SECSOCK_ERR_CONFIG when it is
+ * not one, or holds no config this library can use. A server that does
+ * not accept it (no ECH, another key) makes the handshake fail (RFC 9849
+ * says so: the real name is never sent in the clear instead). */
+SECSOCK_API enum secsock_status secsock_config_set_ech_config_list(secsock_config *cfg, const char *text);
+/* Client: refuse any connection in which ECH was not accepted (on != 0):
+ * also one made without a config, or with GREASE only. Returns SECSOCK_OK. */
+SECSOCK_API enum secsock_status secsock_config_require_ech(secsock_config *cfg, int on);
+/* Client: send a GREASE ECH extension (on != 0), a random one no server
+ * can decrypt, so that ECH looks ordinary on the wire; nothing is hidden.
+ * Not together with a config. Returns SECSOCK_OK (SECSOCK_ERR_CONFIG without
+ * ECH support). */
+SECSOCK_API enum secsock_status secsock_config_set_ech_grease(secsock_config *cfg, int on);
+
 /* What a pin (secsock_config_set_pin) names. */
 enum secsock_pin_kind {
     SECSOCK_PIN_CERT = 0,   /* "sha256:HEX": the certificate's SHA-256 */

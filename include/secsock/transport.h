@@ -330,6 +330,33 @@ SECSOCK_API const char *secsock_conn_peer_cert_not_before(const secsock_conn *c)
 SECSOCK_API const char *secsock_conn_peer_cert_not_after(const secsock_conn *c);
 SECSOCK_API const char *secsock_conn_peer_cert_fingerprint(const secsock_conn *c);
 
+/* Encrypted Client Hello (see security.h) on a connection. */
+enum secsock_ech_status {
+    SECSOCK_ECH_NONE = 0,     /* not offered (or not configured, or no TLS) */
+    SECSOCK_ECH_ACCEPTED,     /* the inner, encrypted ClientHello was used */
+    SECSOCK_ECH_REJECTED,     /* client: offered, and the server did not use it */
+    SECSOCK_ECH_GREASE,       /* client: sent GREASE; server: got an ECH extension
+                               * it could not decrypt (GREASE, or another key) */
+};
+/* What ECH did on c (also after a failed handshake): its status; the SNI
+ * in the clear (the config's public name); the SNI inside (a server knows
+ * it once accepted); and, for a client whose ECH the server refused while
+ * sending the configs to use instead (RFC 9849's retry_configs), that
+ * ECHConfigList in base64. Strings as for the session facts above: the
+ * connection's, never NULL, "" when n/a; the names are the peer's text:
+ * escape them before printing. */
+SECSOCK_API enum secsock_ech_status secsock_conn_ech_status(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_ech_outer_name(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_ech_inner_name(const secsock_conn *c);
+SECSOCK_API const char *secsock_conn_ech_retry_config_list(const secsock_conn *c);
+/* "accepted", "rejected", "GREASE", "none"; static. Thread-safe. */
+SECSOCK_API const char *secsock_ech_status_name(int status);
+/* A TLS server with an ECH key: its ECHConfigList in base64, what clients
+ * need (secsock_config_set_ech_config_list), and the config's public name.
+ * NULL otherwise. Thread-safe. */
+SECSOCK_API const char *secsock_transport_ech_config_list(const secsock_transport *t);
+SECSOCK_API const char *secsock_transport_ech_public_name(const secsock_transport *t);
+
 /* The certificates the peer sent, whether or not they passed verification
  * (a client keeps the server's whole chain, as sent, leaf first, also when
  * it refused it; a server has its client's once accepted). How many: 0 in

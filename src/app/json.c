@@ -117,6 +117,12 @@ void json_write_session(FILE *f, const struct json_session *js)
     field_bool(f, &first, "verified", c != NULL && secsock_conn_verified(c));
     field_bool(f, &first, "resumed", c != NULL && secsock_conn_resumed(c));
     field_bool(f, &first, "cookie_exchange", c != NULL && secsock_conn_cookie_exchange(c));
+    int ech = c != NULL && secsock_conn_ech_status(c) != SECSOCK_ECH_NONE;
+    field_str(f, &first, "ech",
+              secsock_ech_status_name(c != NULL ? secsock_conn_ech_status(c) : SECSOCK_ECH_NONE));
+    field_str(f, &first, "ech_outer_sni", ech ? secsock_conn_ech_outer_name(c) : "");
+    field_str(f, &first, "ech_inner_sni", ech ? secsock_conn_ech_inner_name(c) : "");
+    field_str(f, &first, "ech_retry_config_list", ech ? secsock_conn_ech_retry_config_list(c) : "");
     field_str(f, &first, "ja4", js->fingerprint != NULL ? js->fingerprint->ja4 : NULL);
     field_str(f, &first, "ja3", js->fingerprint != NULL ? js->fingerprint->ja3 : NULL);
     field_str(f, &first, "ja3_hash", js->fingerprint != NULL ? js->fingerprint->ja3_hash : NULL);
@@ -147,6 +153,10 @@ void json_write_listening(FILE *f, const struct json_listening *jl)
         field_str(f, &first, "fingerprint", jl->fingerprint);
     if (jl->spki_pin != NULL)
         field_str(f, &first, "spki_pin", jl->spki_pin);
+    if (jl->ech_config_list != NULL) {
+        field_str(f, &first, "ech_public_name", jl->ech_public_name);
+        field_str(f, &first, "ech_config_list", jl->ech_config_list);
+    }
     fputs("}\n", f);
     funlockfile(f);
     (void)fflush(f);

@@ -27,7 +27,7 @@ void json_write_session(FILE *f, const struct json_session *js);
 /* A server's ready signal, the first line it writes with --json and the
  * line --ready-fd gets: {"event":"listening","address":...,"port":...,
  * "protocol":...} (and the self-signed certificate's "fingerprint" and
- * "spki_pin"). */
+ * "spki_pin"; with ECH, "ech_public_name" and "ech_config_list"). */
 struct json_listening {
     const char *program;
     const char *address;        /* the bound address, no port, no brackets */
@@ -35,6 +35,8 @@ struct json_listening {
     const char *protocol;       /* "tcp", "tls", "udp" or "dtls" */
     const char *fingerprint;    /* --self-signed: its sha256:..., else NULL */
     const char *spki_pin;       /* --self-signed: its public key's sha256//..., else NULL */
+    const char *ech_public_name; /* ECH: the config's public name, else NULL */
+    const char *ech_config_list; /* ECH: the ECHConfigList clients need (base64), else NULL */
 };
 void json_write_listening(FILE *f, const struct json_listening *jl);
 

@@ -35,7 +35,7 @@ enum opt_id {
     OPT_SINK, OPT_JSON, OPT_BODY_ONLY, OPT_FAIL, OPT_RETRIES, OPT_COUNT, OPT_NO_REPLY, OPT_MAX_REPLY, OPT_MTU,
     OPT_BACKLOG, OPT_MAX_CLIENTS, OPT_ACCEPT_THREADS, OPT_TICKETS, OPT_HANDSHAKE_TIMEOUT, OPT_GRACE, OPT_REPLY, OPT_ECHO, OPT_HTTP,
     OPT_READY_FD, OPT_DATA_BINARY, OPT_MAX_REDIRS, OPT_TIMESTAMPS, OPT_CERT_OUT, OPT_TRACE,
-    OPT_PCAP,
+    OPT_PCAP, OPT_ECH_CLIENT, OPT_ECH_SERVER, OPT_ECH_KEY, OPT_ECH_OUT,
 };
 
 struct opt_def {
@@ -143,6 +143,20 @@ static const struct opt_def opt_table[] = {
     { "pin", OPT_PIN, "PIN", CLIENTS, 1,
       "accept exactly this server: sha256:HEX (its certificate) or sha256//BASE64 (its "
       "public key, as curl --pinnedpubkey)" },
+    /* One name, two meanings: tcp-server makes a key for the name, tcp-client
+     * takes curl's words. */
+    { "ech", OPT_ECH_CLIENT, "ecl:CONFIG|hard|grease", APP_TCP_CLIENT, 1,
+      "Encrypted Client Hello: ecl: and the server's ECHConfigList (base64, or a file "
+      "holding it); hard: refuse a connection without ECH accepted; grease: a decoy ECH "
+      "extension (repeatable; OpenSSL 4.0 or later)" },
+    { "ech", OPT_ECH_SERVER, "PUBLIC_NAME", APP_TCP_SERVER, 1,
+      "Encrypted Client Hello: make a key for PUBLIC_NAME at start and print its "
+      "ECHConfigList (OpenSSL 4.0 or later)" },
+    { "ech-key", OPT_ECH_KEY, "FILE", APP_TCP_SERVER, 1,
+      "Encrypted Client Hello with this key (PEM, as openssl ech -public_name NAME -out FILE "
+      "writes it)" },
+    { "ech-out", OPT_ECH_OUT, "FILE", APP_TCP_SERVER, 1,
+      "with --ech or --ech-key: write the ECHConfigList (base64) to FILE, for clients" },
     { "tickets", OPT_TICKETS, "N", APP_TCP_SERVER, 1,
       "TLS 1.3 session tickets per handshake; 0: none, no resumption (default 2)" },
     { "alpn", OPT_ALPN, "LIST", ALL, 1, "comma-separated ALPN protocols" },
@@ -405,6 +419,21 @@ static int apply(struct app_options *o, int id, const char *arg)
     case OPT_SELF_SIGNED: o->self_signed = 1; break;
     case OPT_CERT_OUT: o->cert_out = arg; break;
     case OPT_VERIFY_CLIENT: o->verify_client = 1; break;
+    case OPT_ECH_SERVER: o->ech_public_name = arg; break;
+    case OPT_ECH_KEY: o->ech_key = arg; break;
+    case OPT_ECH_OUT: o->ech_out = arg; break;
+    case OPT_ECH_CLIENT:
+        /* curl's words; "ecl:" may come with "hard" in another --ech. */
+        if (strncmp(arg, "ecl:", 4) == 0 && arg[4] != '\0')
+            o->ech_config = arg + 4;
+        else if (strcmp(arg, "hard") == 0)
+            o->ech_hard = 1;
+        else if (strcmp(arg, "grease") == 0)
+            o->ech_grease = 1;
+        else
+            return usage_error(o, "invalid --ech '%s': want ecl:CONFIG (base64, or a file), "
+                                  "hard or grease", arg);
+        break;
     case OPT_METHOD:
     case OPT_REQUEST: o->method = arg; o->method_given = 1; break;
     case OPT_HEAD: o->head = 1; break;
@@ -517,7 +546,9 @@ static const struct opt_def *find_def(int id)
 }
 
 /* The table entry an unrecognised argument names: "-p", "--sink", "--tls=1". */
-static const struct opt_def *def_named(const char *arg)
+/* The option arg names: program's own when two programs share the name
+ * (tcp-client's and tcp-server's --ech), else another program's. */
+static const struct opt_def *def_named(const char *arg, enum app_program program)
 {
     if (arg[0] != '-' || arg[1] == '\0')
         return NULL;
@@ -525,10 +556,16 @@ static const struct opt_def *def_named(const char *arg)
         return find_def((unsigned char)arg[1]);
     const char *name = arg + 2;
     size_t len = strcspn(name, "=");
-    for (size_t i = 0; i < N_OPTS; i++)
-        if (strlen(opt_table[i].name) == len && strncmp(opt_table[i].name, name, len) == 0)
+    const struct opt_def *other = NULL;
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (strlen(opt_table[i].name) != len || strncmp(opt_table[i].name, name, len) != 0)
+            continue;
+        if (opt_table[i].programs & (unsigned)program)
             return &opt_table[i];
-    return NULL;
+        if (other == NULL)
+            other = &opt_table[i];
+    }
+    return other;
 }
 
 /* "tcp-server", "tcp-server and udp-server", ...: the programs in a mask. */
@@ -554,7 +591,7 @@ static void program_names(unsigned mask, char *buf, size_t len)
 /* getopt's '?': a value missing, an option of another program, or no option at all. */
 static int option_error(const struct app_options *o, const char *bad)
 {
-    const struct opt_def *d = optopt != 0 ? find_def(optopt) : def_named(bad);
+    const struct opt_def *d = optopt != 0 ? find_def(optopt) : def_named(bad, o->program);
     if (d == NULL)
         return usage_error(o, "unknown option '%s'", bad);
     if (d->programs & (unsigned)o->program)
@@ -583,6 +620,25 @@ static void udp_client_defaults(struct app_options *o)
         o->timeout_ms = o->secure ? 2000 : 30000;
     if (o->retries < 0)
         o->retries = o->secure ? 3 : 0;
+}
+
+/* ECH's combinations (the library checks them too, in its own words). */
+static int check_ech(const struct app_options *o)
+{
+    int ech = o->ech_key || o->ech_public_name || o->ech_config || o->ech_hard || o->ech_grease;
+    if (o->ech_key != NULL && o->ech_public_name != NULL)
+        return usage_error(o, "%s", "--ech and --ech-key contradict each other: a key is "
+                                    "made, or read");
+    if (o->ech_out != NULL && o->ech_key == NULL && o->ech_public_name == NULL)
+        return usage_error(o, "%s", "--ech-out needs --ech PUBLIC_NAME or --ech-key FILE");
+    if (o->ech_hard && o->ech_config == NULL)
+        return usage_error(o, "%s", "--ech hard needs --ech ecl:CONFIG as well (tcp-client "
+                                    "looks no config up in DNS)");
+    if (o->ech_grease && o->ech_config != NULL)
+        return usage_error(o, "%s", "--ech grease and --ech ecl: contradict each other");
+    if (ech && o->tls_max != NULL && strcmp(o->tls_max, "1.2") == 0)
+        return usage_error(o, "%s", "Encrypted Client Hello needs TLS 1.3: drop --tls-max 1.2");
+    return -1;
 }
 
 /* Combinations that cannot mean what the user wants. */
@@ -628,7 +684,7 @@ static int check_combinations(struct app_options *o, const unsigned char *seen)
                                     "use that file)");
     if (o->self_signed && o->cert != NULL)
         return usage_error(o, "%s", "--self-signed and --cert contradict each other");
-    return -1;
+    return check_ech(o);
 }
 
 /* The operands, in order: words that are not options wherever they stand
@@ -710,7 +766,7 @@ static int other_programs_exact_option(const struct app_options *o, int argc, ch
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strncmp(argv[i], "--", 2) != 0)
             continue;
-        const struct opt_def *d = def_named(argv[i]);
+        const struct opt_def *d = def_named(argv[i], o->program);
         if (d == NULL)
             continue;
         if (d->programs & (unsigned)o->program) {
@@ -792,11 +848,70 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
     return check_combinations(o, seen);
 }
 
+/* --ech ecl:VALUE: the text of the file VALUE names, else VALUE itself
+ * (base64 never names a file one has). Returns the text (*buf, malloc'd,
+ * when read from a file), or NULL with the reason in err. */
+static const char *ech_config_text(const char *value, char **buf, char *err, size_t errlen)
+{
+    *buf = NULL;
+    FILE *f = fopen(value, "r");
+    if (f == NULL)
+        return value;
+    enum { ECH_FILE_MAX = 65536 }; /* an ECHConfigList is at most a few KiB */
+    char *text = malloc(ECH_FILE_MAX + 1);
+    size_t n = text != NULL ? fread(text, 1, ECH_FILE_MAX + 1, f) : 0;
+    int bad = text == NULL || ferror(f) || n > ECH_FILE_MAX;
+    (void)fclose(f); /* read only */
+    if (bad) {
+        free(text);
+        snprintf(err, errlen, "--ech ecl:%s: cannot read it, or it is over 64 KiB", value);
+        return NULL;
+    }
+    text[n] = '\0';
+    *buf = text;
+    return text;
+}
+
+/* The ECH options into cfg: SECSOCK_OK, or a status with the reason in
+ * err (or, when err is empty, the config's). */
+static enum secsock_status ech_settings(const struct app_options *o, secsock_config *cfg,
+                                        char *err, size_t errlen)
+{
+    enum secsock_status rc = SECSOCK_OK;
+    if (o->ech_key)
+        rc = secsock_config_set_ech_key_file(cfg, o->ech_key);
+    if (rc == SECSOCK_OK && o->ech_public_name)
+        rc = secsock_config_set_ech_public_name(cfg, o->ech_public_name);
+    if (rc == SECSOCK_OK && o->ech_hard)
+        rc = secsock_config_require_ech(cfg, 1);
+    if (rc == SECSOCK_OK && o->ech_grease)
+        rc = secsock_config_set_ech_grease(cfg, 1);
+    if (rc != SECSOCK_OK || o->ech_config == NULL)
+        return rc;
+    char *buf = NULL;
+    const char *text = ech_config_text(o->ech_config, &buf, err, errlen);
+    if (text == NULL)
+        return SECSOCK_ERR_CONFIG;
+    int from_file = buf != NULL;
+    rc = secsock_config_set_ech_config_list(cfg, text);
+    free(buf);
+    if (rc != SECSOCK_OK && secsock_ech_supported()) {
+        char shown[4 * 64 + 1]; /* the start of what was typed is enough to know it */
+        term_escape_line((const unsigned char *)o->ech_config, strnlen(o->ech_config, 64),
+                         shown);
+        snprintf(err, errlen, "--ech ecl:%s%s: %s%s", shown,
+                 strlen(o->ech_config) > 64 ? "..." : "", from_file ? "" : "no such file, and ",
+                 secsock_config_error(cfg));
+    }
+    return rc;
+}
+
 /* The config the options ask for; NULL with the reason in err. Each
  * setter checks its value, so the first refused one is the message. */
 static secsock_config *security_config(const struct app_options *o, const char *keylog,
                                        char *err, size_t errlen)
 {
+    err[0] = '\0';
     secsock_config *cfg = NULL;
     if (secsock_config_new(&cfg) != SECSOCK_OK) {
         snprintf(err, errlen, "out of memory");
@@ -827,12 +942,14 @@ static secsock_config *security_config(const struct app_options *o, const char *
     SET(keylog, secsock_config_set_keylog_file(cfg, keylog));
     SET(o->mtu, secsock_config_set_mtu(cfg, o->mtu));
     SET(o->tickets >= 0, secsock_config_set_session_tickets(cfg, o->tickets));
+    SET(1, ech_settings(o, cfg, err, errlen));
     /* -v and --json show the client's fingerprints: only then is its
      * ClientHello kept (tcp-server peeks at it instead). */
     SET(o->verbose || o->json, secsock_config_keep_client_hello(cfg, 1));
 #undef SET
     if (rc != SECSOCK_OK) {
-        snprintf(err, errlen, "%s", secsock_config_error(cfg));
+        if (err[0] == '\0')
+            snprintf(err, errlen, "%s", secsock_config_error(cfg));
         secsock_config_free(cfg);
         return NULL;
     }

@@ -55,6 +55,14 @@ struct app_options {
     int insecure, self_signed, verify_client;
     const char *cert_out;       /* servers, --self-signed: where its certificate goes (PEM) */
 
+    /* Encrypted Client Hello (TLS 1.3; OpenSSL 4.0 or later). */
+    const char *ech_key;        /* tcp-server --ech-key FILE: PEM from `openssl ech` */
+    const char *ech_public_name; /* tcp-server --ech NAME: make a key at start */
+    const char *ech_out;        /* tcp-server --ech-out FILE: its ECHConfigList, base64 */
+    const char *ech_config;     /* tcp-client --ech ecl:BASE64|FILE */
+    int ech_hard;               /* tcp-client --ech hard: refuse unless ECH was accepted */
+    int ech_grease;             /* tcp-client --ech grease */
+
     /* tcp-client. */
     const char *method;
     int method_given;           /* -X/--request/--method */

@@ -19,6 +19,10 @@ double app_now_ms(void);
  * certificate and the verification result, each line starting with prefix. */
 void app_print_session(FILE *f, const char *prefix, const secsock_conn *c);
 
+/* The ECH line of app_print_session alone (nothing when ECH was not
+ * offered): a server with ECH logs it for each client without -v. */
+void app_print_ech_line(FILE *f, const char *prefix, const secsock_conn *c);
+
 /* A client's fingerprints (-v): "JA4 t13d...  JA3 <md5>" after prefix.
  * Nothing in them needs escaping: hex, digits and ALPN's alphanumerics. */
 void app_print_fingerprint(FILE *f, const char *prefix, const struct secsock_fingerprint *fp);

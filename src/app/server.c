@@ -122,6 +122,18 @@ static void show_session(void *arg, const struct admission *a)
     app_print_session(stdout, prefix, a->c);
 }
 
+/* Without -v, an ECH server still says what each client hid. */
+static void show_ech(void *arg, const struct admission *a)
+{
+    (void)arg;
+    if (app_log_quiet())
+        return;
+    char prefix[APP_LOG_STAMP_MAX + 80];
+    size_t n = app_log_stamp(prefix, sizeof prefix);
+    snprintf(prefix + n, sizeof prefix - n, "[*] %s: ", secsock_conn_peer(a->c));
+    app_print_ech_line(stdout, prefix, a->c);
+}
+
 /* A worker: the program's service, then the close. */
 static void handle_client(void *ctx, void *item)
 {
@@ -222,7 +234,9 @@ static void announce_json(const struct app_server *s, const secsock_listener *l)
     struct json_listening jl = { .program = o->name, .address = a, .port = listener_port(l),
                                  .protocol = secsock_transport_name(s->t),
                                  .fingerprint = secsock_transport_fingerprint(s->t),
-                                 .spki_pin = secsock_transport_spki_pin(s->t) };
+                                 .spki_pin = secsock_transport_spki_pin(s->t),
+                                 .ech_public_name = secsock_transport_ech_public_name(s->t),
+                                 .ech_config_list = secsock_transport_ech_config_list(s->t) };
     if (o->json)
         json_write_listening(stderr, &jl);
     if (o->ready_fd >= 0) {
@@ -253,6 +267,19 @@ static void announce(void *arg, const secsock_listener *l)
         char shown[4 * 256 + 1]; /* a file name may hold any byte */
         term_escape_line((const unsigned char *)o->cert_out, strnlen(o->cert_out, 256), shown);
         app_log(stdout, "[*] Self-signed certificate saved to %s", shown);
+    }
+    if (secsock_transport_ech_config_list(s->t) != NULL) {
+        /* What clients need: tcp-client --ech ecl:..., s_client -ech_config_list. */
+        char shown[4 * 256 + 1]; /* the name came from a file */
+        const char *name = secsock_transport_ech_public_name(s->t);
+        term_escape_line((const unsigned char *)name, strnlen(name, 256), shown);
+        app_log(stdout, "[*] ECH public name %s, ECHConfigList %s", shown,
+                secsock_transport_ech_config_list(s->t));
+    }
+    if (o->ech_out != NULL) {
+        char shown[4 * 256 + 1];
+        term_escape_line((const unsigned char *)o->ech_out, strnlen(o->ech_out, 256), shown);
+        app_log(stdout, "[*] ECHConfigList saved to %s", shown);
     }
     app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(l),
             !o->secure ? "" : o->program == APP_UDP_SERVER ? " (dtls)" : " (tls)");
@@ -297,7 +324,9 @@ static int app_server_run(struct app_server *s)
                     .serve_at_once = udp && !o->secure },
         .hooks = { .arg = s,
                    .report = report_client,
-                   .handshaken = o->verbose ? show_session : NULL,
+                   .handshaken = o->verbose                                ? show_session
+                                 : secsock_transport_ech_config_list(s->t) != NULL ? show_ech
+                                                                                   : NULL,
                    .screen = !o->secure        ? NULL
                              : !udp            ? screen_tls
                              : s->fingerprints ? screen_dtls
@@ -326,16 +355,12 @@ static int app_server_run(struct app_server *s)
     return APP_EXIT_OK;
 }
 
-/* --cert-out: the self-signed certificate as PEM, for clients to trust
- * (curl --cacert, Python's cafile=), written before the server says it is
- * ready. */
-static int write_cert_out(const struct app_options *o, const secsock_transport *t)
+/* text and end into path, or one line on stderr saying why not: 0 or -1. */
+static int write_text_file(const struct app_options *o, const char *path, const char *text,
+                           const char *end)
 {
-    const char *pem = secsock_transport_cert_pem(t);
-    if (o->cert_out == NULL || pem == NULL)
-        return 0;
-    FILE *f = fopen(o->cert_out, "w");
-    int ok = f != NULL && fputs(pem, f) >= 0;
+    FILE *f = fopen(path, "w");
+    int ok = f != NULL && fputs(text, f) >= 0 && fputs(end, f) >= 0;
     int saved = errno;
     if (f != NULL && fclose(f) != 0 && ok) {
         ok = 0;
@@ -344,9 +369,25 @@ static int write_cert_out(const struct app_options *o, const secsock_transport *
     if (ok)
         return 0;
     char shown[4 * 256 + 1];
-    term_escape_line((const unsigned char *)o->cert_out, strnlen(o->cert_out, 256), shown);
+    term_escape_line((const unsigned char *)path, strnlen(path, 256), shown);
     fprintf(stderr, "%s: cannot write '%s': %s\n", o->name, shown, strerror(saved));
     return -1;
+}
+
+/* --cert-out: the self-signed certificate as PEM, for clients to trust
+ * (curl --cacert, Python's cafile=), and --ech-out: the ECHConfigList,
+ * base64 on one line (what tcp-client --ech ecl: and s_client
+ * -ech_config_list take; only the public part: the key stays in the
+ * server). Both written before the server says it is ready. */
+static int write_out_files(const struct app_options *o, const secsock_transport *t)
+{
+    const char *pem = secsock_transport_cert_pem(t);
+    if (o->cert_out != NULL && pem != NULL && write_text_file(o, o->cert_out, pem, "") != 0)
+        return -1;
+    const char *ecl = secsock_transport_ech_config_list(t);
+    if (o->ech_out != NULL && ecl != NULL && write_text_file(o, o->ech_out, ecl, "\n") != 0)
+        return -1;
+    return 0;
 }
 
 int app_server_main(int argc, char **argv, enum app_program program, app_serve_fn serve,
@@ -363,7 +404,7 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
         return APP_EXIT_USAGE;
     }
     app_log_setup(o.timestamps, o.quiet); /* before any thread logs */
-    if (write_cert_out(&o, t) != 0) {
+    if (write_out_files(&o, t) != 0) {
         secsock_transport_free(t);
         return APP_EXIT_USAGE;
     }

@@ -52,6 +52,7 @@ void secsock_config_free(secsock_config *cfg)
     free(cfg->ciphersuites);
     free(cfg->groups);
     free(cfg->keylog_file);
+    ech_config_clear(&cfg->ech);
     free(cfg);
 }
 

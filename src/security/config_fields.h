@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "secsock/security.h"
+#include "security/ech_internal.h"
 
 struct secsock_config {
     char *cafile;
@@ -33,6 +34,7 @@ struct secsock_config {
     int mtu;             /* DTLS path MTU, 0 for the default */
     int session_tickets; /* servers: TLS 1.3 tickets per handshake, -1 for OpenSSL's */
     int keep_client_hello; /* secsock_conn_client_hello() has the ClientHello */
+    struct security_ech_config ech; /* Encrypted Client Hello (ech.c) */
     char error[256];
 };
 

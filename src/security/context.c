@@ -213,6 +213,7 @@ void security_ctx_state_clear(struct security_ctx_state *state)
 {
     free(state->alpn);
     free(state->cert_pem);
+    ech_state_clear(&state->ech);
     memset(state, 0, sizeof *state);
 }
 
@@ -278,9 +279,17 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
         }
     }
 
+    if (dtls && (cfg->ech.key_file || cfg->ech.public_name || cfg->ech.config_list ||
+                 cfg->ech.grease || cfg->ech.required)) {
+        snprintf(err, errlen, "Encrypted Client Hello is for TLS 1.3, not DTLS");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     if (load_own_certificate(ctx, cfg, state, err, errlen) != 0 ||
         setup_verification(ctx, cfg, role, state, err, errlen) != 0 ||
-        setup_alpn(ctx, cfg, role, state, err, errlen) != 0) {
+        setup_alpn(ctx, cfg, role, state, err, errlen) != 0 ||
+        ech_context_setup(ctx, &cfg->ech, cfg->max_version, role, &state->ech, err,
+                          errlen) != 0) {
         SSL_CTX_free(ctx);
         return NULL;
     }

@@ -8,6 +8,7 @@
 
 #include "secsock/security.h"
 #include "secsock/transport.h"
+#include "security/ech_internal.h"
 
 /* Mozilla "intermediate": forward-secret AEAD suites only, for TLS 1.2. */
 #define SECSOCK_DEFAULT_CIPHERS                                                      \
@@ -44,6 +45,7 @@ struct security_ctx_state {
     char fingerprint[SECSOCK_FP_LEN];
     char spki_pin[SECSOCK_SPKI_PIN_LEN];
     char *cert_pem;
+    struct security_ech_state ech; /* Encrypted Client Hello (ech.c) */
 };
 
 /* Key-exchange groups (groups.c). The default list: the hybrid

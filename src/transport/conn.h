@@ -51,6 +51,8 @@ struct secsock_backend {
     void (*conn_free)(secsock_conn *c);
     /* What the handshake negotiated (NULL: nothing, plaintext). */
     void (*session_facts)(const secsock_conn *c, struct security_session *s);
+    /* What Encrypted Client Hello did (NULL: never any, as in DTLS 1.2). */
+    void (*ech_info)(const secsock_conn *c, struct security_ech_facts *info);
     /* Certificate i the peer sent (0: the leaf), or NULL (NULL: none ever). */
     X509 *(*peer_cert)(const secsock_conn *c, int i);
     /* Application bytes buffered inside (NULL: none ever are). */
@@ -102,6 +104,7 @@ struct secsock_conn {
     int n_peer_certs;           /* 0 until built */
     /* What the handshake negotiated, refreshed on each question (conn_facts.c). */
     struct security_session *session;
+    struct security_ech_facts *ech; /* likewise, for ECH */
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];

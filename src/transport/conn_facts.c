@@ -36,6 +36,29 @@ static const struct security_session *session(const secsock_conn *cc)
     return c->session;
 }
 
+/* What ECH did, cached like the session's facts. */
+static const struct security_ech_facts *ech(const secsock_conn *cc)
+{
+    static const struct security_ech_facts none;
+    secsock_conn *c = (secsock_conn *)cc;
+    if (c->backend->ech_info == NULL)
+        return &none;
+    if (c->ech == NULL)
+        c->ech = malloc(sizeof *c->ech);
+    if (c->ech == NULL)
+        return &none;
+    c->backend->ech_info(c, c->ech);
+    return c->ech;
+}
+
+enum secsock_ech_status secsock_conn_ech_status(const secsock_conn *c) { return ech(c)->status; }
+const char *secsock_conn_ech_outer_name(const secsock_conn *c) { return ech(c)->outer_name; }
+const char *secsock_conn_ech_inner_name(const secsock_conn *c) { return ech(c)->inner_name; }
+const char *secsock_conn_ech_retry_config_list(const secsock_conn *c)
+{
+    return ech(c)->retry_config_list;
+}
+
 int secsock_conn_is_secure(const secsock_conn *c) { return c->backend->secure; }
 const char *secsock_conn_protocol(const secsock_conn *c) { return session(c)->protocol; }
 const char *secsock_conn_cipher(const secsock_conn *c) { return session(c)->cipher; }

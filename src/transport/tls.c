@@ -56,9 +56,53 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
     ((size_t)SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD)
 #define TLS_READ_AHEAD (2 * TLS_RECORD_MAX)
 
+static void tls_ech_info(const secsock_conn *c, struct security_ech_facts *info)
+{
+    ech_session_info(((const struct ossl_conn *)c)->ssl, info);
+}
+
+/* A client's handshake said ECH was not accepted: in words that say so.
+ * A server that did not decrypt the ECH answers for the outer ClientHello,
+ * so OpenSSL checks its certificate against the public name and then ends
+ * with an ech_required alert (RFC 9849): without this, the refusal reads
+ * as a name mismatch or a bare alert. */
+static int ech_refused(secsock_conn *c, int rc)
+{
+    struct security_ech_facts ech;
+    tls_ech_info(c, &ech);
+    const struct security_ech_state *want = &c->transport->sec.ech;
+    if (c->transport->role != SECSOCK_CLIENT || (!want->offered && !want->required))
+        return rc;
+    if (rc == 0 && (!want->required || ech.status == SECSOCK_ECH_ACCEPTED))
+        return 0;
+    if (rc != 0 && ech.status != SECSOCK_ECH_REJECTED)
+        return rc; /* it failed for another reason: that one is the story */
+    char before[sizeof c->error];
+    snprintf(before, sizeof before, "%s", c->error);
+    ((struct ossl_conn *)c)->fatal = 1; /* no close_notify: nothing was said in it */
+    if (ech.status == SECSOCK_ECH_REJECTED && ech.retry_config_list[0] != '\0')
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
+                         "the server did not accept ECH; it offers this ECHConfigList "
+                         "instead: %s", ech.retry_config_list);
+    if (ech.status == SECSOCK_ECH_REJECTED && rc == SECSOCK_ERR_VERIFY)
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
+                         "the server did not accept ECH (it has none, or not this key), and "
+                         "its certificate is not valid for the public name %s either",
+                         ech.outer_name[0] ? ech.outer_name : "(none)");
+    if (ech.status == SECSOCK_ECH_REJECTED)
+        return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
+                         "the server did not accept ECH (it has none, or not this key), and "
+                         "sent no config to use instead%s%s", rc != 0 ? ": " : "",
+                         rc != 0 ? before : "");
+    return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "ECH required, but it was %s",
+                     ech.status == SECSOCK_ECH_GREASE ? "only GREASE" : "not offered");
+}
+
 static int tls_handshake(secsock_conn *c)
 {
     int rc = ossl_handshake(c);
+    if (rc != SECSOCK_WANT_READ && rc != SECSOCK_WANT_WRITE)
+        rc = ech_refused(c, rc);
     /* A server reads ahead only once the handshake is over. Until then
      * reads stay exact, so a request right behind the client's Finished
      * stays in the socket, where the admission loop's epoll sees it:
@@ -92,5 +136,6 @@ const struct secsock_backend secsock_backend_tls = {
     .conn_free = ossl_conn_free,
     .pending = ossl_pending,
     .session_facts = ossl_session_facts,
+    .ech_info = tls_ech_info,
     .peer_cert = ossl_peer_cert,
 };

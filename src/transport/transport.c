@@ -599,6 +599,7 @@ static void conn_destroy(secsock_conn *c, int reset)
         security_cert_text_free(&c->peer_certs[i]);
     free(c->peer_certs);
     free(c->session);
+    free(c->ech);
     int fd = c->owns_fd ? c->fd : -1;
     hello_capture_free(&c->hello);
     c->backend->conn_free(c);
@@ -693,4 +694,14 @@ const unsigned char *secsock_conn_client_hello(const secsock_conn *c, size_t *le
 size_t secsock_max_message(const secsock_conn *c)
 {
     return c->backend->max_message != NULL ? c->backend->max_message(c) : 0;
+}
+
+const char *secsock_transport_ech_config_list(const secsock_transport *t)
+{
+    return t->backend->secure ? t->sec.ech.config_list : NULL;
+}
+
+const char *secsock_transport_ech_public_name(const secsock_transport *t)
+{
+    return t->backend->secure ? t->sec.ech.public_name : NULL;
 }
