@@ -535,7 +535,8 @@ static void write_long_cert(const char *dir)
     ASN1_INTEGER_set(X509_get_serialNumber(x), 2);
     X509_gmtime_adj(X509_getm_notBefore(x), -3600);
     X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_NAME *name = X509_get_subject_name(x);
+    /* A name of our own: OpenSSL 4.0's X509_get_subject_name() is const. */
+    X509_NAME *name = X509_NAME_new();
     char text[64];
     for (int i = 0; i < 8; i++) {
         snprintf(text, sizeof text, "unit%d-%053d", i, 0);
@@ -544,7 +545,9 @@ static void write_long_cert(const char *dir)
     }
     ck_assert_int_eq(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                                                 (const unsigned char *)"the-end", -1, -1, 0), 1);
+    X509_set_subject_name(x, name);
     X509_set_issuer_name(x, name);
+    X509_NAME_free(name);
     X509_set_pubkey(x, key);
     GENERAL_NAMES *sans = GENERAL_NAMES_new();
     for (int i = 0; i < 24; i++) {
