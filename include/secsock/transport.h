@@ -350,7 +350,7 @@ SECSOCK_API const char *secsock_conn_ech_outer_name(const secsock_conn *c);
 SECSOCK_API const char *secsock_conn_ech_inner_name(const secsock_conn *c);
 SECSOCK_API const char *secsock_conn_ech_retry_config_list(const secsock_conn *c);
 /* "accepted", "rejected", "GREASE", "none"; static. Thread-safe. */
-SECSOCK_API const char *secsock_ech_status_name(int status);
+SECSOCK_API const char *secsock_ech_status_name(enum secsock_ech_status status);
 /* A TLS server with an ECH key: its ECHConfigList in base64, what clients
  * need (secsock_config_set_ech_config_list), and the config's public name.
  * NULL otherwise. Thread-safe. */

@@ -34,7 +34,7 @@ int secsock_ech_supported(void)
 #endif
 }
 
-const char *secsock_ech_status_name(int status)
+const char *secsock_ech_status_name(enum secsock_ech_status status)
 {
     switch (status) {
     case SECSOCK_ECH_NONE: return "none";

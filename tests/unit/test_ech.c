@@ -46,7 +46,7 @@ START_TEST(status_names)
     ck_assert_str_eq(secsock_ech_status_name(SECSOCK_ECH_ACCEPTED), "accepted");
     ck_assert_str_eq(secsock_ech_status_name(SECSOCK_ECH_REJECTED), "rejected");
     ck_assert_str_eq(secsock_ech_status_name(SECSOCK_ECH_GREASE), "GREASE");
-    ck_assert_str_eq(secsock_ech_status_name(99), "unknown");
+    ck_assert_str_eq(secsock_ech_status_name((enum secsock_ech_status)99), "unknown");
 }
 END_TEST
 
