@@ -42,7 +42,7 @@ Options:
 
 A test that is skipped or not run counts as failed. Exits non-zero if
 anything failed; the last line is "test.sh: N passed, M failed".
-Environment: SECSOCK_TEST_BUDGET  seconds for the whole run (default 2400; the project keeps it under 45 minutes).
+Environment: SECSOCK_TEST_BUDGET  seconds for the whole run (default 2700: the project keeps it under 45 minutes).
 EOF
 }
 
@@ -101,7 +101,7 @@ else
     ensure_packages --no-install "${SECSOCK_TEST_PACKAGES[@]}"
 fi
 
-budget="${SECSOCK_TEST_BUDGET:-2400}"
+budget="${SECSOCK_TEST_BUDGET:-2700}"
 [[ "$budget" =~ ^[0-9]+$ ]] || die "SECSOCK_TEST_BUDGET must be a number of seconds"
 deadline=$((SECONDS + budget))
 jobs="$(nproc 2>/dev/null || echo 2)"
