@@ -166,8 +166,9 @@ typedef struct secsock_listener secsock_listener;
 SECSOCK_API enum secsock_status secsock_listener_new(const secsock_transport *t,
                                                      const char *bind_addr, const char *port,
                                                      int backlog, secsock_listener **out);
-/* Why the listener, or its last secsock_accept(), failed; "" if neither
- * did. Never NULL; valid until the next secsock_accept(). */
+/* Why the listener, or the calling thread's last secsock_accept() on it,
+ * failed; "" if neither did. Never NULL; valid until that thread's next
+ * secsock_accept() (threads accepting on one listener each see their own). */
 SECSOCK_API const char *secsock_listener_error(const secsock_listener *l);
 /* The listening descriptor, to poll for readability: a client is waiting.
  * It stays the listener's: do not close it. */

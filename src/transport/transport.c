@@ -404,7 +404,18 @@ enum secsock_status secsock_listener_new(const secsock_transport *t, const char 
     return SECSOCK_OK;
 }
 
-const char *secsock_listener_error(const secsock_listener *l) { return l->error; }
+/* Why this thread's last secsock_accept() failed, and on which listener:
+ * a server's loops accept on one listener at once, so an accept's reason
+ * cannot live in the listener (l->error is written only while it is made). */
+static _Thread_local char accept_error[512];
+static _Thread_local const secsock_listener *accept_error_of;
+
+const char *secsock_listener_error(const secsock_listener *l)
+{
+    if (l->error[0] == '\0' && accept_error_of == l)
+        return accept_error;
+    return l->error;
+}
 const char *secsock_listener_address(const secsock_listener *l) { return l->address; }
 int secsock_listener_fd(const secsock_listener *l) { return l->fd; }
 void secsock_listener_set_cancel_fd(secsock_listener *l, int fd) { l->cancel_fd = fd; }
@@ -445,9 +456,10 @@ static int stream_accept(secsock_listener *l, secsock_conn **out, char *err, siz
 enum secsock_status secsock_accept(secsock_listener *l, int timeout_ms, secsock_conn **out)
 {
     *out = NULL;
-    char *err = l->error;
-    size_t errlen = sizeof l->error;
+    char *err = accept_error;
+    size_t errlen = sizeof accept_error;
     err[0] = '\0';
+    accept_error_of = l;
     long long deadline = net_now_ms() + timeout_ms;
     for (;;) {
         int rc = l->t->backend->accept != NULL ? l->t->backend->accept(l, out, err, errlen)
