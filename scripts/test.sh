@@ -3,8 +3,8 @@
 # cppcheck and clang-tidy (scripts/lint.sh), an ASan+UBSan build in
 # build-asan/, a TSan build in build-tsan/ (unit tests and the servers'
 # integration tests), then each fuzz harness for a short time (scripts/fuzz.sh,
-# build-fuzz/), then the OpenSSL matrix: the gcc build and its whole ctest
-# suite again against OpenSSL 3.5 (build-ossl35/) and 4.x (build-ossl4/),
+# build-fuzz/), then the OpenSSL matrix: the gcc build and its ctest suite
+# (all but the tests OpenSSL cannot change: matrix_skip) again against OpenSSL 3.5 (build-ossl35/) and 4.x (build-ossl4/),
 # built from Debian's sources by scripts/openssl.sh into ~/.cache/secsock.
 # A skipped or not-run test is a failure.
 # The last line is always "test.sh: N passed, M failed".
@@ -28,7 +28,8 @@ then builds and tests:
   build-ossl35/ gcc, RelWithDebInfo, OpenSSL 3.5 (scripts/openssl.sh 3.5)   ctest -j2
   build-ossl4/  gcc, RelWithDebInfo, OpenSSL 4.x (scripts/openssl.sh 4)     ctest -j2
                 The programs run with that OpenSSL (rpath), the openssl
-                s_client/s_server peers are its own. The first run builds
+                s_client/s_server peers are its own; every test but those
+                OpenSSL cannot change (matrix_skip: benchmark, ablations, docs). The first run builds
                 each OpenSSL (a few minutes each) into ~/.cache/secsock.
 
 Options:
@@ -198,6 +199,12 @@ run_lint() {
 # and capture ones).
 tsan_tests='^unit/|harness|server|admission|tcp_exchange|udp_exchange|tls_failures|interop'
 
+# The OpenSSL matrix runs every test in which the OpenSSL version can make a
+# difference; these cannot, and would only add minutes: the benchmark's
+# smoke run, the ablation patches, the docs and man-page checks, the
+# harness's and the hostile tools' self-tests, the Apache helper script.
+matrix_skip='^integration/(bench_quick|ablations|docs|install_manpages|harness|hostile_tools_horde|hostile_tools_input|apache_script)$'
+
 # run_fuzz: scripts/fuzz.sh builds build-fuzz/ and runs each libFuzzer
 # harness for 10 s (six harnesses: about a minute); each harness counts as
 # one test, passed or failed.
@@ -238,7 +245,7 @@ finish() {
 }
 
 # run_openssl SERIES: scripts/openssl.sh builds (or reuses) that OpenSSL;
-# the gcc build against it, and its whole ctest suite. The programs find
+# the gcc build against it, and its ctest suite but matrix_skip. The programs find
 # that libssl through their build rpath (CMake adds the prefix's lib/).
 run_openssl() {
     local series="$1" label="ossl${1/./}" dir="build-ossl${1/./}" prefix
@@ -253,7 +260,9 @@ run_openssl() {
         ! grep -qxF "OPENSSL_ROOT_DIR:PATH=$prefix" "$dir/CMakeCache.txt"; then
         rm -f "$dir/CMakeCache.txt"
     fi
+    ctest_args=(-E "$matrix_skip")
     run_suite "$label" "$dir" gcc RelWithDebInfo -DOPENSSL_ROOT_DIR="$prefix"
+    ctest_args=()
 }
 
 if ((${#series_only[@]} > 0)); then
