@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from harness.system import as_nobody
 from harness.waits import free_port
 from peers.apache import Apache, PrivateApache, normalise_log_line
 
@@ -266,9 +267,7 @@ def test_pcap_alone_decrypts_an_apache_exchange_without_root(apache, run, prog):
         os.chmod(ca, 0o644)
         cmd = [prog("tcp-client"), "--tls", "--cafile", ca, "-A", ua, "--pcap", cap,
                "localhost", apache.https_port]
-        if os.geteuid() == 0:
-            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
-        r = run(cmd).expect(0)
+        r = run(as_nobody(cmd, reset_env=False)).expect(0)
         assert OK in r.out
         user = pwd.getpwnam("nobody").pw_uid if os.geteuid() == 0 else os.getuid()
         assert os.stat(cap).st_uid == user, "written by the user, not root"

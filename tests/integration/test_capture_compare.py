@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import pytest
 
 from harness.procs import SANITIZER_RE
-from harness.system import SRC, need
+from harness.system import SRC, as_nobody, need
 from harness.waits import free_port
 from peers import chromium, tshark
 
@@ -442,7 +442,6 @@ def test_without_capture_privilege_the_client_captures_itself(bin_dir, run):
     exchanges are captured by the client's --pcap: every file, every
     check of checks.json passing, the report saying how it was made."""
     tshark.require()
-    from test_capture_report import as_nobody
 
     where = tempfile.mkdtemp(prefix="secsock-capture-nobody.")
     try:

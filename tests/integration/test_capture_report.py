@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from harness.system import SRC, need
+from harness.system import SRC, as_nobody, need
 from peers import chromium, tshark
 from test_capture_compare import parse_page, require_capture
 
@@ -91,17 +91,6 @@ def world_dir():
     os.chmod(d, 0o777)
     yield d
     shutil.rmtree(d, ignore_errors=True)
-
-
-def as_nobody(cmd):
-    """cmd as the user nobody (no capability, no group) when we are root;
-    as is otherwise (already unprivileged)."""
-    if os.geteuid() != 0:
-        return cmd
-    need("setpriv")
-    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--reset-env",
-            "--inh-caps=-all",
-            "--", *cmd]
 
 
 def test_own_exchange_without_privilege_is_captured_by_pcap(server, run, pki, prog, world_dir):

@@ -132,3 +132,48 @@ def openssl_running(program):
     m = re.search(r"^running with OpenSSL ([0-9]+)\.([0-9]+)\.([0-9]+)", out, re.M)
     assert m, f"{program} --version names no OpenSSL it runs with: {out!r}"
     return tuple(int(x) for x in m.groups())
+
+
+_nobody_libs = None
+
+
+def _openssl_libs_for_nobody():
+    """A directory nobody can read holding the build's own libssl and
+    libcrypto, or None when the build uses the system's. The matrix builds
+    find theirs through an rpath into root's cache (~/.cache/secsock),
+    which nobody cannot enter: it would fall back to Debian's libcrypto."""
+    global _nobody_libs
+    openssl = os.environ.get("SECSOCK_OPENSSL_BIN", "")
+    if not openssl or openssl.startswith("/usr/"):
+        return None
+    if _nobody_libs is None:
+        import atexit
+        import glob
+        import shutil
+        import tempfile
+
+        lib = os.path.join(os.path.dirname(os.path.dirname(openssl)), "lib")
+        _nobody_libs = tempfile.mkdtemp(prefix="secsock-nobody-libs.")
+        atexit.register(shutil.rmtree, _nobody_libs, True)
+        for f in glob.glob(os.path.join(lib, "libssl.so*")) + \
+                glob.glob(os.path.join(lib, "libcrypto.so*")):
+            shutil.copy(f, _nobody_libs, follow_symlinks=True)
+        for f in os.listdir(_nobody_libs):
+            os.chmod(os.path.join(_nobody_libs, f), 0o755)
+        os.chmod(_nobody_libs, 0o755)
+    return _nobody_libs
+
+
+def as_nobody(cmd, reset_env=True):
+    """cmd as the user nobody (no capability, no group) when we are root;
+    as is otherwise (already unprivileged). The build's OpenSSL comes along
+    (LD_LIBRARY_PATH) when nobody cannot read it where the rpath points."""
+    if os.geteuid() != 0:
+        return cmd
+    need("setpriv")
+    pre = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    if reset_env:
+        pre += ["--reset-env", "--inh-caps=-all"]
+    libs = _openssl_libs_for_nobody()
+    env = ["env", f"LD_LIBRARY_PATH={libs}"] if libs else []
+    return [*pre, "--", *env, *cmd]
