@@ -13,6 +13,7 @@ up until its reply is in, gets a pipe as stdin: the test writes to it and
 closes it (the end of input) when the exchange is over.
 """
 
+import os
 import subprocess
 
 import pytest
@@ -196,8 +197,12 @@ def test_dtls_1_0_refused(server, run, pki):
     ossl = OpenSSL().require()
     gnutls = GnuTLS().require()
     srv = server("udp-server", "--dtls", *pki.server_args())
-    r = run(ossl.client_cmd(host="127.0.0.1", port=srv.port, protocol="dtls", version="1.0",
-                            cafile=pki.ca, ign_eof=False), input="over DTLS 1.0\n")
+    cmd = ossl.client_cmd(host="127.0.0.1", port=srv.port, protocol="dtls", version="1.0",
+                          cafile=pki.ca, ign_eof=False)
+    # The server is under test, not the client: OpenSSL 3.5 and later no
+    # longer offer DTLS 1.0 at their defaults, Debian 12's 3.0 still does.
+    cmd[0] = "/usr/bin/openssl" if os.path.exists("/usr/bin/openssl") else cmd[0]
+    r = run(cmd, input="over DTLS 1.0\n")
     assert r.rc not in (0, None), f"openssl s_client -dtls1: expected a failure\n{r}"
     assert 70 in ossl.alerts_in(r.err), f"no protocol_version alert (70) received\n{r}"
     assert REPLY_TEXT not in r.out
@@ -205,9 +210,12 @@ def test_dtls_1_0_refused(server, run, pki):
     assert all("handshake failed" in line for line in srv.lines() if "[!]" in line), srv.out()
 
     r = run(gnutls.client_cmd(host="localhost", port=srv.port, protocol="dtls", version="1.0",
-                              cafile=pki.ca), input="over DTLS 1.0\n")
-    assert r.rc not in (0, None), f"gnutls-cli, DTLS 1.0 only: expected a failure\n{r}"
+                              cafile=pki.ca), input="over DTLS 1.0\n", timeout=15)
+    # Refused at once (OpenSSL 3.0), or never answered (3.5 and later drop
+    # a DTLS 1.0 ClientHello, and gnutls-cli retries until stopped): either
+    # way no session.
+    assert r.rc != 0, f"gnutls-cli, DTLS 1.0 only: expected a failure\n{r}"
     assert REPLY_TEXT not in r.out
-    # GnuTLS may send its ClientHello again: one [!] line per attempt.
-    srv.wait_for("[!]", count=2)
+    if r.rc is not None:  # GnuTLS may send its ClientHello again: one [!] line per attempt
+        srv.wait_for("[!]", count=2)
     assert srv.count("over DTLS 1.0") == 0, "a message delivered over DTLS 1.0"
