@@ -23,15 +23,9 @@ static void setup(void)
 
 static void teardown(void) { secsock_config_free(cfg); }
 
-#define REFUSED(call, culprit)                                                                 \
-    do {                                                                                       \
-        ck_assert_int_eq((call), SECSOCK_ERR_CONFIG);                                                          \
-        ck_assert_msg(strstr(secsock_config_error(cfg), (culprit)) != NULL,                    \
-                      "error '%s' does not name '%s'", secsock_config_error(cfg), (culprit));  \
-    } while (0)
-
-#define ACCEPTED(call)                                                                         \
-    ck_assert_msg((call) == SECSOCK_OK, "%s: %s", #call, secsock_config_error(cfg))
+/* The call fails naming the culprit, or succeeds (testutil.h). */
+#define REFUSED(call, culprit) TESTUTIL_CONFIG_REFUSED(cfg, call, culprit)
+#define ACCEPTED(call) TESTUTIL_CONFIG_ACCEPTED(cfg, call)
 
 /* ECH came with OpenSSL 4.0: the build says which side this is. */
 START_TEST(supported_by_the_build)

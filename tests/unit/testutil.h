@@ -81,4 +81,15 @@ int testutil_accept(secsock_listener *l, int timeout_ms, secsock_conn **out, cha
 /* len bytes of a pattern that depends on seed, the same every run. */
 void testutil_fill_pattern(unsigned char *buf, size_t len, unsigned seed);
 
+/* A config setter's refusal: SECSOCK_ERR_CONFIG, and an error that names
+ * culprit; or its success, the error shown if not. */
+#define TESTUTIL_CONFIG_REFUSED(cfg, call, culprit)                                           \
+    do {                                                                                       \
+        ck_assert_int_eq((call), SECSOCK_ERR_CONFIG);                                          \
+        ck_assert_msg(strstr(secsock_config_error(cfg), (culprit)) != NULL,                    \
+                      "error '%s' does not name '%s'", secsock_config_error(cfg), (culprit));  \
+    } while (0)
+#define TESTUTIL_CONFIG_ACCEPTED(cfg, call)                                                    \
+    ck_assert_msg((call) == SECSOCK_OK, "%s: %s", #call, secsock_config_error(cfg))
+
 #endif
