@@ -70,10 +70,11 @@ void app_print_session(FILE *f, const char *prefix, const secsock_conn *c)
         return;
     char b1[2100], b2[2100];
     const char *group = secsock_conn_group(c), *alpn = secsock_conn_alpn(c);
-    const char *sni = secsock_conn_sni(c);
+    const char *sni = secsock_conn_sni(c), *cipher = secsock_conn_cipher(c);
     flockfile(f);
+    /* "-" where the handshake stopped before one was chosen, as for the group */
     fprintf(f, "%sprotocol: %s, cipher: %s, group: %s\n", prefix, secsock_conn_protocol(c),
-            secsock_conn_cipher(c), group[0] ? group : "-");
+            cipher[0] ? cipher : "-", group[0] ? group : "-");
     fprintf(f, "%sALPN: %s, SNI: %s, resumed: %s\n", prefix,
             alpn[0] ? esc(alpn, b1, sizeof b1) : "-", sni[0] ? esc(sni, b2, sizeof b2) : "-",
             secsock_conn_resumed(c) ? "yes" : "no");
