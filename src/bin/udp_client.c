@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,11 @@ static enum app_exit report_stats(int made, long long *rtt, int received)
     return received > 0 ? APP_EXIT_OK : APP_EXIT_TIMEOUT;
 }
 
+/* After Ctrl-D, a reply to the last line still on its way gets this long
+ * (or -t, if shorter), as nc -q waits after end of input: the echo of a
+ * line typed just before Ctrl-D is not lost. */
+#define EOF_REPLY_WAIT_MS 1000
+
 /* No MESSAGE, stdin a terminal: each line typed goes out as a datagram
  * (with its newline, as ncat -u sends it) and replies print as they come,
  * until end of input (Ctrl-D). A person's pace: no timeout, no retries. A
@@ -223,11 +229,14 @@ static enum app_exit interactive(struct peer *p)
     size_t line_len = 0;
     char err[1024];
     enum app_exit rc = APP_EXIT_OK;
+    bool awaiting = false; /* the last line sent has had no reply yet */
     for (;;) {
         secsock_conn_set_cancel_fd(p->c, STDIN_FILENO);
         secsock_conn_set_timeout(p->c, INT_MAX);
         ssize_t n = secsock_read(p->c, buf, MESSAGE_MAX);
         secsock_conn_set_cancel_fd(p->c, -1);
+        if (n >= 0)
+            awaiting = false;
         if (n > 0) {
             if (print_reply(buf, (size_t)n) != 0) {
                 rc = app_client_fail(o, p->cs, SECSOCK_ERR_IO, "cannot write to stdout");
@@ -258,6 +267,14 @@ static enum app_exit interactive(struct peer *p)
             rc = app_client_fail(o, p->cs, w, secsock_conn_error(p->c));
             break;
         }
+        awaiting = true;
+    }
+    if (rc == APP_EXIT_OK && awaiting) {
+        secsock_conn_set_timeout(p->c, o->timeout_ms < EOF_REPLY_WAIT_MS ? o->timeout_ms
+                                                                          : EOF_REPLY_WAIT_MS);
+        ssize_t n = secsock_read(p->c, buf, MESSAGE_MAX);
+        if (n > 0 && print_reply(buf, (size_t)n) != 0)
+            rc = app_client_fail(o, p->cs, SECSOCK_ERR_IO, "cannot write to stdout");
     }
     free(buf);
     free(line);

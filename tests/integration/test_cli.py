@@ -318,6 +318,20 @@ def test_lines_typed_on_a_terminal_go_out_one_by_one(server, prog):
     assert srv.count("Received from") == 2
 
 
+def test_ctrl_d_waits_only_briefly_for_a_reply_that_never_comes(prog):
+    import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(10)
+    # -t is 30 s for plaintext: Ctrl-D must not wait that long (10 s here)
+    rc, out, err = type_lines([prog("udp-client"), "127.0.0.1", listener.getsockname()[1]],
+                              ["nobody answers"], lambda line: listener.recvfrom(100))
+    listener.close()
+    assert rc == 0, err
+    assert out == b""
+
+
 def test_sigint_during_count_prints_the_statistics(server, start, prog):
     import signal
 
