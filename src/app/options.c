@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 
+#include "hints.h"
 #include "http_request.h"
 #include "observe.h"
 #include "term.h"
@@ -973,6 +974,7 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
     secsock_config_free(cfg);
     if (rc != SECSOCK_OK) {
         snprintf(err, errlen, "%s", t != NULL ? secsock_transport_error(t) : "out of memory");
+        app_add_hint(rc, datagram, err, errlen);
         secsock_transport_free(t);
         return NULL;
     }
