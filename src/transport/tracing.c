@@ -102,6 +102,7 @@ static const char *alert_name(int desc)
     case 115: return "unknown_psk_identity";
     case 116: return "certificate_required";
     case 120: return "no_application_protocol";
+    case 121: return "ech_required"; /* RFC 9849 */
     default: return "unknown";
     }
 }

@@ -243,6 +243,8 @@ def test_stale_config_is_replaced_by_the_retry_configs(ech, server, run, prog, p
     assert ech_lines(r.err) == [("rejected", INNER, INNER), ("accepted", INNER, INNER)], r.err
     assert f"ECH retry configs (the server's current ECHConfigList): {current}" in r.err, r.err
     assert RETRYING in r.err.splitlines(), r.err
+    # The first handshake ends with RFC 9849's alert, named as such.
+    assert "* TLS 1.3 (OUT), alert, ech_required (fatal)" in r.err.splitlines(), r.err
     records = [line for line in r.err.splitlines() if line.startswith("{")]
     assert len(records) == 1, records
     rec = json.loads(records[0])
