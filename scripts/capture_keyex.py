@@ -170,8 +170,8 @@ def comparison(report):
     [value per mode]). Values are plain text (the renderers escape them)."""
     caps = report["captures"]
     modes = [m for m in VARIANTS if m in caps]
-    if len(modes) < 2 and not report.get("unavailable"):
-        return modes, []
+    if len(modes) < 2:
+        return modes, []  # nothing to compare (the renderers say what is missing)
     cs = [caps[m] for m in modes]
     real = report.get("real_name") or "localhost"
 
@@ -224,5 +224,6 @@ def naming_note(report, modes):
 def not_on_this_build(report):
     """One line per mode the build does not have: 'MODE: not on this build:
     REASON' (the server's own words)."""
-    return [f"{m}: not on this build: {why}"
-            for m, why in sorted((report.get("unavailable") or {}).items())]
+    missing = report.get("unavailable") or {}
+    return [f"{m}: not on this build: {missing[m]}"
+            for m in sorted(missing, key=lambda m: (VARIANTS + (m,)).index(m))]

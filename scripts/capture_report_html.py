@@ -489,30 +489,35 @@ def what_changes(report):
     """TLS 1.3, its post-quantum key share and ECH side by side; the modes
     this build does not have, one line each."""
     modes, rows = keyex.comparison(report)
-    if not rows:
+    missing = keyex.not_on_this_build(report)
+    if not rows and not missing:
         return ""
     caps = report["captures"]
     out = ['<section class="card variants" id="what-changes"><h2>What changes on the wire: '
-           'TLS 1.3, post-quantum, ECH</h2>'
-           '<p class="lede">The same TLS 1.3 exchange with a classical key share, with the '
-           'hybrid post-quantum one, and with Encrypted Client Hello: what an observer '
-           'reads in each.</p>']
-    missing = keyex.not_on_this_build(report)
+           'TLS 1.3, post-quantum, ECH</h2>']
+    if rows:
+        out.append('<p class="lede">The same TLS 1.3 exchange with a classical key share, '
+                   'with the hybrid post-quantum one, and with Encrypted Client Hello: what '
+                   'an observer reads in each (what differs from TLS 1.3 highlighted).</p>')
+    else:
+        out.append('<p class="lede">The same TLS 1.3 exchange with the hybrid post-quantum '
+                   'key share and with Encrypted Client Hello needs a newer OpenSSL than '
+                   'this build has:</p>')
     if missing:
         out.append('<ul class="missing">' + "".join(f"<li>{e(x)}</li>" for x in missing)
                    + "</ul>")
-    out.append('<table class="changes"><thead><tr><th></th>'
-               + "".join(f'<th><a href="#{e(m)}">{e(caps[m]["title"])}</a></th>' for m in modes)
-               + "</tr></thead><tbody>")
-    for what, values in rows:
-        base = values[0]
-        cells = "".join(f'<td class="{"diff" if i and x != base else ""}">{e(x)}</td>'
-                        for i, x in enumerate(values))
-        out.append(f"<tr><td>{e(what)}</td>{cells}</tr>")
-    out.append("</tbody></table>")
-    note = keyex.naming_note(report, modes)
-    if note:
-        out.append(f'<p class="note">{e(note)}</p>')
+    if rows:
+        out.append('<table class="changes"><thead><tr><th></th>'
+                   + "".join(f'<th><a href="#{e(m)}">{e(caps[m]["title"])}</a></th>'
+                             for m in modes) + "</tr></thead><tbody>")
+        for what, values in rows:
+            cells = "".join(f'<td class="{"diff" if i and x != values[0] else ""}">{e(x)}</td>'
+                            for i, x in enumerate(values))
+            out.append(f"<tr><td>{e(what)}</td>{cells}</tr>")
+        out.append("</tbody></table>")
+        note = keyex.naming_note(report, modes)
+        if note:
+            out.append(f'<p class="note">{e(note)}</p>')
     out.append("</section>")
     return "".join(out)
 
@@ -552,9 +557,10 @@ def render(report):
         sub = (f"One exchange with port {e(c['port'])}, captured {where} and "
                f"dissected by tshark {e(report['tshark_version'])}.")
     else:
-        tls = ", ".join(caps[m]["name"] for m in ("tls12", "tls13", "tls13-pq", "tls13-ech")
-                        if m in caps)
-        sub = (f"The same HTTP request over TCP and {e(tls)}, and the same datagram over "
+        tls = ["TCP"] + [caps[m]["name"] for m in ("tls12", "tls13", "tls13-pq", "tls13-ech")
+                         if m in caps]
+        sub = (f"The same HTTP request over {e(', '.join(tls[:-1]))} and {e(tls[-1])}, and "
+               f"the same datagram over "
                f"UDP and DTLS 1.2, captured "
                f"{'by the client itself (--pcap, no root)' if own else 'on loopback'} "
                f"and dissected by tshark "

@@ -127,14 +127,16 @@ def what_changes(report):
     """TLS 1.3, its post-quantum key share and ECH side by side, and the
     modes this build does not have."""
     modes, rows = keyex.comparison(report)
-    if not rows:
+    missing = keyex.not_on_this_build(report)
+    if not rows and not missing:
         return []
     caps = report["captures"]
     L = ["## What changes on the wire: TLS 1.3, post-quantum, ECH", ""]
-    for line in keyex.not_on_this_build(report):
-        L.append(f"- {v(line)}")
-    if report.get("unavailable"):
+    L += [f"- {v(line)}" for line in missing]
+    if missing:
         L.append("")
+    if not rows:
+        return L
     L.append("| | " + " | ".join(v(caps[m]["title"]) for m in modes) + " |")
     L.append("|---" * (len(modes) + 1) + "|")
     for what, values in rows:
