@@ -3,12 +3,14 @@
 gathers the facts into report.json, the self-checks into checks.json, and
 writes report.md and report.html from the same facts.
 
-    python3 scripts/capture_analysis.py modes OUT_DIR MARKER CERT_NAME \\
-        TCP_PORT TLS12_PORT TLS13_PORT UDP_PORT DTLS12_PORT
+    python3 scripts/capture_analysis.py modes [--port MODE=PORT]... \\
+        [--unavailable MODE=REASON]... [--public-name NAME] OUT_DIR MARKER CERT_NAME
     python3 scripts/capture_analysis.py exchange OUT_DIR PCAP [--port PORT]
         [--keylog FILE] [--marker TEXT] [--command-exit N] [-- COMMAND...]
 
-"modes": the built-in exchanges, OUT_DIR/MODE.pcap and MODE.keylog.
+"modes": the built-in exchanges, OUT_DIR/MODE.pcap and MODE.keylog, one
+--port per mode that ran; --unavailable for a mode the build lacks (the
+report says why); --public-name, the ECH public name of tls13-ech.
 "exchange": one capture of the user's own exchange with the server on
 PORT (guessed from the first SYN or datagram when not given), decrypted
 with the key log or the secrets embedded in a pcapng.

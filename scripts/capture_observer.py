@@ -114,10 +114,11 @@ def _sni_row(c, h):
     sni = h.get("sni")
     e = c.get("ech")
     if e and e.get("offered"):
-        real = e.get("inner_sni") or "the real name"
-        seen = (f"{sni or 'none sent'} (the ECH public name); the real name {real}: "
-                + ("nowhere in the capture" if e.get("real_name_in_capture") is False
-                   else "in the capture's bytes"))
+        seen = f"{sni or 'none sent'} (the ECH public name)"
+        where = {False: "nowhere in the capture", True: "in the capture's bytes"}.get(
+            e.get("real_name_in_capture"))
+        if e.get("inner_sni") and where:
+            seen += f"; the real name {e['inner_sni']}: {where}"
         return _row("SNI", seen, PARTLY,
                     "Encrypted Client Hello: what crosses the wire is an outer ClientHello "
                     "whose SNI is the public name the server published with its ECH key; "
