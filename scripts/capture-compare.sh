@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the wire shows: the same exchange between the project's own client and
-# server on loopback, once per mode (TCP, TLS 1.2, TLS 1.3, UDP, DTLS 1.2),
-# each captured by tshark into its own pcap; then a report drawn from tshark's
-# dissection of those captures, with and without the key logs.
+# server on loopback, once per mode (TCP, TLS 1.2, TLS 1.3 and, where the
+# build has them, TLS 1.3 with a post-quantum key share and with ECH; UDP,
+# DTLS 1.2), each captured by tshark into its own pcap; then a report drawn
+# from tshark's dissection of those captures, with and without the key logs.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -20,11 +21,19 @@ Without --port or --pcap: runs the same exchange on 127.0.0.1 once per
 mode, with a unique marker string (secsock-marker-<random>) in the
 User-Agent and in the message body, while tshark captures each mode into
 its own file:
-  tcp     tcp-client -> tcp-server --http       plain TCP, an HTTP GET
-  tls12   the same over TLS 1.2                 (--keylog)
-  tls13   the same over TLS 1.3                 (--keylog)
-  udp     udp-client -> udp-server              plain UDP, one datagram
-  dtls12  the same over DTLS 1.2                (--keylog)
+  tcp        tcp-client -> tcp-server --http    plain TCP, an HTTP GET
+  tls12      the same over TLS 1.2              (--keylog)
+  tls13      the same over TLS 1.3              (--keylog; --groups X25519
+                                                when the build has tls13-pq)
+  tls13-pq   TLS 1.3, --groups X25519MLKEM768   the hybrid post-quantum key
+                                                share (OpenSSL 3.5 or later)
+  tls13-ech  TLS 1.3 with Encrypted Client      the server's --ech public name
+             Hello                              public.secsock.test in clear,
+                                                the real one hidden (OpenSSL 4)
+  udp        udp-client -> udp-server           plain UDP, one datagram
+  dtls12     the same over DTLS 1.2             (--keylog)
+A mode the programs in --bin refuse (they say which OpenSSL it needs) is
+left out: the report says so in one line, and it is not a failure.
 
 With --port PORT -- COMMAND: your own exchange. tshark captures what
 crosses the loopback interface to and from PORT (TCP or UDP) while COMMAND
@@ -326,13 +335,22 @@ inject_secrets() {
         { failures+=("$name: editcap --inject-secrets failed (see logs/$name.editcap.log)"); return 1; }
 }
 
-# run_mode MODE tcp|udp SERVER-ARGS... -- CLIENT-ARGS...
+# run_mode [--optional] MODE tcp|udp SERVER-ARGS... -- CLIENT-ARGS...
 # Starts the server (-p 0 --json; its port from its ready signal), tshark on
 # its port, the client (its arguments: CLIENT-ARGS --json "${client_head[@]}"
 # PORT "${client_tail[@]}"), stops the server and then tshark. Writes
 # MODE.pcap and logs/MODE.*.
-declare -A ports=()
+# --optional: a mode this build may not have (a group or ECH that needs a
+# newer OpenSSL). When the server refuses its options (exit 2, a usage
+# error) the mode is left out and unavailable[MODE] holds the server's
+# one-line reason: the report says so; it is not a failure.
+declare -A ports=() unavailable=()
 run_mode() {
+    local optional=""
+    if [[ "$1" == --optional ]]; then
+        optional=1
+        shift
+    fi
     local mode="$1" kind="$2"
     shift 2
     local -a sargs=() cargs=()
@@ -346,9 +364,22 @@ run_mode() {
 
     # Fresh logs: the loops below must not read a previous run's lines.
     rm -f "$log".* "$out/$mode.keylog"
-    start_server_ready --stderr "$log.server.err" server_pid port "$log.server.out" \
-        "$bin/$kind-server" "${sargs[@]}" -p 0 --json ||
-        die "$mode: $kind-server ${sargs[*]} did not start listening: $READY_ERROR"
+    if [[ -n "$optional" ]]; then
+        # The server's own words say what this build lacks (in its log).
+        if ! start_server_ready --stderr "$log.server.err" server_pid port "$log.server.out" \
+            "$bin/$kind-server" "${sargs[@]}" -p 0 --json 2>/dev/null; then
+            [[ "$READY_ERROR" == "exited (status 2) before listening" ]] ||
+                die "$mode: $kind-server ${sargs[*]} did not start listening: $READY_ERROR"
+            unavailable[$mode]="$(grep -m1 -v '^{' "$log.server.err" | sed "s/^$kind-server: //")"
+            [[ -n "${unavailable[$mode]}" ]] || unavailable[$mode]="$kind-server refused ${sargs[*]}"
+            printf '  %-9s not on this build: %s\n' "$mode" "${unavailable[$mode]}"
+            return 0
+        fi
+    else
+        start_server_ready --stderr "$log.server.err" server_pid port "$log.server.out" \
+            "$bin/$kind-server" "${sargs[@]}" -p 0 --json ||
+            die "$mode: $kind-server ${sargs[*]} did not start listening: $READY_ERROR"
+    fi
     ports[$mode]="$port"
     local -a self=()
     if [[ "$capture_with" == pcap ]]; then
@@ -369,7 +400,7 @@ run_mode() {
     else
         capture_stop "$mode" "$out/$mode.pcap"
     fi
-    printf '  %-7s port %-5s  client exit %s, %s frames captured\n' "$mode" "$port" "$st" "$captured_frames"
+    printf '  %-9s port %-5s  client exit %s, %s frames captured\n' "$mode" "$port" "$st" "$captured_frames"
 }
 
 # run_modes : the built-in exchanges, then the analysis (scripts/
@@ -399,9 +430,30 @@ run_modes() {
     run_mode tls12 tcp "${tcp_server[@]}" --tls --cert "$pki/server.crt" --key "$pki/server.key" \
         --tls-max 1.2 --alpn http/1.1 -- \
         --fail --tls --cafile "$pki/ca.crt" --tls-max 1.2 --alpn http/1.1 --keylog "$out/tls12.keylog"
-    run_mode tls13 tcp "${tcp_server[@]}" --tls --cert "$pki/server.crt" --key "$pki/server.key" \
-        --tls-min 1.3 --alpn http/1.1 -- \
-        --fail --tls --cafile "$pki/ca.crt" --tls-min 1.3 --alpn http/1.1 --keylog "$out/tls13.keylog"
+    local -a tls13_server=("${tcp_server[@]}" --tls --cert "$pki/server.crt" --key "$pki/server.key"
+        --tls-min 1.3 --alpn http/1.1)
+    local -a tls13_client=(--fail --tls --cafile "$pki/ca.crt" --tls-min 1.3 --alpn http/1.1)
+    # The post-quantum hybrid key share (OpenSSL 3.5 and later): tls13-pq.
+    # Where the build has it, its default groups put it first, so tls13, the
+    # classical baseline, is pinned to X25519 (what 3.0 negotiates anyway):
+    # the two then differ only in the key share.
+    local pq=X25519MLKEM768 public_name=public.secsock.test
+    run_mode --optional tls13-pq tcp "${tls13_server[@]}" --groups "$pq" -- \
+        "${tls13_client[@]}" --groups "$pq" --keylog "$out/tls13-pq.keylog"
+    local -a pin=()
+    [[ -n "${unavailable[tls13-pq]:-}" ]] || pin=(--groups X25519)
+    run_mode tls13 tcp "${tls13_server[@]}" "${pin[@]}" -- \
+        "${tls13_client[@]}" "${pin[@]}" --keylog "$out/tls13.keylog"
+    # Encrypted Client Hello (OpenSSL 4 and later): tls13-ech. The server
+    # makes a key for a public name other than the real one (localhost, the
+    # client's SNI elsewhere) and writes its ECHConfigList before it listens;
+    # the client encrypts its real ClientHello to it. With the same groups
+    # as tls13, so that what changes is ECH alone.
+    rm -f "$out/tls13-ech.ecl"
+    run_mode --optional tls13-ech tcp "${tls13_server[@]}" "${pin[@]}" \
+        --ech "$public_name" --ech-out "$out/tls13-ech.ecl" -- \
+        "${tls13_client[@]}" "${pin[@]}" --ech "ecl:$out/tls13-ech.ecl" \
+        --keylog "$out/tls13-ech.keylog"
 
     # UDP: one datagram carrying the marker; the reply carries it too.
     local -a udp_server=(--reply "reply body $marker")
@@ -412,17 +464,23 @@ run_modes() {
         --retries 0 --dtls --cafile "$pki/ca.crt" --keylog "$out/dtls12.keylog"
 
     local mode
-    for mode in tls12 tls13 dtls12; do
+    for mode in tls12 tls13 tls13-pq tls13-ech dtls12; do
+        [[ -n "${ports[$mode]:-}" ]] || continue
         # The client's own capture holds its secrets already.
         [[ "$capture_with" != pcap || ! -s "$out/$mode-secrets.pcapng" ]] || continue
         inject_secrets "$mode" "$out/$mode.pcap" "$out/$mode.keylog" ||
             [[ -s "$out/$mode.keylog" ]] || failures+=("$mode: the client wrote no key log")
     done
     analysis_st=0
-    python3 "$SECSOCK_ROOT/scripts/capture_analysis.py" modes --captured-by "$capture_with" \
-        "$out" "$marker" "$cert_name" \
-        "${ports[tcp]}" "${ports[tls12]}" "${ports[tls13]}" "${ports[udp]}" "${ports[dtls12]}" ||
-        analysis_st=$?
+    local -a args=(--captured-by "$capture_with" --public-name "$public_name")
+    for mode in "${!ports[@]}"; do
+        args+=(--port "$mode=${ports[$mode]}")
+    done
+    for mode in "${!unavailable[@]}"; do
+        args+=(--unavailable "$mode=${unavailable[$mode]}")
+    done
+    python3 "$SECSOCK_ROOT/scripts/capture_analysis.py" modes "${args[@]}" \
+        "$out" "$marker" "$cert_name" || analysis_st=$?
 }
 
 # run_exchange : COMMAND under capture on PORT, with SSLKEYLOGFILE.

@@ -3,12 +3,14 @@
 gathers the facts into report.json, the self-checks into checks.json, and
 writes report.md and report.html from the same facts.
 
-    python3 scripts/capture_analysis.py modes OUT_DIR MARKER CERT_NAME \\
-        TCP_PORT TLS12_PORT TLS13_PORT UDP_PORT DTLS12_PORT
+    python3 scripts/capture_analysis.py modes [--port MODE=PORT]... \\
+        [--unavailable MODE=REASON]... [--public-name NAME] OUT_DIR MARKER CERT_NAME
     python3 scripts/capture_analysis.py exchange OUT_DIR PCAP [--port PORT]
         [--keylog FILE] [--marker TEXT] [--command-exit N] [-- COMMAND...]
 
-"modes": the built-in exchanges, OUT_DIR/MODE.pcap and MODE.keylog.
+"modes": the built-in exchanges, OUT_DIR/MODE.pcap and MODE.keylog, one
+--port per mode that ran; --unavailable for a mode the build lacks (the
+report says why); --public-name, the ECH public name of tls13-ech.
 "exchange": one capture of the user's own exchange with the server on
 PORT (guessed from the first SYN or datagram when not given), decrypted
 with the key log or the secrets embedded in a pcapng.
@@ -25,6 +27,7 @@ import subprocess
 import sys
 
 import capture_dissect as dis
+import capture_keyex as keyex
 import capture_pcapng as pcapng
 import capture_report_html
 import capture_report_md
@@ -35,10 +38,16 @@ MODES = [
     ("tcp", "TCP, plaintext", "tcp", False, None),
     ("tls12", "TLS 1.2", "tcp", True, "tcp"),
     ("tls13", "TLS 1.3", "tcp", True, "tcp"),
+    # Where the build has them (capture-compare.sh leaves them out otherwise).
+    ("tls13-pq", "TLS 1.3, post-quantum key share", "tcp", True, "tcp"),
+    ("tls13-ech", "TLS 1.3 with ECH", "tcp", True, "tcp"),
     ("udp", "UDP, plaintext", "udp", False, None),
     ("dtls12", "DTLS 1.2", "udp", True, "udp"),
 ]
-SHORT = {"tcp": "TCP", "udp": "UDP"}
+SHORT = {"tcp": "TCP", "udp": "UDP", "tls13-pq": "TLS 1.3 PQ", "tls13-ech": "TLS 1.3 ECH"}
+# The name the client asks for (its SNI, the certificate's SAN); tls13-ech
+# hides it behind the ECH public name.
+REAL_NAME = "localhost"
 # The dissector a port is decoded as, by what the capture carries.
 DECODE = {("tcp", False): "http", ("tcp", True): "tls", ("udp", False): None,
           ("udp", True): "dtls"}
@@ -68,7 +77,9 @@ def client_json(out, mode):
                     continue
                 if "event" not in o:
                     return {k: o.get(k) for k in ("handshake_ms", "total_ms", "bytes_sent",
-                                                  "bytes_received", "version", "cipher")}
+                                                  "bytes_received", "version", "cipher",
+                                                  "group", "sni", "ech", "ech_outer_sni",
+                                                  "ech_inner_sni")}
     return None
 
 
@@ -113,8 +124,9 @@ def commands(s, marker):
     return c
 
 
-def analyse(s, marker, cert_name):
-    """The facts of one capture (spec s)."""
+def analyse(s, marker, cert_name, names=None):
+    """The facts of one capture (spec s); names: {what: server name} to
+    look for in its bytes (the real name, the ECH public name)."""
     pcap, da, proto = s["pcap"], s["da"], s["proto"]
     c = {k: s[k] for k in ("mode", "title", "transport", "encrypted", "port", "pcap")}
     c["name"] = SHORT.get(s["mode"], s["title"])
@@ -122,6 +134,8 @@ def analyse(s, marker, cert_name):
     facts, hs = dis.dissect(pcap, da, proto)
     c.update(facts)
     c["handshake_in_clear"] = hs
+    if proto:
+        c["key_exchange"] = keyex.facts(pcap, da, proto, names or {})
     c["plaintext_counterpart"] = s["plain"]
     c["commands"] = commands(s, marker)
     c["programs_json"] = s.get("client_json")
@@ -160,6 +174,8 @@ def analyse(s, marker, cert_name):
         hs["alpn_selected_encrypted"] = (hs["alpn_selected"] is None and bool(hs["alpn_offered"])
                                          and hs["negotiated_version"] == "TLS 1.3")
     ladder(c, s, keyed_file, keyed_opts)
+    if c.get("key_exchange", {}).get("ech_extension") or s["mode"] == "tls13-ech":
+        c["ech"] = keyex.ech_facts(c, (names or {}).get("public_name"))
     return c
 
 
@@ -212,8 +228,9 @@ def overheads(caps):
         }
 
 
-def mode_checks(caps, marker):
-    """What encryption should give, for the built-in exchanges."""
+def mode_checks(caps, marker, public_name=None):
+    """What encryption should give, for the built-in exchanges (tls13-pq and
+    tls13-ech when the build has them: a mode left out checks nothing)."""
     checks = []
 
     def check(what, ok):
@@ -225,7 +242,7 @@ def mode_checks(caps, marker):
     check("tcp: the HTTP request line, Host and User-Agent are visible",
           caps["tcp"]["http_request_visible"]
           and marker in (caps["tcp"]["http_request"] or {}).get("user_agent", ""))
-    for mode in ("tls12", "tls13", "dtls12"):
+    for mode in [m for m in ("tls12", "tls13", "tls13-pq", "tls13-ech", "dtls12") if m in caps]:
         c = caps[mode]
         check(f"{mode}: the marker is not visible in the capture", not c["marker_visible"])
         check(f"{mode}: no HTTP request visible without the key log",
@@ -234,8 +251,9 @@ def mode_checks(caps, marker):
               c["decrypted_with_keylog"]["marker_visible"])
         check(f"{mode}: the marker is visible in the pcapng with embedded secrets",
               c["embedded_secrets"]["marker_visible"])
-        check(f"{mode}: the SNI travels in clear",
-              (c["handshake_in_clear"] or {}).get("sni") == "localhost")
+        if mode != "tls13-ech":
+            check(f"{mode}: the SNI travels in clear",
+                  (c["handshake_in_clear"] or {}).get("sni") == REAL_NAME)
         check(f"{mode}: every encrypted record was decrypted with the key log",
               c["ladder"]["decrypted"])
     t12, t13 = caps["tls12"]["handshake_in_clear"], caps["tls13"]["handshake_in_clear"]
@@ -260,11 +278,13 @@ def mode_checks(caps, marker):
     # Round trips before the first application byte: TCP's handshake, then
     # two for a full TLS 1.2 handshake, one for TLS 1.3, and DTLS 1.2's
     # cookie exchange before its two.
-    want = {"tcp": 1, "tls12": 3, "tls13": 2, "udp": 0, "dtls12": 3}
-    for mode, n in want.items():
+    want = {"tcp": 1, "tls12": 3, "tls13": 2, "tls13-pq": 2, "tls13-ech": 2, "udp": 0,
+            "dtls12": 3}
+    for mode, n in [(m, n) for m, n in want.items() if m in caps]:
         got = caps[mode]["ladder"]["round_trips_before_first_app_byte"]
         check(f"{mode}: {n} round trips before the first application byte (counted {got})",
               got == n)
+    checks += keyex_checks(caps, public_name)
     for mode, c in caps.items():
         j = c["programs_json"]
         if j and isinstance(j.get("bytes_sent"), int):
@@ -272,6 +292,49 @@ def mode_checks(caps, marker):
             check(f"{mode}: the application bytes read from the capture ({c['app_bytes']}) are "
                   f"the client's --json bytes_sent + bytes_received ({want_bytes})",
                   c["app_bytes"] == want_bytes)
+    return checks
+
+
+# X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem): the client's share is an
+# ML-KEM-768 encapsulation key (1,184 B) and an X25519 key (32 B); the
+# server's, an ML-KEM-768 ciphertext (1,088 B) and an X25519 key (32 B).
+PQ_GROUP, PQ_CLIENT_SHARE, PQ_SERVER_SHARE = "X25519MLKEM768", 1216, 1120
+
+
+def keyex_checks(caps, public_name):
+    checks = []
+
+    def check(what, ok):
+        checks.append({"check": what, "ok": bool(ok)})
+
+    if "tls13-pq" in caps:
+        k = caps["tls13-pq"]["key_exchange"]
+        offered = [(s["name"], s["bytes"]) for s in k["key_shares_offered"]]
+        chosen = k["key_share_chosen"] or {}
+        check(f"tls13-pq: the client's key share is {PQ_GROUP}, {PQ_CLIENT_SHARE} bytes "
+              f"(offered {offered})", offered == [(PQ_GROUP, PQ_CLIENT_SHARE)])
+        check(f"tls13-pq: the server's key share is {PQ_GROUP}, {PQ_SERVER_SHARE} bytes "
+              f"(chose {chosen.get('name')}, {chosen.get('bytes')} bytes)",
+              (chosen.get("name"), chosen.get("bytes")) == (PQ_GROUP, PQ_SERVER_SHARE))
+        k13 = caps["tls13"]["key_exchange"]
+        check("tls13: the classical baseline's key share is x25519, 32 bytes each way",
+              [(s["name"], s["bytes"]) for s in k13["key_shares_offered"]] == [("x25519", 32)]
+              and (k13["key_share_chosen"] or {}).get("bytes") == 32)
+    if "tls13-ech" in caps:
+        c = caps["tls13-ech"]
+        e = c["ech"]
+        check("tls13-ech: the ClientHello carries an ECH extension (0xfe0d)", e["offered"])
+        check(f"tls13-ech: the SNI an observer sees is the public name {public_name} "
+              f"(saw {e['outer_sni']})", e["outer_sni"] == public_name)
+        check(f"tls13-ech: the real name {REAL_NAME} is nowhere in the capture's bytes",
+              e["real_name_in_capture"] is False)
+        check(f"tls13-ech: the public name {public_name} is in the capture's bytes",
+              e["public_name_in_capture"] is True)
+        check(f"tls13-ech: the server accepted ECH (the client's --json: {e['status']}), "
+              f"and the real name was the inner SNI ({e['inner_sni']})",
+              e["accepted"] and e["inner_sni"] == REAL_NAME)
+        check("tls13-ech: the certificate subject is not in the capture's bytes",
+              not c["certificate_name_bytes_visible"])
     return checks
 
 
@@ -297,7 +360,7 @@ def write_reports(out, report, checks):
         f.write(capture_report_html.render(report))
 
 
-def base_report(kind, out, marker, cert_name, captured_by="tshark"):
+def base_report(kind, out, marker, cert_name, captured_by="tshark", unavailable=None):
     return {
         "generated_by": "scripts/capture-compare.sh",
         "kind": kind,
@@ -309,14 +372,19 @@ def base_report(kind, out, marker, cert_name, captured_by="tshark"):
         "marker": marker,
         "out_dir": out,
         "captures": {},
+        # Modes this build does not have: {mode: the server's reason}.
+        "unavailable": unavailable or {},
     }
 
 
 def run_modes(a):
     out = a.out
-    ports = dict(zip([m[0] for m in MODES], a.ports))
+    ports = {m: int(p) for m, _, p in (x.partition("=") for x in a.ports)}
+    unavailable = dict(x.split("=", 1) for x in a.unavailable)
     specs = []
     for mode, title, transport, encrypted, plain in MODES:
+        if mode not in ports:
+            continue
         secrets = os.path.join(out, f"{mode}-secrets.pcapng")
         specs.append({
             "mode": mode, "title": title, "transport": transport, "encrypted": encrypted,
@@ -328,11 +396,17 @@ def run_modes(a):
             "client_json": client_json(out, mode),
         })
     prefetch(specs)
-    report = base_report("modes", out, a.marker, a.cert_name, a.captured_by)
+    report = base_report("modes", out, a.marker, a.cert_name, a.captured_by, unavailable)
+    report["real_name"] = REAL_NAME
+    report["ech_public_name"] = a.public_name
     for s in specs:
-        report["captures"][s["mode"]] = analyse(s, a.marker, a.cert_name)
+        names = {"real_name": REAL_NAME}
+        if s["mode"] == "tls13-ech":
+            names["public_name"] = a.public_name
+        report["captures"][s["mode"]] = analyse(s, a.marker, a.cert_name,
+                                                names if s["encrypted"] else None)
     overheads(report["captures"])
-    return report, mode_checks(report["captures"], a.marker)
+    return report, mode_checks(report["captures"], a.marker, a.public_name)
 
 
 def guess_exchange(pcap, port):
@@ -420,7 +494,11 @@ def main():
     m.add_argument("out")
     m.add_argument("marker")
     m.add_argument("cert_name")
-    m.add_argument("ports", nargs=5, type=int)
+    m.add_argument("--port", dest="ports", action="append", default=[], metavar="MODE=PORT",
+                   help="a mode that ran and its server's port")
+    m.add_argument("--unavailable", action="append", default=[], metavar="MODE=REASON",
+                   help="a mode this build does not have, and why (the server's words)")
+    m.add_argument("--public-name", help="the ECH public name of tls13-ech")
     e = sub.add_parser("exchange")
     e.add_argument("out")
     e.add_argument("pcap")

@@ -98,6 +98,9 @@ def _http_rows(c, d, marker, no_keys):
              ("Host", "host", "The site's name. Without TLS there is no SNI: this header is "
               "where an observer reads the name.", "Encrypted, but the same name travels in "
               "the SNI, in clear (below).")]
+    if (c.get("ech") or {}).get("offered"):
+        items[2] = items[2][:3] + ("Encrypted, and with ECH the SNI is the public name: the "
+                                   "name asked for is hidden too.",)
     for what, key, why_clear, why_enc in items:
         if req:
             out.append(_row(what, req.get(key) or "—", VISIBLE, why_clear))
@@ -107,14 +110,74 @@ def _http_rows(c, d, marker, no_keys):
     return out
 
 
-def _handshake_rows(c, h, d, k):
-    out = []
+def _sni_row(c, h):
     sni = h.get("sni")
-    out.append(_row("SNI", sni or "none sent", VISIBLE if sni else NONE,
-                    "The ClientHello leaves before any key exists, so the server name the "
-                    "client asks for is in clear: an observer learns the site even when "
-                    "everything else is hidden. Encrypted Client Hello (ECH) would hide it; "
-                    "OpenSSL 3.0 has none."))
+    e = c.get("ech")
+    if e and e.get("offered"):
+        seen = f"{sni or 'none sent'} (the ECH public name)"
+        where = {False: "nowhere in the capture", True: "in the capture's bytes"}.get(
+            e.get("real_name_in_capture"))
+        if e.get("inner_sni") and where:
+            seen += f"; the real name {e['inner_sni']}: {where}"
+        return _row("SNI", seen, PARTLY,
+                    "Encrypted Client Hello: what crosses the wire is an outer ClientHello "
+                    "whose SNI is the public name the server published with its ECH key; "
+                    "the real ClientHello, real name included, travels inside it encrypted "
+                    "to that key (the ECH extension). The key log does not open it: it "
+                    "holds the session's keys, not the server's ECH key."
+                    + (f" The server accepted it (the client's --json says {e['status']}; "
+                       "an observer cannot tell, the confirmation being a hash over the "
+                       "inner ClientHello)." if e.get("status") else ""))
+    return _row("SNI", sni or "none sent", VISIBLE if sni else NONE,
+                "The ClientHello leaves before any key exists, so the server name the "
+                "client asks for is in clear: an observer learns the site even when "
+                "everything else is hidden. Encrypted Client Hello (ECH) hides it: an "
+                "OpenSSL 4 build shows it (mode tls13-ech).")
+
+
+def _key_share_row(c):
+    """TLS 1.3's key shares: which group, how many bytes each way."""
+    k = c.get("key_exchange") or {}
+    offered, chosen = k.get("key_shares_offered") or [], k.get("key_share_chosen")
+    if not offered and not chosen:
+        return None
+    share = "; ".join(f"{s['name']} {s['bytes']} B" for s in offered) or "none"
+    seen = (f"client: {share}\nserver: "
+            + (f"{chosen['name']} {chosen['bytes']} B" if chosen else "none"))
+    ch = k.get("client_hello") or {}
+    why = ("Each side sends its half of the key exchange in clear (key_share), before any "
+           "key exists: an observer sees which group and how big, never the secret.")
+    if any("MLKEM" in s["name"] for s in offered):
+        why += (" The hybrid X25519MLKEM768 joins X25519 to ML-KEM-768, a key exchange "
+                "believed to resist a quantum computer: the client's share is an ML-KEM "
+                "public key (1,184 B) and an X25519 key (32 B), the server's an ML-KEM "
+                f"ciphertext (1,088 B) and its X25519 key; the ClientHello is "
+                f"{ch.get('message_bytes')} B.")
+    if any(s.get("named_by") == "codepoint" for s in offered + ([chosen] if chosen else [])):
+        why += " (tshark 4.0 shows the group as Unknown: named here from its codepoint.)"
+    return _row("Key share", seen, VISIBLE, why)
+
+
+def _ech_row(c):
+    ext = (c.get("key_exchange") or {}).get("ech_extension")
+    if not ext:
+        return None
+    seen = f"extension {ext['code']}, {ext['bytes']} B"
+    if ext.get("payload_bytes") is not None:
+        seen += (f": config {ext['config_id']}, {ext['kdf']}, {ext['aead']}, "
+                 f"{ext['enc_bytes']} B key, {ext['payload_bytes']} B of encrypted "
+                 f"ClientHello")
+    return _row("ECH", seen, PARTLY,
+                "That ECH is used shows (the extension, its size, which of the server's "
+                "keys); what it carries does not. tshark 4.0 shows it as an unknown "
+                "extension: its fields are read from its bytes (RFC 9849).")
+
+
+def _handshake_rows(c, h, d, k):
+    out = [_sni_row(c, h)]
+    for extra in (_ech_row(c), _key_share_row(c)):
+        if extra:
+            out.append(extra)
     offered = h.get("alpn_offered") or []
     if offered:
         sel = h.get("alpn_selected")
@@ -364,11 +427,37 @@ def summary(report):
         out[-1] += (f" {round(100 * t['frame_bytes'] / caps['tls13']['bytes'])}% of TLS 1.3's "
                     f"bytes are its {plural(t['count'], 'session ticket')}, which this client "
                     f"never uses.")
+    out += _variants_summary(caps)
     resets = [c["name"] for c in caps.values() if (c.get("ending") or {}).get("how") == "RST"]
     fins = [c["name"] for c in caps.values() if (c.get("ending") or {}).get("how") == "FIN"]
     if resets:
         out.append(f"{' and '.join(resets)} end in a reset, {' and '.join(fins) or 'none'} with "
                    f"FIN: the row \"End of the connection\" says why, and whether it loses data.")
+    return out
+
+
+def _variants_summary(caps):
+    """TLS 1.3's post-quantum key share and ECH against the baseline."""
+    out = []
+    base = (caps.get("tls13") or {}).get("key_exchange") or {}
+    pq = (caps.get("tls13-pq") or {}).get("key_exchange")
+    if pq and base.get("client_hello") and pq.get("client_hello"):
+        cs, ss = pq["key_shares_offered"], pq["key_share_chosen"] or {}
+        out.append(f"The post-quantum key share ({pq['negotiated_group']}) is "
+                   f"{', '.join(str(x['bytes']) for x in cs)} B from the client and "
+                   f"{ss.get('bytes')} B from the server, against 32 B each for x25519: the "
+                   f"ClientHello grows from {base['client_hello']['message_bytes']} B to "
+                   f"{pq['client_hello']['message_bytes']} B, the ServerHello from "
+                   f"{(base.get('server_hello') or {}).get('message_bytes')} B to "
+                   f"{(pq.get('server_hello') or {}).get('message_bytes')} B; the round "
+                   f"trips stay the same.")
+    e = (caps.get("tls13-ech") or {}).get("ech")
+    if e:
+        out.append(f"With ECH the SNI an observer reads is the public name `{e['outer_sni']}`; "
+                   f"the real one, `{e['inner_sni']}`, is "
+                   + ("nowhere in the capture's bytes" if e["real_name_in_capture"] is False
+                      else "still in the capture's bytes")
+                   + f" (ECH {e['status'] or 'status unknown'}, the client's --json).")
     return out
 
 

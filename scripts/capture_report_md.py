@@ -2,6 +2,7 @@
 tables (the self-checks are in checks.json, the teaching text in
 report.html)."""
 
+import capture_keyex as keyex
 import capture_observer as obs
 
 
@@ -64,6 +65,15 @@ def cookie_exchange(c):
     return "n/a"
 
 
+def key_share(c):
+    k = c.get("key_exchange")
+    if not k or not (k["key_shares_offered"] or k["key_share_chosen"]):
+        return "n/a"
+    ch = k["key_share_chosen"]
+    return (", ".join(f"{s['name']} {s['bytes']} B" for s in k["key_shares_offered"]) + " / "
+            + (f"{ch['name']} {ch['bytes']} B" if ch else "—"))
+
+
 def overhead(c):
     o = c.get("overhead")
     if not o:
@@ -113,6 +123,31 @@ def app_bytes(c):
     return "unknown (encrypted)" if c.get("app_bytes") is None else str(c["app_bytes"])
 
 
+def what_changes(report):
+    """TLS 1.3, its post-quantum key share and ECH side by side, and the
+    modes this build does not have."""
+    modes, rows = keyex.comparison(report)
+    missing = keyex.not_on_this_build(report)
+    if not rows and not missing:
+        return []
+    caps = report["captures"]
+    L = ["## What changes on the wire: TLS 1.3, post-quantum, ECH", ""]
+    L += [f"- {v(line)}" for line in missing]
+    if missing:
+        L.append("")
+    if not rows:
+        return L
+    L.append("| | " + " | ".join(v(caps[m]["title"]) for m in modes) + " |")
+    L.append("|---" * (len(modes) + 1) + "|")
+    for what, values in rows:
+        L.append(f"| {v(what)} | " + " | ".join(v(x) for x in values) + " |")
+    L.append("")
+    note = keyex.naming_note(report, modes)
+    if note:
+        L += [note, ""]
+    return L
+
+
 def render(report):
     caps = report["captures"]
     order = list(caps)
@@ -142,6 +177,7 @@ def render(report):
     for s in obs.summary(report):
         L.append(f"- {s}")
     L.append("")
+    L += what_changes(report)
     L.append("## An observer without the keys")
     L.append("")
     L.append("| | " + " | ".join(v(caps[m]["title"]) for m in order) + " |")
@@ -164,6 +200,7 @@ def render(report):
     row("version (negotiated)", hsget("negotiated_version"))
     row("cipher suites offered", hsget("cipher_suites_offered_names"))
     row("cipher chosen", hsget("cipher_chosen"))
+    row("key share, client / server (TLS 1.3)", key_share)
     row("JA3", lambda c: (cell((c["handshake_in_clear"] or {}).get("ja3")) if c["encrypted"]
                           else "(no handshake)"))
     row("certificate subject", certificate_subject)

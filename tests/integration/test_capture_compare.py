@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 from html.parser import HTMLParser
 from types import SimpleNamespace
@@ -33,6 +34,13 @@ from peers import chromium, tshark
 SCRIPT = os.path.join(SRC, "scripts", "capture-compare.sh")
 MODES = ["tcp", "tls12", "tls13", "udp", "dtls12"]
 ENCRYPTED = ["tls12", "tls13", "dtls12"]
+# The modes a build may lack, and the OpenSSL they need: the hybrid
+# post-quantum group X25519MLKEM768 came in 3.5, ECH in 4.0.
+OPTIONAL = {"tls13-pq": (3, 5), "tls13-ech": (4, 0)}
+ALL_MODES = ["tcp", "tls12", "tls13", "tls13-pq", "tls13-ech", "udp", "dtls12"]
+ALL_ENCRYPTED = ["tls12", "tls13", "tls13-pq", "tls13-ech", "dtls12"]
+PUBLIC_NAME = "public.secsock.test"   # the script's ECH public name
+REAL_NAME = "localhost"               # the name the client asks for
 # The comparison takes about a minute on a loaded 2-core machine; the bound
 # allows for more load and sanitizers.
 SCRIPT_TIMEOUT = 240
@@ -45,9 +53,32 @@ SESSION_FIELDS = {
     "peer_chain", "ech", "ech_outer_sni", "ech_inner_sni", "ech_retry_config_list",
     "ech_retried"}
 CERT_FIELDS = {"subject", "issuer", "san", "not_before", "not_after", "fingerprint", "spki_pin"}
-TRANSPORT = {"tcp": "tcp", "tls12": "tls", "tls13": "tls", "udp": "udp", "dtls12": "dtls"}
-VERSION = {"tcp": None, "tls12": "TLSv1.2", "tls13": "TLSv1.3", "udp": None,
-           "dtls12": "DTLSv1.2"}
+TRANSPORT = {"tcp": "tcp", "tls12": "tls", "tls13": "tls", "tls13-pq": "tls", "tls13-ech": "tls",
+             "udp": "udp", "dtls12": "dtls"}
+VERSION = {"tcp": None, "tls12": "TLSv1.2", "tls13": "TLSv1.3", "tls13-pq": "TLSv1.3",
+           "tls13-ech": "TLSv1.3", "udp": None, "dtls12": "DTLSv1.2"}
+
+
+def built_with(bin_dir):
+    """(major, minor) of the OpenSSL the programs were built with (tcp-client -V)."""
+    r = subprocess.run([os.path.join(bin_dir, "tcp-client"), "-V"], capture_output=True,
+                       text=True, timeout=60)
+    m = re.search(r"^built with OpenSSL (\d+)\.(\d+)\.", r.stdout, re.M)
+    assert r.returncode == 0 and m, f"tcp-client -V: {r.stdout}{r.stderr}"
+    return int(m.group(1)), int(m.group(2))
+
+
+def expected_modes(bin_dir):
+    """The modes this build's report must hold, in the report's order."""
+    have = built_with(bin_dir)
+    return [m for m in ALL_MODES if m not in OPTIONAL or have >= OPTIONAL[m]]
+
+
+def on_this_build(comparison, mode):
+    """Skips a test of a mode this build lacks (test_optional_modes checks
+    that the report says so)."""
+    if mode not in comparison.modes:
+        pytest.skip(f"{mode}: not on this build (OpenSSL {comparison.openssl})")
 
 
 def require_capture():
@@ -73,15 +104,19 @@ def comparison(bin_dir, run, tmp_path_factory):
         page = f.read()
     return SimpleNamespace(out=out, result=r, report=report, caps=report["captures"],
                            checks=checks, html=page, marker=report["marker"],
-                           subject="CN=" + report["certificate_name"])
+                           subject="CN=" + report["certificate_name"],
+                           modes=expected_modes(bin_dir),
+                           openssl=".".join(str(n) for n in built_with(bin_dir)))
 
 
 def test_writes_every_file_and_prints_the_report(comparison):
     out = comparison.out
-    for name in ("tcp.pcap", "tls12.pcap", "tls13.pcap", "udp.pcap", "dtls12.pcap",
-                 "tls12.keylog", "tls13.keylog", "dtls12.keylog", "tls12-secrets.pcapng",
-                 "tls13-secrets.pcapng", "dtls12-secrets.pcapng", "report.md", "report.json",
-                 "report.html", "checks.json"):
+    names = ["report.md", "report.json", "report.html", "checks.json"]
+    for mode in comparison.modes:
+        names.append(f"{mode}.pcap")
+        if mode not in ("tcp", "udp"):
+            names += [f"{mode}.keylog", f"{mode}-secrets.pcapng"]
+    for name in names:
         path = os.path.join(out, name)
         assert os.path.exists(path) and os.path.getsize(path) > 0, \
             f"capture-compare.sh wrote no {name}"
@@ -104,7 +139,7 @@ def test_programs_under_the_script_made_no_sanitizer_report(comparison):
 def test_marker_and_modes(comparison):
     marker = comparison.marker
     assert marker.startswith("secsock-marker-") and len(marker) > len("secsock-marker-"), marker
-    assert list(comparison.caps) == MODES
+    assert list(comparison.caps) == comparison.modes
 
 
 @pytest.mark.parametrize("mode", ["tcp", "udp"])
@@ -129,15 +164,16 @@ def test_plaintext_http_request_and_reply(comparison):
     assert marker in (tcp["http_response_body"] or ""), "marker not in the reply body"
 
 
-@pytest.mark.parametrize("mode", ENCRYPTED)
+@pytest.mark.parametrize("mode", ALL_ENCRYPTED)
 def test_encrypted_capture_hides_the_marker_until_decrypted(comparison, mode):
+    on_this_build(comparison, mode)
     c = comparison.caps[mode]
     h, d, e = c["handshake_in_clear"], c["decrypted_with_keylog"], c["embedded_secrets"]
     assert c["frames"] > 0, f"{mode}: empty capture"
     assert c["marker_visible"] is False, \
         f"{mode}: marker visible in the encrypted capture (frames {c['frames_with_marker']})"
     assert c["http_request_visible"] is False, "an HTTP request visible without the key log"
-    assert h["sni"] == "localhost", f"SNI {h['sni']!r}"
+    assert h["sni"] == (PUBLIC_NAME if mode == "tls13-ech" else REAL_NAME), f"SNI {h['sni']!r}"
     assert h["cipher_chosen"] and h["cipher_suites_offered"] > 0, f"cipher {h['cipher_chosen']!r}"
     assert d["marker_visible"] is True, "marker not visible after decryption with the key log"
     assert any(s.startswith("Decrypted") for s in d["sources_with_marker"]), \
@@ -212,11 +248,13 @@ def test_report_md_has_the_facts_and_the_commands_not_the_checks(comparison):
 # Round trips before the first application byte: TCP's handshake; a full
 # TLS 1.2 handshake adds two, TLS 1.3 one; DTLS 1.2 its cookie exchange and
 # two; UDP none.
-ROUND_TRIPS = {"tcp": 1, "tls12": 3, "tls13": 2, "udp": 0, "dtls12": 3}
+ROUND_TRIPS = {"tcp": 1, "tls12": 3, "tls13": 2, "tls13-pq": 2, "tls13-ech": 2, "udp": 0,
+               "dtls12": 3}
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ALL_MODES)
 def test_round_trips_before_the_first_application_byte(comparison, mode):
+    on_this_build(comparison, mode)
     lad = comparison.caps[mode]["ladder"]
     assert lad["round_trips_before_first_app_byte"] == ROUND_TRIPS[mode], lad
     assert len(lad["round_trip_frames"]) == ROUND_TRIPS[mode]
@@ -260,6 +298,114 @@ def test_report_ja3_is_tsharks(comparison, mode):
     h = c["handshake_in_clear"]
     assert (h["ja3"], h["ja3_full"]) == (rows[0][0], rows[0][1]), (h["ja3_full"], rows[0])
     assert re.fullmatch(r"[0-9a-f]{32}", h["ja3"])
+
+
+@pytest.mark.parametrize("mode", list(OPTIONAL))
+def test_optional_modes_run_where_the_build_has_them(comparison, mode):
+    """tls13-pq needs OpenSSL 3.5, tls13-ech 4.0: on such a build the mode
+    is in the report and its checks (in checks.json) pass; on an older one
+    the report says in one line that it is not on this build, in report.md
+    and report.html, and checks.json holds no check of it (and passes)."""
+    caps, report, checks = comparison.caps, comparison.report, comparison.checks["checks"]
+    with open(os.path.join(comparison.out, "report.md")) as f:
+        md = f.read()
+    mine = [ch for ch in checks if ch["check"].startswith(f"{mode}:")]
+    if mode in comparison.modes:
+        assert mode in caps and mode not in report["unavailable"], report["unavailable"]
+        assert len(mine) >= 8 and all(ch["ok"] for ch in mine), mine
+        assert f"{mode}: not on this build" not in md
+        return
+    assert mode not in caps, f"{mode} in the report of an OpenSSL {comparison.openssl} build"
+    why = report["unavailable"].get(mode) or ""
+    need = ".".join(str(n) for n in OPTIONAL[mode])
+    assert need in why and comparison.openssl in why, report["unavailable"]
+    line = f"{mode}: not on this build: {why}"
+    assert md.count(line) == 1, f"report.md lacks {line!r}"
+    assert line.replace("'", "&#x27;") in comparison.html, f"report.html lacks {line!r}"
+    assert mine == [], mine
+    assert comparison.checks["ok"] is True
+
+
+def test_pq_key_shares_and_the_classical_baseline(comparison):
+    """X25519MLKEM768: 1,216 B of key share from the client, 1,120 B from the
+    server, read back from the capture by tshark here; tls13, pinned to
+    X25519 on such a build, 32 B each way and a ClientHello about 1.2 kB
+    smaller."""
+    on_this_build(comparison, "tls13-pq")
+    caps = comparison.caps
+    rows = {}
+    for mode in ("tls13", "tls13-pq"):
+        c = caps[mode]
+        rows[mode] = tshark.fields(
+            c["pcap"], "tls.handshake.type", "tls.handshake.extensions_key_share_group",
+            "tls.handshake.extensions_key_share_key_exchange_length", "tls.handshake.length",
+            display_filter="tls.handshake.type == 1 || tls.handshake.type == 2",
+            decode_as=[f"tcp.port=={c['port']},tls"])
+    # 4588 is 0x11ec, which tshark 4.0 leaves unnamed.
+    assert [r[:3] for r in rows["tls13-pq"]] == [["1", "4588", "1216"], ["2", "4588", "1120"]], \
+        rows["tls13-pq"]
+    assert [r[:3] for r in rows["tls13"]] == [["1", "29", "32"], ["2", "29", "32"]], rows["tls13"]
+    k = caps["tls13-pq"]["key_exchange"]
+    assert [(x["name"], x["bytes"]) for x in k["key_shares_offered"]] == [("X25519MLKEM768", 1216)]
+    assert (k["key_share_chosen"]["name"], k["key_share_chosen"]["bytes"]) == \
+        ("X25519MLKEM768", 1120)
+    assert k["client_hello"]["message_bytes"] == int(rows["tls13-pq"][0][3]) + 4
+    grown = k["client_hello"]["message_bytes"] - \
+        caps["tls13"]["key_exchange"]["client_hello"]["message_bytes"]
+    # 1,184 B more of key share, give or take an extension (OpenSSL 3.5 adds
+    # ec_point_formats, 8 B, beside an elliptic-curve group alone).
+    assert 1100 < grown <= 1216 - 32, f"the ClientHello grew by {grown} B"
+    for side in ("client", "server"):
+        j = json_lines(os.path.join(comparison.out, "logs", f"tls13-pq.{side}.err"))[-1]
+        assert j["group"].lower() == "x25519mlkem768", j["group"]
+
+
+def test_ech_shows_the_public_name_and_hides_the_real_one(comparison):
+    """tls13-ech: our own look at the capture's bytes finds the public name
+    and not the real one (which the plain tls13 capture shows); the client
+    says ECH was accepted with the real name inside; the report agrees."""
+    on_this_build(comparison, "tls13-ech")
+    frames = {m: tshark.read_frames(os.path.join(comparison.out, f"{m}.pcap"))
+              for m in ("tls13", "tls13-ech")}
+    assert not any(REAL_NAME.encode() in f for f in frames["tls13-ech"])
+    assert any(PUBLIC_NAME.encode() in f for f in frames["tls13-ech"])
+    assert any(REAL_NAME.encode() in f for f in frames["tls13"]), "the control lacks the name"
+    j = json_lines(os.path.join(comparison.out, "logs", "tls13-ech.client.err"))[-1]
+    assert (j["ech"], j["ech_outer_sni"], j["ech_inner_sni"]) == \
+        ("accepted", PUBLIC_NAME, REAL_NAME), j
+    c = comparison.caps["tls13-ech"]
+    e = c["ech"]
+    assert (e["outer_sni"], e["inner_sni"], e["accepted"]) == (PUBLIC_NAME, REAL_NAME, True), e
+    assert e["real_name_in_capture"] is False and e["public_name_in_capture"] is True, e
+    ext = c["key_exchange"]["ech_extension"]
+    assert ext["code"] == "0xfe0d" and ext["type"] == "outer" and ext["payload_bytes"] > 100, ext
+    # The price: the outer ClientHello carries the encrypted inner one.
+    assert c["key_exchange"]["client_hello"]["message_bytes"] > \
+        comparison.caps["tls13"]["key_exchange"]["client_hello"]["message_bytes"] + 100
+
+
+def test_what_changes_on_the_wire_table(comparison):
+    """report.md and report.html put the TLS 1.3 variants side by side near
+    the top: a column per variant this build has, the key share sizes; a
+    build with none of them says so there instead."""
+    with open(os.path.join(comparison.out, "report.md")) as f:
+        md = f.read()
+    title = "What changes on the wire: TLS 1.3, post-quantum, ECH"
+    assert f"## {title}" in md and md.index(title) < md.index("## An observer without the keys")
+    assert 'id="what-changes"' in comparison.html
+    section = md[md.index(title):md.index("## An observer without the keys")]
+    variants = [m for m in ("tls13", "tls13-pq", "tls13-ech") if m in comparison.modes]
+    if len(variants) == 1:
+        assert "| key share" not in section and section.count("not on this build") == 2, section
+        return
+    header = next(x for x in section.splitlines() if x.startswith("| |"))
+    assert header.count("|") == len(variants) + 2, header
+    assert "| key share offered by the client | x25519 (0x001d), 32 B |" in section
+    if "tls13-pq" in variants:
+        assert "X25519MLKEM768 (0x11ec), 1216 B" in section
+        assert "X25519MLKEM768 (0x11ec), 1120 B" in section
+    if "tls13-ech" in variants:
+        assert f"| SNI an observer sees | {REAL_NAME} |" in section and PUBLIC_NAME in section
 
 
 class _Page(HTMLParser):
@@ -317,8 +463,9 @@ def test_report_html_is_one_self_contained_page(comparison):
         assert f'id="{c["mode"]}"' in page, f"no section for {c['mode']}"
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ALL_MODES)
 def test_report_html_ladder_has_an_arrow_per_frame(comparison, mode):
+    on_this_build(comparison, mode)
     p = parse_page(comparison.html)
     frames = tshark.read_frames(os.path.join(comparison.out, f"{mode}.pcap"))
     assert p.arrows.get(mode) == len(frames), \
@@ -350,10 +497,11 @@ def json_lines(path):
     return objs
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ALL_MODES)
 def test_programs_json_output(comparison, mode):
     """--json: the server's listening event, then one object per session
     on each side, the two sides agreeing."""
+    on_this_build(comparison, mode)
     cap, subject = comparison.caps[mode], comparison.subject
     sess = {}
     for side in ("client", "server"):
@@ -404,11 +552,12 @@ def test_programs_json_output(comparison, mode):
     assert c["cookie_exchange"] is want_cookie and s["cookie_exchange"] is want_cookie
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ALL_MODES)
 def test_captures_read_back_agree_with_the_report(comparison, mode):
     """Our own look at the pcap's bytes, not the script's dissection: the
     marker and the certificate's name are there exactly when the report
     says so."""
+    on_this_build(comparison, mode)
     cap = comparison.caps[mode]
     frames = tshark.read_frames(os.path.join(comparison.out, f"{mode}.pcap"))
     assert len(frames) == cap["frames"]
