@@ -19,7 +19,7 @@ import signal
 import pytest
 
 from harness.procs import Proc, read_ready_line, run as run_cmd
-from harness.system import SRC, Pki, sanitizer_of
+from harness.system import SRC, Pki, openssl_built_with, sanitizer_of
 
 import json
 
@@ -184,6 +184,33 @@ def pytest_runtest_makereport(item, call):
     if report.failed and procs:
         for p in procs:
             report.sections.append((f"process {p.label} (pid {p.pid})", p.report()))
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test of a mode the build cannot have is deselected, not skipped
+    (a skip fails scripts/test.sh): a module's OPTIONAL maps such a mode
+    to the OpenSSL it needs, and the test names its mode by its "mode"
+    parameter or @pytest.mark.mode(NAME). The module checks apart that
+    the build says why the mode is absent."""
+    program = os.path.join(os.path.abspath(_bin_dir(config)), "tcp-client")
+    if not os.access(program, os.X_OK):
+        return  # the bin_dir fixture fails those tests with the reason
+    have = None
+    keep, drop = [], []
+    for item in items:
+        optional = getattr(item.module, "OPTIONAL", None) or {}
+        marker = item.get_closest_marker("mode")
+        callspec = getattr(item, "callspec", None)
+        mode = marker.args[0] if marker else callspec.params.get("mode") if callspec else None
+        if mode in optional:
+            have = have or openssl_built_with(program)
+            if have < optional[mode]:
+                drop.append(item)
+                continue
+        keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_sessionfinish(session, exitstatus):

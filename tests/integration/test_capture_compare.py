@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import tempfile
 from html.parser import HTMLParser
 from types import SimpleNamespace
@@ -27,7 +26,7 @@ from types import SimpleNamespace
 import pytest
 
 from harness.procs import SANITIZER_RE
-from harness.system import SRC, as_nobody, need
+from harness.system import SRC, as_nobody, need, openssl_built_with
 from harness.waits import free_port
 from peers import chromium, tshark
 
@@ -59,26 +58,10 @@ VERSION = {"tcp": None, "tls12": "TLSv1.2", "tls13": "TLSv1.3", "tls13-pq": "TLS
            "tls13-ech": "TLSv1.3", "udp": None, "dtls12": "DTLSv1.2"}
 
 
-def built_with(bin_dir):
-    """(major, minor) of the OpenSSL the programs were built with (tcp-client -V)."""
-    r = subprocess.run([os.path.join(bin_dir, "tcp-client"), "-V"], capture_output=True,
-                       text=True, timeout=60)
-    m = re.search(r"^built with OpenSSL (\d+)\.(\d+)\.", r.stdout, re.M)
-    assert r.returncode == 0 and m, f"tcp-client -V: {r.stdout}{r.stderr}"
-    return int(m.group(1)), int(m.group(2))
-
-
 def expected_modes(bin_dir):
     """The modes this build's report must hold, in the report's order."""
-    have = built_with(bin_dir)
+    have = openssl_built_with(os.path.join(bin_dir, "tcp-client"))
     return [m for m in ALL_MODES if m not in OPTIONAL or have >= OPTIONAL[m]]
-
-
-def on_this_build(comparison, mode):
-    """Skips a test of a mode this build lacks (test_optional_modes checks
-    that the report says so)."""
-    if mode not in comparison.modes:
-        pytest.skip(f"{mode}: not on this build (OpenSSL {comparison.openssl})")
 
 
 def require_capture():
@@ -106,7 +89,8 @@ def comparison(bin_dir, run, tmp_path_factory):
                            checks=checks, html=page, marker=report["marker"],
                            subject="CN=" + report["certificate_name"],
                            modes=expected_modes(bin_dir),
-                           openssl=".".join(str(n) for n in built_with(bin_dir)))
+                           openssl=".".join(str(n) for n in openssl_built_with(
+                               os.path.join(bin_dir, "tcp-client"))[:2]))
 
 
 def test_writes_every_file_and_prints_the_report(comparison):
@@ -166,7 +150,6 @@ def test_plaintext_http_request_and_reply(comparison):
 
 @pytest.mark.parametrize("mode", ALL_ENCRYPTED)
 def test_encrypted_capture_hides_the_marker_until_decrypted(comparison, mode):
-    on_this_build(comparison, mode)
     c = comparison.caps[mode]
     h, d, e = c["handshake_in_clear"], c["decrypted_with_keylog"], c["embedded_secrets"]
     assert c["frames"] > 0, f"{mode}: empty capture"
@@ -254,7 +237,6 @@ ROUND_TRIPS = {"tcp": 1, "tls12": 3, "tls13": 2, "tls13-pq": 2, "tls13-ech": 2, 
 
 @pytest.mark.parametrize("mode", ALL_MODES)
 def test_round_trips_before_the_first_application_byte(comparison, mode):
-    on_this_build(comparison, mode)
     lad = comparison.caps[mode]["ladder"]
     assert lad["round_trips_before_first_app_byte"] == ROUND_TRIPS[mode], lad
     assert len(lad["round_trip_frames"]) == ROUND_TRIPS[mode]
@@ -300,8 +282,9 @@ def test_report_ja3_is_tsharks(comparison, mode):
     assert re.fullmatch(r"[0-9a-f]{32}", h["ja3"])
 
 
-@pytest.mark.parametrize("mode", list(OPTIONAL))
-def test_optional_modes_run_where_the_build_has_them(comparison, mode):
+# "optional", not "mode": conftest.py would deselect the absent ones.
+@pytest.mark.parametrize("optional", list(OPTIONAL))
+def test_optional_modes_run_where_the_build_has_them(comparison, optional):
     """tls13-pq needs OpenSSL 3.5, tls13-ech 4.0: on such a build the mode
     is in the report and its checks (in checks.json) pass; on an older one
     the report says in one line that it is not on this build, in report.md
@@ -309,29 +292,30 @@ def test_optional_modes_run_where_the_build_has_them(comparison, mode):
     caps, report, checks = comparison.caps, comparison.report, comparison.checks["checks"]
     with open(os.path.join(comparison.out, "report.md")) as f:
         md = f.read()
-    mine = [ch for ch in checks if ch["check"].startswith(f"{mode}:")]
-    if mode in comparison.modes:
-        assert mode in caps and mode not in report["unavailable"], report["unavailable"]
+    mine = [ch for ch in checks if ch["check"].startswith(f"{optional}:")]
+    if optional in comparison.modes:
+        assert optional in caps and optional not in report["unavailable"], report["unavailable"]
         assert len(mine) >= 8 and all(ch["ok"] for ch in mine), mine
-        assert f"{mode}: not on this build" not in md
+        assert f"{optional}: not on this build" not in md
         return
-    assert mode not in caps, f"{mode} in the report of an OpenSSL {comparison.openssl} build"
-    why = report["unavailable"].get(mode) or ""
-    need = ".".join(str(n) for n in OPTIONAL[mode])
+    assert optional not in caps, \
+        f"{optional} in the report of an OpenSSL {comparison.openssl} build"
+    why = report["unavailable"].get(optional) or ""
+    need = ".".join(str(n) for n in OPTIONAL[optional])
     assert need in why and comparison.openssl in why, report["unavailable"]
-    line = f"{mode}: not on this build: {why}"
+    line = f"{optional}: not on this build: {why}"
     assert md.count(line) == 1, f"report.md lacks {line!r}"
     assert line.replace("'", "&#x27;") in comparison.html, f"report.html lacks {line!r}"
     assert mine == [], mine
     assert comparison.checks["ok"] is True
 
 
+@pytest.mark.mode("tls13-pq")
 def test_pq_key_shares_and_the_classical_baseline(comparison):
     """X25519MLKEM768: 1,216 B of key share from the client, 1,120 B from the
     server, read back from the capture by tshark here; tls13, pinned to
     X25519 on such a build, 32 B each way and a ClientHello about 1.2 kB
     smaller."""
-    on_this_build(comparison, "tls13-pq")
     caps = comparison.caps
     rows = {}
     for mode in ("tls13", "tls13-pq"):
@@ -360,11 +344,11 @@ def test_pq_key_shares_and_the_classical_baseline(comparison):
         assert j["group"].lower() == "x25519mlkem768", j["group"]
 
 
+@pytest.mark.mode("tls13-ech")
 def test_ech_shows_the_public_name_and_hides_the_real_one(comparison):
     """tls13-ech: our own look at the capture's bytes finds the public name
     and not the real one (which the plain tls13 capture shows); the client
     says ECH was accepted with the real name inside; the report agrees."""
-    on_this_build(comparison, "tls13-ech")
     frames = {m: tshark.read_frames(os.path.join(comparison.out, f"{m}.pcap"))
               for m in ("tls13", "tls13-ech")}
     assert not any(REAL_NAME.encode() in f for f in frames["tls13-ech"])
@@ -465,7 +449,6 @@ def test_report_html_is_one_self_contained_page(comparison):
 
 @pytest.mark.parametrize("mode", ALL_MODES)
 def test_report_html_ladder_has_an_arrow_per_frame(comparison, mode):
-    on_this_build(comparison, mode)
     p = parse_page(comparison.html)
     frames = tshark.read_frames(os.path.join(comparison.out, f"{mode}.pcap"))
     assert p.arrows.get(mode) == len(frames), \
@@ -501,7 +484,6 @@ def json_lines(path):
 def test_programs_json_output(comparison, mode):
     """--json: the server's listening event, then one object per session
     on each side, the two sides agreeing."""
-    on_this_build(comparison, mode)
     cap, subject = comparison.caps[mode], comparison.subject
     sess = {}
     for side in ("client", "server"):
@@ -557,7 +539,6 @@ def test_captures_read_back_agree_with_the_report(comparison, mode):
     """Our own look at the pcap's bytes, not the script's dissection: the
     marker and the certificate's name are there exactly when the report
     says so."""
-    on_this_build(comparison, mode)
     cap = comparison.caps[mode]
     frames = tshark.read_frames(os.path.join(comparison.out, f"{mode}.pcap"))
     assert len(frames) == cap["frames"]

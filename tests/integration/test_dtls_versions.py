@@ -5,17 +5,10 @@ needed. Which one is right follows from the build (CMake's DTLS1_3_VERSION
 check, which --version's "built with" line tells)."""
 
 import json
-import subprocess
 
 import pytest
 
-
-def built_with(program):
-    """(major, minor) of the OpenSSL headers program was built with."""
-    out = subprocess.run([str(program), "--version"], capture_output=True, text=True,
-                         timeout=30).stdout
-    version = out.split("built with OpenSSL ")[1].split()[0]
-    return tuple(int(x) for x in version.split(".")[:2])
+from harness.system import openssl_built_with
 
 
 def session_version(err):
@@ -34,7 +27,7 @@ def test_dtls_default_is_1_2(server, run, prog, pki):
 
 @pytest.mark.parametrize("name", ("udp-client", "udp-server"))
 def test_tls_max_1_3_for_dtls(server, run, prog, pki, name):
-    has_dtls13 = built_with(prog(name)) >= (4, 1)
+    has_dtls13 = openssl_built_with(prog(name)) >= (4, 1)
     if not has_dtls13:
         args = (["-k", "127.0.0.1", "9", "hi"] if name == "udp-client"
                 else ["-p", "0", "--self-signed"])

@@ -30,6 +30,7 @@ import sys
 
 import pytest
 
+from harness.system import openssl_built_with
 from harness.waits import free_port
 from peers import tshark
 
@@ -43,24 +44,16 @@ RETRYING = ("* ECH: the server rejected our config and sent new ones (retry_conf
             "retrying once with them")
 
 
-def built_with(prog):
-    """(major, minor, patch) of the OpenSSL tcp-client was built with."""
-    r = subprocess.run([prog("tcp-client"), "-V"], capture_output=True, text=True, timeout=60)
-    m = re.search(r"^built with OpenSSL (\d+)\.(\d+)\.(\d+)", r.stdout, re.M)
-    assert r.returncode == 0 and m, f"tcp-client -V: {r.stdout}{r.stderr}"
-    return tuple(int(x) for x in m.groups())
-
-
 @pytest.fixture(scope="module")
 def ech(prog):
     """True when the programs have ECH: built on OpenSSL 4.0 or later."""
-    return built_with(prog) >= (4, 0, 0)
+    return openssl_built_with(prog("tcp-client")) >= (4, 0, 0)
 
 
 def expect_refused(run, prog, cmd):
     """Without ECH: cmd exits 2 with one line naming OpenSSL 4.0 and the
     OpenSSL in use, and starts nothing."""
-    version = ".".join(str(n) for n in built_with(prog))
+    version = ".".join(str(n) for n in openssl_built_with(prog("tcp-client")))
     r = run(cmd, timeout=60)
     r.expect(2)
     lines = r.err.strip().splitlines()

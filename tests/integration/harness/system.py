@@ -120,18 +120,28 @@ def need(*commands):
                         "suite's Debian packages)")
 
 
+def _openssl_version(program, which):
+    import re
+
+    out = subprocess.run([str(program), "--version"], capture_output=True, text=True,
+                         timeout=30).stdout
+    m = re.search(rf"^{which} OpenSSL ([0-9]+)\.([0-9]+)\.([0-9]+)", out, re.M)
+    assert m, f"{program} --version names no OpenSSL it is {which}: {out!r}"
+    return tuple(int(x) for x in m.groups())
+
+
 def openssl_running(program):
     """The OpenSSL version program runs with, as (major, minor, patch),
     from its --version line "running with OpenSSL 3.5.7 ...": what the
     tests expect of the library (post-quantum groups, DTLS 1.3) follows
     from it, not from the system's openssl."""
-    import re
+    return _openssl_version(program, "running with")
 
-    out = subprocess.run([str(program), "--version"], capture_output=True, text=True,
-                         timeout=30).stdout
-    m = re.search(r"^running with OpenSSL ([0-9]+)\.([0-9]+)\.([0-9]+)", out, re.M)
-    assert m, f"{program} --version names no OpenSSL it runs with: {out!r}"
-    return tuple(int(x) for x in m.groups())
+
+def openssl_built_with(program):
+    """The OpenSSL headers program was built with, as (major, minor,
+    patch): what it can offer at all (ECH, DTLS 1.3 are compiled in)."""
+    return _openssl_version(program, "built with")
 
 
 _nobody_libs = None
