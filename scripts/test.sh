@@ -201,10 +201,17 @@ tsan_tests='^unit/|harness|server|admission|tcp_exchange|udp_exchange|tls_failur
 
 # The OpenSSL matrix runs every test in which the OpenSSL version can make a
 # difference; these cannot, and would only add minutes: the benchmark's
-# smoke run, the ablation patches, the docs and man-page checks (the -v
-# sessions in docs/verbose.md are Debian 12's OpenSSL's, group and all),
-# the harness's and the hostile tools' self-tests, the Apache helper script.
-matrix_skip='^integration/(bench_quick|ablations|docs|docs_examples|install_manpages|harness|hostile_tools_horde|hostile_tools_input|apache_script)$'
+# smoke run and its options, the ablation patches, the docs and man-page
+# checks (the -v sessions in docs/verbose.md are Debian 12's OpenSSL's,
+# group and all), the harness's and the hostile tools' self-tests, the
+# Apache helper script, and the pcapng writer fed by a driver (the
+# programs' own --pcap, with the TLS secrets each OpenSSL logs, is
+# pcap_programs, which the matrix runs).
+matrix_skip='^integration/(bench_quick|bench_options|ablations|docs|docs_examples|install_manpages|harness|hostile_tools_horde|hostile_tools_input|apache_script|pcapng)$'
+
+# The sanitizer build leaves out the benchmark's options: --baseline and
+# --trace-cost build and measure programs of their own, unsanitized.
+asan_skip='^integration/bench_options$'
 
 # run_fuzz: scripts/fuzz.sh builds build-fuzz/ and runs each libFuzzer
 # harness for 10 s (six harnesses: about a minute); each harness counts as
@@ -286,7 +293,9 @@ if ((quick == 0)); then
     fi
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    ctest_args=(-E "$asan_skip")
     run_suite asan build-asan "$asan_cc" Debug -DSECSOCK_SANITIZE=address
+    ctest_args=()
     # halt_on_error: the first data race fails the program (and its test).
     export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
     ctest_args=(-R "$tsan_tests")

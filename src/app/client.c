@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ech_retry.h"
 #include "hints.h"
 #include "peer_certs.h"
 #include "report.h"
@@ -34,6 +35,8 @@ static enum secsock_status connect_once(struct app_client_session *cs, secsock_c
     copts.on_attempt_arg = cs;
     copts.exclude = exclude;
     copts.n_exclude = cs->n_refused;
+    if (cs->ech_retry_addr[0] != '\0')
+        copts.connect_addr = cs->ech_retry_addr; /* the server that sent the configs */
     cs->attempts = 0;
     secsock_conn *c = NULL;
     double t0 = app_now_ms();
@@ -76,8 +79,53 @@ static enum secsock_status connect_failed(struct app_client_session *cs, secsock
     cs->status = rc;
     snprintf(cs->error, sizeof cs->error, "%s", err);
     app_client_finish(cs->o, cs, *c);
-    secsock_close(*c);
+    app_client_close(cs, *c);
     *c = NULL;
+    return rc;
+}
+
+/* *c failed: when its server rejected our ECH and sent the configs to use
+ * instead, and its certificate (for the public name) vouches for them, one
+ * more connection with them, to the same address (ech_retry.h). A second
+ * rejection is final. Returns the retry's status (its reason in err), or
+ * rc when there is no retry to make. */
+static enum secsock_status ech_retry(struct app_client_session *cs, secsock_conn **c,
+                                     enum secsock_status rc, char *err, size_t errlen)
+{
+    const struct app_options *o = cs->o;
+    enum app_ech_retry want = app_ech_retry_wanted(*c);
+    if (o->program != APP_TCP_CLIENT || want == APP_ECH_NO_RETRY)
+        return rc;
+    if (want == APP_ECH_UNAUTHENTICATED) {
+        if (o->verbose)
+            app_log(stderr, "* ECH: the server sent new configs (retry_configs), but its "
+                            "certificate was not verified: not retrying with them");
+        return rc;
+    }
+    char why[APP_ERR_LEN];
+    secsock_transport *t =
+        app_ech_retry_transport(o, secsock_conn_ech_retry_config_list(*c), why, sizeof why);
+    if (t == NULL || app_ech_retry_address(*c, cs->ech_retry_addr, sizeof cs->ech_retry_addr) != 0) {
+        secsock_transport_free(t);
+        if (o->verbose) /* (why names --ech ecl:, which the user did not give) */
+            app_log(stderr, "* ECH: the server sent new configs (retry_configs) this client "
+                            "cannot use: not retrying");
+        return rc;
+    }
+    if (o->verbose)
+        app_log(stderr, "* ECH: the server rejected our config and sent new ones "
+                        "(retry_configs); retrying once with them");
+    secsock_close(*c); /* never established: nothing was sent over it */
+    *c = NULL;
+    cs->ech_retry_t = t;
+    cs->t = cs->js.t = t;
+    cs->js.ech_retried = 1;
+    cs->js.handshake_ms = -1;
+    rc = connect_once(cs, c, err, errlen);
+    if (rc != SECSOCK_OK) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (on the retry with the ECH configs the server sent)");
+    }
     return rc;
 }
 
@@ -94,6 +142,8 @@ enum secsock_status app_client_connect(const struct app_options *o, const secsoc
         .timeout_ms = timeout_ms,
     };
     enum secsock_status rc = connect_once(cs, out, err, errlen);
+    if (rc != SECSOCK_OK)
+        rc = ech_retry(cs, out, rc, err, errlen);
     return rc == SECSOCK_OK ? SECSOCK_OK : connect_failed(cs, out, rc, err);
 }
 
@@ -152,4 +202,14 @@ void app_client_finish(const struct app_options *o, struct app_client_session *c
     cs->js.status = cs->status;
     cs->js.error = cs->status != 0 ? cs->error : NULL;
     json_write_session(stderr, &cs->js);
+}
+
+void app_client_close(struct app_client_session *cs, secsock_conn *c)
+{
+    secsock_close(c);
+    if (cs->ech_retry_t != NULL) {
+        secsock_transport_free(cs->ech_retry_t);
+        cs->ech_retry_t = NULL;
+        cs->t = cs->js.t = NULL; /* it was that one: nothing connects with it again */
+    }
 }

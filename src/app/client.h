@@ -27,12 +27,21 @@ struct app_client_session {
     int attempts;               /* addresses the last connect started on */
     size_t n_refused;
     char refused[APP_CLIENT_MAX_REFUSED][64];
+    /* tcp-client's ECH retry (ech_retry.h): the transport made for the
+     * server's retry configs (the session's: app_client_close frees it),
+     * and the address they came from, where the retry goes. */
+    secsock_transport *ech_retry_t;
+    char ech_retry_addr[64];
 };
 
 /* Connects to HOST:port within timeout_ms; with -v each address tried is
- * shown ("* Trying ADDR:PORT...", and why it failed). On failure the
- * connection is closed (*out is NULL), the --json record is written, and
- * the status is returned with the reason in err. */
+ * shown ("* Trying ADDR:PORT...", and why it failed). tcp-client: when the
+ * server rejected ECH and sent configs to use instead (retry_configs, from
+ * a verified server), connects once more to the same address with them
+ * (RFC 9849 §6.1.6); the --json record says so ("ech_retried"). On failure
+ * the connection is closed (*out is NULL), the --json record is written,
+ * and the status is returned with the reason in err. Close a connection
+ * made here with app_client_close. */
 enum secsock_status app_client_connect(const struct app_options *o, const secsock_transport *t,
                        const char *port, int timeout_ms, secsock_conn **out,
                        struct app_client_session *cs, char *err, size_t errlen);
@@ -53,5 +62,9 @@ enum app_exit app_client_fail(const struct app_options *o, struct app_client_ses
 /* The --json record at the end of the session: its first failure, or ok. */
 void app_client_finish(const struct app_options *o, struct app_client_session *cs,
                        const secsock_conn *c);
+
+/* Closes c, a connection app_client_connect made, and what the session
+ * made for it (the ECH retry's transport). */
+void app_client_close(struct app_client_session *cs, secsock_conn *c);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hints.h"
 #include "observe.h"
 #include "option_table.h"
 #include "term.h"
@@ -139,6 +140,7 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
     secsock_config_free(cfg);
     if (rc != SECSOCK_OK) {
         snprintf(err, errlen, "%s", t != NULL ? secsock_transport_error(t) : "out of memory");
+        app_add_hint(rc, datagram, err, errlen);
         secsock_transport_free(t);
         return NULL;
     }

@@ -12,6 +12,7 @@ static const struct hint {
     const char *options;
 } hints[] = {
     { SECSOCK_ERR_TOO_BIG, 1, "DTLS record", "--mtu" },
+    { SECSOCK_ERR_CONFIG, 1, "DTLS 1.3 needs", "--tls-max 1.2" },
     { SECSOCK_ERR_HANDSHAKE, 0, "requires a client certificate", "--cert, --key" },
 };
 

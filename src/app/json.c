@@ -123,6 +123,7 @@ void json_write_session(FILE *f, const struct json_session *js)
     field_str(f, &first, "ech_outer_sni", ech ? secsock_conn_ech_outer_name(c) : "");
     field_str(f, &first, "ech_inner_sni", ech ? secsock_conn_ech_inner_name(c) : "");
     field_str(f, &first, "ech_retry_config_list", ech ? secsock_conn_ech_retry_config_list(c) : "");
+    field_bool(f, &first, "ech_retried", js->ech_retried);
     field_str(f, &first, "ja4", js->fingerprint != NULL ? js->fingerprint->ja4 : NULL);
     field_str(f, &first, "ja3", js->fingerprint != NULL ? js->fingerprint->ja3 : NULL);
     field_str(f, &first, "ja3_hash", js->fingerprint != NULL ? js->fingerprint->ja3_hash : NULL);

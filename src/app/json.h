@@ -19,6 +19,8 @@ struct json_session {
     enum secsock_status status; /* SECSOCK_OK, or what ended the session */
     const char *error;          /* its text, or NULL */
     const struct secsock_fingerprint *fingerprint; /* the client's, or NULL */
+    int ech_retried;            /* tcp-client: this connection used the server's
+                                 * ECH retry configs (a first one was rejected) */
 };
 
 /* The session as one line of JSON on f. */

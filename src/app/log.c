@@ -32,10 +32,19 @@ size_t app_log_stamp(char *buf, size_t len)
     struct tm tm;
     if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || gmtime_r(&ts.tv_sec, &tm) == NULL)
         return 0;
-    int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     (int)(ts.tv_nsec / 1000000));
-    return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+    /* strftime, not one snprintf of the fields: gcc -O3 cannot bound
+     * struct tm's ints and warns of a truncation that cannot happen. */
+    char full[64];
+    size_t date = strftime(full, sizeof full, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (date == 0)
+        return 0;
+    snprintf(full + date, sizeof full - date, ".%03dZ ", (int)(ts.tv_nsec / 1000000));
+    size_t n = strlen(full);
+    if (n >= len)
+        n = len - 1; /* truncated to the buffer, as documented */
+    memcpy(buf, full, n);
+    buf[n] = '\0';
+    return n;
 }
 
 void app_log_vline(FILE *f, const char *fmt, va_list ap)

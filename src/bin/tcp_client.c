@@ -472,7 +472,7 @@ static enum app_exit exchange(const struct app_options *o, const secsock_transpo
         rc = output_failed(o, &cs, out);
     }
     app_client_finish(o, &cs, c);
-    secsock_close(c);
+    app_client_close(&cs, c);
     free(request);
     return rc;
 }

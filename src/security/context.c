@@ -234,8 +234,7 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
         dtls_max = DTLS1_3_VERSION;
 #else
         snprintf(err, errlen,
-                 "DTLS 1.3 needs OpenSSL 4.1 or later (this is %s): use --tls-max 1.2 or "
-                 "leave it out",
+                 "DTLS 1.3 needs OpenSSL 4.1 or later; this is %s",
                  OpenSSL_version(OPENSSL_VERSION));
         SSL_CTX_free(ctx);
         return NULL;

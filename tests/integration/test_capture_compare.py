@@ -42,7 +42,8 @@ SESSION_FIELDS = {
     "program", "peer", "transport", "secure", "version", "cipher", "group", "alpn", "sni",
     "peer_certificate", "verification", "verified", "resumed", "cookie_exchange", "ja4", "ja3",
     "ja3_hash", "bytes_sent", "bytes_received", "handshake_ms", "total_ms", "status", "error",
-    "peer_chain", "ech", "ech_outer_sni", "ech_inner_sni", "ech_retry_config_list"}
+    "peer_chain", "ech", "ech_outer_sni", "ech_inner_sni", "ech_retry_config_list",
+    "ech_retried"}
 CERT_FIELDS = {"subject", "issuer", "san", "not_before", "not_after", "fingerprint", "spki_pin"}
 TRANSPORT = {"tcp": "tcp", "tls12": "tls", "tls13": "tls", "udp": "udp", "dtls12": "dtls"}
 VERSION = {"tcp": None, "tls12": "TLSv1.2", "tls13": "TLSv1.3", "udp": None,

@@ -42,6 +42,7 @@ def test_tls_max_1_3_for_dtls(server, run, prog, pki, name):
             2, f"{name} --dtls --tls-max 1.3 without DTLS 1.3")
         lines = r.err.strip().splitlines()
         assert len(lines) == 1 and "DTLS 1.3" in lines[0] and "4.1" in lines[0], r.err
+        assert "--tls-max 1.2" in lines[0], r.err  # the program names the fix
         return
     srv = server("udp-server", "--dtls", "--tls-max", "1.3", *pki.server_args())
     r = run([prog("udp-client"), "--dtls", "--tls-max", "1.3", "--json", "--cafile", pki.ca,

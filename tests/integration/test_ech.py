@@ -1,9 +1,12 @@
 """Encrypted Client Hello (ECH, RFC 9849): tcp-client and tcp-server with
 each other and with OpenSSL 4's s_server -ech_key and s_client
 -ech_config_list (the openssl next to the library the programs run with),
-a client holding a config the server has no key for (refused, with the
-server's current config to retry with), --ech hard against a server
-without ECH (refused, and that server never saw the real name), and a
+a client holding a config the server has no key for (the server sends
+its current configs, the client retries once with them: RFC 9849
+§6.1.6), a server that keeps rejecting (the second refusal is final), a
+rejection without configs or from an unverified server (no retry), --ech
+hard against a server without ECH (refused, and that server never saw
+the real name), and a
 capture on lo: the observer sees the public name as SNI, never the real
 one (a connection without ECH, in the same capture, shows that it would).
 
@@ -20,17 +23,24 @@ import base64
 import json
 import os
 import re
+import socket
 import struct
 import subprocess
+import sys
 
 import pytest
 
 from harness.waits import free_port
 from peers import tshark
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+RELAY = os.path.join(HERE, "hostile", "relay.py")
+
 PUBLIC = "public.example"      # the ECH public name: what an observer sees
 INNER = "localhost"            # the real name, in the test PKI's certificate
 ECH_LINE = re.compile(r"ECH: (\S+), outer SNI: (\S+), inner SNI: (\S+)")
+RETRYING = ("* ECH: the server rejected our config and sent new ones (retry_configs); "
+            "retrying once with them")
 
 
 def built_with(prog):
@@ -185,12 +195,40 @@ def test_openssl_s_client_vs_tcp_server(ech, server, run, prog, pki, tmp_path, o
     srv.wait_for("hello from s_client")
 
 
-def test_stale_config_is_refused_with_the_current_one(ech, server, run, prog, pki, tmp_path,
-                                                      openssl4):
+def ech_lines(text):
+    """[(status, outer, inner)] of every "ECH: ..." line, in order."""
+    return ECH_LINE.findall(text)
+
+
+class Relay:
+    """hostile/relay.py in front of backends (round robin): the
+    connections it accepted."""
+
+    def __init__(self, server, *backends):
+        args = []
+        for b in backends:
+            args += ["--to", b.port]
+        self.proc = server(sys.executable, RELAY, *args)
+        self.port = self.proc.port
+
+    def connections(self):
+        """How many connections were made to it so far: a marker
+        connection made now is accepted after every earlier one (the
+        accept queue is in order), so once it is logged, all are."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as c:
+            mark = f"connection from 127.0.0.1:{c.getsockname()[1]} "
+        self.proc.wait_for(mark)
+        lines = [x for x in self.proc.lines() if x.startswith("connection from ")]
+        return len(lines) - 1
+
+
+def test_stale_config_is_replaced_by_the_retry_configs(ech, server, run, prog, pki, tmp_path,
+                                                       openssl4):
     """A config whose key the server does not have: the server answers the
-    outer ClientHello (its public name must then be in the certificate:
-    here both are localhost), the client refuses (exit 4) and shows the
-    server's current config, which then works."""
+    outer ClientHello as the public name (which its certificate must then
+    cover: here both are localhost) and sends its current config; the
+    client, the certificate verified, retries once with it on a new
+    connection, and the request goes over that one only."""
     if not ech:
         expect_refused(run, prog, client_cmd(prog, pki, "1", "--ech", "ecl:AEX+"))
         return
@@ -198,14 +236,85 @@ def test_stale_config_is_refused_with_the_current_one(ech, server, run, prog, pk
     srv = ech_server(server, pki, "--ech", INNER)
     current = srv.ready["ech_config_list"]
     assert current != stale
-    r = run(client_cmd(prog, pki, srv.port, "--ech", f"ecl:{stale}"))
-    r.expect(4)
-    assert f"offers this ECHConfigList instead: {current}" in r.err, r.err
-    assert client_record(r)["ech_retry_config_list"] == current
-    assert "tcp-server over TLS is working" not in r.out
-    r = run(client_cmd(prog, pki, srv.port, "--ech", f"ecl:{current}"))
+    relay = Relay(server, srv)
+    r = run(client_cmd(prog, pki, relay.port, "--ech", f"ecl:{stale}"))
     r.expect(0)
-    assert ech_line(r.err) == ("accepted", INNER, INNER), r.err
+    assert r.out == "tcp-server over TLS is working"
+    assert ech_lines(r.err) == [("rejected", INNER, INNER), ("accepted", INNER, INNER)], r.err
+    assert f"ECH retry configs (the server's current ECHConfigList): {current}" in r.err, r.err
+    assert RETRYING in r.err.splitlines(), r.err
+    records = [line for line in r.err.splitlines() if line.startswith("{")]
+    assert len(records) == 1, records
+    rec = json.loads(records[0])
+    assert (rec["ech"], rec["ech_retried"], rec["status"]) == ("accepted", True, "ok"), rec
+    assert rec["sni"] == INNER and rec["verified"], rec
+    assert relay.connections() == 2
+    # Once, over the accepted connection: the rejected one was never
+    # established.
+    srv.wait_for("hello ech")
+    srv.wait_for_count('"peer"', 3, where="err")  # with the relay's marker
+    assert srv.count("hello ech") == 1, srv.out()
+    ech_seen = sorted(json.loads(x)["ech"] for x in srv.err().splitlines() if '"peer"' in x)
+    assert ech_seen.count("accepted") == 1, ech_seen
+
+
+def test_a_server_that_keeps_rejecting_ends_it(ech, server, run, prog, pki, tmp_path,
+                                               openssl4):
+    """Two ECH servers with different keys behind a round-robin relay (a
+    load balancer whose keys are out of step): the first sends its config,
+    the retry lands on the second, which rejects that one too. The second
+    rejection is final: exit 4, its configs shown, no third connection."""
+    if not ech:
+        expect_refused(run, prog, client_cmd(prog, pki, "1", "--ech", "ecl:AEX+"))
+        return
+    _, stale = make_ech_key(openssl4, tmp_path, name=INNER)
+    first = ech_server(server, pki, "--ech", INNER)
+    second = ech_server(server, pki, "--ech", INNER)
+    relay = Relay(server, first, second)
+    r = run(client_cmd(prog, pki, relay.port, "--ech", f"ecl:{stale}"))
+    r.expect(4)
+    assert RETRYING in r.err.splitlines(), r.err
+    assert ech_lines(r.err) == [("rejected", INNER, INNER)] * 2, r.err
+    offered = second.ready["ech_config_list"]
+    assert f"offers this ECHConfigList instead: {offered}" in r.err, r.err
+    rec = client_record(r)
+    assert (rec["ech"], rec["ech_retried"]) == ("rejected", True), rec
+    assert rec["ech_retry_config_list"] == offered, rec
+    assert "tcp-server over TLS is working" not in r.out
+    assert relay.connections() == 2
+    assert "hello ech" not in first.out() + second.out()
+
+
+def test_no_retry_without_configs_or_verification(ech, server, run, prog, pki, tmp_path,
+                                                  openssl4):
+    """No retry when the rejection came without configs (a server with no
+    ECH: the outer handshake to the public name), nor when they came from
+    a server whose certificate was not verified (--insecure: anyone on the
+    path could have sent them). Exit 4 after one connection each."""
+    if not ech:
+        expect_refused(run, prog, client_cmd(prog, pki, "1", "--ech", "ecl:AEX+"))
+        return
+    _, stale = make_ech_key(openssl4, tmp_path, name=INNER)
+    plain = server("tcp-server", "--tls", *pki.server_args())
+    relay = Relay(server, plain)
+    r = run(client_cmd(prog, pki, relay.port, "--ech", f"ecl:{stale}"))
+    r.expect(4)
+    assert "sent no config to use instead" in r.err, r.err
+    assert RETRYING not in r.err
+    assert client_record(r)["ech_retried"] is False
+    assert relay.connections() == 1
+
+    srv = ech_server(server, pki, "--ech", INNER)
+    relay = Relay(server, srv)
+    r = run([prog("tcp-client"), "-v", "--json", "--tls", "--insecure", "--ech", f"ecl:{stale}",
+             "--send", "hello ech", INNER, relay.port])
+    r.expect(4)
+    assert "certificate was not verified: not retrying" in r.err, r.err
+    assert RETRYING not in r.err
+    rec = client_record(r)
+    assert (rec["ech"], rec["ech_retried"]) == ("rejected", False), rec
+    assert rec["ech_retry_config_list"] == srv.ready["ech_config_list"], rec
+    assert relay.connections() == 1
 
 
 def test_hard_refuses_a_server_without_ech(ech, server, run, prog, pki, tmp_path, openssl4):
