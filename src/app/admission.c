@@ -139,26 +139,26 @@ static void drop(struct loop *lp, struct admission *a, enum secsock_status statu
     release(lp, a, status == SECSOCK_ERR_TIMEOUT);
 }
 
-/* Moves a client on as far as it goes without waiting: 0 to keep it, or a
- * negative status when it failed. */
-static int step(struct loop *lp, struct admission *a, uint32_t revents)
+/* Moves a client on as far as it goes without waiting: SECSOCK_OK to keep
+ * it, or the status it failed with. */
+static enum secsock_status step(struct loop *lp, struct admission *a, uint32_t revents)
 {
     const struct admission_ctx *ax = lp->ax;
     if (a->handshake_ms < 0 && !a->screened && ax->hooks.screen != NULL) {
         int rc = ax->hooks.screen(ax->hooks.screen_arg, a);
         if (rc == 1) {
             a->events = EPOLLIN;
-            return 0;
+            return SECSOCK_OK;
         }
         if (rc < 0)
-            return rc;
+            return (enum secsock_status)rc;
         a->screened = 1;
     }
     if (a->handshake_ms < 0) {
         enum secsock_status rc = secsock_handshake_nowait(a->c);
         if (rc == SECSOCK_WANT_READ || rc == SECSOCK_WANT_WRITE) {
             a->events = rc == SECSOCK_WANT_READ ? EPOLLIN : EPOLLOUT;
-            return 0;
+            return SECSOCK_OK;
         }
         if (rc != SECSOCK_OK)
             return rc;
@@ -171,40 +171,52 @@ static int step(struct loop *lp, struct admission *a, uint32_t revents)
         revents = 0; /* those were the handshake's */
     }
     a->ready = secsock_pending(a->c) || (revents & (EPOLLIN | EPOLLHUP | EPOLLERR));
-    return 0;
+    return SECSOCK_OK;
 }
+
+/* Where serve_here sends a ready client. */
+enum serve_where {
+    SERVE_IN_LOOP, /* here, now */
+    SERVE_LATER,   /* by a worker, or (a->ready cleared) once it is ready */
+    SERVE_FAILED,  /* the peek failed: *failed says how */
+};
 
 /* A ready client the loop serves itself, because serving it cannot wait on
  * the client: a plain datagram (answered from the listening socket), or a
  * stream that sent nothing but its end (the service reads 0 at once and
  * at most writes a line into an empty socket buffer). A thread wake-up
- * would cost more than the service. Returns 1 when so, 0 to hand it to a
- * worker, or a negative status when the peek failed. */
-static int serve_here(struct loop *lp, struct admission *a)
+ * would cost more than the service. */
+static enum serve_where serve_here(struct loop *lp, struct admission *a,
+                                   enum secsock_status *failed)
 {
     if (lp->ax->policy.serve_at_once)
-        return 1;
+        return SERVE_IN_LOOP;
     unsigned char first;
     ssize_t n = secsock_peek_nowait(a->c, &first, 1);
     if (n == SECSOCK_WANT_READ || n == SECSOCK_WANT_WRITE) {
         /* Readable, but no whole record yet: wait on. */
         a->ready = 0;
         a->events = n == SECSOCK_WANT_READ ? EPOLLIN : EPOLLOUT;
-        return 0;
+        return SERVE_LATER;
     }
-    return n == 0 ? 1 : n > 0 ? 0 : (int)n;
+    if (n < 0) {
+        *failed = (enum secsock_status)n;
+        return SERVE_FAILED;
+    }
+    return n == 0 ? SERVE_IN_LOOP : SERVE_LATER;
 }
 
 /* After a step: serve it here, queue it for a worker, or wait on. */
 static void settle(struct loop *lp, struct admission *a)
 {
     if (a->ready) {
-        int rc = serve_here(lp, a);
-        if (rc < 0) {
-            drop(lp, a, rc, NULL);
+        enum secsock_status failed = SECSOCK_OK;
+        enum serve_where where = serve_here(lp, a, &failed);
+        if (where == SERVE_FAILED) {
+            drop(lp, a, failed, NULL);
             return;
         }
-        if (rc == 1) {
+        if (where == SERVE_IN_LOOP) {
             leave(lp, a);
             lp->ax->w->handler(lp->ax->w->ctx, a); /* serves, closes and frees it */
             return;
@@ -253,8 +265,8 @@ static void admit(struct loop *lp, secsock_conn *c)
     atomic_fetch_add(&lp->ax->admitted, 1);
     if (policy->log_accept)
         app_log_client(stdout, "[*] Accepted connection from %s", secsock_conn_peer(c));
-    int rc = step(lp, a, 0);
-    if (rc != 0)
+    enum secsock_status rc = step(lp, a, 0);
+    if (rc != SECSOCK_OK)
         drop(lp, a, rc, a->why);
     else
         settle(lp, a);
@@ -304,8 +316,8 @@ static void on_event(struct loop *lp, struct admission *a, uint32_t revents)
             release(lp, a, 0); /* drained: the peer has gone */
         return;
     }
-    int rc = step(lp, a, revents);
-    if (rc != 0)
+    enum secsock_status rc = step(lp, a, revents);
+    if (rc != SECSOCK_OK)
         drop(lp, a, rc, a->why);
     else
         settle(lp, a);

@@ -1,6 +1,7 @@
 /*
- * One option parser for the four programs. Every option is described once
- * in a table (options.c) that drives getopt_long, --help and the checks,
+ * The four programs' options: what they parse (options.c) and what they
+ * build from it (config_builder.c). Every option is described once, in a
+ * table (option_table.c) that drives getopt_long, --help and the checks,
  * so the programs cannot disagree about what an option means.
  */
 #ifndef SECSOCK_APP_OPTIONS_H
@@ -115,6 +116,15 @@ struct app_options {
  * --version, 2 after a usage error, with one line on stderr). */
 int app_options_parse(struct app_options *o, enum app_program program, int argc, char **argv);
 
+/* Parses a duration in seconds ("2", "0.5") into milliseconds; -1 if invalid. */
+int app_parse_seconds(const char *s);
+
+/* Splits curl's --resolve HOST:PORT:ADDR (ADDR may be [v6] or bare v6). */
+int app_parse_resolve(const char *arg, char *buf, size_t buflen, const char **host,
+                      const char **port, const char **addr);
+
+/* --- Built from the options (config_builder.c) --- */
+
 /* The program's transport ("tcp", "tls", "udp" or "dtls") with the
  * security configuration from the options, or NULL with the reason in err
  * (a bad value or file: exit 2). Warns about --insecure and key logging. */
@@ -125,12 +135,5 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
  * that very HOST:port (curl's rule), within timeout_ms. */
 struct secsock_connect_opts app_connect_opts(const struct app_options *o, const char *port,
                                              int timeout_ms);
-
-/* Parses a duration in seconds ("2", "0.5") into milliseconds; -1 if invalid. */
-int app_parse_seconds(const char *s);
-
-/* Splits curl's --resolve HOST:PORT:ADDR (ADDR may be [v6] or bare v6). */
-int app_parse_resolve(const char *arg, char *buf, size_t buflen, const char **host,
-                      const char **port, const char **addr);
 
 #endif

@@ -1,12 +1,9 @@
 /*
- * The pcapng writer (see pcapng.h). Blocks are built in one buffer and
- * written with one write(2) each, under the file's mutex; the TCP
- * sequence state of every connection changes under that mutex too, so the
- * file always holds a connection's segments in sequence order.
- *
- * Block layout (pcapng, host byte order): type, total length, body, total
- * length again; the body padded to 4 bytes; options as code, length,
- * value padded to 4, ended by a zero option.
+ * The pcapng writer (see pcapng.h): what the blocks say, from the headers
+ * to each connection's packets. Blocks are built and written whole by
+ * pcapng_block.c, under the file's mutex; the TCP sequence state of every
+ * connection changes under that mutex too, so the file always holds a
+ * connection's segments in sequence order.
  */
 #include "pcapng.h"
 
@@ -14,7 +11,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pcapng_block.h"
 #include "pcapng_packet.h"
-#include "report.h"
 
 #define BLOCK_SHB 0x0A0D0D0Au
 #define BLOCK_IDB 0x00000001u
@@ -37,7 +33,6 @@
 #define HOLD_MAX (1u << 20)
 #define KEYLOG_LINE_MAX 65536 /* real ones are under 300 bytes */
 
-#define OPT_END 0
 #define OPT_SHB_USERAPPL 4
 #define OPT_IF_NAME 2
 #define OPT_IF_DESCRIPTION 3
@@ -54,18 +49,11 @@
 
 struct pcapng {
     pthread_mutex_t lock;
-    int fd;            /* -1 once closed or failed */
-    int pipe;          /* a FIFO or socket: writes must not raise SIGPIPE */
-    int opened;        /* pcapng_open returned it: errors are reported */
-    off_t good;        /* bytes of whole blocks written */
-    char *path;
-    char error[320];   /* the first write error, "" while none */
+    struct pcapng_file file; /* and the block being built */
     int refs;          /* the owner's, plus one per open connection */
     struct pcapng_conn *conns_open; /* a list, for close to write what they hold */
     uint64_t salt;     /* ISNs differ between captures */
     uint32_t conns;
-    unsigned char *buf;
-    size_t len, cap;   /* the block being built: buf[0..len) */
     pcapng_clock clock;
     void *clock_arg;
 };
@@ -107,156 +95,12 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* ---- building a block in pc->buf ---- */
-
-static int reserve(struct pcapng *pc, size_t more)
-{
-    if (pc->cap - pc->len >= more)
-        return 0;
-    size_t cap = pc->len + more + 1024;
-    unsigned char *p = realloc(pc->buf, cap);
-    if (p == NULL)
-        return -1;
-    pc->buf = p;
-    pc->cap = cap;
-    return 0;
-}
-
-/* Callers reserve first: the puts never fail. */
-static void put(struct pcapng *pc, const void *p, size_t n)
-{
-    if (n == 0)
-        return; /* p may be NULL: opt_endofopt */
-    memcpy(pc->buf + pc->len, p, n);
-    pc->len += n;
-}
-
-static void put32(struct pcapng *pc, uint32_t v)
-{
-    put(pc, &v, 4);
-}
-
-static void pad4(struct pcapng *pc)
-{
-    while (pc->len % 4 != 0)
-        pc->buf[pc->len++] = 0;
-}
-
-static int block_begin(struct pcapng *pc, uint32_t type, size_t room)
-{
-    pc->len = 0;
-    if (reserve(pc, room + 12) != 0)
-        return -1;
-    put32(pc, type);
-    put32(pc, 0); /* the total length, known at block_end */
-    return 0;
-}
-
-/* An option: room must have been reserved for 4 + n rounded up to 4. */
-static void option(struct pcapng *pc, uint16_t code, const void *value, size_t n)
-{
-    uint16_t hdr[2] = {code, (uint16_t)n};
-    put(pc, hdr, 4);
-    put(pc, value, n);
-    pad4(pc);
-}
-
-static size_t option_room(size_t n)
-{
-    return 4 + (n + 3) / 4 * 4;
-}
-
-static void block_end(struct pcapng *pc, int has_options)
-{
-    if (has_options)
-        option(pc, OPT_END, NULL, 0);
-    uint32_t total = (uint32_t)(pc->len + 4);
-    put32(pc, total);
-    memcpy(pc->buf + 4, &total, 4);
-}
-
-/* ---- writing ---- */
-
-static void fail(struct pcapng *pc, const char *why)
-{
-    if (pc->error[0] == '\0') {
-        snprintf(pc->error, sizeof pc->error, "cannot write the capture file '%s': %s", pc->path,
-                 why);
-        if (pc->opened) /* pcapng_open's own errors go to its caller */
-            app_log(stderr, "[!] %s; capture stopped there (the program goes on)", pc->error);
-    }
-    if (pc->fd >= 0) {
-        /* Whole blocks only: a reader stops at a torn one. */
-        if (!pc->pipe)
-            (void)!ftruncate(pc->fd, pc->good);
-        close(pc->fd);
-        pc->fd = -1;
-    }
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = ENOSPC;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* A reader that went away (wireshark -k -i - closed) is an error, not a
- * SIGPIPE that kills the program: the signal is blocked for the write and
- * a pending one taken back, unless it was pending before. */
-static int write_to_pipe(int fd, const unsigned char *p, size_t n)
-{
-    sigset_t pipe_only, old, pending;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-    sigpending(&pending);
-    int was_pending = sigismember(&pending, SIGPIPE);
-    int rc = write_all(fd, p, n);
-    int saved = errno;
-    if (rc != 0 && saved == EPIPE && !was_pending) {
-        struct timespec zero = {0, 0};
-        while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
-            ;
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    errno = saved;
-    return rc;
-}
-
-/* n bytes of whole blocks to the file. */
-static void file_write(struct pcapng *pc, const unsigned char *p, size_t n)
-{
-    if (pc->fd < 0)
-        return;
-    int rc = pc->pipe ? write_to_pipe(pc->fd, p, n) : write_all(pc->fd, p, n);
-    if (rc != 0)
-        fail(pc, strerror(errno));
-    else
-        pc->good += (off_t)n;
-}
-
-static void block_write(struct pcapng *pc)
-{
-    file_write(pc, pc->buf, pc->len);
-}
-
 /* ---- held connections ---- */
 
 static void release_locked(struct pcapng_conn *c)
 {
     c->holding = 0;
-    file_write(c->pc, c->held, c->held_len);
+    pcapng_file_write(&c->pc->file, c->held, c->held_len);
     free(c->held);
     c->held = NULL;
     c->held_len = c->held_cap = 0;
@@ -267,11 +111,11 @@ static void block_emit(struct pcapng_conn *c)
 {
     struct pcapng *pc = c->pc;
     if (!c->holding) {
-        block_write(pc);
+        pcapng_block_write(&pc->file);
         return;
     }
-    if (c->held_cap - c->held_len < pc->len) {
-        size_t want = c->held_len + pc->len, cap = c->held_cap ? 2 * c->held_cap : 16384;
+    if (c->held_cap - c->held_len < pc->file.len) {
+        size_t want = c->held_len + pc->file.len, cap = c->held_cap ? 2 * c->held_cap : 16384;
         while (cap < want)
             cap *= 2;
         cap = cap < HOLD_MAX ? cap : want;
@@ -279,14 +123,14 @@ static void block_emit(struct pcapng_conn *c)
         if (p == NULL) {
             /* Too much to hold (or no memory): write what is held, then this. */
             release_locked(c);
-            block_write(pc);
+            pcapng_block_write(&pc->file);
             return;
         }
         c->held = p;
         c->held_cap = cap;
     }
-    memcpy(c->held + c->held_len, pc->buf, pc->len);
-    c->held_len += pc->len;
+    memcpy(c->held + c->held_len, pc->file.buf, pc->file.len);
+    c->held_len += pc->file.len;
 }
 
 static int write_headers(struct pcapng *pc)
@@ -296,38 +140,40 @@ static int write_headers(struct pcapng *pc)
     static const char ifdesc[] = "the bytes the program sent and received on its sockets; "
                                  "IP, TCP and UDP headers synthesized";
     const uint8_t tsresol = 9; /* nanoseconds */
+    struct pcapng_file *f = &pc->file;
 
-    if (block_begin(pc, BLOCK_SHB, 16 + option_room(sizeof appl - 1) + 4) != 0)
+    if (pcapng_block_begin(f, BLOCK_SHB, 16 + pcapng_option_room(sizeof appl - 1) + 4) != 0)
         return -1;
     uint32_t magic = BYTE_ORDER_MAGIC;
     uint16_t version[2] = {1, 0};
     int64_t section_length = -1; /* unknown: written as it goes */
-    put(pc, &magic, 4);
-    put(pc, version, 4);
-    put(pc, &section_length, 8);
-    option(pc, OPT_SHB_USERAPPL, appl, sizeof appl - 1);
-    block_end(pc, 1);
-    block_write(pc);
+    pcapng_put(f, &magic, 4);
+    pcapng_put(f, version, 4);
+    pcapng_put(f, &section_length, 8);
+    pcapng_option(f, OPT_SHB_USERAPPL, appl, sizeof appl - 1);
+    pcapng_block_end(f, 1);
+    pcapng_block_write(f);
 
-    if (block_begin(pc, BLOCK_IDB,
-                    8 + option_room(sizeof ifname - 1) + option_room(sizeof ifdesc - 1) +
-                        option_room(1) + 4) != 0)
+    if (pcapng_block_begin(f, BLOCK_IDB,
+                           8 + pcapng_option_room(sizeof ifname - 1) +
+                               pcapng_option_room(sizeof ifdesc - 1) + pcapng_option_room(1) +
+                               4) != 0)
         return -1;
     uint16_t link[2] = {LINKTYPE_RAW, 0};
-    put(pc, link, 4);
-    put32(pc, SNAPLEN);
-    option(pc, OPT_IF_NAME, ifname, sizeof ifname - 1);
-    option(pc, OPT_IF_DESCRIPTION, ifdesc, sizeof ifdesc - 1);
-    option(pc, OPT_IF_TSRESOL, &tsresol, 1);
-    block_end(pc, 1);
-    block_write(pc);
-    return pc->fd >= 0 ? 0 : -1;
+    pcapng_put(f, link, 4);
+    pcapng_put32(f, SNAPLEN);
+    pcapng_option(f, OPT_IF_NAME, ifname, sizeof ifname - 1);
+    pcapng_option(f, OPT_IF_DESCRIPTION, ifdesc, sizeof ifdesc - 1);
+    pcapng_option(f, OPT_IF_TSRESOL, &tsresol, 1);
+    pcapng_block_end(f, 1);
+    pcapng_block_write(f);
+    return f->fd >= 0 ? 0 : -1;
 }
 
 struct pcapng *pcapng_open(const char *path, char *err, size_t errlen)
 {
     struct pcapng *pc = calloc(1, sizeof *pc);
-    if (pc == NULL || (pc->path = strdup(path)) == NULL) {
+    if (pc == NULL || (pc->file.path = strdup(path)) == NULL) {
         snprintf(err, errlen, "cannot open the capture file '%s': out of memory", path);
         free(pc);
         return NULL;
@@ -340,24 +186,25 @@ struct pcapng *pcapng_open(const char *path, char *err, size_t errlen)
     pc->salt = mix((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec) ^ (uint64_t)getpid();
 
     /* 0600: the file will hold the sessions' secrets. */
-    pc->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+    pc->file.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
     struct stat st;
-    if (pc->fd >= 0 && fstat(pc->fd, &st) == 0)
-        pc->pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
-    if (pc->fd < 0) {
+    if (pc->file.fd >= 0 && fstat(pc->file.fd, &st) == 0)
+        pc->file.pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+    if (pc->file.fd < 0) {
         snprintf(err, errlen, "cannot open the capture file '%s': %s", path, strerror(errno));
     } else if (write_headers(pc) != 0) {
-        snprintf(err, errlen, "%s",
-                 pc->error[0] ? pc->error : "cannot write the capture file: out of memory");
+        snprintf(err, errlen, "%s", pc->file.error[0] ? pc->file.error
+                                                      : "cannot write the capture file: out of "
+                                                        "memory");
     } else {
-        pc->opened = 1;
+        pc->file.opened = 1;
         return pc;
     }
-    if (pc->fd >= 0)
-        close(pc->fd);
+    if (pc->file.fd >= 0)
+        close(pc->file.fd);
     pthread_mutex_destroy(&pc->lock);
-    free(pc->buf);
-    free(pc->path);
+    free(pc->file.buf);
+    free(pc->file.path);
     free(pc);
     return NULL;
 }
@@ -370,8 +217,8 @@ static void unref_locked(struct pcapng *pc, int *last)
 static void destroy(struct pcapng *pc)
 {
     pthread_mutex_destroy(&pc->lock);
-    free(pc->buf);
-    free(pc->path);
+    free(pc->file.buf);
+    free(pc->file.path);
     free(pc);
 }
 
@@ -383,12 +230,12 @@ int pcapng_close(struct pcapng *pc)
     pthread_mutex_lock(&pc->lock);
     for (struct pcapng_conn *c = pc->conns_open; c != NULL; c = c->next)
         release_locked(c); /* a handshake still going on */
-    if (pc->fd >= 0 && close(pc->fd) != 0) {
-        pc->fd = -1;
-        fail(pc, strerror(errno));
+    if (pc->file.fd >= 0 && close(pc->file.fd) != 0) {
+        pc->file.fd = -1;
+        pcapng_file_fail(&pc->file, strerror(errno));
     }
-    pc->fd = -1;
-    int rc = pc->error[0] ? -1 : 0;
+    pc->file.fd = -1;
+    int rc = pc->file.error[0] ? -1 : 0;
     unref_locked(pc, &last);
     pthread_mutex_unlock(&pc->lock);
     if (last)
@@ -401,7 +248,7 @@ const char *pcapng_error(struct pcapng *pc)
     if (pc == NULL)
         return NULL;
     pthread_mutex_lock(&pc->lock);
-    const char *e = pc->error[0] ? pc->error : NULL; /* set once, then constant */
+    const char *e = pc->file.error[0] ? pc->file.error : NULL; /* set once, then constant */
     pthread_mutex_unlock(&pc->lock);
     return e;
 }
@@ -427,32 +274,32 @@ struct packet {
 
 static void write_packet(const struct packet *p, const struct timespec *ts)
 {
-    struct pcapng *pc = p->c->pc;
-    if (pc->fd < 0)
+    struct pcapng_file *file = &p->c->pc->file;
+    if (file->fd < 0)
         return;
-    if (block_begin(pc, BLOCK_EPB, 20 + PCAPNG_PACKET_MAX_HEADERS + p->len + 3 +
-                                       option_room(4) + 4) != 0) {
-        fail(pc, "out of memory");
+    if (pcapng_block_begin(file, BLOCK_EPB, 20 + PCAPNG_PACKET_MAX_HEADERS + p->len + 3 +
+                                                pcapng_option_room(4) + 4) != 0) {
+        pcapng_file_fail(file, "out of memory");
         return;
     }
     uint64_t t = (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
     uint32_t head[3] = {0 /* interface */, (uint32_t)(t >> 32), (uint32_t)t};
-    put(pc, head, sizeof head);
-    size_t lens_at = pc->len;
-    put32(pc, 0);
-    put32(pc, 0);
+    pcapng_put(file, head, sizeof head);
+    size_t lens_at = file->len;
+    pcapng_put32(file, 0);
+    pcapng_put32(file, 0);
     const struct pcapng_flow *f = &p->c->flow[p->dir];
     uint16_t ip_id = p->c->side[p->dir].ip_id++;
-    unsigned char *out = pc->buf + pc->len;
+    unsigned char *out = file->buf + file->len;
     size_t n = p->tcp != NULL ? pcapng_packet_tcp(out, f, ip_id, p->tcp, p->data, p->len)
                               : pcapng_packet_udp(out, f, ip_id, p->data, p->len);
     uint32_t lens[2] = {(uint32_t)n, (uint32_t)n}; /* captured, original */
-    memcpy(pc->buf + lens_at, lens, 8);
-    pc->len += n;
-    pad4(pc);
+    memcpy(file->buf + lens_at, lens, 8);
+    file->len += n;
+    pcapng_pad4(file);
     uint32_t flags = p->dir == PCAPNG_SENT ? EPB_OUTBOUND : EPB_INBOUND;
-    option(pc, OPT_EPB_FLAGS, &flags, 4);
-    block_end(pc, 1);
+    pcapng_option(file, OPT_EPB_FLAGS, &flags, 4);
+    pcapng_block_end(file, 1);
     block_emit(p->c);
 }
 
@@ -549,7 +396,7 @@ struct pcapng_conn *pcapng_conn_begin(struct pcapng *pc, int proto, enum pcapng_
     in->dport = out.sport;
 
     pthread_mutex_lock(&pc->lock);
-    if (pc->fd < 0) {
+    if (pc->file.fd < 0) {
         pthread_mutex_unlock(&pc->lock);
         free(c);
         return NULL;
@@ -639,7 +486,7 @@ void pcapng_conn_end(struct pcapng_conn *c, enum pcapng_close how)
     struct pcapng *pc = c->pc;
     int last;
     pthread_mutex_lock(&pc->lock);
-    if (c->proto == IPPROTO_TCP && pc->fd >= 0) {
+    if (c->proto == IPPROTO_TCP && pc->file.fd >= 0) {
         struct timespec ts;
         pc->clock(pc->clock_arg, &ts);
         shutdown_side(c, PCAPNG_SENT, how, &ts);
@@ -690,17 +537,17 @@ void pcapng_keylog(struct pcapng *pc, const char *line)
     if (n == 0 || n > KEYLOG_LINE_MAX)
         return;
     pthread_mutex_lock(&pc->lock);
-    if (pc->fd >= 0) {
-        if (block_begin(pc, BLOCK_DSB, 8 + n + 4) != 0) {
-            fail(pc, "out of memory");
+    if (pc->file.fd >= 0) {
+        if (pcapng_block_begin(&pc->file, BLOCK_DSB, 8 + n + 4) != 0) {
+            pcapng_file_fail(&pc->file, "out of memory");
         } else {
-            put32(pc, SECRETS_TLS_KEYLOG);
-            put32(pc, (uint32_t)(n + 1));
-            put(pc, line, n);
-            put(pc, "\n", 1);
-            pad4(pc);
-            block_end(pc, 0);
-            block_write(pc);
+            pcapng_put32(&pc->file, SECRETS_TLS_KEYLOG);
+            pcapng_put32(&pc->file, (uint32_t)(n + 1));
+            pcapng_put(&pc->file, line, n);
+            pcapng_put(&pc->file, "\n", 1);
+            pcapng_pad4(&pc->file);
+            pcapng_block_end(&pc->file, 0);
+            pcapng_block_write(&pc->file);
         }
     }
     pthread_mutex_unlock(&pc->lock);

@@ -123,12 +123,14 @@ struct secsock_listener {
     char error[512];            /* why the listener, or its last accept, failed */
 };
 
-/* Waits until c's socket is ready (want_write: for writing) or its timer
- * is due, up to deadline (net_now_ms() clock): 0 when the operation should
- * be retried, or SECSOCK_ERR_TIMEOUT / _CANCELLED / another error. */
+/* Waits (transport.c, the one module that waits) until c's socket is
+ * ready (want_write: for writing) or its timer is due, up to deadline
+ * (net_now_ms() clock): 0 when the operation should be retried, or
+ * SECSOCK_ERR_TIMEOUT / _CANCELLED / another error. */
 int conn_wait(secsock_conn *c, int want_write, long long deadline);
 
-/* Wraps a connected socket in a backend connection (peer set from addr). */
+/* Wraps a connected socket in a backend connection (peer set from addr)
+ * (objects.c, as conn_fail and conn_base_init below). */
 secsock_conn *conn_wrap(const secsock_transport *t, int fd, const char *verify_name,
                         const struct sockaddr *peer, socklen_t peerlen);
 

@@ -8,6 +8,9 @@
  * address and connected to the peer (the kernel then routes that peer's
  * datagrams to it), and a connection. Cookies are an HMAC-SHA256 of the
  * peer's address and port under a random secret that is rotated.
+ *
+ * What the BIO and message callbacks see of each datagram (tracing, the
+ * kept ClientHello, a plaintext answer to a client) is in dtls_wire.c.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,37 +24,12 @@
 #include <openssl/rand.h>
 
 #include "net/net.h"
+#include "transport/dtls_wire.h"
 #include "transport/ossl_conn.h"
 #include "transport/tracing.h"
 
 #define DTLS_DEFAULT_MTU 1280     /* IPv6's minimum: every path carries it */
 #define COOKIE_ROTATE_MS 60000
-
-/* Datagrams that are not DTLS at all (a plaintext client on the DTLS
- * port) are reported once per peer and minute, and at most JUNK_LINES a
- * minute in all: a line each would be a log flood for a spoofer, none
- * would leave a user wondering why the server is silent. */
-#define JUNK_PEERS 64
-#define JUNK_LINES 20
-
-struct junk_seen {
-    struct sockaddr_storage peer;
-    long long last_ms;
-};
-
-struct dtls_listen_state {
-    SSL *ssl;                     /* waiting in DTLSv1_listen */
-    unsigned char secret[2][32];  /* current and previous cookie secrets */
-    long long rotated_ms;
-    const secsock_listener *listener; /* whose transport says what to trace */
-    unsigned char *seen;          /* keep_hello: the last datagram DTLSv1_listen read */
-    size_t seen_len;
-    struct junk_seen junk[JUNK_PEERS]; /* who was reported, by a hash of the address */
-    long long junk_minute_ms;     /* the minute JUNK_LINES counts in */
-    int junk_lines;
-};
-
-#define DATAGRAM_SEEN_MAX (DTLS1_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH)
 
 static void set_mtu(SSL *ssl, const secsock_transport *t)
 {
@@ -124,168 +102,6 @@ static int dtls_transport_init(secsock_transport *t, const secsock_config *cfg, 
     return 0;
 }
 
-/* The peer as a sockaddr, from OpenSSL's BIO_ADDR. */
-static socklen_t peer_sockaddr(const BIO_ADDR *peer, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    size_t len = 0;
-    if (BIO_ADDR_family(peer) == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = BIO_ADDR_rawport(peer);
-        BIO_ADDR_rawaddress(peer, &sin->sin_addr, &len);
-        return sizeof *sin;
-    }
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = BIO_ADDR_rawport(peer);
-    BIO_ADDR_rawaddress(peer, &sin6->sin6_addr, &len);
-    return sizeof *sin6;
-}
-
-/* A DTLS record header: content type 20-25, version 254.x. */
-static int looks_like_dtls(const unsigned char *b, ssize_t n)
-{
-    return n >= 13 && b[0] >= 20 && b[0] <= 25 && b[1] == 0xfe;
-}
-
-/* ---- a datagram BIO's callback sees every datagram ----
- *
- * A BIO holds one callback, and three things want the datagrams: tracing
- * (each one becomes WIRE events), keep_hello (a client keeps its first
- * datagram out, the listener the last it read: the ClientHello), and a
- * client's handshake, which looks at what comes back (OpenSSL drops a
- * datagram that is not DTLS without a word, so a plaintext server would
- * look like no server at all). One callback per BIO does all three,
- * installed while any of them wants it. */
-
-/* "ADDR:PORT" of the peer a listening BIO last heard from or wrote to. */
-static void bio_peer_text(BIO *bio, char *out, size_t outlen)
-{
-    out[0] = '\0';
-    BIO_ADDR *peer = BIO_ADDR_new();
-    if (peer != NULL && BIO_dgram_get_peer(bio, peer) > 0) {
-        struct sockaddr_storage ss;
-        socklen_t sl = peer_sockaddr(peer, &ss);
-        net_format_addr((struct sockaddr *)&ss, sl, out, outlen);
-    }
-    BIO_ADDR_free(peer);
-}
-
-/* Whether a BIO callback call is a datagram that crossed the socket. */
-static int crossed(int oper, int ret, const size_t *processed)
-{
-    int op = oper & ~BIO_CB_RETURN;
-    return (oper & BIO_CB_RETURN) && ret > 0 && processed != NULL && *processed > 0 &&
-           (op == BIO_CB_READ || op == BIO_CB_WRITE);
-}
-
-/* A client's handshake: the first datagram back that is not DTLS is kept
- * (dtls_handshake fails on it), unless a DTLS record came first: then a
- * DTLS server is there, and junk is dropped as OpenSSL drops it. */
-static void note_answer(struct dtls_answer *a, const unsigned char *b, size_t n)
-{
-    if (a->dtls_seen || a->not_dtls_len > 0)
-        return;
-    if (looks_like_dtls(b, (ssize_t)n)) {
-        a->dtls_seen = 1;
-        return;
-    }
-    a->not_dtls_len = n;
-    memcpy(a->head, b, n < sizeof a->head ? n : sizeof a->head);
-}
-
-/* Whether a client's handshake still looks at the datagrams back. */
-static int watching_answer(const struct ossl_conn *tc)
-{
-    return tc->base.transport->role == SECSOCK_CLIENT && !SSL_is_init_finished(tc->ssl);
-}
-
-/* A connection's BIO (its callback arg: the ossl_conn): a client keeps its
- * first datagram out, its ClientHello (keep_hello), and looks at the
- * answers during the handshake; tracing shows them all. */
-static long conn_wire(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
-                      int ret, size_t *processed)
-{
-    (void)len, (void)argi, (void)argl;
-    if (!crossed(oper, ret, processed))
-        return ret;
-    struct ossl_conn *tc = (struct ossl_conn *)BIO_get_callback_arg(bio);
-    const secsock_transport *t = tc->base.transport;
-    int sent = (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE;
-    if (sent && t->keep_hello && !tc->base.hello.done)
-        hello_capture_set(&tc->base.hello, argp, *processed);
-    if (!sent && watching_answer(tc))
-        note_answer(&tc->answer, (const unsigned char *)argp, *processed);
-    if (tracing(t, SECSOCK_TRACE_WIRE))
-        trace_datagram(t, &tc->base, tc->base.peer_text, sent, (const unsigned char *)argp,
-                       *processed);
-    return ret;
-}
-
-/* The listening BIO (its callback arg: the listen state): the cookie
- * exchanges, traced, and with keep_hello every datagram DTLSv1_listen reads
- * (it may go through several in one call), so that the one it accepts is
- * the last seen when it returns. */
-static long listen_wire(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
-                        int ret, size_t *processed)
-{
-    (void)len, (void)argi, (void)argl;
-    if (!crossed(oper, ret, processed))
-        return ret;
-    struct dtls_listen_state *st = (struct dtls_listen_state *)BIO_get_callback_arg(bio);
-    const secsock_transport *t = st->listener->t;
-    int sent = (oper & ~BIO_CB_RETURN) == BIO_CB_WRITE;
-    if (!sent && st->seen != NULL) {
-        st->seen_len = *processed < DATAGRAM_SEEN_MAX ? *processed : DATAGRAM_SEEN_MAX;
-        memcpy(st->seen, argp, st->seen_len);
-    }
-    if (tracing(t, SECSOCK_TRACE_WIRE)) {
-        char peer[64];
-        bio_peer_text(bio, peer, sizeof peer);
-        trace_datagram(t, NULL, peer, sent, (const unsigned char *)argp, *processed);
-    }
-    return ret;
-}
-
-/* The listening SSL's messages (its arg: the listener). DTLSv1_listen
- * reports the ClientHellos it reads, but of the HelloVerifyRequest it
- * writes only the record header: the message is named from that (its
- * bytes are in the WIRE event). */
-static void listen_msg(int write_p, int version, int content_type, const void *buf, size_t len,
-                       SSL *ssl, void *arg)
-{
-    const secsock_listener *l = arg;
-    const unsigned char *h = buf;
-    int hello_verify = write_p && content_type == SSL3_RT_HEADER &&
-                       len == DTLS1_RT_HEADER_LENGTH &&
-                       h[0] == SSL3_RT_HANDSHAKE; /* all DTLSv1_listen ever writes */
-    if (!hello_verify && content_type == SSL3_RT_HEADER)
-        return; /* a record read: its WIRE event shows it */
-    char peer[64];
-    bio_peer_text(SSL_get_rbio(ssl), peer, sizeof peer);
-    if (hello_verify)
-        trace_hello_verify(l->t, peer, DTLS1_2_VERSION, (size_t)h[11] << 8 | h[12]);
-    else
-        trace_message(l->t, NULL, peer, write_p, version, content_type, buf, len);
-}
-
-/* A connection's BIO gets conn_wire when tracing, keep_hello or a client's
- * handshake wants its datagrams (a client's ClientHello: the datagram BIO
- * is OpenSSL's own, and the message callback belongs to -v); otherwise
- * none, so that a session costs nothing once its handshake is over. A DTLS
- * server's connection has its ClientHello from the listener already. */
-static void conn_bio_callback(BIO *bio, struct ossl_conn *tc)
-{
-    const secsock_transport *t = tc->base.transport;
-    int keep = t->keep_hello && !tc->base.hello.done;
-    if (!keep && !watching_answer(tc) && !tracing(t, SECSOCK_TRACE_WIRE)) {
-        BIO_set_callback_ex(bio, NULL);
-        return;
-    }
-    BIO_set_callback_arg(bio, (char *)tc);
-    BIO_set_callback_ex(bio, conn_wire);
-}
 
 /* A client: the socket is connected already. */
 static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const char *verify_name)
@@ -318,7 +134,7 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
     }
     SSL_set_bio(tc->ssl, bio, bio);
     set_mtu(tc->ssl, t);
-    conn_bio_callback(bio, tc);
+    dtls_conn_bio_callback(bio, tc);
     return &tc->base;
 }
 
@@ -366,7 +182,7 @@ static int dtls_handshake(secsock_conn *c)
     if (rc == SECSOCK_WANT_READ && tc->answer.not_dtls_len > 0)
         return not_dtls_failure(tc);
     if (rc == 0) /* the answers need no more looking at */
-        conn_bio_callback(SSL_get_rbio(tc->ssl), tc);
+        dtls_conn_bio_callback(SSL_get_rbio(tc->ssl), tc);
     return rc;
 }
 
@@ -433,12 +249,12 @@ static SSL *listen_ssl_new(secsock_listener *l, struct dtls_listen_state *st)
     set_mtu(ssl, l->t);
     SSL_set_app_data(ssl, st);
     if (tracing(l->t, SECSOCK_TRACE_MESSAGE)) {
-        SSL_set_msg_callback(ssl, listen_msg);
+        SSL_set_msg_callback(ssl, dtls_listen_msg);
         SSL_set_msg_callback_arg(ssl, l);
     }
     if (st->seen != NULL || tracing(l->t, SECSOCK_TRACE_WIRE)) {
         BIO_set_callback_arg(bio, (char *)st);
-        BIO_set_callback_ex(bio, listen_wire);
+        BIO_set_callback_ex(bio, dtls_listen_wire);
     }
     return ssl;
 }
@@ -547,7 +363,7 @@ static int drop_junk(secsock_listener *l, struct dtls_listen_state *st, char *er
     memset(&peer, 0, sizeof peer);
     ssize_t n = recvfrom(l->fd, head, sizeof head, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT,
                          (struct sockaddr *)&peer, &plen);
-    if (n < 0 || looks_like_dtls(head, n))
+    if (n < 0 || dtls_looks_like_dtls(head, n))
         return 0;
     (void)recv(l->fd, head, 1, MSG_DONTWAIT); /* the whole datagram goes */
     if (!junk_report_due(st, &peer, plen))
@@ -589,7 +405,7 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
         return SECSOCK_ERR_PROTOCOL;
     }
     struct sockaddr_storage ss;
-    socklen_t sl = peer_sockaddr(peer, &ss);
+    socklen_t sl = dtls_peer_sockaddr(peer, &ss);
     int fd = peer_socket(l, (struct sockaddr *)&ss, sl);
     SSL *ssl = st->ssl;
     st->ssl = NULL; /* the next accept makes a fresh one */
@@ -600,7 +416,7 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
         return SECSOCK_ERR_IO;
     }
     BIO *bio = SSL_get_rbio(ssl);
-    BIO_set_callback_ex(bio, NULL); /* the listener's callback: conn_bio_callback's below */
+    BIO_set_callback_ex(bio, NULL); /* the listener's callback: dtls_conn_bio_callback's below */
     BIO_set_fd(bio, fd, BIO_NOCLOSE);
     BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer);
     BIO_ADDR_free(peer);
@@ -617,7 +433,7 @@ static int dtls_accept(secsock_listener *l, secsock_conn **out, char *err, size_
     tc->hello_replayed = 1;      /* the listener showed the ClientHello it reads again */
     if (st->seen != NULL)
         hello_capture_set(&tc->base.hello, st->seen, st->seen_len);
-    conn_bio_callback(bio, tc);
+    dtls_conn_bio_callback(bio, tc);
     memcpy(&tc->base.peer, &ss, sl);
     tc->base.peer_len = sl;
     net_format_addr((struct sockaddr *)&ss, sl, tc->base.peer_text, sizeof tc->base.peer_text);

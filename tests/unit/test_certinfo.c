@@ -5,6 +5,7 @@
  * after a success, over TLS and DTLS; pins in both forms; a self-signed
  * server's pins and PEM; a hostile certificate's names come out printable.
  * Expected values are computed here with OpenSSL, not by the library.
+ * The server and client of each test: cert_pair.c.
  */
 #include <check.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "cert_pair.h"
 #include "secsock/security.h"
 #include "secsock/transport.h"
 #include "testutil.h"
@@ -74,106 +76,6 @@ static void pki_spki(const char *name, char out[64])
     X509_free(x);
 }
 
-/* ---- one server, one client -------------------------------------------- */
-
-/* A server thread for one client: accept, handshake, say "hi", close. */
-struct server {
-    secsock_transport *t;
-    secsock_listener *l;
-    pthread_t thread;
-    const char *port;
-    int handshake_rc;
-    int peer_certs_before;   /* asked before the handshake */
-    int peer_certs;          /* what it saw of the client's */
-    char peer_subject[256];
-};
-
-static void *serve_one(void *arg)
-{
-    struct server *s = arg;
-    secsock_conn *c = NULL;
-    char err[256];
-    if (testutil_accept(s->l, TESTUTIL_WAIT_MS, &c, err, sizeof err) != 0)
-        return NULL;
-    s->peer_certs_before = secsock_conn_peer_cert_count(c);
-    s->handshake_rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
-    s->peer_certs = secsock_conn_peer_cert_count(c);
-    snprintf(s->peer_subject, sizeof s->peer_subject, "%s",
-             secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SUBJECT));
-    if (s->handshake_rc == 0)
-        (void)secsock_write_all(c, "hi", 2);
-    secsock_close(c);
-    return NULL;
-}
-
-static void server_listen(struct server *s, const char *backend, secsock_config *cfg)
-{
-    memset(s, 0, sizeof *s);
-    s->t = testutil_transport(backend, SECSOCK_SERVER, cfg);
-    char err[256] = "";
-    ck_assert_msg(testutil_listener_new(s->t, "127.0.0.1", "0", 8, &s->l, err, sizeof err) == 0,
-                  "listen: %s", err);
-    s->port = strrchr(secsock_listener_address(s->l), ':') + 1;
-}
-
-static void server_start(struct server *s, const char *backend, secsock_config *cfg)
-{
-    server_listen(s, backend, cfg);
-    ck_assert_int_eq(pthread_create(&s->thread, NULL, serve_one, s), 0);
-}
-
-static void server_join(struct server *s)
-{
-    pthread_join(s->thread, NULL);
-    secsock_listener_free(s->l);
-    secsock_transport_free(s->t);
-}
-
-/* What a client saw of the server, refused or not. */
-struct seen {
-    int rc;
-    char err[512];
-    int count;
-    char subject[256], issuer[256], san[512], not_after[32], fingerprint[104], spki[64];
-    char chain1_subject[256];
-    enum secsock_verify_failure failure;
-    struct testutil_session info;
-    struct server srv;
-};
-
-static void connect_to(struct seen *w, const char *backend, secsock_config *scfg,
-                       secsock_config *ccfg, const char *host)
-{
-    memset(w, 0, sizeof *w);
-    server_start(&w->srv, backend, scfg);
-    secsock_transport *t = testutil_transport(backend, SECSOCK_CLIENT, ccfg);
-    struct secsock_connect_opts o = { .host = host, .port = w->srv.port,
-                                      .timeout_ms = TESTUTIL_WAIT_MS };
-    secsock_conn *c = NULL;
-    w->rc = testutil_connect(t, &o, &c, w->err, sizeof w->err);
-    ck_assert_msg(c != NULL, "no connection object: %d (%s)", w->rc, w->err);
-    w->count = secsock_conn_peer_cert_count(c);
-    snprintf(w->subject, sizeof w->subject, "%s", secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SUBJECT));
-    snprintf(w->issuer, sizeof w->issuer, "%s", secsock_conn_peer_cert(c, 0, SECSOCK_CERT_ISSUER));
-    snprintf(w->san, sizeof w->san, "%s", secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SAN));
-    snprintf(w->not_after, sizeof w->not_after, "%s",
-             secsock_conn_peer_cert(c, 0, SECSOCK_CERT_NOT_AFTER));
-    snprintf(w->fingerprint, sizeof w->fingerprint, "%s",
-             secsock_conn_peer_cert(c, 0, SECSOCK_CERT_FINGERPRINT));
-    snprintf(w->spki, sizeof w->spki, "%s", secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SPKI_PIN));
-    snprintf(w->chain1_subject, sizeof w->chain1_subject, "%s",
-             secsock_conn_peer_cert(c, 1, SECSOCK_CERT_SUBJECT));
-    w->failure = secsock_conn_verify_failure(c);
-    testutil_session(c, &w->info);
-    if (w->rc == 0) {
-        char hi[3] = "";
-        ck_assert_int_eq(secsock_read(c, hi, 2), 2);
-        ck_assert_str_eq(hi, "hi");
-    }
-    secsock_close(c);
-    secsock_transport_free(t);
-    server_join(&w->srv);
-}
 
 static secsock_config *server_cfg(const char *name) { return testutil_server_cfg(name, 0); }
 static secsock_config *client_cfg(void) { return testutil_client_cfg(0); }
@@ -208,7 +110,7 @@ START_TEST(refused_unknown_ca_shows_the_chain)
 {
     const char *backend = secure_backends[_i];
     struct seen w;
-    connect_to(&w, backend, server_cfg("unknownca"), client_cfg(), "localhost");
+    cert_connect_to(&w, backend, server_cfg("unknownca"), client_cfg(), "localhost");
     ck_assert_int_eq(w.rc, SECSOCK_ERR_VERIFY);
     ck_assert_int_ne(w.srv.handshake_rc, 0);
     ck_assert_int_eq(w.count, 1);
@@ -226,7 +128,7 @@ START_TEST(refused_expired_says_when)
 {
     const char *backend = secure_backends[_i];
     struct seen w;
-    connect_to(&w, backend, server_cfg("expired"), client_cfg(), "localhost");
+    cert_connect_to(&w, backend, server_cfg("expired"), client_cfg(), "localhost");
     ck_assert_int_eq(w.rc, SECSOCK_ERR_VERIFY);
     assert_leaf_is(&w, "expired");
     ck_assert_int_eq(w.failure, SECSOCK_VERIFY_EXPIRED);
@@ -239,13 +141,13 @@ START_TEST(refused_name_lists_the_san)
 {
     const char *backend = secure_backends[_i];
     struct seen w;
-    connect_to(&w, backend, server_cfg("wronghost"), client_cfg(), "localhost");
+    cert_connect_to(&w, backend, server_cfg("wronghost"), client_cfg(), "localhost");
     ck_assert_int_eq(w.rc, SECSOCK_ERR_VERIFY);
     assert_leaf_is(&w, "wronghost");
     ck_assert_int_eq(w.failure, SECSOCK_VERIFY_NAME_MISMATCH);
     ASSERT_HAS(w.err, "(wanted localhost): not in SAN DNS:wrong.example");
     /* An address is checked against the IP SANs: there are none. */
-    connect_to(&w, backend, server_cfg("wronghost"), client_cfg(), "127.0.0.1");
+    cert_connect_to(&w, backend, server_cfg("wronghost"), client_cfg(), "127.0.0.1");
     ck_assert_int_eq(w.failure, SECSOCK_VERIFY_NAME_MISMATCH);
     ASSERT_HAS(w.err, "(wanted 127.0.0.1): not in SAN DNS:wrong.example");
 }
@@ -259,7 +161,7 @@ START_TEST(refused_pin_says_wanted_and_got)
     pki_spki("server.crt", spki);
     snprintf(zeros, sizeof zeros, "sha256:%064d", 0);
     struct seen w;
-    connect_to(&w, backend, server_cfg("server"), pinned_cfg(zeros), "localhost");
+    cert_connect_to(&w, backend, server_cfg("server"), pinned_cfg(zeros), "localhost");
     ck_assert_int_eq(w.rc, SECSOCK_ERR_VERIFY);
     assert_leaf_is(&w, "server");
     ck_assert_int_eq(w.failure, SECSOCK_VERIFY_PIN_MISMATCH);
@@ -270,7 +172,7 @@ START_TEST(refused_pin_says_wanted_and_got)
     ASSERT_HAS(w.err, want);
     /* A key pin is answered with the key's. */
     const char *other = "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-    connect_to(&w, backend, server_cfg("server"), pinned_cfg(other), "localhost");
+    cert_connect_to(&w, backend, server_cfg("server"), pinned_cfg(other), "localhost");
     ck_assert_int_eq(w.failure, SECSOCK_VERIFY_PIN_MISMATCH);
     snprintf(want, sizeof want, "pin mismatch (wanted %s, got %s)", other, spki);
     ASSERT_HAS(w.err, want);
@@ -289,7 +191,7 @@ START_TEST(spki_pin_accepts_the_key)
         snprintf(file, sizeof file, "%s.crt", certs[k]);
         pki_spki(file, spki);
         struct seen w;
-        connect_to(&w, backend, server_cfg(certs[k]), pinned_cfg(spki), "localhost");
+        cert_connect_to(&w, backend, server_cfg(certs[k]), pinned_cfg(spki), "localhost");
         ck_assert_msg(w.rc == 0, "%s pinned by key: %d (%s)", certs[k], w.rc, w.err);
         ck_assert_int_eq(w.info.verified, 1);
         ck_assert_int_eq(w.failure, SECSOCK_VERIFY_NOT_REFUSED);
@@ -304,7 +206,7 @@ START_TEST(chain_as_sent)
     TESTUTIL_CFG_OK(s, secsock_config_set_cert_file(s, testutil_pki_file("server-fullchain.crt")));
     TESTUTIL_CFG_OK(s, secsock_config_set_key_file(s, testutil_pki_file("server.key")));
     struct seen w;
-    connect_to(&w, "tls", s, client_cfg(), "localhost");
+    cert_connect_to(&w, "tls", s, client_cfg(), "localhost");
     ck_assert_int_eq(w.rc, 0);
     ck_assert_int_eq(w.failure, SECSOCK_VERIFY_NOT_REFUSED);
     ck_assert_int_eq(w.count, 2);
@@ -323,7 +225,7 @@ START_TEST(server_sees_the_client_certificate)
     TESTUTIL_CFG_OK(c, secsock_config_set_cert_file(c, testutil_pki_file("client.crt")));
     TESTUTIL_CFG_OK(c, secsock_config_set_key_file(c, testutil_pki_file("client.key")));
     struct seen w;
-    connect_to(&w, "tls", s, c, "localhost");
+    cert_connect_to(&w, "tls", s, c, "localhost");
     ck_assert_int_eq(w.rc, 0);
     ck_assert_int_eq(w.srv.handshake_rc, 0);
     /* OpenSSL completes a chain from the trust store: the client sends
@@ -337,7 +239,7 @@ END_TEST
 START_TEST(plaintext_has_no_certificates)
 {
     struct server srv;
-    server_start(&srv, "tcp", NULL);
+    cert_server_start(&srv, "tcp", NULL);
     secsock_transport *t = testutil_transport("tcp", SECSOCK_CLIENT, NULL);
     struct secsock_connect_opts o = { .host = "127.0.0.1", .port = srv.port,
                                       .timeout_ms = TESTUTIL_WAIT_MS };
@@ -349,14 +251,14 @@ START_TEST(plaintext_has_no_certificates)
     ck_assert_int_eq(secsock_conn_verify_failure(c), SECSOCK_VERIFY_NOT_REFUSED);
     secsock_close(c);
     secsock_transport_free(t);
-    server_join(&srv);
+    cert_server_join(&srv);
 }
 END_TEST
 
 START_TEST(out_of_range_is_empty)
 {
     struct seen w;
-    connect_to(&w, "tls", server_cfg("server"), client_cfg(), "localhost");
+    cert_connect_to(&w, "tls", server_cfg("server"), client_cfg(), "localhost");
     ck_assert_int_eq(w.count, 1);
     ck_assert_str_eq(w.chain1_subject, ""); /* index 1 of a chain of one */
 }
@@ -397,7 +299,7 @@ START_TEST(self_signed_pem_as_a_ca_file)
     secsock_config *s = testutil_cfg_new();
     TESTUTIL_CFG_OK(s, secsock_config_set_self_signed(s, 1));
     struct server srv;
-    server_listen(&srv, "tls", s);
+    cert_server_listen(&srv, "tls", s);
     char path[] = "/tmp/secsock-certinfo-XXXXXX";
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
@@ -405,7 +307,7 @@ START_TEST(self_signed_pem_as_a_ca_file)
     ck_assert_int_eq(write(fd, pem, strlen(pem)), (ssize_t)strlen(pem));
     close(fd);
     for (size_t k = 0; k < 2; k++) { /* a thread serves one client */
-        ck_assert_int_eq(pthread_create(&srv.thread, NULL, serve_one, &srv), 0);
+        ck_assert_int_eq(pthread_create(&srv.thread, NULL, cert_serve_one, &srv), 0);
         secsock_config *c = testutil_cfg_new();
         TESTUTIL_CFG_OK(c, secsock_config_set_cafile(c, path));
         secsock_transport *t = testutil_transport("tls", SECSOCK_CLIENT, c);
@@ -502,7 +404,7 @@ START_TEST(hostile_names_come_out_printable)
     TESTUTIL_CFG_OK(s, secsock_config_set_cert_file(s, crt));
     TESTUTIL_CFG_OK(s, secsock_config_set_key_file(s, key));
     struct seen w;
-    connect_to(&w, "tls", s, client_cfg(), "localhost");
+    cert_connect_to(&w, "tls", s, client_cfg(), "localhost");
     ck_assert_int_eq(w.rc, SECSOCK_ERR_VERIFY);
     ck_assert_int_eq(w.failure, SECSOCK_VERIFY_UNKNOWN_CA);
     ck_assert_int_eq(w.count, 1);
@@ -588,7 +490,7 @@ START_TEST(long_names_come_whole)
     TESTUTIL_CFG_OK(scfg, secsock_config_set_cert_file(scfg, crt));
     TESTUTIL_CFG_OK(scfg, secsock_config_set_key_file(scfg, key));
     struct server srv;
-    server_start(&srv, "tls", scfg);
+    cert_server_start(&srv, "tls", scfg);
     secsock_transport *t = testutil_transport("tls", SECSOCK_CLIENT, client_cfg());
     struct secsock_connect_opts o = { .host = "localhost", .port = srv.port,
                                       .timeout_ms = TESTUTIL_WAIT_MS };
@@ -607,7 +509,7 @@ START_TEST(long_names_come_whole)
     ASSERT_HAS(san, "DNS:host23-000000000000000000000000.example");
     secsock_close(c);
     secsock_transport_free(t);
-    server_join(&srv);
+    cert_server_join(&srv);
     unlink(crt);
     unlink(key);
     rmdir(dir);

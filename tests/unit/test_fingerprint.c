@@ -1,9 +1,9 @@
 /*
  * Client fingerprints (src/security/client_hello.c, fingerprint.c): JA4
  * against the examples of FoxIO's specification and its test data, JA3
- * against Salesforce's README, on ClientHellos built here byte by byte;
- * the parser on truncated and malformed ones; and the ClientHello a
- * connection keeps (secsock_config_keep_client_hello).
+ * against Salesforce's README, on ClientHellos built byte by byte
+ * (hello_builder.c); the parser on truncated and malformed ones. The
+ * ClientHello a live connection keeps is test_fingerprint_conn.c's.
  *
  * Sources of the expected values:
  *  [JA4.md]  FoxIO-LLC/ja4, technical_details/JA4.md: "Example" and "Raw
@@ -21,190 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "hello_builder.h"
 #include "secsock/fingerprint.h"
 #include "secsock/transport.h"
 #include "security/client_hello.h"
 #include "security/fingerprint_internal.h"
 #include "testutil.h"
-
-/* --- building ClientHellos --- */
-
-struct buf {
-    unsigned char b[1 << 16];
-    size_t len;
-};
-
-/* v as a big-endian number of 1 to 4 bytes. */
-static void put(struct buf *b, unsigned v, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; i--)
-        b->b[b->len++] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_bytes(struct buf *b, const void *p, size_t n)
-{
-    memcpy(b->b + b->len, p, n);
-    b->len += n;
-}
-
-/* A vector's length prefix, filled in by vec_end. */
-static size_t vec_begin(struct buf *b, int prefix)
-{
-    size_t at = b->len;
-    b->len += (size_t)prefix;
-    return at;
-}
-
-static void vec_end(struct buf *b, size_t at, int prefix)
-{
-    size_t n = b->len - at - (size_t)prefix;
-    for (int i = prefix - 1; i >= 0; i--, n >>= 8)
-        b->b[at + (size_t)i] = (unsigned char)n;
-}
-
-struct ext {
-    unsigned type;
-    unsigned char data[512];
-    size_t len;
-};
-
-/* An extension whose body is a list of width-byte values behind a
- * prefix-byte length. */
-static struct ext ext_list(unsigned type, int prefix, int width, const unsigned *v, size_t n)
-{
-    struct ext e = { .type = type };
-    struct buf *b = calloc(1, sizeof *b);
-    ck_assert_ptr_nonnull(b);
-    size_t at = vec_begin(b, prefix);
-    for (size_t i = 0; i < n; i++)
-        put(b, v[i], width);
-    vec_end(b, at, prefix);
-    ck_assert_uint_le(b->len, sizeof e.data);
-    memcpy(e.data, b->b, b->len);
-    e.len = b->len;
-    free(b);
-    return e;
-}
-
-static struct ext ext_raw(unsigned type, const void *data, size_t len)
-{
-    struct ext e = { .type = type, .len = len };
-    memcpy(e.data, data, len);
-    return e;
-}
-
-/* ALPN's names, each a (length, bytes) pair in names. */
-static struct ext ext_alpn(const char *const *names, const size_t *lens, size_t n)
-{
-    struct ext e = { .type = 0x0010 };
-    struct buf b = { .len = 0 };
-    size_t at = vec_begin(&b, 2);
-    for (size_t i = 0; i < n; i++) {
-        put(&b, (unsigned)lens[i], 1);
-        put_bytes(&b, names[i], lens[i]);
-    }
-    vec_end(&b, at, 2);
-    memcpy(e.data, b.b, b.len);
-    e.len = b.len;
-    return e;
-}
-
-static struct ext ext_alpn1(const char *name, size_t len)
-{
-    return ext_alpn(&name, &len, 1);
-}
-
-static struct ext ext_sni(const char *host)
-{
-    struct ext e = { .type = 0x0000 };
-    struct buf b = { .len = 0 };
-    size_t list = vec_begin(&b, 2);
-    put(&b, 0, 1); /* host_name */
-    size_t name = vec_begin(&b, 2);
-    put_bytes(&b, host, strlen(host));
-    vec_end(&b, name, 2);
-    vec_end(&b, list, 2);
-    memcpy(e.data, b.b, b.len);
-    e.len = b.len;
-    return e;
-}
-
-struct hello {
-    int dtls;
-    unsigned version;           /* legacy_version */
-    const unsigned *ciphers;
-    size_t nciphers;
-    const struct ext *exts;
-    size_t nexts;
-    int no_extension_block;     /* an old client's hello ends after compression */
-};
-
-/* The ClientHello handshake message (header included) appended to b. */
-static void build_message(struct buf *b, const struct hello *h)
-{
-    put(b, 1, 1);
-    size_t len_at = b->len;
-    put(b, 0, 3);
-    if (h->dtls) {
-        put(b, 0, 2);           /* message_seq */
-        put(b, 0, 3);           /* fragment_offset */
-        put(b, 0, 3);           /* fragment_length: set below */
-    }
-    size_t body = b->len;
-    put(b, h->version, 2);
-    for (int i = 0; i < 32; i++)
-        put(b, (unsigned)i, 1); /* random */
-    put(b, 32, 1);
-    for (int i = 0; i < 32; i++)
-        put(b, 0xee, 1);        /* session_id */
-    if (h->dtls) {
-        put(b, 4, 1);
-        put(b, 0xc00c1e, 4);    /* cookie: not part of any fingerprint */
-    }
-    size_t at = vec_begin(b, 2);
-    for (size_t i = 0; i < h->nciphers; i++)
-        put(b, h->ciphers[i], 2);
-    vec_end(b, at, 2);
-    put(b, 1, 1);
-    put(b, 0, 1);               /* compression: null */
-    if (!h->no_extension_block) {
-        at = vec_begin(b, 2);
-        for (size_t i = 0; i < h->nexts; i++) {
-            put(b, h->exts[i].type, 2);
-            size_t e = vec_begin(b, 2);
-            put_bytes(b, h->exts[i].data, h->exts[i].len);
-            vec_end(b, e, 2);
-        }
-        vec_end(b, at, 2);
-    }
-    size_t n = b->len - body;
-    for (int i = 0; i < 3; i++) {
-        b->b[len_at + (size_t)i] = (unsigned char)(n >> (8 * (2 - i)));
-        if (h->dtls)
-            b->b[len_at + 3 + 5 + (size_t)i] = (unsigned char)(n >> (8 * (2 - i)));
-    }
-}
-
-/* The hello in one record, as a client sends it. */
-static void build_record(struct buf *b, const struct hello *h)
-{
-    b->len = 0;
-    put(b, 22, 1);
-    if (h->dtls) {
-        put(b, 0xfeff, 2);      /* DTLS 1.0 on the record, as OpenSSL sends it */
-        put(b, 0, 2);           /* epoch */
-        put(b, 0, 2);
-        put(b, 0, 4);           /* sequence number: 48 bits */
-    } else {
-        put(b, 0x0301, 2);      /* TLS 1.0 on the record: ignored by JA4 */
-    }
-    size_t at = vec_begin(b, 2);
-    build_message(b, h);
-    vec_end(b, at, 2);
-}
 
 /* --- the specification's example hello [JA4.md], with GREASE where
  * Chrome puts it --- */
@@ -233,16 +57,17 @@ static size_t spec_exts(struct ext *out, int with_sigalgs)
     for (size_t i = 0; i < N(spec_ext_order); i++) {
         unsigned t = spec_ext_order[i];
         switch (t) {
-        case 0x0000: out[i] = ext_sni("example.com"); break;
-        case 0x0010: out[i] = ext_alpn(
+        case 0x0000: out[i] = hello_ext_sni("example.com"); break;
+        case 0x0010: out[i] = hello_ext_alpn(
                          (const char *const[]){ "h2", "http/1.1" }, (const size_t[]){ 2, 8 }, 2);
                      break;
-        case 0x000d: out[i] = ext_list(t, 2, 2, spec_sigalgs, with_sigalgs ? N(spec_sigalgs) : 0);
-                     break;
-        case 0x002b: out[i] = ext_list(t, 1, 2, versions, N(versions)); break;
-        case 0x000a: out[i] = ext_list(t, 2, 2, groups, N(groups)); break;
-        case 0x000b: out[i] = ext_list(t, 1, 1, points, N(points)); break;
-        default: out[i] = ext_raw(t, "\0", t == 0xfafa ? 1 : 0); break;
+        case 0x000d:
+            out[i] = hello_ext_list(t, 2, 2, spec_sigalgs, with_sigalgs ? N(spec_sigalgs) : 0);
+            break;
+        case 0x002b: out[i] = hello_ext_list(t, 1, 2, versions, N(versions)); break;
+        case 0x000a: out[i] = hello_ext_list(t, 2, 2, groups, N(groups)); break;
+        case 0x000b: out[i] = hello_ext_list(t, 1, 1, points, N(points)); break;
+        default: out[i] = hello_ext_raw(t, "\0", t == 0xfafa ? 1 : 0); break;
         }
     }
     return N(spec_ext_order);
@@ -274,19 +99,12 @@ static const char *ja4_raw_of(const struct buf *b)
     return raw;
 }
 
-static struct buf *new_buf(void)
-{
-    struct buf *b = calloc(1, sizeof *b);
-    ck_assert_ptr_nonnull(b);
-    return b;
-}
-
 START_TEST(ja4_spec_example)
 {
     struct ext exts[N(spec_ext_order)];
     struct hello h = spec_hello(exts, 1);
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
     ck_assert_str_eq(fp.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
     ck_assert_str_eq(ja4_raw_of(b),
@@ -301,8 +119,8 @@ START_TEST(ja4_spec_example_without_signature_algorithms)
 {
     struct ext exts[N(spec_ext_order)];
     struct hello h = spec_hello(exts, 0);
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     /* No signature algorithms: the string ends without the underscore. */
     ck_assert_str_eq(fingerprint_of(b).ja4, "t13d1516h2_8daaf6152771_6d807ffa2a79");
     free(b);
@@ -313,8 +131,8 @@ START_TEST(ja4_bare_message_is_the_record)
 {
     struct ext exts[N(spec_ext_order)];
     struct hello h = spec_hello(exts, 1);
-    struct buf *b = new_buf();
-    build_message(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_message(b, &h);
     ck_assert_str_eq(fingerprint_of(b).ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
     free(b);
 }
@@ -338,19 +156,19 @@ START_TEST(ja4_foxio_chrome_with_grease_sigalg)
     struct ext exts[N(order)];
     for (size_t i = 0; i < N(order); i++) {
         switch (order[i]) {
-        case 0x0000: exts[i] = ext_sni("optimizationguide-pa.googleapis.com"); break;
-        case 0x0010: exts[i] = ext_alpn1("h2", 2); break;
-        case 0x000d: exts[i] = ext_list(0x000d, 2, 2, sigalgs, N(sigalgs)); break;
-        case 0x002b: exts[i] = ext_list(0x002b, 1, 2, versions, N(versions)); break;
-        case 0x000a: exts[i] = ext_list(0x000a, 2, 2, groups, N(groups)); break;
-        case 0x000b: exts[i] = ext_list(0x000b, 1, 1, points, N(points)); break;
-        default: exts[i] = ext_raw(order[i], "", 0); break;
+        case 0x0000: exts[i] = hello_ext_sni("optimizationguide-pa.googleapis.com"); break;
+        case 0x0010: exts[i] = hello_ext_alpn1("h2", 2); break;
+        case 0x000d: exts[i] = hello_ext_list(0x000d, 2, 2, sigalgs, N(sigalgs)); break;
+        case 0x002b: exts[i] = hello_ext_list(0x002b, 1, 2, versions, N(versions)); break;
+        case 0x000a: exts[i] = hello_ext_list(0x000a, 2, 2, groups, N(groups)); break;
+        case 0x000b: exts[i] = hello_ext_list(0x000b, 1, 1, points, N(points)); break;
+        default: exts[i] = hello_ext_raw(order[i], "", 0); break;
         }
     }
     struct hello h = { .version = 0x0303, .ciphers = spec_ciphers,
                        .nciphers = N(spec_ciphers), .exts = exts, .nexts = N(exts) };
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     ck_assert_str_eq(fingerprint_of(b).ja4, "t13d1517h2_8daaf6152771_cb7bf5808d99");
     free(b);
 }
@@ -364,8 +182,8 @@ static const char *ja4_with(int dtls, unsigned version, const unsigned *ciphers,
     static char out[40];
     struct hello h = { .dtls = dtls, .version = version, .ciphers = ciphers,
                        .nciphers = nciphers, .exts = exts, .nexts = nexts };
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
     free(b);
     snprintf(out, sizeof out, "%s", fp.ja4);
@@ -381,9 +199,9 @@ START_TEST(ja4_version_from_supported_versions_or_the_hello)
     static const unsigned tls13[] = { 0x7a7a, 0x0303, 0x0304 };
     static const unsigned tls12[] = { 0x0303 };
     struct ext e[1];
-    e[0] = ext_list(0x002b, 1, 2, tls13, N(tls13));
+    e[0] = hello_ext_list(0x002b, 1, 2, tls13, N(tls13));
     ck_assert_str_eq(ja4_with(0, 0x0303, one_cipher, 1, e, 1, 1), "t13i010100");
-    e[0] = ext_list(0x002b, 1, 2, tls12, N(tls12));
+    e[0] = hello_ext_list(0x002b, 1, 2, tls12, N(tls12));
     ck_assert_str_eq(ja4_with(0, 0x0303, one_cipher, 1, e, 1, 1), "t12i010100");
     /* No supported_versions: the hello's own field, never the record's. */
     ck_assert_str_eq(ja4_with(0, 0x0303, one_cipher, 1, NULL, 0, 1), "t12i010000");
@@ -401,7 +219,7 @@ START_TEST(ja4_dtls_prefix_and_versions)
     ck_assert_str_eq(ja4_with(1, 0xfefd, one_cipher, 1, NULL, 0, 1), "dd2i010000");
     ck_assert_str_eq(ja4_with(1, 0xfeff, one_cipher, 1, NULL, 0, 1), "dd1i010000");
     /* DTLS counts down: 0xfefc (1.3) is newer than 0xfefd (1.2). */
-    e[0] = ext_list(0x002b, 1, 2, dtls13, N(dtls13));
+    e[0] = hello_ext_list(0x002b, 1, 2, dtls13, N(dtls13));
     ck_assert_str_eq(ja4_with(1, 0xfefd, one_cipher, 1, e, 1, 1), "dd3i010100");
 }
 END_TEST
@@ -409,14 +227,14 @@ END_TEST
 START_TEST(ja4_sni_and_alpn)
 {
     struct ext e[2];
-    e[0] = ext_sni("localhost");
-    e[1] = ext_alpn1("http/1.1", 8);
+    e[0] = hello_ext_sni("localhost");
+    e[1] = hello_ext_alpn1("http/1.1", 8);
     ck_assert_str_eq(ja4_with(0, 0x0303, one_cipher, 1, e, 2, 1), "t12d0102h1");
-    e[1] = ext_alpn1("h", 1); /* one character: both first and last */
+    e[1] = hello_ext_alpn1("h", 1); /* one character: both first and last */
     ck_assert_str_eq(ja4_with(0, 0x0303, one_cipher, 1, e, 2, 1), "t12d0102hh");
-    e[1] = ext_alpn(NULL, NULL, 0); /* ALPN with an empty list */
+    e[1] = hello_ext_alpn(NULL, NULL, 0); /* ALPN with an empty list */
     ck_assert_str_eq(ja4_with(0, 0x0303, one_cipher, 1, e, 2, 1), "t12d010200");
-    e[1] = ext_alpn1("", 0); /* an empty first name */
+    e[1] = hello_ext_alpn1("", 0); /* an empty first name */
     ck_assert_str_eq(ja4_with(0, 0x0303, one_cipher, 1, e, 2, 1), "t12d010200");
 }
 END_TEST
@@ -438,7 +256,7 @@ START_TEST(ja4_alpn_not_alphanumeric)
         { "-x", 2, "28" }, /* both in hex once either is not alphanumeric */
     };
     for (size_t i = 0; i < N(cases); i++) {
-        struct ext e[1] = { ext_alpn1(cases[i].name, cases[i].len) };
+        struct ext e[1] = { hello_ext_alpn1(cases[i].name, cases[i].len) };
         const char *got = ja4_with(0, 0x0303, one_cipher, 1, e, 1, 1);
         ck_assert_msg(strcmp(got + 8, cases[i].want) == 0, "case %zu: %s, wanted ..%s", i, got,
                       cases[i].want);
@@ -456,12 +274,12 @@ START_TEST(ja4_counts_stop_at_99_and_empty_lists_hash_to_zeros)
     ck_assert_str_eq(ja4_with(0, 0x0303, NULL, 0, NULL, 0, 0),
                      "t12i000000_000000000000_000000000000");
     /* Only SNI and ALPN: counted, but nothing is left to hash. */
-    struct ext e[2] = { ext_sni("a.example"), ext_alpn1("h2", 2) };
+    struct ext e[2] = { hello_ext_sni("a.example"), hello_ext_alpn1("h2", 2) };
     ck_assert_str_eq(ja4_with(0, 0x0303, NULL, 0, e, 2, 0),
                      "t12d0002h2_000000000000_000000000000");
     /* Only GREASE: nothing is counted. */
     static const unsigned grease[] = { 0x0a0a, 0xfafa };
-    struct ext g[1] = { ext_raw(0xdada, "", 0) };
+    struct ext g[1] = { hello_ext_raw(0xdada, "", 0) };
     ck_assert_str_eq(ja4_with(0, 0x0303, grease, 2, g, 1, 0),
                      "t12i000000_000000000000_000000000000");
 }
@@ -471,8 +289,8 @@ START_TEST(ja4_old_hello_without_extension_block)
 {
     struct hello h = { .version = 0x0301, .ciphers = one_cipher, .nciphers = 1,
                        .no_extension_block = 1 };
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
     ck_assert_str_eq(fp.ja3, "769,4865,,,");
     ck_assert_int_eq(strncmp(fp.ja4, "t10i010000_", 11), 0);
@@ -487,12 +305,12 @@ START_TEST(ja3_salesforce_example)
                                         19, 4 };
     static const unsigned groups[] = { 23, 24, 25 };
     static const unsigned points[] = { 0 };
-    struct ext e[3] = { ext_sni("example.com"), ext_list(10, 2, 2, groups, N(groups)),
-                        ext_list(11, 1, 1, points, N(points)) };
+    struct ext e[3] = { hello_ext_sni("example.com"), hello_ext_list(10, 2, 2, groups, N(groups)),
+                        hello_ext_list(11, 1, 1, points, N(points)) };
     struct hello h = { .version = 769, .ciphers = ciphers, .nciphers = N(ciphers), .exts = e,
                        .nexts = N(e) };
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
     ck_assert_str_eq(fp.ja3, "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0");
     ck_assert_str_eq(fp.ja3_hash, "ada70206e40642a3e4461f35503241d5");
@@ -504,8 +322,8 @@ START_TEST(ja3_leaves_out_grease_and_keeps_the_order)
 {
     struct ext exts[N(spec_ext_order)];
     struct hello h = spec_hello(exts, 1);
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     ck_assert_str_eq(fingerprint_of(b).ja3,
                      "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-"
                      "157-47-53,27-0-51-16-17513-23-45-13-5-35-18-43-65281-11-10-21,29-23-24,0");
@@ -519,8 +337,8 @@ START_TEST(ja3_too_long_is_cut_but_hashed_whole)
     for (unsigned i = 0; i < N(ciphers); i++)
         ciphers[i] = 10000 + i; /* six characters each with its '-' */
     struct hello h = { .version = 0x0303, .ciphers = ciphers, .nciphers = N(ciphers) };
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
     ck_assert_uint_eq(strlen(fp.ja3), SECSOCK_JA3_MAX - 1);
     ck_assert_str_eq(fp.ja3 + SECSOCK_JA3_MAX - 4, "...");
@@ -528,8 +346,8 @@ START_TEST(ja3_too_long_is_cut_but_hashed_whole)
     ck_assert_uint_eq(strlen(fp.ja3_hash), 32);
     /* The hash is of the whole string: another cipher at the end changes it. */
     ciphers[N(ciphers) - 1]++;
-    struct buf *b2 = new_buf();
-    build_record(b2, &h);
+    struct buf *b2 = hello_new_buf();
+    hello_build_record(b2, &h);
     struct secsock_fingerprint fp2 = fingerprint_of(b2);
     ck_assert_str_eq(fp2.ja3, fp.ja3);
     ck_assert_str_ne(fp2.ja3_hash, fp.ja3_hash);
@@ -541,17 +359,17 @@ END_TEST
 START_TEST(dtls_record_with_cookie)
 {
     static const unsigned ciphers[] = { 0xc02b, 0xc02f };
-    struct ext e[1] = { ext_sni("localhost") };
+    struct ext e[1] = { hello_ext_sni("localhost") };
     struct hello h = { .dtls = 1, .version = 0xfefd, .ciphers = ciphers, .nciphers = 2,
                        .exts = e, .nexts = 1 };
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
     ck_assert_int_eq(strncmp(fp.ja4, "dd2d020100_", 11), 0);
     ck_assert_str_eq(fp.ja3, "65277,49195-49199,0,,");
     /* The bare DTLS message, 12-byte header and all. */
     b->len = 0;
-    build_message(b, &h);
+    hello_build_message(b, &h);
     ck_assert_str_eq(fingerprint_of(b).ja4, fp.ja4);
     free(b);
 }
@@ -563,8 +381,8 @@ START_TEST(parse_every_prefix_wants_more)
 {
     struct ext exts[N(spec_ext_order)];
     struct hello h = spec_hello(exts, 1);
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     struct secsock_fingerprint fp;
     for (size_t n = 0; n < b->len; n++)
         ck_assert_msg(secsock_fingerprint_client_hello(b->b, n, &fp) == SECSOCK_WANT_READ,
@@ -572,7 +390,7 @@ START_TEST(parse_every_prefix_wants_more)
     ck_assert_str_eq(fp.ja4, ""); /* zeroed on failure */
     /* The bare message too. */
     b->len = 0;
-    build_message(b, &h);
+    hello_build_message(b, &h);
     for (size_t n = 0; n < b->len; n++)
         ck_assert_int_eq(secsock_fingerprint_client_hello(b->b, n, &fp), SECSOCK_WANT_READ);
     free(b);
@@ -583,9 +401,9 @@ START_TEST(parse_what_follows_the_record_is_ignored)
 {
     struct ext exts[N(spec_ext_order)];
     struct hello h = spec_hello(exts, 1);
-    struct buf *b = new_buf();
-    build_record(b, &h);
-    put_bytes(b, "\x17\x03\x03\x00\x01X", 6); /* early data, say */
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
+    hello_put_bytes(b, "\x17\x03\x03\x00\x01X", 6); /* early data, say */
     ck_assert_str_eq(fingerprint_of(b).ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
     free(b);
 }
@@ -615,8 +433,8 @@ START_TEST(parse_survives_every_single_byte_change)
 {
     struct ext exts[N(spec_ext_order)];
     struct hello h = spec_hello(exts, 1);
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     struct secsock_fingerprint fp;
     for (size_t i = 0; i < b->len; i++) {
         unsigned char saved = b->b[i];
@@ -635,18 +453,18 @@ END_TEST
 START_TEST(parse_refuses_bad_inner_lengths)
 {
     static const unsigned odd[] = { 0x0017 };
-    struct ext bad_groups = ext_list(0x000a, 2, 2, odd, 1);
+    struct ext bad_groups = hello_ext_list(0x000a, 2, 2, odd, 1);
     bad_groups.data[1] = 3; /* an odd length for 16-bit groups */
-    struct ext bad_alpn = ext_alpn1("h2", 2);
+    struct ext bad_alpn = hello_ext_alpn1("h2", 2);
     bad_alpn.data[2] = 9; /* a name longer than its list */
-    struct ext bad_versions = ext_list(0x002b, 1, 2, odd, 1);
+    struct ext bad_versions = hello_ext_list(0x002b, 1, 2, odd, 1);
     bad_versions.len++; /* a byte after the list */
     const struct ext *cases[] = { &bad_groups, &bad_alpn, &bad_versions };
-    struct buf *b = new_buf();
+    struct buf *b = hello_new_buf();
     for (size_t i = 0; i < N(cases); i++) {
         struct hello h = { .version = 0x0303, .ciphers = one_cipher, .nciphers = 1,
                            .exts = cases[i], .nexts = 1 };
-        build_record(b, &h);
+        hello_build_record(b, &h);
         struct secsock_fingerprint fp;
         ck_assert_int_eq(secsock_fingerprint_client_hello(b->b, b->len, &fp),
                          SECSOCK_ERR_PROTOCOL);
@@ -659,18 +477,18 @@ START_TEST(parse_refuses_a_hello_that_goes_on_in_another_record)
 {
     struct ext exts[N(spec_ext_order)];
     struct hello h = spec_hello(exts, 1);
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     /* The same bytes as two records: the first holds only 40 of the
      * message's bytes. */
-    struct buf *split = new_buf();
+    struct buf *split = hello_new_buf();
     size_t msg = b->len - 5;
-    put_bytes(split, b->b, 3);
-    put(split, 40, 2);
-    put_bytes(split, b->b + 5, 40);
-    put_bytes(split, b->b, 3);
-    put(split, (unsigned)(msg - 40), 2);
-    put_bytes(split, b->b + 5 + 40, msg - 40);
+    hello_put_bytes(split, b->b, 3);
+    hello_put(split, 40, 2);
+    hello_put_bytes(split, b->b + 5, 40);
+    hello_put_bytes(split, b->b, 3);
+    hello_put(split, (unsigned)(msg - 40), 2);
+    hello_put_bytes(split, b->b + 5 + 40, msg - 40);
     struct secsock_fingerprint fp;
     ck_assert_int_eq(secsock_fingerprint_client_hello(split->b, split->len, &fp),
                      SECSOCK_ERR_PROTOCOL);
@@ -682,161 +500,20 @@ END_TEST
 START_TEST(parse_refuses_a_dtls_fragment)
 {
     struct hello h = { .dtls = 1, .version = 0xfefd, .ciphers = one_cipher, .nciphers = 1 };
-    struct buf *b = new_buf();
-    build_record(b, &h);
+    struct buf *b = hello_new_buf();
+    hello_build_record(b, &h);
     b->b[13 + 11] ^= 1; /* fragment_length no longer the message's length */
     struct secsock_fingerprint fp;
     ck_assert_int_eq(secsock_fingerprint_client_hello(b->b, b->len, &fp), SECSOCK_ERR_PROTOCOL);
     free(b);
 }
 END_TEST
-
-/* --- the ClientHello a connection keeps --- */
-
-struct pair {
-    secsock_transport *ts, *tc;
-    secsock_listener *l;
-    struct secsock_connect_opts o;
-};
-
-/* Transports of backend for both sides, keeping hellos when keep, and a
- * listener on a free loopback port. */
-static void pair_init(struct pair *p, const char *backend, int keep)
-{
-    secsock_config *scfg = testutil_server_cfg("server", 0);
-    TESTUTIL_CFG_OK(scfg, secsock_config_keep_client_hello(scfg, keep));
-    p->ts = testutil_transport(backend, SECSOCK_SERVER, scfg);
-    secsock_config *ccfg = testutil_client_cfg(0);
-    TESTUTIL_CFG_OK(ccfg, secsock_config_keep_client_hello(ccfg, keep));
-    p->tc = testutil_transport(backend, SECSOCK_CLIENT, ccfg);
-    char err[256];
-    ck_assert_int_eq(testutil_listener_new(p->ts, "127.0.0.1", "0", 8, &p->l, err, sizeof err),
-                     0);
-    p->o = (struct secsock_connect_opts){ .host = "localhost",
-                                          .port = strrchr(secsock_listener_address(p->l), ':') + 1,
-                                          .connect_addr = "127.0.0.1",
-                                          .timeout_ms = TESTUTIL_WAIT_MS };
-}
-
-static void pair_free(struct pair *p)
-{
-    secsock_listener_free(p->l);
-    secsock_transport_free(p->tc);
-    secsock_transport_free(p->ts);
-}
-
-/* A child process that accepts one client and runs its handshake. */
-static pid_t serve_one(struct pair *p)
-{
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        char err[256];
-        secsock_conn *sc = NULL;
-        int rc = testutil_accept(p->l, TESTUTIL_WAIT_MS, &sc, err, sizeof err);
-        if (rc == 0)
-            rc = secsock_handshake(sc, TESTUTIL_WAIT_MS);
-        secsock_close(sc);
-        _exit(rc == 0 ? 0 : 1);
-    }
-    return pid;
-}
-
-static void reap(pid_t pid)
-{
-    int status = -1;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
-}
-
-START_TEST(conn_keeps_the_tls_client_hello_when_asked)
-{
-    for (int keep = 0; keep <= 1; keep++) {
-        struct pair p;
-        pair_init(&p, "tls", keep);
-        pid_t pid = serve_one(&p);
-        secsock_conn *c = NULL;
-        char err[256];
-        ck_assert_msg(testutil_connect(p.tc, &p.o, &c, err, sizeof err) == 0, "%s", err);
-        reap(pid);
-        size_t len = 99;
-        const unsigned char *hello = secsock_conn_client_hello(c, &len);
-        if (!keep) {
-            ck_assert_ptr_null(hello);
-            ck_assert_uint_eq(len, 0);
-        } else {
-            ck_assert_ptr_nonnull(hello);
-            ck_assert_uint_eq(len, 5 + ((size_t)hello[3] << 8 | hello[4])); /* one record */
-            struct secsock_fingerprint fp;
-            ck_assert_int_eq(secsock_fingerprint_client_hello(hello, len, &fp), 0);
-            /* TLS 1.3, SNI "localhost", no ALPN asked. */
-            ck_assert_msg(strncmp(fp.ja4, "t13d", 4) == 0 && strncmp(fp.ja4 + 8, "00_", 3) == 0,
-                          "%s", fp.ja4);
-        }
-        secsock_close(c);
-        pair_free(&p);
-    }
-}
-END_TEST
-
-START_TEST(dtls_server_sees_what_the_client_sent)
-{
-    struct pair p;
-    pair_init(&p, "dtls", 1);
-    int fds[2];
-    ck_assert_int_eq(pipe(fds), 0);
-    /* The client in a child: it sends its own fingerprints down the pipe. */
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        char err[256];
-        secsock_conn *c = NULL;
-        struct secsock_fingerprint fp = { .ja4 = "" };
-        size_t len = 0;
-        int rc = testutil_connect(p.tc, &p.o, &c, err, sizeof err);
-        const unsigned char *hello = c != NULL ? secsock_conn_client_hello(c, &len) : NULL;
-        if (rc == 0 && hello != NULL)
-            rc = secsock_fingerprint_client_hello(hello, len, &fp);
-        ssize_t w = write(fds[1], &fp, sizeof fp);
-        secsock_close(c);
-        _exit(rc == 0 && w == (ssize_t)sizeof fp ? 0 : 1);
-    }
-    close(fds[1]);
-    char err[256];
-    secsock_conn *sc = NULL;
-    ck_assert_msg(testutil_accept(p.l, TESTUTIL_WAIT_MS, &sc, err, sizeof err) == 0, "%s", err);
-    ck_assert_int_eq(secsock_handshake(sc, TESTUTIL_WAIT_MS), 0);
-    struct secsock_fingerprint mine;
-    size_t got = 0;
-    while (got < sizeof mine) {
-        ssize_t n = read(fds[0], (char *)&mine + got, sizeof mine - got);
-        ck_assert_int_gt(n, 0);
-        got += (size_t)n;
-    }
-    reap(pid);
-    close(fds[0]);
-    size_t len;
-    const unsigned char *seen = secsock_conn_client_hello(sc, &len);
-    ck_assert_ptr_nonnull(seen);
-    struct secsock_fingerprint theirs;
-    ck_assert_int_eq(secsock_fingerprint_client_hello(seen, len, &theirs), 0);
-    /* The server accepted the hello with the cookie, the client kept its
-     * first: the fingerprints leave the cookie out, so they agree. */
-    ck_assert_str_eq(theirs.ja4, mine.ja4);
-    ck_assert_str_eq(theirs.ja3, mine.ja3);
-    ck_assert_msg(strncmp(mine.ja4, "dd2d", 4) == 0, "%s", mine.ja4);
-    secsock_close(sc);
-    pair_free(&p);
-}
-END_TEST
-
 static Suite *fingerprint_suite(void)
 {
     Suite *s = suite_create("fingerprint");
     TCase *ja4 = tcase_create("ja4");
     TCase *ja3 = tcase_create("ja3");
     TCase *parse = tcase_create("parse");
-    TCase *conn = tcase_create("conn");
 
     tcase_add_test(ja4, ja4_spec_example);
     tcase_add_test(ja4, ja4_spec_example_without_signature_algorithms);
@@ -864,16 +541,10 @@ static Suite *fingerprint_suite(void)
     tcase_add_test(parse, parse_refuses_a_hello_that_goes_on_in_another_record);
     tcase_add_test(parse, parse_refuses_a_dtls_fragment);
     suite_add_tcase(s, parse);
-
-    tcase_set_timeout(conn, 60);
-    tcase_add_test(conn, conn_keeps_the_tls_client_hello_when_asked);
-    tcase_add_test(conn, dtls_server_sees_what_the_client_sent);
-    suite_add_tcase(s, conn);
     return s;
 }
 
 int main(void)
 {
-    testutil_pki_dir();
     return testutil_run(fingerprint_suite());
 }
