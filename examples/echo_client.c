@@ -54,7 +54,10 @@ int main(int argc, char **argv)
     }
 
     struct secsock_connect_opts opts = {
-        .host = argv[i], .port = argv[i + 1], .family = AF_UNSPEC, .timeout_ms = 10000,
+        .host = argv[i],
+        .port = argv[i + 1],
+        .family = AF_UNSPEC,
+        .timeout_ms = 10000,
     };
     secsock_conn *c = NULL;
     rc = secsock_connect(t, &opts, &c); /* c is set even when it fails: it says why */

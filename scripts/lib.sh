@@ -43,7 +43,7 @@ note() {
 SECSOCK_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev check openssl)
 SECSOCK_TEST_PACKAGES=("${SECSOCK_BUILD_PACKAGES[@]}"
     gnutls-bin ncat socat curl python3 clang libfuzzer-14-dev valgrind procps iproute2 apache2
-    tshark man-db cppcheck clang-tidy shellcheck testssl.sh chromium
+    tshark man-db cppcheck clang-tidy clang-format shellcheck testssl.sh chromium
     python3-flake8 python3-pytest python3-pytest-timeout)
 export SECSOCK_BUILD_PACKAGES SECSOCK_TEST_PACKAGES
 # The peers scripts/bench.sh measures the programs against, and what it runs

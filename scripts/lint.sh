@@ -15,11 +15,12 @@ Runs, with BUILD_DIR/compile_commands.json (default build/; configured with
 cmake first if it has none):
   cppcheck    over src/ and tests/ (options in this script)
   clang-tidy  over src/ (checks in .clang-tidy at the repository root)
+  clang-format --dry-run over every C file (the style in .clang-format)
   shellcheck  over scripts/, tests/ and .ci/run (sourced files followed)
   flake8      over every .py file of the repository (configuration: .flake8;
               Debian's python3-flake8, run by a python3 that has it)
 
-Exits 0 when all four report nothing, 1 on any finding or failure, 2 on a
+Exits 0 when all five report nothing, 1 on any finding or failure, 2 on a
 usage error. The last line is "lint.sh: clean" or "lint.sh: N finding(s)".
 Environment: SECSOCK_LINT_JOBS  parallel clang-tidy runs (default: nproc).
 EOF
@@ -37,7 +38,7 @@ build="${1:-build}"
 # and then they match no --file-filter.
 [[ "$build" == /* ]] || build="$SECSOCK_ROOT/$build"
 jobs="${SECSOCK_LINT_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-for tool in cppcheck clang-tidy shellcheck python3; do
+for tool in cppcheck clang-tidy clang-format shellcheck python3; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "$tool not found (scripts/test.sh installs it; or: apt-get install $tool)"
 done
@@ -139,6 +140,14 @@ if ((bad > 0)); then
 else
     echo "clang-tidy: no findings in ${#files[@]} files"
 fi
+
+# --- clang-format -----------------------------------------------------------
+# The C files follow .clang-format (clang-format -i FILE applies it);
+# --dry-run reports each place that differs as "FILE:LINE:COL: error: ...".
+echo "=== $(clang-format --version | grep -o 'clang-format version [0-9.]*' || echo clang-format) ==="
+mapfile -t c_files < <(find src include tests examples -type f \( -name '*.c' -o -name '*.h' \) | sort)
+run_checker clang-format error "clang-format: all ${#c_files[@]} C files formatted" \
+    clang-format --dry-run --Werror "${c_files[@]}"
 
 # --- shellcheck -------------------------------------------------------------
 echo "=== shellcheck $(shellcheck --version | sed -n 's/^version: //p') ==="

@@ -19,7 +19,7 @@
 #define SECSOCK_VERSION_MAJOR 1
 #define SECSOCK_VERSION_MINOR 0
 #define SECSOCK_VERSION_PATCH 0
-#define SECSOCK_API_VERSION                                                                    \
+#define SECSOCK_API_VERSION                                                                        \
     ((SECSOCK_VERSION_MAJOR << 16) | (SECSOCK_VERSION_MINOR << 8) | SECSOCK_VERSION_PATCH)
 
 #ifdef __cplusplus

@@ -28,8 +28,8 @@ extern "C" {
 #define SECSOCK_JA3_MAX 2048
 
 struct secsock_fingerprint {
-    char ja4[40];      /* "t13d1516h2_8daaf6152771_e5627efa2ab1": 36 characters */
-    char ja3_hash[33]; /* JA3: the MD5 of the string below, 32 lower-case hex digits
+    char ja4[40];              /* "t13d1516h2_8daaf6152771_e5627efa2ab1": 36 characters */
+    char ja3_hash[33];         /* JA3: the MD5 of the string below, 32 lower-case hex digits
                         * ("" where MD5 is not available, as under FIPS) */
     char ja3[SECSOCK_JA3_MAX]; /* "771,4865-4866-...,0-11-10-...,29-23-24,0-1-2"; a longer
                                 * one is cut and ends in "..." (the hash is of all of it) */
@@ -45,7 +45,7 @@ struct secsock_fingerprint {
  * another record; SECSOCK_ERR_NOMEM. *fp is zeroed on failure.
  * Thread-safe. */
 SECSOCK_API enum secsock_status secsock_fingerprint_client_hello(const void *hello, size_t len,
-                                                 struct secsock_fingerprint *fp);
+                                                                 struct secsock_fingerprint *fp);
 
 #ifdef __cplusplus
 }

@@ -67,7 +67,8 @@ SECSOCK_API enum secsock_status secsock_config_set_self_signed(secsock_config *c
  * An IP literal is verified against the certificate's IP SANs, and no SNI is sent.
  * SECSOCK_ERR_CONFIG for an empty name, one over 253 bytes or with characters no host name
  * has. */
-SECSOCK_API enum secsock_status secsock_config_set_servername(secsock_config *cfg, const char *name);
+SECSOCK_API enum secsock_status secsock_config_set_servername(secsock_config *cfg,
+                                                              const char *name);
 /* Client: turn off certificate and name verification. Callers must warn.
  * Returns SECSOCK_OK. */
 SECSOCK_API enum secsock_status secsock_config_insecure_noverify(secsock_config *cfg);
@@ -87,13 +88,16 @@ SECSOCK_API enum secsock_status secsock_config_verify_client(secsock_config *cfg
 SECSOCK_API enum secsock_status secsock_config_set_alpn(secsock_config *cfg, const char *list);
 /* TLS versions: "1.2" or "1.3" (defaults: 1.2 to 1.3; DTLS is 1.2).
  * SECSOCK_ERR_CONFIG for anything else, and for a minimum above the maximum or the reverse. */
-SECSOCK_API enum secsock_status secsock_config_set_min_version(secsock_config *cfg, const char *version);
-SECSOCK_API enum secsock_status secsock_config_set_max_version(secsock_config *cfg, const char *version);
+SECSOCK_API enum secsock_status secsock_config_set_min_version(secsock_config *cfg,
+                                                               const char *version);
+SECSOCK_API enum secsock_status secsock_config_set_max_version(secsock_config *cfg,
+                                                               const char *version);
 /* OpenSSL cipher strings: TLS 1.2 (and DTLS) list and TLS 1.3 suites.
  * Checked here, element by element: SECSOCK_ERR_CONFIG naming the first
  * unknown one. */
 SECSOCK_API enum secsock_status secsock_config_set_ciphers(secsock_config *cfg, const char *list);
-SECSOCK_API enum secsock_status secsock_config_set_ciphersuites(secsock_config *cfg, const char *list);
+SECSOCK_API enum secsock_status secsock_config_set_ciphersuites(secsock_config *cfg,
+                                                                const char *list);
 /* Key-exchange groups, OpenSSL's colon-separated names in order of
  * preference, e.g. "X25519:P-256". The default: X25519MLKEM768 (hybrid
  * post-quantum, where the library has it: OpenSSL 3.5 and later), X25519,
@@ -109,7 +113,8 @@ SECSOCK_API enum secsock_status secsock_config_set_mtu(secsock_config *cfg, int 
  * default is OpenSSL's 2). 0 sends none and keeps no session cache: every
  * client then does a full handshake, and the server saves the work of
  * making tickets nobody uses. SECSOCK_ERR_CONFIG unless 0 to 10. */
-SECSOCK_API enum secsock_status secsock_config_set_session_tickets(secsock_config *cfg, int tickets);
+SECSOCK_API enum secsock_status secsock_config_set_session_tickets(secsock_config *cfg,
+                                                                   int tickets);
 /* Keep each connection's ClientHello record (on != 0), for its
  * fingerprints (secsock_conn_client_hello(), fingerprint.h): the one a
  * client sends, the one a DTLS server accepts. Off by default, and then no
@@ -120,7 +125,8 @@ SECSOCK_API enum secsock_status secsock_config_keep_client_hello(secsock_config 
  * mode 0600), for Wireshark. The file is opened by secsock_transport_new();
  * a process has one key-log file. SECSOCK_ERR_CONFIG for an empty name. The library never
  * reads SSLKEYLOGFILE itself: the programs pass it here. */
-SECSOCK_API enum secsock_status secsock_config_set_keylog_file(secsock_config *cfg, const char *path);
+SECSOCK_API enum secsock_status secsock_config_set_keylog_file(secsock_config *cfg,
+                                                               const char *path);
 
 /* Encrypted Client Hello (ECH, RFC 9849; TLS 1.3 only). The client
  * encrypts its real ClientHello, server name and all, to a key the server
@@ -133,18 +139,21 @@ SECSOCK_API int secsock_ech_supported(void);
 /* Server: its ECH key and ECHConfigList, a PEM file as
  * `openssl ech -public_name NAME -out FILE` writes it. SECSOCK_ERR_CONFIG if unreadable,
  * or when it holds no ECH key. */
-SECSOCK_API enum secsock_status secsock_config_set_ech_key_file(secsock_config *cfg, const char *path);
+SECSOCK_API enum secsock_status secsock_config_set_ech_key_file(secsock_config *cfg,
+                                                                const char *path);
 /* Server: make a fresh ECH key for this public name when the transport is
  * made (secsock_transport_ech_config_list() gives its ECHConfigList).
  * SECSOCK_ERR_CONFIG for a name that is no host name. Either this or a key file, not both. */
-SECSOCK_API enum secsock_status secsock_config_set_ech_public_name(secsock_config *cfg, const char *name);
+SECSOCK_API enum secsock_status secsock_config_set_ech_public_name(secsock_config *cfg,
+                                                                   const char *name);
 /* Client: offer ECH with this ECHConfigList: base64 (as in a DNS HTTPS
  * record's ech= and curl's --ech ecl:), whitespace allowed, or the PEM
  * text of `openssl ech` (only its ECHCONFIG block is read). SECSOCK_ERR_CONFIG when it is
  * not one, or holds no config this library can use. A server that does
  * not accept it (no ECH, another key) makes the handshake fail (RFC 9849
  * says so: the real name is never sent in the clear instead). */
-SECSOCK_API enum secsock_status secsock_config_set_ech_config_list(secsock_config *cfg, const char *text);
+SECSOCK_API enum secsock_status secsock_config_set_ech_config_list(secsock_config *cfg,
+                                                                   const char *text);
 /* Client: refuse any connection in which ECH was not accepted (on != 0):
  * also one made without a config, or with GREASE only. Returns SECSOCK_OK. */
 SECSOCK_API enum secsock_status secsock_config_require_ech(secsock_config *cfg, int on);
@@ -156,8 +165,8 @@ SECSOCK_API enum secsock_status secsock_config_set_ech_grease(secsock_config *cf
 
 /* What a pin (secsock_config_set_pin) names. */
 enum secsock_pin_kind {
-    SECSOCK_PIN_CERT = 0,   /* "sha256:HEX": the certificate's SHA-256 */
-    SECSOCK_PIN_SPKI = 1,   /* "sha256//BASE64": its public key's (SPKI) SHA-256 */
+    SECSOCK_PIN_CERT = 0, /* "sha256:HEX": the certificate's SHA-256 */
+    SECSOCK_PIN_SPKI = 1, /* "sha256//BASE64": its public key's (SPKI) SHA-256 */
 };
 /* Parses a pin (the syntax above) into its 32 bytes and its kind:
  * SECSOCK_OK, or SECSOCK_ERR_CONFIG if malformed (out and *kind are then

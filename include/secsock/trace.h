@@ -26,18 +26,18 @@ enum secsock_trace_kind {
     SECSOCK_TRACE_DATA = 1 << 2,    /* application bytes, in plaintext, as read or written */
     SECSOCK_TRACE_WIRE = 1 << 3,    /* TLS/DTLS: one record as it crossed the socket */
     /* A connection's life, for a capture (--pcap) of it: */
-    SECSOCK_TRACE_ACCEPT = 1 << 4,  /* a server's new connection (accepted, a UDP
+    SECSOCK_TRACE_ACCEPT = 1 << 4,    /* a server's new connection (accepted, a UDP
                                      * datagram, a DTLS peer past the cookie
                                      * exchange), before any handshake */
     SECSOCK_TRACE_HANDSHAKE = 1 << 5, /* the handshake is over, done or failed */
-    SECSOCK_TRACE_SECRET = 1 << 6,  /* TLS/DTLS: a session secret, as one NSS key-log
+    SECSOCK_TRACE_SECRET = 1 << 6,    /* TLS/DTLS: a session secret, as one NSS key-log
                                      * line (data, len; no newline), when OpenSSL
                                      * makes it: before the records it protects are
                                      * sent, but possibly after they were read */
-    SECSOCK_TRACE_END = 1 << 7,     /* one direction of a stream ended: sent 1, we
+    SECSOCK_TRACE_END = 1 << 7,       /* one direction of a stream ended: sent 1, we
                                      * shut it down; sent 0, a read met the peer's
                                      * end of stream (or its reset) */
-    SECSOCK_TRACE_CLOSE = 1 << 8,   /* the connection is closed, its last event;
+    SECSOCK_TRACE_CLOSE = 1 << 8,     /* the connection is closed, its last event;
                                      * reset: the socket went with a reset (an
                                      * abort, or unread bytes left) */
 };
@@ -48,34 +48,34 @@ enum secsock_trace_kind {
  * or what we sent it: escape it before it reaches a terminal. */
 struct secsock_trace_event {
     enum secsock_trace_kind kind;
-    int sent;                   /* 1: we sent it; 0: we received it (CONNECT: 1) */
-    const secsock_conn *conn;   /* NULL for a DTLS server's cookie exchange: no
+    int sent;                  /* 1: we sent it; 0: we received it (CONNECT: 1) */
+    const secsock_conn *conn;  /* NULL for a DTLS server's cookie exchange: no
                                  * connection exists yet */
-    const char *peer;           /* the peer, "ADDR:PORT" ("[ADDR]:PORT" for IPv6) */
-    const char *host;           /* CONNECT: the name connected to (the connect
+    const char *peer;          /* the peer, "ADDR:PORT" ("[ADDR]:PORT" for IPv6) */
+    const char *host;          /* CONNECT: the name connected to (the connect
                                  * options' host, whatever address it became) */
-    int version;                /* MESSAGE: the protocol version in use (0x0304 TLS
+    int version;               /* MESSAGE: the protocol version in use (0x0304 TLS
                                  * 1.3, 0xfefd DTLS 1.2); WIRE: the record header's;
                                  * else 0 */
-    const char *version_name;   /* "TLS 1.3", "DTLS 1.2", "unknown"; "" for 0 */
-    int content_type;           /* MESSAGE, WIRE: 20 change_cipher_spec, 21 alert,
+    const char *version_name;  /* "TLS 1.3", "DTLS 1.2", "unknown"; "" for 0 */
+    int content_type;          /* MESSAGE, WIRE: 20 change_cipher_spec, 21 alert,
                                  * 22 handshake, 23 application_data; -1 for bytes
                                  * that are not (a whole) record; else 0 */
-    const char *content_name;   /* "handshake", ...; "" */
-    int message_type;           /* MESSAGE: the handshake type (1 ClientHello, ...)
+    const char *content_name;  /* "handshake", ...; "" */
+    int message_type;          /* MESSAGE: the handshake type (1 ClientHello, ...)
                                  * or the alert description (0 close_notify, ...);
                                  * else -1 */
-    const char *message_name;   /* "ClientHello", "HelloRetryRequest",
+    const char *message_name;  /* "ClientHello", "HelloRetryRequest",
                                  * "close_notify", "unknown"; "" */
-    int alert_level;            /* MESSAGE alerts: 1 warning, 2 fatal; else 0 */
-    const unsigned char *data;  /* MESSAGE: the message, its header included
+    int alert_level;           /* MESSAGE alerts: 1 warning, 2 fatal; else 0 */
+    const unsigned char *data; /* MESSAGE: the message, its header included
                                  * (NULL for the HelloVerifyRequest a DTLS
                                  * server sends: OpenSSL shows only its size;
                                  * its bytes are in its WIRE event); DATA: the
                                  * bytes; WIRE: the record, header included;
                                  * SECRET: the key-log line; else NULL */
     size_t len;
-    int reset;                  /* END, CLOSE: 1 for a reset (RST), 0 for an
+    int reset; /* END, CLOSE: 1 for a reset (RST), 0 for an
                                  * orderly end (FIN); else 0 */
 };
 

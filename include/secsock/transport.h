@@ -60,8 +60,7 @@ enum secsock_role { SECSOCK_CLIENT, SECSOCK_SERVER };
  * *out a failed transport that gives only secsock_transport_error() and
  * secsock_transport_free() (NULL when out of memory). Call it before
  * starting threads. */
-SECSOCK_API enum secsock_status secsock_transport_new(const char *backend,
-                                                      enum secsock_role role,
+SECSOCK_API enum secsock_status secsock_transport_new(const char *backend, enum secsock_role role,
                                                       const secsock_config *cfg,
                                                       secsock_transport **out);
 /* Why secsock_transport_new() failed, one line; "" for a transport that
@@ -333,10 +332,10 @@ SECSOCK_API const char *secsock_conn_peer_cert_fingerprint(const secsock_conn *c
 
 /* Encrypted Client Hello (see security.h) on a connection. */
 enum secsock_ech_status {
-    SECSOCK_ECH_NONE = 0,     /* not offered (or not configured, or no TLS) */
-    SECSOCK_ECH_ACCEPTED,     /* the inner, encrypted ClientHello was used */
-    SECSOCK_ECH_REJECTED,     /* client: offered, and the server did not use it */
-    SECSOCK_ECH_GREASE,       /* client: sent GREASE; server: got an ECH extension
+    SECSOCK_ECH_NONE = 0, /* not offered (or not configured, or no TLS) */
+    SECSOCK_ECH_ACCEPTED, /* the inner, encrypted ClientHello was used */
+    SECSOCK_ECH_REJECTED, /* client: offered, and the server did not use it */
+    SECSOCK_ECH_GREASE,   /* client: sent GREASE; server: got an ECH extension
                                * it could not decrypt (GREASE, or another key) */
 };
 /* What ECH did on c (also after a failed handshake): its status; the SNI
@@ -364,10 +363,10 @@ SECSOCK_API const char *secsock_transport_ech_public_name(const secsock_transpor
  * plaintext, before the handshake, or when none came. */
 SECSOCK_API int secsock_conn_peer_cert_count(const secsock_conn *c);
 enum secsock_cert_field {
-    SECSOCK_CERT_SUBJECT,     /* RFC 2253, e.g. "CN=localhost,O=Example" */
+    SECSOCK_CERT_SUBJECT, /* RFC 2253, e.g. "CN=localhost,O=Example" */
     SECSOCK_CERT_ISSUER,
-    SECSOCK_CERT_SAN,         /* "DNS:localhost, IP:127.0.0.1" */
-    SECSOCK_CERT_NOT_BEFORE,  /* "2026-12-02T10:00:00Z" */
+    SECSOCK_CERT_SAN,        /* "DNS:localhost, IP:127.0.0.1" */
+    SECSOCK_CERT_NOT_BEFORE, /* "2026-12-02T10:00:00Z" */
     SECSOCK_CERT_NOT_AFTER,
     SECSOCK_CERT_FINGERPRINT, /* "sha256:AB:CD:...", the certificate's SHA-256 */
     SECSOCK_CERT_SPKI_PIN,    /* "sha256//BASE64", its public key's (curl's pin) */
@@ -387,9 +386,9 @@ enum secsock_verify_failure {
     SECSOCK_VERIFY_UNKNOWN_CA,      /* no chain to a trusted CA (self-signed, unknown issuer) */
     SECSOCK_VERIFY_EXPIRED,
     SECSOCK_VERIFY_NOT_YET_VALID,
-    SECSOCK_VERIFY_NAME_MISMATCH,   /* the name or address is not in the certificate */
+    SECSOCK_VERIFY_NAME_MISMATCH, /* the name or address is not in the certificate */
     SECSOCK_VERIFY_PIN_MISMATCH,
-    SECSOCK_VERIFY_OTHER,           /* another reason (a bad signature, a revoked chain...) */
+    SECSOCK_VERIFY_OTHER, /* another reason (a bad signature, a revoked chain...) */
 };
 SECSOCK_API enum secsock_verify_failure secsock_conn_verify_failure(const secsock_conn *c);
 

@@ -24,12 +24,12 @@ static char listener_mark, stop_mark, slot_mark, cut_mark;
 struct loop {
     struct admission_ctx *ax;
     int epfd;
-    int slot_fd;              /* eventfd: the pool had a slot free after refusing us */
-    int listening;            /* the listener is in the epoll set */
+    int slot_fd;   /* eventfd: the pool had a slot free after refusing us */
+    int listening; /* the listener is in the epoll set */
     int stopping;
-    int burst;                /* clients accepted per wake-up */
-    size_t n, cap;            /* clients held: waiting, lingering or queued */
-    struct deadline_heap heap; /* the waiting and lingering ones: every one has a
+    int burst;                                 /* clients accepted per wake-up */
+    size_t n, cap;                             /* clients held: waiting, lingering or queued */
+    struct deadline_heap heap;                 /* the waiting and lingering ones: every one has a
                                * deadline, so the next wake-up is the top */
     struct admission *queue_head, *queue_tail; /* ready, waiting for a worker */
     double grace_end;
@@ -122,8 +122,7 @@ static void set_listening(struct loop *lp, int on)
  * why, or the connection's error text when NULL, is logged. A refused TLS
  * client stays a moment to linger (see secsock_linger_nowait): never a
  * blocking close in this loop. */
-static void drop(struct loop *lp, struct admission *a, enum secsock_status status,
-                 const char *why)
+static void drop(struct loop *lp, struct admission *a, enum secsock_status status, const char *why)
 {
     lp->ax->hooks.report(lp->ax->hooks.arg, a, status, why);
     if (status != SECSOCK_ERR_TIMEOUT && secsock_linger_nowait(a->c)) {
@@ -337,8 +336,8 @@ static void expire(struct loop *lp)
         } else if (now >= a->deadline_ms) {
             char why[96];
             if (a->handshake_ms < 0)
-                snprintf(why, sizeof why, "%s handshake timed out after %d ms",
-                         policy->protocol, policy->handshake_timeout_ms);
+                snprintf(why, sizeof why, "%s handshake timed out after %d ms", policy->protocol,
+                         policy->handshake_timeout_ms);
             else
                 snprintf(why, sizeof why, "timeout: no data from the peer for %d ms",
                          policy->idle_timeout_ms);
@@ -389,8 +388,9 @@ static void begin_stop(struct loop *lp)
         ax->l = NULL;
         int left = atomic_load(&ax->admitted) + workers_wait_idle(ax->w, 0);
         if (left > 0)
-            app_log(stdout, "[*] Stopping: waiting up to %d ms for %d client(s) "
-                            "(interrupt again to stop at once)",
+            app_log(stdout,
+                    "[*] Stopping: waiting up to %d ms for %d client(s) "
+                    "(interrupt again to stop at once)",
                     ax->policy.grace_ms, left);
     }
 }
@@ -410,8 +410,7 @@ static void run_loop(struct loop *lp)
     struct epoll_event evs[64];
     const int close_at_stop = lp->ax->policy.close_at_stop;
     for (;;) {
-        if (lp->stopping &&
-            (close_at_stop || lp->n == 0 || app_now_ms() >= lp->grace_end))
+        if (lp->stopping && (close_at_stop || lp->n == 0 || app_now_ms() >= lp->grace_end))
             break;
         if (!lp->stopping)
             set_listening(lp, lp->n < lp->cap);

@@ -30,19 +30,19 @@ _Static_assert(ADMISSION_MAX_LOOPS <= WORKERS_MAX_WAITERS,
 struct admission {
     secsock_conn *c;
     double accepted_ms;
-    double deadline_ms;       /* handshake, then first data, must come by then */
-    double handshake_ms;      /* -1 until the handshake is done */
-    struct deadline_entry wake; /* in its loop's heap: the deadline, or a DTLS
+    double deadline_ms;             /* handshake, then first data, must come by then */
+    double handshake_ms;            /* -1 until the handshake is done */
+    struct deadline_entry wake;     /* in its loop's heap: the deadline, or a DTLS
                                * timer due before it */
-    uint32_t events;          /* what the next step waits for: EPOLLIN or EPOLLOUT */
-    uint32_t watched;         /* what epoll watches for it now (0: nothing) */
-    int ready;                /* waiting for a free worker */
-    int lingering;            /* refused: draining its last bytes before the close */
-    int screened;             /* its first bytes passed hooks.screen */
-    size_t screen_seen;       /* bytes hooks.screen saw the last time it waited */
-    const char *why;          /* set by hooks.screen when it drops the client */
+    uint32_t events;                /* what the next step waits for: EPOLLIN or EPOLLOUT */
+    uint32_t watched;               /* what epoll watches for it now (0: nothing) */
+    int ready;                      /* waiting for a free worker */
+    int lingering;                  /* refused: draining its last bytes before the close */
+    int screened;                   /* its first bytes passed hooks.screen */
+    size_t screen_seen;             /* bytes hooks.screen saw the last time it waited */
+    const char *why;                /* set by hooks.screen when it drops the client */
     struct secsock_fingerprint *fp; /* the client's, when the server shows them (-v, --json) */
-    struct admission *next;   /* in the queue for a worker */
+    struct admission *next;         /* in the queue for a worker */
 };
 
 /* How the loops treat clients: the server's options, as the loops need them. */
@@ -81,13 +81,13 @@ struct admission_hooks {
 struct admission_ctx {
     struct admission_policy policy;
     struct admission_hooks hooks;
-    struct workers *w;        /* w->handler serves an admitted client */
-    secsock_listener *l;      /* streams: the last loop to stop accepting frees it */
-    int stop_fd;              /* readable from the stop signal on */
-    int cut_fd;               /* readable once the grace period is cut short (a
+    struct workers *w;    /* w->handler serves an admitted client */
+    secsock_listener *l;  /* streams: the last loop to stop accepting frees it */
+    int stop_fd;          /* readable from the stop signal on */
+    int cut_fd;           /* readable once the grace period is cut short (a
                                * second SIGINT): -1 for none */
-    atomic_int accepting;     /* loops still accepting */
-    atomic_int admitted;      /* clients in admission, over all loops */
+    atomic_int accepting; /* loops still accepting */
+    atomic_int admitted;  /* clients in admission, over all loops */
 };
 
 /* Frees a client in admission (its connection is closed already). */

@@ -227,20 +227,13 @@ void capture_event(const struct secsock_trace_event *ev, int secure)
         else
             pcapng_data(find(ev->conn), dir, ev->data, ev->len);
         break;
-    case SECSOCK_TRACE_SECRET:
-        secret(ev);
-        break;
-    case SECSOCK_TRACE_HANDSHAKE:
-        pcapng_conn_release(find(ev->conn));
-        break;
+    case SECSOCK_TRACE_SECRET: secret(ev); break;
+    case SECSOCK_TRACE_HANDSHAKE: pcapng_conn_release(find(ev->conn)); break;
     case SECSOCK_TRACE_END:
         pcapng_conn_shutdown(find(ev->conn), dir, ev->reset ? PCAPNG_RST : PCAPNG_FIN);
         break;
-    case SECSOCK_TRACE_CLOSE:
-        end(ev->conn, ev->reset);
-        break;
-    default:
-        break;
+    case SECSOCK_TRACE_CLOSE: end(ev->conn, ev->reset); break;
+    default: break;
     }
     pthread_mutex_unlock(&lock);
 }
@@ -270,8 +263,9 @@ static void capture_close(void)
 int capture_open(const char *path, char *err, size_t errlen)
 {
     if (strcmp(path, "-") == 0) {
-        snprintf(err, errlen, "--pcap -: a capture is binary and stdout is the program's "
-                              "output; give a file name (tshark -r FILE reads it)");
+        snprintf(err, errlen,
+                 "--pcap -: a capture is binary and stdout is the program's "
+                 "output; give a file name (tshark -r FILE reads it)");
         return -1;
     }
     pthread_mutex_lock(&lock);

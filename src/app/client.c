@@ -23,8 +23,8 @@ static void on_attempt(void *arg, enum secsock_attempt_event event, const char *
         app_log(stderr, "* %s: %s", address, reason);
 }
 
-static enum secsock_status connect_once(struct app_client_session *cs, secsock_conn **out, char *err,
-                        size_t errlen)
+static enum secsock_status connect_once(struct app_client_session *cs, secsock_conn **out,
+                                        char *err, size_t errlen)
 {
     const struct app_options *o = cs->o;
     struct secsock_connect_opts copts = app_connect_opts(o, cs->port, cs->timeout_ms);
@@ -43,15 +43,17 @@ static enum secsock_status connect_once(struct app_client_session *cs, secsock_c
     enum secsock_status rc = secsock_connect(cs->t, &copts, &c);
     if (rc == SECSOCK_OK)
         cs->js.handshake_ms = app_now_ms() - t0;
-    snprintf(err, errlen, "%s", rc == SECSOCK_OK ? "" : c != NULL ? secsock_conn_error(c) : "out of memory");
+    snprintf(err, errlen, "%s",
+             rc == SECSOCK_OK ? ""
+             : c != NULL      ? secsock_conn_error(c)
+                              : "out of memory");
     app_add_hint(rc, (cs->o->program & (APP_UDP_CLIENT | APP_UDP_SERVER)) != 0, err, errlen);
     /* Our ClientHello, kept with -v or --json: its fingerprints, also when
      * the server refused it. */
     size_t hello_len = 0;
     const unsigned char *hello = c != NULL ? secsock_conn_client_hello(c, &hello_len) : NULL;
     cs->js.fingerprint = NULL;
-    if (hello != NULL &&
-        secsock_fingerprint_client_hello(hello, hello_len, &cs->fingerprint) == 0)
+    if (hello != NULL && secsock_fingerprint_client_hello(hello, hello_len, &cs->fingerprint) == 0)
         cs->js.fingerprint = &cs->fingerprint;
     if (rc != 0 && c != NULL && secsock_conn_plaintext_peer(c)) {
         size_t n = strlen(err); /* the fix is the program's to name */
@@ -105,7 +107,8 @@ static enum secsock_status ech_retry(struct app_client_session *cs, secsock_conn
     char why[APP_ERR_LEN];
     secsock_transport *t =
         app_ech_retry_transport(o, secsock_conn_ech_retry_config_list(*c), why, sizeof why);
-    if (t == NULL || app_ech_retry_address(*c, cs->ech_retry_addr, sizeof cs->ech_retry_addr) != 0) {
+    if (t == NULL ||
+        app_ech_retry_address(*c, cs->ech_retry_addr, sizeof cs->ech_retry_addr) != 0) {
         secsock_transport_free(t);
         if (o->verbose) /* (why names --ech ecl:, which the user did not give) */
             app_log(stderr, "* ECH: the server sent new configs (retry_configs) this client "
@@ -130,8 +133,8 @@ static enum secsock_status ech_retry(struct app_client_session *cs, secsock_conn
 }
 
 enum secsock_status app_client_connect(const struct app_options *o, const secsock_transport *t,
-                       const char *port, int timeout_ms, secsock_conn **out,
-                       struct app_client_session *cs, char *err, size_t errlen)
+                                       const char *port, int timeout_ms, secsock_conn **out,
+                                       struct app_client_session *cs, char *err, size_t errlen)
 {
     *cs = (struct app_client_session){
         .js = { .program = o->name, .t = t, .peer = o->host, .handshake_ms = -1 },
@@ -147,7 +150,8 @@ enum secsock_status app_client_connect(const struct app_options *o, const secsoc
     return rc == SECSOCK_OK ? SECSOCK_OK : connect_failed(cs, out, rc, err);
 }
 
-enum secsock_status app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, size_t errlen)
+enum secsock_status app_client_next(struct app_client_session *cs, secsock_conn **c, char *err,
+                                    size_t errlen)
 {
     const char *peer = secsock_conn_peer(*c);
     if (cs->o->verbose)

@@ -24,7 +24,7 @@ struct app_client_session {
     const secsock_transport *t;
     const char *port;
     int timeout_ms;
-    int attempts;               /* addresses the last connect started on */
+    int attempts; /* addresses the last connect started on */
     size_t n_refused;
     char refused[APP_CLIENT_MAX_REFUSED][64];
     /* tcp-client's ECH retry (ech_retry.h): the transport made for the
@@ -43,15 +43,16 @@ struct app_client_session {
  * and the status is returned with the reason in err. Close a connection
  * made here with app_client_close. */
 enum secsock_status app_client_connect(const struct app_options *o, const secsock_transport *t,
-                       const char *port, int timeout_ms, secsock_conn **out,
-                       struct app_client_session *cs, char *err, size_t errlen);
+                                       const char *port, int timeout_ms, secsock_conn **out,
+                                       struct app_client_session *cs, char *err, size_t errlen);
 
 /* *c met a refusal (an ICMP "port unreachable" for a datagram): closes it
  * and connects to the name's next address, leaving out every one refused
  * so far. Returns 0 with *c the new connection, or the failure with *c
  * NULL and err saying so: when no address is left, "connection refused:
  * nothing listens on ADDR, ADDR" (SECSOCK_ERR_CONNECT). */
-enum secsock_status app_client_next(struct app_client_session *cs, secsock_conn **c, char *err, size_t errlen);
+enum secsock_status app_client_next(struct app_client_session *cs, secsock_conn **c, char *err,
+                                    size_t errlen);
 
 /* Says "PROGRAM: msg" on stderr and, with a session, keeps its first
  * failure for the --json record; both with the options that fix it

@@ -41,8 +41,8 @@ static const char *ech_config_text(const char *value, char **buf, char *err, siz
 
 /* The ECH options into cfg: SECSOCK_OK, or a status with the reason in
  * err (or, when err is empty, the config's). */
-static enum secsock_status ech_settings(const struct app_options *o, secsock_config *cfg,
-                                        char *err, size_t errlen)
+static enum secsock_status ech_settings(const struct app_options *o, secsock_config *cfg, char *err,
+                                        size_t errlen)
 {
     enum secsock_status rc = SECSOCK_OK;
     if (o->ech_key)
@@ -64,8 +64,7 @@ static enum secsock_status ech_settings(const struct app_options *o, secsock_con
     free(buf);
     if (rc != SECSOCK_OK && secsock_ech_supported()) {
         char shown[4 * 64 + 1]; /* the start of what was typed is enough to know it */
-        term_escape_line((const unsigned char *)o->ech_config, strnlen(o->ech_config, 64),
-                         shown);
+        term_escape_line((const unsigned char *)o->ech_config, strnlen(o->ech_config, 64), shown);
         snprintf(err, errlen, "--ech ecl:%s%s: %s%s", shown,
                  strlen(o->ech_config) > 64 ? "..." : "", from_file ? "" : "no such file, and ",
                  secsock_config_error(cfg));
@@ -75,8 +74,8 @@ static enum secsock_status ech_settings(const struct app_options *o, secsock_con
 
 /* The config the options ask for; NULL with the reason in err. Each
  * setter checks its value, so the first refused one is the message. */
-static secsock_config *security_config(const struct app_options *o, const char *keylog,
-                                       char *err, size_t errlen)
+static secsock_config *security_config(const struct app_options *o, const char *keylog, char *err,
+                                       size_t errlen)
 {
     err[0] = '\0';
     secsock_config *cfg = NULL;
@@ -87,10 +86,10 @@ static secsock_config *security_config(const struct app_options *o, const char *
     if (!o->secure)
         return cfg;
     enum secsock_status rc = SECSOCK_OK;
-#define SET(wanted, call)                                                                      \
-    do {                                                                                       \
-        if (rc == SECSOCK_OK && (wanted))                                                      \
-            rc = (call);                                                                       \
+#define SET(wanted, call)                                                                          \
+    do {                                                                                           \
+        if (rc == SECSOCK_OK && (wanted))                                                          \
+            rc = (call);                                                                           \
     } while (0)
     SET(o->cafile, secsock_config_set_cafile(cfg, o->cafile));
     SET(o->cert, secsock_config_set_cert_file(cfg, o->cert));
@@ -123,8 +122,8 @@ static secsock_config *security_config(const struct app_options *o, const char *
     return cfg;
 }
 
-secsock_transport *app_transport(const struct app_options *o, enum secsock_role role,
-                                 char *err, size_t errlen)
+secsock_transport *app_transport(const struct app_options *o, enum secsock_role role, char *err,
+                                 size_t errlen)
 {
     const char *keylog = o->keylog;
     const char *env = getenv("SSLKEYLOGFILE");
@@ -149,8 +148,10 @@ secsock_transport *app_transport(const struct app_options *o, enum secsock_role 
         return NULL;
     }
     if (o->insecure)
-        fprintf(stderr, "%s: warning: --insecure: the peer's certificate and name are NOT "
-                        "verified\n", o->name);
+        fprintf(stderr,
+                "%s: warning: --insecure: the peer's certificate and name are NOT "
+                "verified\n",
+                o->name);
     if (keylog != NULL)
         fprintf(stderr, "%s: warning: writing %s session secrets to '%s'%s\n", o->name,
                 datagram ? "DTLS" : "TLS", keylog, o->keylog ? "" : " (SSLKEYLOGFILE)");

@@ -24,7 +24,10 @@ void deadline_entry_init(struct deadline_entry *e)
     e->pos = DEADLINE_NOT_IN_HEAP;
 }
 
-int deadline_entry_queued(const struct deadline_entry *e) { return e->pos != DEADLINE_NOT_IN_HEAP; }
+int deadline_entry_queued(const struct deadline_entry *e)
+{
+    return e->pos != DEADLINE_NOT_IN_HEAP;
+}
 
 static void place(struct deadline_heap *h, size_t i, struct deadline_entry *e)
 {

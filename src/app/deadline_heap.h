@@ -18,11 +18,11 @@
 
 struct deadline_entry {
     double when_ms;
-    size_t pos;                  /* index in the heap, or DEADLINE_NOT_IN_HEAP */
+    size_t pos; /* index in the heap, or DEADLINE_NOT_IN_HEAP */
 };
 
 struct deadline_heap {
-    struct deadline_entry **at;  /* at[0] is the soonest */
+    struct deadline_entry **at; /* at[0] is the soonest */
     size_t n, cap;
 };
 

@@ -17,8 +17,8 @@ enum app_exit {
     APP_EXIT_CONNECT = 3,
     APP_EXIT_TLS = 4,
     APP_EXIT_TIMEOUT = 5,
-    APP_EXIT_HTTP = 6,          /* tcp-client --fail: an HTTP status of 400 or more */
-    APP_EXIT_WRITE = 23,        /* tcp-client: the output could not be written (curl's 23) */
+    APP_EXIT_HTTP = 6,   /* tcp-client --fail: an HTTP status of 400 or more */
+    APP_EXIT_WRITE = 23, /* tcp-client: the output could not be written (curl's 23) */
 };
 
 /* The exit code for a status. */

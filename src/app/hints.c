@@ -7,7 +7,7 @@
  * for any), the status it comes with, and the options that fix it. */
 static const struct hint {
     enum secsock_status status;
-    int datagram;                /* 1: only for UDP/DTLS; 0: for any */
+    int datagram; /* 1: only for UDP/DTLS; 0: for any */
     const char *about;
     const char *options;
 } hints[] = {

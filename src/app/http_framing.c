@@ -20,7 +20,7 @@ enum {
     ST_CHUNK_DATA,  /* remaining = bytes left of this chunk */
     ST_CHUNK_CR,    /* the CRLF after chunk data */
     ST_CHUNK_LF,
-    ST_TRAILER,     /* trailer lines up to an empty one; line_len = this line's */
+    ST_TRAILER, /* trailer lines up to an empty one; line_len = this line's */
     ST_DONE,
     ST_ERROR,
 };
@@ -82,7 +82,7 @@ static struct line next_line(const struct http_framing *f, size_t *pos)
     *pos += len + 1;
     if (len > 0 && p[len - 1] == '\r')
         len--;
-    return (struct line){p, len};
+    return (struct line){ p, len };
 }
 
 /* "HTTP/1.x NNN[ reason]"; the status code, or -1 after fail(). */
@@ -155,8 +155,8 @@ static size_t element_end(const char *v, size_t len, size_t i)
 
 /* Transfer-Encoding: a list of codings, each "name[;params]"; empty
  * elements are allowed (RFC 9110 5.6.1). 0, or -1 after fail(). */
-static int add_transfer_encoding(struct http_framing *f, struct framing_fields *ff,
-                                 const char *v, size_t len)
+static int add_transfer_encoding(struct http_framing *f, struct framing_fields *ff, const char *v,
+                                 size_t len)
 {
     size_t i = 0, codings = 0;
 
@@ -262,7 +262,7 @@ static void start_body(struct http_framing *f, const struct framing_fields *ff, 
 /* The head in f->head is complete. */
 static void parse_head(struct http_framing *f)
 {
-    struct framing_fields ff = {0};
+    struct framing_fields ff = { 0 };
     size_t pos = 0;
     int minor = 1, status;
 
@@ -454,37 +454,23 @@ enum http_framing_result http_framing_feed(struct http_framing *f, const unsigne
         size_t n = len - pos;
 
         switch (f->state) {
-        case ST_HEAD:
-            pos += feed_head(f, p, n);
-            break;
-        case ST_BODY_LENGTH:
-            pos += feed_length_body(f, p, n);
-            break;
+        case ST_HEAD: pos += feed_head(f, p, n); break;
+        case ST_BODY_LENGTH: pos += feed_length_body(f, p, n); break;
         case ST_BODY_CLOSE:
             deliver(f, p, n);
             pos = len;
             break;
-        case ST_CHUNK_SIZE:
-            pos += feed_chunk_size(f, p, n);
-            break;
-        case ST_CHUNK_DATA:
-            pos += feed_chunk_data(f, p, n);
-            break;
+        case ST_CHUNK_SIZE: pos += feed_chunk_size(f, p, n); break;
+        case ST_CHUNK_DATA: pos += feed_chunk_data(f, p, n); break;
         case ST_CHUNK_CR:
-        case ST_CHUNK_LF:
-            pos += feed_chunk_end(f, *p);
-            break;
-        case ST_TRAILER:
-            pos += feed_trailer(f, p, n);
-            break;
-        default:
-            fail(f, "internal error: bad parser state");
-            break;
+        case ST_CHUNK_LF: pos += feed_chunk_end(f, *p); break;
+        case ST_TRAILER: pos += feed_trailer(f, p, n); break;
+        default: fail(f, "internal error: bad parser state"); break;
         }
     }
     if (consumed != NULL)
         *consumed = pos;
-    return f->state == ST_DONE ? HTTP_FRAMING_DONE
+    return f->state == ST_DONE    ? HTTP_FRAMING_DONE
            : f->state == ST_ERROR ? HTTP_FRAMING_ERROR
                                   : HTTP_FRAMING_MORE;
 }
@@ -493,11 +479,8 @@ enum http_framing_result http_framing_eof(struct http_framing *f)
 {
     switch (f->state) {
     case ST_DONE:
-    case ST_BODY_CLOSE:
-        f->state = ST_DONE;
-        return HTTP_FRAMING_DONE;
-    case ST_ERROR:
-        return HTTP_FRAMING_ERROR;
+    case ST_BODY_CLOSE: f->state = ST_DONE; return HTTP_FRAMING_DONE;
+    case ST_ERROR: return HTTP_FRAMING_ERROR;
     case ST_HEAD:
         fail(f, f->head_len == 0 ? "response cut short: closed before the response head"
                                  : "response cut short: closed inside the response head");
@@ -507,15 +490,12 @@ enum http_framing_result http_framing_eof(struct http_framing *f)
                  f->remaining);
         f->state = ST_ERROR;
         break;
-    default:
-        fail(f, "response cut short: closed inside the chunked body");
-        break;
+    default: fail(f, "response cut short: closed inside the chunked body"); break;
     }
     return HTTP_FRAMING_ERROR;
 }
 
-int http_response_header(const struct http_framing *f, const char *name, char *out,
-                         size_t outlen)
+int http_response_header(const struct http_framing *f, const char *name, char *out, size_t outlen)
 {
     if (f->status == 0 || f->not_http || outlen == 0)
         return -1;

@@ -29,19 +29,19 @@ typedef void (*http_body_cb)(void *arg, const unsigned char *data, size_t len);
 struct http_framing {
     int state;
     int head_request;
-    int status;                /* of the final response, once the head is parsed */
+    int status; /* of the final response, once the head is parsed */
     int until_close;
-    int not_http;              /* the reply did not start like HTTP: raw to the close */
-    int interim_seen;          /* a 1xx came first: what follows must be HTTP */
+    int not_http;                 /* the reply did not start like HTTP: raw to the close */
+    int interim_seen;             /* a 1xx came first: what follows must be HTTP */
     unsigned long long remaining; /* Content-Length left, or current chunk left */
     size_t head_len;
-    char head[16384];          /* the head being collected; a bigger one is an
+    char head[16384]; /* the head being collected; a bigger one is an
                                   error. Once parsed: the final response's head
                                   (head_len bytes, not NUL-terminated) */
     size_t line_len;
-    char line[1024];           /* chunk-size line being collected (a longer one
+    char line[1024];      /* chunk-size line being collected (a longer one
                                   is an error); trailer lines are skipped */
-    http_body_cb on_body;      /* optional: decoded body bytes (de-chunked);
+    http_body_cb on_body; /* optional: decoded body bytes (de-chunked);
                                   set it after http_framing_init */
     void *on_body_arg;
     char error[128];
@@ -60,7 +60,6 @@ enum http_framing_result http_framing_eof(struct http_framing *f);
 /* The value of header field NAME (case-insensitive) in the final
  * response's head, trimmed, into out; 0 if present, -1 if not (or no HTTP
  * head was parsed). A value that does not fit is cut. */
-int http_response_header(const struct http_framing *f, const char *name, char *out,
-                         size_t outlen);
+int http_response_header(const struct http_framing *f, const char *name, char *out, size_t outlen);
 
 #endif

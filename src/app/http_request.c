@@ -84,7 +84,7 @@ static struct field split_header(const char *h)
     end = v + strlen(v);
     while (end > v && is_ows((unsigned char)end[-1]))
         end--;
-    return (struct field){h, (size_t)(colon - h), v, (size_t)(end - v)};
+    return (struct field){ h, (size_t)(colon - h), v, (size_t)(end - v) };
 }
 
 /* A growing output string; a failed allocation sticks until the end. */
@@ -163,8 +163,8 @@ static void add_host_value(struct strbuf *sb, const struct http_request_spec *sp
 }
 
 enum { DEF_HOST, DEF_USER_AGENT, DEF_ACCEPT, DEF_CONNECTION, DEF_CONTENT_TYPE, NDEFAULTS };
-static const char *const default_names[NDEFAULTS] = {"host", "user-agent", "accept",
-                                                     "connection", "content-type"};
+static const char *const default_names[NDEFAULTS] = { "host", "user-agent", "accept", "connection",
+                                                      "content-type" };
 
 /* For each default header, the index of the first -H naming it, or -1. */
 static void find_overrides(const struct http_request_spec *spec, long idx[NDEFAULTS])
@@ -202,12 +202,8 @@ static void add_default(struct strbuf *sb, const struct http_request_spec *spec,
             sb_str(sb, "\r\n");
         }
         break;
-    case DEF_ACCEPT:
-        sb_str(sb, "Accept: */*\r\n");
-        break;
-    case DEF_CONNECTION:
-        sb_str(sb, "Connection: close\r\n");
-        break;
+    case DEF_ACCEPT: sb_str(sb, "Accept: */*\r\n"); break;
+    case DEF_CONNECTION: sb_str(sb, "Connection: close\r\n"); break;
     case DEF_CONTENT_TYPE:
         if (spec->has_body && spec->content_type != NULL) {
             sb_str(sb, "Content-Type: ");
@@ -248,8 +244,7 @@ static void add_headers(struct strbuf *sb, const struct http_request_spec *spec,
 }
 
 /* 0, or -1 with err set, and *port the port (0 if none was given). */
-static int check_spec(const struct http_request_spec *spec, long *port, char *err,
-                      size_t errlen)
+static int check_spec(const struct http_request_spec *spec, long *port, char *err, size_t errlen)
 {
     const char *why;
 
@@ -286,7 +281,7 @@ char *http_request_build(const struct http_request_spec *given, size_t *len, cha
                          size_t errlen)
 {
     struct http_request_spec spec = *given;
-    struct strbuf sb = {0};
+    struct strbuf sb = { 0 };
     long port = 0;
 
     if (spec.method == NULL)

@@ -9,18 +9,18 @@
 #include <stddef.h>
 
 struct http_request_spec {
-    const char *method;        /* a token, e.g. "GET"; NULL means "GET" */
-    const char *host;          /* as given by the user; IPv6 literals get [] */
-    const char *port;          /* numeric; NULL or "" leaves ":PORT" out */
-    int default_port;          /* 80 or 443: ":PORT" is left out of Host when equal */
-    const char *path;          /* e.g. "/"; NULL means "/" */
-    const char *user_agent;    /* NULL or "" sends no User-Agent */
+    const char *method;         /* a token, e.g. "GET"; NULL means "GET" */
+    const char *host;           /* as given by the user; IPv6 literals get [] */
+    const char *port;           /* numeric; NULL or "" leaves ":PORT" out */
+    int default_port;           /* 80 or 443: ":PORT" is left out of Host when equal */
+    const char *path;           /* e.g. "/"; NULL means "/" */
+    const char *user_agent;     /* NULL or "" sends no User-Agent */
     const char *const *headers; /* "Name: value" lines from -H, in order */
     size_t nheaders;
-    int has_body;              /* a body follows the head, with its Content-Length */
-    const char *body;          /* body_len bytes, any content */
+    int has_body;     /* a body follows the head, with its Content-Length */
+    const char *body; /* body_len bytes, any content */
     size_t body_len;
-    const char *content_type;  /* with a body: the default Content-Type, or NULL */
+    const char *content_type; /* with a body: the default Content-Type, or NULL */
 };
 
 /* Builds "METHOD PATH HTTP/1.1", then the default headers Host, User-Agent,
@@ -38,8 +38,8 @@ struct http_request_spec {
  * space. Returns a malloc'd NUL-terminated string and its length, or NULL
  * with a one-line reason naming the culprit in err, e.g.
  * invalid header "Foo bar: x": name is not a token */
-char *http_request_build(const struct http_request_spec *spec, size_t *len,
-                         char *err, size_t errlen);
+char *http_request_build(const struct http_request_spec *spec, size_t *len, char *err,
+                         size_t errlen);
 
 /* Checks one -H argument: "Name: value" or "Name:". 0 ok, -1 with a
  * one-line reason in err. */

@@ -9,8 +9,7 @@
 enum { SHOW_START, SHOW_HEAD, SHOW_DONE };
 
 /* One line, escaped, after its prefix; cut ones say how much is left out. */
-static void show_line(FILE *f, const char *prefix, const char *line, size_t len,
-                      size_t dropped)
+static void show_line(FILE *f, const char *prefix, const char *line, size_t len, size_t dropped)
 {
     if (len > 0 && line[len - 1] == '\r')
         len--;

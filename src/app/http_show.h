@@ -17,10 +17,10 @@ void http_show_request(FILE *f, const char *request, size_t len);
 
 /* The response head, fed in pieces as they arrive. */
 struct http_show {
-    int state;                  /* before the status line, in a head, done */
-    int interim;                /* this head is a 1xx: another one follows */
-    size_t len;                 /* of the line being collected */
-    size_t dropped;             /* bytes of it past HTTP_SHOW_LINE_MAX */
+    int state;      /* before the status line, in a head, done */
+    int interim;    /* this head is a 1xx: another one follows */
+    size_t len;     /* of the line being collected */
+    size_t dropped; /* bytes of it past HTTP_SHOW_LINE_MAX */
     char line[HTTP_SHOW_LINE_MAX];
 };
 void http_show_init(struct http_show *h);

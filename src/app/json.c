@@ -129,7 +129,8 @@ void json_write_session(FILE *f, const struct json_session *js)
     field_str(f, &first, "ja3_hash", js->fingerprint != NULL ? js->fingerprint->ja3_hash : NULL);
     field_sep(f, &first);
     fprintf(f, "\"bytes_sent\":%llu,\"bytes_received\":%llu",
-            c != NULL ? secsock_conn_bytes_sent(c) : 0, c != NULL ? secsock_conn_bytes_received(c) : 0);
+            c != NULL ? secsock_conn_bytes_sent(c) : 0,
+            c != NULL ? secsock_conn_bytes_received(c) : 0);
     field_num(f, &first, "handshake_ms", js->handshake_ms);
     field_num(f, &first, "total_ms", js->total_ms);
     field_str(f, &first, "status", secsock_status_name(js->status));

@@ -12,14 +12,14 @@
 struct json_session {
     const char *program;
     const secsock_transport *t;
-    const secsock_conn *c;      /* NULL if no connection was made */
-    const char *peer;           /* when c is NULL: what we tried */
-    double handshake_ms;        /* -1 when the handshake did not finish */
+    const secsock_conn *c; /* NULL if no connection was made */
+    const char *peer;      /* when c is NULL: what we tried */
+    double handshake_ms;   /* -1 when the handshake did not finish */
     double total_ms;
-    enum secsock_status status; /* SECSOCK_OK, or what ended the session */
-    const char *error;          /* its text, or NULL */
+    enum secsock_status status;                    /* SECSOCK_OK, or what ended the session */
+    const char *error;                             /* its text, or NULL */
     const struct secsock_fingerprint *fingerprint; /* the client's, or NULL */
-    int ech_retried;            /* tcp-client: this connection used the server's
+    int ech_retried;                               /* tcp-client: this connection used the server's
                                  * ECH retry configs (a first one was rejected) */
 };
 
@@ -32,11 +32,11 @@ void json_write_session(FILE *f, const struct json_session *js);
  * "spki_pin"; with ECH, "ech_public_name" and "ech_config_list"). */
 struct json_listening {
     const char *program;
-    const char *address;        /* the bound address, no port, no brackets */
+    const char *address; /* the bound address, no port, no brackets */
     int port;
-    const char *protocol;       /* "tcp", "tls", "udp" or "dtls" */
-    const char *fingerprint;    /* --self-signed: its sha256:..., else NULL */
-    const char *spki_pin;       /* --self-signed: its public key's sha256//..., else NULL */
+    const char *protocol;        /* "tcp", "tls", "udp" or "dtls" */
+    const char *fingerprint;     /* --self-signed: its sha256:..., else NULL */
+    const char *spki_pin;        /* --self-signed: its public key's sha256//..., else NULL */
     const char *ech_public_name; /* ECH: the config's public name, else NULL */
     const char *ech_config_list; /* ECH: the ECHConfigList clients need (base64), else NULL */
 };

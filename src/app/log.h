@@ -41,9 +41,9 @@ void app_log_client(FILE *f, const char *fmt, ...) __attribute__((format(printf,
 struct app_log_entry {
     char *buf;
     size_t len, cap;
-    int cut;                    /* a line did not fit in memory */
+    int cut; /* a line did not fit in memory */
     char stamp[APP_LOG_STAMP_MAX];
-    char small[2048];           /* most entries fit here: no allocation */
+    char small[2048]; /* most entries fit here: no allocation */
 };
 
 void app_log_entry_init(struct app_log_entry *e);

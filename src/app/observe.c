@@ -13,9 +13,9 @@
 /* What every observed transport of the process shares. */
 static struct {
     int verbose;
-    int server;                 /* -v goes to the log (stdout), each line naming the client */
-    FILE *trace;                /* --trace, or NULL */
-    int pcap;                   /* --pcap: events go to the capture too */
+    int server;  /* -v goes to the log (stdout), each line naming the client */
+    FILE *trace; /* --trace, or NULL */
+    int pcap;    /* --pcap: events go to the capture too */
 } watch;
 
 /* Each transport's observer arg: whether its data is on the wire as it is. */
@@ -39,8 +39,8 @@ size_t app_describe_message(const struct secsock_trace_event *ev, char *out, siz
         n = snprintf(out, outlen, "%s (%s), alert, %s (%s)", ev->version_name, dir, name,
                      ev->alert_level == 2 ? "fatal" : "warning");
     else if (ev->content_type == 22)
-        n = snprintf(out, outlen, "%s (%s), handshake, %s (%zu bytes)", ev->version_name, dir,
-                     name, ev->len);
+        n = snprintf(out, outlen, "%s (%s), handshake, %s (%zu bytes)", ev->version_name, dir, name,
+                     ev->len);
     else
         n = snprintf(out, outlen, "%s (%s), %s (%zu byte%s)", ev->version_name, dir,
                      ev->content_name, ev->len, ev->len == 1 ? "" : "s");
@@ -98,10 +98,8 @@ static void on_event(void *arg, const struct secsock_trace_event *ev)
         }
         break;
     case SECSOCK_TRACE_DATA:
-    case SECSOCK_TRACE_WIRE:
-        break;
-    default:
-        return; /* a connection's life: the capture's alone */
+    case SECSOCK_TRACE_WIRE: break;
+    default: return; /* a connection's life: the capture's alone */
     }
     if (watch.trace != NULL)
         tracefile_event(watch.trace, ev, plaintext);
@@ -132,12 +130,12 @@ int app_observe(const struct app_options *o, secsock_transport *t, char *err, si
     if (o->verbose)
         kinds |= SECSOCK_TRACE_CONNECT | SECSOCK_TRACE_MESSAGE;
     if (o->trace != NULL)
-        kinds |= SECSOCK_TRACE_CONNECT | SECSOCK_TRACE_MESSAGE | SECSOCK_TRACE_DATA |
-                 SECSOCK_TRACE_WIRE;
+        kinds |=
+            SECSOCK_TRACE_CONNECT | SECSOCK_TRACE_MESSAGE | SECSOCK_TRACE_DATA | SECSOCK_TRACE_WIRE;
     if (o->pcap != NULL)
         kinds |= capture_kinds(secsock_transport_is_secure(t));
-    secsock_transport_set_trace(t, kinds, on_event,
-                                (void *)(secsock_transport_is_secure(t) ? &secure_transport
-                                                                       : &plaintext_transport));
+    secsock_transport_set_trace(
+        t, kinds, on_event,
+        (void *)(secsock_transport_is_secure(t) ? &secure_transport : &plaintext_transport));
     return 0;
 }

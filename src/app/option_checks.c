@@ -25,13 +25,15 @@ static int check_ech(const struct app_options *o)
 {
     int ech = o->ech_key || o->ech_public_name || o->ech_config || o->ech_hard || o->ech_grease;
     if (o->ech_key != NULL && o->ech_public_name != NULL)
-        return app_usage_error(o, "%s", "--ech and --ech-key contradict each other: a key is "
-                                    "made, or read");
+        return app_usage_error(o, "%s",
+                               "--ech and --ech-key contradict each other: a key is "
+                               "made, or read");
     if (o->ech_out != NULL && o->ech_key == NULL && o->ech_public_name == NULL)
         return app_usage_error(o, "%s", "--ech-out needs --ech PUBLIC_NAME or --ech-key FILE");
     if (o->ech_hard && o->ech_config == NULL)
-        return app_usage_error(o, "%s", "--ech hard needs --ech ecl:CONFIG as well (tcp-client "
-                                    "looks no config up in DNS)");
+        return app_usage_error(o, "%s",
+                               "--ech hard needs --ech ecl:CONFIG as well (tcp-client "
+                               "looks no config up in DNS)");
     if (o->ech_grease && o->ech_config != NULL)
         return app_usage_error(o, "%s", "--ech grease and --ech ecl: contradict each other");
     if (ech && o->tls_max != NULL && strcmp(o->tls_max, "1.2") == 0)
@@ -67,19 +69,21 @@ int app_options_check(struct app_options *o, const unsigned char *seen)
         return app_usage_error(o, "%s", "--send and --send-file contradict each other");
     if ((o->send_string != NULL || o->send_file != NULL) &&
         (app_opt_seen(seen, OPT_HEADER) || app_opt_seen(seen, OPT_PATH) || o->method_given ||
-         o->head || o->ndata > 0 || o->follow ||
-         app_opt_seen(seen, OPT_USER_AGENT) || o->body_only || o->fail_http))
-        return app_usage_error(o, "%s", "--path, --request, --head, --data, --location, --header, "
-                                    "--user-agent, --body-only and "
-                                    "--fail make no sense with --send");
+         o->head || o->ndata > 0 || o->follow || app_opt_seen(seen, OPT_USER_AGENT) ||
+         o->body_only || o->fail_http))
+        return app_usage_error(o, "%s",
+                               "--path, --request, --head, --data, --location, --header, "
+                               "--user-agent, --body-only and "
+                               "--fail make no sense with --send");
     if ((o->cert != NULL) != (o->key != NULL))
         return app_usage_error(o, "%s", "--cert and --key go together");
     if ((o->program & APP_SERVERS) && o->secure && o->cert == NULL && !o->self_signed)
         return app_usage_error(o, "%s needs --cert and --key, or --self-signed",
                                o->program == APP_TCP_SERVER ? "--tls" : "--dtls");
     if (o->cert_out != NULL && !o->self_signed)
-        return app_usage_error(o, "%s", "--cert-out needs --self-signed (with --cert, clients can "
-                                    "use that file)");
+        return app_usage_error(o, "%s",
+                               "--cert-out needs --self-signed (with --cert, clients can "
+                               "use that file)");
     if (o->self_signed && o->cert != NULL)
         return app_usage_error(o, "%s", "--self-signed and --cert contradict each other");
     return check_ech(o);

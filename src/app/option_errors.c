@@ -24,13 +24,12 @@ int app_usage_error(const struct app_options *o, const char *fmt, ...)
 
 int app_option_error(const struct app_options *o, const char *bad)
 {
-    const struct opt_def *d =
-        optopt != 0 ? app_opt_by_id(optopt) : app_opt_named(bad, o->program);
+    const struct opt_def *d = optopt != 0 ? app_opt_by_id(optopt) : app_opt_named(bad, o->program);
     if (d == NULL)
         return app_usage_error(o, "unknown option '%s'", bad);
     if (d->programs & (unsigned)o->program)
-        return app_usage_error(o, d->arg ? "option '%s' needs a value"
-                                         : "option '%s' takes no value", bad);
+        return app_usage_error(
+            o, d->arg ? "option '%s' needs a value" : "option '%s' takes no value", bad);
     char who[80];
     app_program_names(d->programs, who, sizeof who);
     return app_usage_error(o, "option '%s' is for %s, not %s", bad, who, o->name);

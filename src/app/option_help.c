@@ -23,8 +23,7 @@ static const struct program_info programs[] = {
       "read a request, print it, reply, close." },
     { APP_UDP_CLIENT, "[OPTIONS] HOST [PORT] [MESSAGE]",
       "Send MESSAGE to HOST:PORT (8080) as one datagram and print the reply." },
-    { APP_UDP_SERVER, "[OPTIONS]",
-      "Listen on 127.0.0.1:8080 and answer each datagram." },
+    { APP_UDP_SERVER, "[OPTIONS]", "Listen on 127.0.0.1:8080 and answer each datagram." },
 };
 
 static const struct program_info *program_info(enum app_program p)
@@ -57,8 +56,9 @@ static const char *verbose_help(enum app_program p)
     case APP_UDP_CLIENT:
         return "on stderr: the connection, each DTLS handshake message, the session and its "
                "JA4/JA3 fingerprints";
-    default: return "log each client's TLS/DTLS handshake messages, session and JA4/JA3 "
-                    "fingerprints";
+    default:
+        return "log each client's TLS/DTLS handshake messages, session and JA4/JA3 "
+               "fingerprints";
     }
 }
 
@@ -95,7 +95,8 @@ void app_print_help(const struct app_options *o)
            "  2  usage error: bad option, value or file; a message too big for a datagram\n"
            "  3  name resolution or connection failure\n"
            "  4  TLS handshake or certificate verification failure\n"
-           "  5  timeout%s\n", o->program == APP_UDP_CLIENT ? " (no reply after the last try)" : "");
+           "  5  timeout%s\n",
+           o->program == APP_UDP_CLIENT ? " (no reply after the last try)" : "");
     if (o->program == APP_TCP_CLIENT)
         printf("  6  --fail: the HTTP status was 400 or more\n"
                " 23  the output could not be written, or binary was held back from a "

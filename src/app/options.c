@@ -126,7 +126,8 @@ static int apply(struct app_options *o, int id, const char *arg)
                                         : &o->grace_ms) = ms;
         break;
     }
-    case OPT_TLS: case OPT_DTLS: o->secure = 1; break;
+    case OPT_TLS:
+    case OPT_DTLS: o->secure = 1; break;
     case OPT_CAFILE: o->cafile = arg; break;
     case OPT_CERT: o->cert = arg; break;
     case OPT_KEY: o->key = arg; break;
@@ -155,11 +156,16 @@ static int apply(struct app_options *o, int id, const char *arg)
         else if (strcmp(arg, "grease") == 0)
             o->ech_grease = 1;
         else
-            return app_usage_error(o, "invalid --ech '%s': want ecl:CONFIG (base64, or a file), "
-                                      "hard or grease", arg);
+            return app_usage_error(o,
+                                   "invalid --ech '%s': want ecl:CONFIG (base64, or a file), "
+                                   "hard or grease",
+                                   arg);
         break;
     case OPT_METHOD:
-    case OPT_REQUEST: o->method = arg; o->method_given = 1; break;
+    case OPT_REQUEST:
+        o->method = arg;
+        o->method_given = 1;
+        break;
     case OPT_HEAD: o->head = 1; break;
     case OPT_DATA:
     case OPT_DATA_BINARY:
@@ -198,8 +204,9 @@ static int apply(struct app_options *o, int id, const char *arg)
         break;
     case OPT_PCAP:
         if (arg[0] == '\0' || strcmp(arg, "-") == 0)
-            return app_usage_error(o, "%s", "--pcap wants a file name (a capture is binary: not "
-                                        "stdout)");
+            return app_usage_error(o, "%s",
+                                   "--pcap wants a file name (a capture is binary: not "
+                                   "stdout)");
         o->pcap = arg;
         break;
     case OPT_BODY_ONLY: o->body_only = 1; break;
@@ -266,7 +273,7 @@ static int apply(struct app_options *o, int id, const char *arg)
 struct operands {
     const char *word[4];
     int n;
-    const char *extra;          /* the first word beyond what fits */
+    const char *extra; /* the first word beyond what fits */
 };
 
 static void add_operand(struct operands *ops, const char *word)
@@ -310,8 +317,7 @@ static int parse_positionals(struct app_options *o, const struct operands *ops,
     char err[256];
     if (ops->word[0][0] == '\0')
         return app_usage_error(o, "%s", "empty HOST");
-    if (target_parse(ops->word[0], o->program == APP_TCP_CLIENT, &o->target, err,
-                     sizeof err) != 0)
+    if (target_parse(ops->word[0], o->program == APP_TCP_CLIENT, &o->target, err, sizeof err) != 0)
         return app_usage_error(o, "%s", err);
     o->host = o->target.host;
     o->port = o->target.port;
@@ -372,8 +378,8 @@ int app_options_parse(struct app_options *o, enum app_program program, int argc,
         const struct opt_def *d = &app_opt_table[i];
         if (!(d->programs & (unsigned)program))
             continue;
-        longopts[nl++] = (struct option){ d->name, d->arg ? required_argument : no_argument,
-                                          NULL, d->id };
+        longopts[nl++] =
+            (struct option){ d->name, d->arg ? required_argument : no_argument, NULL, d->id };
         if (d->id < 256) {
             shortopts[ns++] = (char)d->id;
             if (d->arg)

@@ -49,10 +49,10 @@
 
 struct pcapng {
     pthread_mutex_t lock;
-    struct pcapng_file file; /* and the block being built */
-    int refs;          /* the owner's, plus one per open connection */
+    struct pcapng_file file;        /* and the block being built */
+    int refs;                       /* the owner's, plus one per open connection */
     struct pcapng_conn *conns_open; /* a list, for close to write what they hold */
-    uint64_t salt;     /* ISNs differ between captures */
+    uint64_t salt;                  /* ISNs differ between captures */
     uint32_t conns;
     pcapng_clock clock;
     void *clock_arg;
@@ -60,10 +60,10 @@ struct pcapng {
 
 /* What one side of a TCP connection has sent. */
 struct side {
-    uint32_t seq;      /* the next sequence number it sends */
-    uint32_t acked;    /* the last acknowledgement it sent */
+    uint32_t seq;   /* the next sequence number it sends */
+    uint32_t acked; /* the last acknowledgement it sent */
     uint16_t ip_id;
-    int sent_non_syn;  /* its window is scaled from then on */
+    int sent_non_syn; /* its window is scaled from then on */
     int fin;
 };
 
@@ -145,7 +145,7 @@ static int write_headers(struct pcapng *pc)
     if (pcapng_block_begin(f, BLOCK_SHB, 16 + pcapng_option_room(sizeof appl - 1) + 4) != 0)
         return -1;
     uint32_t magic = BYTE_ORDER_MAGIC;
-    uint16_t version[2] = {1, 0};
+    uint16_t version[2] = { 1, 0 };
     int64_t section_length = -1; /* unknown: written as it goes */
     pcapng_put(f, &magic, 4);
     pcapng_put(f, version, 4);
@@ -156,10 +156,10 @@ static int write_headers(struct pcapng *pc)
 
     if (pcapng_block_begin(f, BLOCK_IDB,
                            8 + pcapng_option_room(sizeof ifname - 1) +
-                               pcapng_option_room(sizeof ifdesc - 1) + pcapng_option_room(1) +
-                               4) != 0)
+                               pcapng_option_room(sizeof ifdesc - 1) + pcapng_option_room(1) + 4) !=
+        0)
         return -1;
-    uint16_t link[2] = {LINKTYPE_RAW, 0};
+    uint16_t link[2] = { LINKTYPE_RAW, 0 };
     pcapng_put(f, link, 4);
     pcapng_put32(f, SNAPLEN);
     pcapng_option(f, OPT_IF_NAME, ifname, sizeof ifname - 1);
@@ -193,9 +193,10 @@ struct pcapng *pcapng_open(const char *path, char *err, size_t errlen)
     if (pc->file.fd < 0) {
         snprintf(err, errlen, "cannot open the capture file '%s': %s", path, strerror(errno));
     } else if (write_headers(pc) != 0) {
-        snprintf(err, errlen, "%s", pc->file.error[0] ? pc->file.error
-                                                      : "cannot write the capture file: out of "
-                                                        "memory");
+        snprintf(err, errlen, "%s",
+                 pc->file.error[0] ? pc->file.error
+                                   : "cannot write the capture file: out of "
+                                     "memory");
     } else {
         pc->file.opened = 1;
         return pc;
@@ -277,13 +278,14 @@ static void write_packet(const struct packet *p, const struct timespec *ts)
     struct pcapng_file *file = &p->c->pc->file;
     if (file->fd < 0)
         return;
-    if (pcapng_block_begin(file, BLOCK_EPB, 20 + PCAPNG_PACKET_MAX_HEADERS + p->len + 3 +
-                                                pcapng_option_room(4) + 4) != 0) {
+    if (pcapng_block_begin(file, BLOCK_EPB,
+                           20 + PCAPNG_PACKET_MAX_HEADERS + p->len + 3 + pcapng_option_room(4) +
+                               4) != 0) {
         pcapng_file_fail(file, "out of memory");
         return;
     }
     uint64_t t = (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
-    uint32_t head[3] = {0 /* interface */, (uint32_t)(t >> 32), (uint32_t)t};
+    uint32_t head[3] = { 0 /* interface */, (uint32_t)(t >> 32), (uint32_t)t };
     pcapng_put(file, head, sizeof head);
     size_t lens_at = file->len;
     pcapng_put32(file, 0);
@@ -293,7 +295,7 @@ static void write_packet(const struct packet *p, const struct timespec *ts)
     unsigned char *out = file->buf + file->len;
     size_t n = p->tcp != NULL ? pcapng_packet_tcp(out, f, ip_id, p->tcp, p->data, p->len)
                               : pcapng_packet_udp(out, f, ip_id, p->data, p->len);
-    uint32_t lens[2] = {(uint32_t)n, (uint32_t)n}; /* captured, original */
+    uint32_t lens[2] = { (uint32_t)n, (uint32_t)n }; /* captured, original */
     memcpy(file->buf + lens_at, lens, 8);
     file->len += n;
     pcapng_pad4(file);
@@ -309,7 +311,8 @@ static void segment(struct pcapng_conn *c, enum pcapng_dir dir, uint8_t flags, c
 {
     /* SYNs carry MSS, NOP, window scale: Wireshark then scales later windows. */
     static const unsigned char syn_options[8] = {
-        2, 4, PCAPNG_TCP_MSS >> 8, PCAPNG_TCP_MSS & 0xff, 1, 3, 3, WINDOW_SHIFT};
+        2, 4, PCAPNG_TCP_MSS >> 8, PCAPNG_TCP_MSS & 0xff, 1, 3, 3, WINDOW_SHIFT
+    };
     struct side *me = &c->side[dir], *other = &c->side[!dir];
     struct pcapng_tcp_header h = {
         .seq = me->seq,
@@ -319,7 +322,7 @@ static void segment(struct pcapng_conn *c, enum pcapng_dir dir, uint8_t flags, c
         .options = (flags & PCAPNG_TCP_SYN) ? syn_options : NULL,
         .optlen = (flags & PCAPNG_TCP_SYN) ? sizeof syn_options : 0,
     };
-    struct packet p = {c, dir, &h, data, len};
+    struct packet p = { c, dir, &h, data, len };
     write_packet(&p, ts);
     me->seq += (uint32_t)len + ((flags & (PCAPNG_TCP_SYN | PCAPNG_TCP_FIN)) ? 1 : 0);
     if (flags & PCAPNG_TCP_ACK)
@@ -375,7 +378,7 @@ struct pcapng_conn *pcapng_conn_begin(struct pcapng *pc, int proto, enum pcapng_
                                       const struct sockaddr *local, socklen_t locallen,
                                       const struct sockaddr *peer, socklen_t peerlen)
 {
-    struct pcapng_flow out = {0};
+    struct pcapng_flow out = { 0 };
     int peer_family;
     if (pc == NULL || (proto != IPPROTO_TCP && proto != IPPROTO_UDP) ||
         endpoint(local, locallen, &out.family, out.src, &out.sport) != 0 ||
@@ -436,7 +439,7 @@ void pcapng_data(struct pcapng_conn *c, enum pcapng_dir dir, const void *bytes, 
     pc->clock(pc->clock_arg, &ts);
     if (c->proto == IPPROTO_UDP) {
         size_t max = pcapng_packet_max_payload(c->flow[0].family, IPPROTO_UDP);
-        struct packet pk = {c, dir, NULL, p, len < max ? len : max};
+        struct packet pk = { c, dir, NULL, p, len < max ? len : max };
         write_packet(&pk, &ts);
     } else if (!c->reset && !c->side[dir].fin) {
         for (size_t off = 0; off < len;) {

@@ -62,7 +62,7 @@ int pcapng_block_begin(struct pcapng_file *f, uint32_t type, size_t room)
 /* An option: room must have been reserved for 4 + n rounded up to 4. */
 void pcapng_option(struct pcapng_file *f, uint16_t code, const void *value, size_t n)
 {
-    uint16_t hdr[2] = {code, (uint16_t)n};
+    uint16_t hdr[2] = { code, (uint16_t)n };
     pcapng_put(f, hdr, 4);
     pcapng_put(f, value, n);
     pcapng_pad4(f);
@@ -87,8 +87,7 @@ void pcapng_block_end(struct pcapng_file *f, int has_options)
 void pcapng_file_fail(struct pcapng_file *f, const char *why)
 {
     if (f->error[0] == '\0') {
-        snprintf(f->error, sizeof f->error, "cannot write the capture file '%s': %s", f->path,
-                 why);
+        snprintf(f->error, sizeof f->error, "cannot write the capture file '%s': %s", f->path, why);
         if (f->opened) /* pcapng_open's own errors go to its caller */
             app_log(stderr, "[!] %s; capture stopped there (the program goes on)", f->error);
     }
@@ -132,7 +131,7 @@ static int write_to_pipe(int fd, const unsigned char *p, size_t n)
     int rc = write_all(fd, p, n);
     int saved = errno;
     if (rc != 0 && saved == EPIPE && !was_pending) {
-        struct timespec zero = {0, 0};
+        struct timespec zero = { 0, 0 };
         while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
             ;
     }

@@ -17,14 +17,14 @@
 #include <sys/types.h>
 
 struct pcapng_file {
-    int fd;            /* -1 once closed or failed */
-    int pipe;          /* a FIFO or socket: writes must not raise SIGPIPE */
-    int opened;        /* pcapng_open returned it: errors are reported */
-    off_t good;        /* bytes of whole blocks written */
+    int fd;     /* -1 once closed or failed */
+    int pipe;   /* a FIFO or socket: writes must not raise SIGPIPE */
+    int opened; /* pcapng_open returned it: errors are reported */
+    off_t good; /* bytes of whole blocks written */
     char *path;
-    char error[320];   /* the first write error, "" while none */
+    char error[320]; /* the first write error, "" while none */
     unsigned char *buf;
-    size_t len, cap;   /* the block being built: buf[0..len) */
+    size_t len, cap; /* the block being built: buf[0..len) */
 };
 
 /* Starts a block of type in f->buf with room for room body bytes (its

@@ -47,8 +47,8 @@ size_t pcapng_packet_max_payload(int family, int proto)
 }
 
 /* The IP header for an l4len-byte payload; returns its length. */
-static size_t ip_header(unsigned char *out, const struct pcapng_flow *f, uint16_t ip_id,
-                        int proto, size_t l4len)
+static size_t ip_header(unsigned char *out, const struct pcapng_flow *f, uint16_t ip_id, int proto,
+                        size_t l4len)
 {
     if (f->family == AF_INET) {
         memset(out, 0, IPV4_HEADER);
@@ -78,7 +78,7 @@ static uint16_t l4_checksum(const struct pcapng_flow *f, int proto, const unsign
                             size_t hlen, const void *data, size_t len)
 {
     size_t alen = f->family == AF_INET ? 4 : 16;
-    unsigned char tail[8] = {0};
+    unsigned char tail[8] = { 0 };
     uint64_t sum = pcapng_checksum_add(0, f->src, alen);
     sum = pcapng_checksum_add(sum, f->dst, alen);
     /* IPv4: zero, protocol, length (16 bits); IPv6: length (32), zeros, next header. */

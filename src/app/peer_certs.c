@@ -5,8 +5,8 @@
 #include "term.h"
 
 /* A field of a certificate, escaped: it is the peer's text. */
-static const char *field(const secsock_conn *c, int i, enum secsock_cert_field which,
-                         char *buf, size_t buflen)
+static const char *field(const secsock_conn *c, int i, enum secsock_cert_field which, char *buf,
+                         size_t buflen)
 {
     const char *s = secsock_conn_peer_cert(c, i, which);
     size_t len = strlen(s);
@@ -56,32 +56,39 @@ void app_append_verify_fixes(const secsock_conn *c, char *msg, size_t msglen)
     char buf[320];
     switch (secsock_conn_verify_failure(c)) {
     case SECSOCK_VERIFY_UNKNOWN_CA:
-        snprintf(buf, sizeof buf, "to connect, trust its CA with --cafile FILE, %sor, as a "
-                                  "last resort, skip verification with -k", pin_fix);
+        snprintf(buf, sizeof buf,
+                 "to connect, trust its CA with --cafile FILE, %sor, as a "
+                 "last resort, skip verification with -k",
+                 pin_fix);
         fixes = buf;
         break;
     case SECSOCK_VERIFY_EXPIRED:
     case SECSOCK_VERIFY_NOT_YET_VALID:
         /* Only a pin or -k accepts a certificate out of its dates. */
-        snprintf(buf, sizeof buf, "check the clock; to connect anyway, %sor, as a last "
-                                  "resort, skip verification with -k", pin_fix);
+        snprintf(buf, sizeof buf,
+                 "check the clock; to connect anyway, %sor, as a last "
+                 "resort, skip verification with -k",
+                 pin_fix);
         fixes = buf;
         break;
     case SECSOCK_VERIFY_NAME_MISMATCH:
-        snprintf(buf, sizeof buf, "to connect, use a name it has (--servername NAME), %sor, "
-                                  "as a last resort, skip verification with -k", pin_fix);
+        snprintf(buf, sizeof buf,
+                 "to connect, use a name it has (--servername NAME), %sor, "
+                 "as a last resort, skip verification with -k",
+                 pin_fix);
         fixes = buf;
         break;
     case SECSOCK_VERIFY_PIN_MISMATCH:
         /* A new key may be an attack: only its owner can tell. */
         if (pin[0] == '\0')
             break;
-        snprintf(buf, sizeof buf, "if the server's key was changed on purpose, pin the new "
-                                  "one: --pin %s", pin);
+        snprintf(buf, sizeof buf,
+                 "if the server's key was changed on purpose, pin the new "
+                 "one: --pin %s",
+                 pin);
         fixes = buf;
         break;
-    default:
-        break;
+    default: break;
     }
     if (fixes == NULL)
         return;

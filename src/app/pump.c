@@ -16,7 +16,7 @@ struct pump {
     int in_eof;
     int peer_eof;
     int shut;
-    int read_want;                 /* what the last read waits for, 0 if nothing */
+    int read_want; /* what the last read waits for, 0 if nothing */
     int write_want;
 };
 
@@ -85,8 +85,8 @@ static int pump_loop(struct pump *p, int in_fd, pump_sink sink, void *arg, int t
             p->shut = 1;
         }
         struct pollfd fds[2] = {
-            { .fd = secsock_conn_fd(c), .events = (short)(events_for(p->read_want) |
-                                                          events_for(p->write_want)) },
+            { .fd = secsock_conn_fd(c),
+              .events = (short)(events_for(p->read_want) | events_for(p->write_want)) },
             { .fd = in_fd, .events = (!p->in_eof && p->len == 0) ? POLLIN : 0 },
         };
         if (fds[0].events == 0)
@@ -117,8 +117,8 @@ static int pump_loop(struct pump *p, int in_fd, pump_sink sink, void *arg, int t
     }
 }
 
-enum secsock_status pump_duplex(secsock_conn *c, int in_fd, pump_sink sink, void *arg, int timeout_ms,
-                char *err, size_t errlen)
+enum secsock_status pump_duplex(secsock_conn *c, int in_fd, pump_sink sink, void *arg,
+                                int timeout_ms, char *err, size_t errlen)
 {
     struct pump *p = calloc(1, sizeof *p); /* 64 KiB: kept off small stacks */
     if (p == NULL) {

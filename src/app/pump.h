@@ -18,7 +18,7 @@ typedef int (*pump_sink)(void *arg, const unsigned char *data, size_t len);
  * limit (a person may be typing); waiting on the peer is bounded by
  * timeout_ms. Returns SECSOCK_OK, or a negative status (error text in
  * secsock_conn_error, or in err for local failures). */
-enum secsock_status pump_duplex(secsock_conn *c, int in_fd, pump_sink sink, void *arg, int timeout_ms,
-                char *err, size_t errlen);
+enum secsock_status pump_duplex(secsock_conn *c, int in_fd, pump_sink sink, void *arg,
+                                int timeout_ms, char *err, size_t errlen);
 
 #endif

@@ -40,8 +40,7 @@ static void add_line(struct app_log_entry *e, const unsigned char *text, size_t 
     }
 }
 
-void received_add(struct app_log_entry *e, const char *peer, const unsigned char *data,
-                  size_t len)
+void received_add(struct app_log_entry *e, const char *peer, const unsigned char *data, size_t len)
 {
     if (len == 0) { /* an empty datagram: nothing after a colon to read */
         app_log_entry_add(e, "[*] Received from %s (0 bytes)", peer);

@@ -36,7 +36,6 @@
 #define RECEIVED_SHOWN_MAX 16384
 
 /* Adds the lines for len bytes of data from peer to e. */
-void received_add(struct app_log_entry *e, const char *peer, const unsigned char *data,
-                  size_t len);
+void received_add(struct app_log_entry *e, const char *peer, const unsigned char *data, size_t len);
 
 #endif

@@ -33,22 +33,21 @@ int redirect_resolve(int secure, const char *host, const char *port, const char 
         return fits(snprintf(out, outlen, "%s:%s", scheme, location), outlen);
     char authority[300];
     int v6 = strchr(host, ':') != NULL;
-    if (fits(snprintf(authority, sizeof authority, "%s%s%s%s%s", v6 ? "[" : "", host,
-                      v6 ? "]" : "", port ? ":" : "", port ? port : ""),
+    if (fits(snprintf(authority, sizeof authority, "%s%s%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "",
+                      port ? ":" : "", port ? port : ""),
              sizeof authority) != 0)
         return -1;
     if (location[0] == '/')
         return fits(snprintf(out, outlen, "%s://%s%s", scheme, authority, location), outlen);
     size_t query = strcspn(path, "?");
     if (location[0] == '?')
-        return fits(snprintf(out, outlen, "%s://%s%.*s%s", scheme, authority, (int)query, path,
-                             location),
-                    outlen);
+        return fits(
+            snprintf(out, outlen, "%s://%s%.*s%s", scheme, authority, (int)query, path, location),
+            outlen);
     /* A relative path replaces the last segment of the request's path. */
     size_t dir = query;
     while (dir > 0 && path[dir - 1] != '/')
         dir--;
-    return fits(snprintf(out, outlen, "%s://%s%.*s%s", scheme, authority, (int)dir, path,
-                         location),
+    return fits(snprintf(out, outlen, "%s://%s%.*s%s", scheme, authority, (int)dir, path, location),
                 outlen);
 }

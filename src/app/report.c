@@ -48,12 +48,10 @@ static void print_ech(FILE *f, const char *prefix, const secsock_conn *c)
     const char *outer = secsock_conn_ech_outer_name(c), *inner = secsock_conn_ech_inner_name(c);
     const char *retry = secsock_conn_ech_retry_config_list(c);
     char b1[1100], b2[1100];
-    fprintf(f, "%sECH: %s, outer SNI: %s, inner SNI: %s\n", prefix,
-            secsock_ech_status_name(status), outer[0] ? esc(outer, b1, sizeof b1) : "-",
-            inner[0] ? esc(inner, b2, sizeof b2) : "-");
+    fprintf(f, "%sECH: %s, outer SNI: %s, inner SNI: %s\n", prefix, secsock_ech_status_name(status),
+            outer[0] ? esc(outer, b1, sizeof b1) : "-", inner[0] ? esc(inner, b2, sizeof b2) : "-");
     if (retry[0] != '\0')
-        fprintf(f, "%sECH retry configs (the server's current ECHConfigList): %s\n", prefix,
-                retry);
+        fprintf(f, "%sECH retry configs (the server's current ECHConfigList): %s\n", prefix, retry);
 }
 
 void app_print_ech_line(FILE *f, const char *prefix, const secsock_conn *c)

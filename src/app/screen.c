@@ -18,7 +18,7 @@ static const char plain_on_tls_reply[] =
     "Content-Type: text/plain; charset=utf-8\r\n"
     "Connection: close\r\n"
     "Content-Length: " XSTR(PLAIN_ON_TLS_BODY_LEN) "\r\n"
-    "\r\n" PLAIN_ON_TLS_BODY;
+                                                   "\r\n" PLAIN_ON_TLS_BODY;
 _Static_assert(sizeof PLAIN_ON_TLS_BODY - 1 == PLAIN_ON_TLS_BODY_LEN, "the 400's Content-Length");
 
 /* Whether bytes start like an HTTP/1 request line: a method token of
@@ -103,11 +103,10 @@ int screen_tls(void *arg, struct admission *a)
     size_t room = sp->fingerprints ? sizeof first : HTTP_METHOD_PEEK;
     ssize_t n = recv(secsock_conn_fd(a->c), first, room, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 1
-                                                                          : screen_done(a, 0);
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 1 : screen_done(a, 0);
     size_t have = (size_t)n;
-    int http = have == 0 ? 0 : looks_like_http(first, have < HTTP_METHOD_PEEK ? have
-                                                                               : HTTP_METHOD_PEEK);
+    int http =
+        have == 0 ? 0 : looks_like_http(first, have < HTTP_METHOD_PEEK ? have : HTTP_METHOD_PEEK);
     if (http == -1 && have < HTTP_METHOD_PEEK)
         return wait_for(a, have, HTTP_METHOD_PEEK); /* "GE": the rest of the method */
     if (http == 1) {

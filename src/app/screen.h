@@ -11,8 +11,8 @@
 
 /* What a screen does besides the 400: the admission hooks' screen_arg. */
 struct screen_policy {
-    int fingerprints;         /* fingerprint each ClientHello (-v, --json) */
-    int show;                 /* and show it (-v) */
+    int fingerprints; /* fingerprint each ClientHello (-v, --json) */
+    int show;         /* and show it (-v) */
 };
 
 /* tcp-server --tls: peeks at the client's first bytes (with fingerprints,

@@ -97,18 +97,22 @@ static void report_client(void *arg, const struct admission *a, int status, cons
                      sizeof line);
         app_log(stdout, "[!] %s: %s", secsock_conn_peer(a->c), line);
     }
-    atomic_fetch_add_explicit(status == 0               ? &s->served
-                              : a->handshake_ms < 0     ? &s->failed_handshakes
-                                                        : &s->failed,
+    atomic_fetch_add_explicit(status == 0           ? &s->served
+                              : a->handshake_ms < 0 ? &s->failed_handshakes
+                                                    : &s->failed,
                               1, memory_order_relaxed);
     if (status == SECSOCK_ERR_CANCELLED)
         atomic_fetch_add_explicit(&s->cut_off, 1, memory_order_relaxed);
     if (!s->o->json)
         return;
-    struct json_session js = { .program = s->o->name, .t = s->t, .c = a->c,
+    struct json_session js = { .program = s->o->name,
+                               .t = s->t,
+                               .c = a->c,
                                .handshake_ms = a->handshake_ms,
-                               .total_ms = app_now_ms() - a->accepted_ms, .status = status,
-                               .error = secsock_conn_error(a->c), .fingerprint = a->fp };
+                               .total_ms = app_now_ms() - a->accepted_ms,
+                               .status = status,
+                               .error = secsock_conn_error(a->c),
+                               .fingerprint = a->fp };
     json_write_session(stderr, &js);
 }
 
@@ -231,7 +235,9 @@ static void announce_json(const struct app_server *s, const secsock_listener *l)
         address[alen - 1] = '\0';
         a = address + 1;
     }
-    struct json_listening jl = { .program = o->name, .address = a, .port = listener_port(l),
+    struct json_listening jl = { .program = o->name,
+                                 .address = a,
+                                 .port = listener_port(l),
                                  .protocol = secsock_transport_name(s->t),
                                  .fingerprint = secsock_transport_fingerprint(s->t),
                                  .spki_pin = secsock_transport_spki_pin(s->t),
@@ -282,7 +288,9 @@ static void announce(void *arg, const secsock_listener *l)
         app_log(stdout, "[*] ECHConfigList saved to %s", shown);
     }
     app_log(stdout, "[*] Listening on %s%s", secsock_listener_address(l),
-            !o->secure ? "" : o->program == APP_UDP_SERVER ? " (dtls)" : " (tls)");
+            !o->secure                     ? ""
+            : o->program == APP_UDP_SERVER ? " (dtls)"
+                                           : " (tls)");
     /* The machines' signal last: whoever waits for it finds the human
      * lines written already, before any client's. */
     announce_json(s, l);
@@ -297,10 +305,14 @@ static int app_server_run(struct app_server *s)
     }
     secsock_listener *l = NULL;
     int udp = o->program == APP_UDP_SERVER;
-    enum secsock_status rc = secsock_listener_new(
-        s->t, o->bind, o->port ? o->port : udp ? "8080" : "9999", o->backlog, &l);
+    enum secsock_status rc = secsock_listener_new(s->t, o->bind,
+                                                  o->port ? o->port
+                                                  : udp   ? "8080"
+                                                          : "9999",
+                                                  o->backlog, &l);
     if (rc != SECSOCK_OK) {
-        fprintf(stderr, "%s: %s\n", o->name, l != NULL ? secsock_listener_error(l) : "out of memory");
+        fprintf(stderr, "%s: %s\n", o->name,
+                l != NULL ? secsock_listener_error(l) : "out of memory");
         secsock_listener_free(l);
         close_pipes();
         return app_exit_code(rc);
@@ -324,7 +336,7 @@ static int app_server_run(struct app_server *s)
                     .serve_at_once = udp && !o->secure },
         .hooks = { .arg = s,
                    .report = report_client,
-                   .handshaken = o->verbose                                ? show_session
+                   .handshaken = o->verbose                                        ? show_session
                                  : secsock_transport_ech_config_list(s->t) != NULL ? show_ech
                                                                                    : NULL,
                    .screen = !o->secure        ? NULL
@@ -333,7 +345,11 @@ static int app_server_run(struct app_server *s)
                                                : NULL,
                    .screen_arg = &screen,
                    .on_ready = announce },
-        .w = &w, .l = l, .stop_fd = stop_pipe[0], .cut_fd = cut_pipe[0] };
+        .w = &w,
+        .l = l,
+        .stop_fd = stop_pipe[0],
+        .cut_fd = cut_pipe[0]
+    };
     double grace_end = admission_run(&ax, admission_threads(o), admission_capacity(o));
     if (grace_end < 0) { /* nothing was accepted: no worker to wait for */
         fprintf(stderr, "%s: cannot start the admission loop: %s\n", o->name, strerror(errno));
@@ -413,7 +429,9 @@ int app_server_main(int argc, char **argv, enum app_program program, app_serve_f
         .o = &o,
         .t = t,
         .serve = serve,
-        .reply = o.reply ? o.reply : o.secure ? reply_secure : reply_plain,
+        .reply = o.reply    ? o.reply
+                 : o.secure ? reply_secure
+                            : reply_plain,
         .log_accept = !datagram || o.secure, /* a datagram is just received */
         .close_at_stop = datagram,
         .fingerprints = o.secure && (o.verbose || o.json),

@@ -19,21 +19,22 @@ struct app_server;
  * (runs in a worker thread): 0, or a negative secsock_status. What is
  * logged for a failure is why[] when the service wrote it (a fault of the
  * request, say), else the connection's error text. */
-typedef enum secsock_status (*app_serve_fn)(struct app_server *s, secsock_conn *c, char *why, size_t whylen);
+typedef enum secsock_status (*app_serve_fn)(struct app_server *s, secsock_conn *c, char *why,
+                                            size_t whylen);
 
 struct app_server {
     /* Set by app_server_main. */
     const struct app_options *o;
     const secsock_transport *t;
     app_serve_fn serve;
-    const char *reply;        /* the reply text */
-    int log_accept;           /* log "[*] Accepted connection from ..." */
-    int close_at_stop;        /* datagram sessions: end at once, politely, at a stop
+    const char *reply; /* the reply text */
+    int log_accept;    /* log "[*] Accepted connection from ..." */
+    int close_at_stop; /* datagram sessions: end at once, politely, at a stop
                                * signal; streams get the grace period */
-    int fingerprints;         /* -v or --json: each client's JA4 and JA3 */
+    int fingerprints;  /* -v or --json: each client's JA4 and JA3 */
     /* Counted by every loop and worker: atomics, no lock on a client's way. */
     atomic_ulong served, failed_handshakes, failed;
-    atomic_ulong cut_off;     /* of the failed: ended by the stop, not by themselves */
+    atomic_ulong cut_off; /* of the failed: ended by the stop, not by themselves */
 };
 
 /* A server program's whole main: its options, its transport, the server

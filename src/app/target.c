@@ -33,8 +33,7 @@ static int valid_port(const char *s)
 }
 
 /* Splits an authority (HOST, HOST:PORT, [v6], [v6]:PORT), in place. */
-static int split_authority(char *a, struct target *t, const char *word, char *err,
-                           size_t errlen)
+static int split_authority(char *a, struct target *t, const char *word, char *err, size_t errlen)
 {
     if (a[0] == '[') {
         char *close = strchr(a, ']');
@@ -90,8 +89,7 @@ int target_parse(const char *given, int allow_url, struct target *t, char *err, 
         else if (slen == 5 && strncasecmp(typed, "https", 5) == 0)
             t->scheme = TARGET_HTTPS;
         else
-            return fail(err, errlen, "'%s': unsupported URL scheme: use http:// or https://",
-                        word);
+            return fail(err, errlen, "'%s': unsupported URL scheme: use http:// or https://", word);
         const char *auth = sep + 3;
         size_t alen = strcspn(auth, "/?#");
         if (memchr(auth, '@', alen) != NULL)
@@ -113,8 +111,7 @@ int target_parse(const char *given, int allow_url, struct target *t, char *err, 
         t->path = path;
         for (const char *c = t->path; *c; c++)
             if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
-                return fail(err, errlen, "'%s': spaces and control bytes must be %%-encoded",
-                            word);
+                return fail(err, errlen, "'%s': spaces and control bytes must be %%-encoded", word);
         return split_authority(t->buf, t, word, err, errlen);
     }
     memcpy(t->buf, typed, len + 1);

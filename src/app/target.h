@@ -9,16 +9,16 @@
 #include <stddef.h>
 
 enum target_scheme {
-    TARGET_NONE = 0,    /* no scheme: HOST, HOST:PORT, [v6]:PORT */
+    TARGET_NONE = 0, /* no scheme: HOST, HOST:PORT, [v6]:PORT */
     TARGET_HTTP,
     TARGET_HTTPS,
 };
 
 struct target {
     enum target_scheme scheme;
-    const char *host;           /* no brackets; points into buf */
-    const char *port;           /* NULL when the word names none */
-    const char *path;           /* URLs: "/PATH?QUERY" ("/" when empty); else NULL */
+    const char *host; /* no brackets; points into buf */
+    const char *port; /* NULL when the word names none */
+    const char *path; /* URLs: "/PATH?QUERY" ("/" when empty); else NULL */
     char buf[2048];
 };
 

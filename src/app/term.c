@@ -88,7 +88,7 @@ static void ob_put_byte(struct outbuf *ob, unsigned char c)
 
 int term_stream_write(struct term_stream *st, FILE *f, const unsigned char *in, size_t len)
 {
-    struct outbuf ob = {.f = f};
+    struct outbuf ob = { .f = f };
     size_t i = 0;
 
     if (len == 0)

@@ -61,9 +61,7 @@ size_t tracefile_header(const struct secsock_trace_event *ev, int plaintext, cha
         else
             snprintf(what, sizeof what, "%s %s", ev->version_name, ev->content_name);
         break;
-    default:
-        snprintf(what, sizeof what, "event");
-        break;
+    default: snprintf(what, sizeof what, "event"); break;
     }
     int n = snprintf(out, outlen, "%s %s, %zu bytes (0x%zx)", dir, what, ev->len, ev->len);
     return n < 0 ? 0 : (size_t)n < outlen ? (size_t)n : outlen - 1;

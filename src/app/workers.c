@@ -38,8 +38,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int workers_init(struct workers *w, int max, size_t stack_size, workers_handler handler,
-                 void *ctx)
+int workers_init(struct workers *w, int max, size_t stack_size, workers_handler handler, void *ctx)
 {
     *w = (struct workers){ .handler = handler, .ctx = ctx, .max = max };
     w->queue = calloc((size_t)max, sizeof *w->queue);

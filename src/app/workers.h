@@ -21,20 +21,20 @@ struct workers {
     pthread_attr_t attr;
     workers_handler handler;
     void *ctx;
-    void **queue;      /* ring of max items */
+    void **queue; /* ring of max items */
     size_t qhead, qlen;
     pthread_t *threads;
     int nthreads;
     int max;
-    int busy;          /* items queued or being handled */
+    int busy; /* items queued or being handled */
     int stopping;
-    int waiters[WORKERS_MAX_WAITERS]; /* eventfds of refused submitters, told at the next free slot */
+    int waiters
+        [WORKERS_MAX_WAITERS]; /* eventfds of refused submitters, told at the next free slot */
     int nwaiters;
 };
 
 /* stack_size 0: a size that fits a TLS handshake, not the 8 MiB default. */
-int workers_init(struct workers *w, int max, size_t stack_size, workers_handler handler,
-                 void *ctx);
+int workers_init(struct workers *w, int max, size_t stack_size, workers_handler handler, void *ctx);
 /* Waits up to timeout_ms for a free slot: 1 if one is free, 0 if not. */
 int workers_wait_slot(struct workers *w, int timeout_ms);
 /* Hands item to a thread if a slot is free: 0, 1 when every slot is

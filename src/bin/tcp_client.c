@@ -29,12 +29,12 @@
 struct output {
     FILE *f;
     int tty;
-    int forced;                 /* -o -: even binary goes to the terminal (escaped) */
-    unsigned long long held;    /* binary bytes held back from the terminal */
-    int write_errno;            /* why a write failed: EPIPE, ENOSPC... */
-    int flush_each;             /* streaming: flush every chunk */
-    int created;                /* -o made the file (removed if nothing comes) */
-    int connected;              /* a server was reached: the file is emptied */
+    int forced;              /* -o -: even binary goes to the terminal (escaped) */
+    unsigned long long held; /* binary bytes held back from the terminal */
+    int write_errno;         /* why a write failed: EPIPE, ENOSPC... */
+    int flush_each;          /* streaming: flush every chunk */
+    int created;             /* -o made the file (removed if nothing comes) */
+    int connected;           /* a server was reached: the file is emptied */
     int failed;
     struct term_stream ts;
 };
@@ -60,7 +60,7 @@ static int output_write(void *arg, const unsigned char *data, size_t len)
 /* A failed write says why; a reader gone (| head) ends the program
  * quietly with curl's status for it. Returns the exit code. */
 static enum app_exit output_failed(const struct app_options *o, struct app_client_session *cs,
-                         const struct output *out)
+                                   const struct output *out)
 {
     if (out->write_errno == EPIPE) {
         if (cs != NULL && cs->status == 0) {
@@ -78,7 +78,7 @@ static enum app_exit output_failed(const struct app_options *o, struct app_clien
 
 /* A redirect to follow (--location): its absolute URL and the status. */
 struct redirect {
-    char url[2048];             /* empty: none */
+    char url[2048]; /* empty: none */
     int status;
 };
 
@@ -115,7 +115,7 @@ static void output_body(void *arg, const unsigned char *data, size_t len)
 /* After a complete HTTP response: a redirect is followed (--location: its
  * target in r, return 0) or shown, and --fail turns a 4xx/5xx into exit 6. */
 static enum app_exit judge_response(const struct app_options *o, struct app_client_session *cs,
-                          const struct http_framing *f, struct redirect *r)
+                                    const struct http_framing *f, struct redirect *r)
 {
     char location[1024];
     if (f->status >= 300 && f->status < 400 &&
@@ -133,8 +133,8 @@ static enum app_exit judge_response(const struct app_options *o, struct app_clie
                 fprintf(stderr, "* HTTP %d: following the redirect to %s\n", f->status, shown);
             return APP_EXIT_OK;
         }
-        fprintf(stderr, "%s: HTTP %d: redirect to %s (not followed; --location follows)\n",
-                o->name, f->status, shown);
+        fprintf(stderr, "%s: HTTP %d: redirect to %s (not followed; --location follows)\n", o->name,
+                f->status, shown);
     }
     if (o->fail_http && f->status >= 400) {
         char msg[32];
@@ -144,7 +144,6 @@ static enum app_exit judge_response(const struct app_options *o, struct app_clie
     }
     return APP_EXIT_OK;
 }
-
 
 /* With --fail nothing is written until the status is known, and nothing
  * at all for a 4xx/5xx (curl's --fail): the head is held back meanwhile. */
@@ -170,9 +169,8 @@ static int hold(struct holdback *h, const unsigned char *data, size_t len)
 
 /* Writes what the response's bytes allow: all of them, the body only, or
  * (with --fail, before the status is known) nothing yet. */
-static int deliver(const struct app_options *o, struct http_framing *framing,
-                   struct output *out, struct holdback *h, const unsigned char *data,
-                   size_t len)
+static int deliver(const struct app_options *o, struct http_framing *framing, struct output *out,
+                   struct holdback *h, const unsigned char *data, size_t len)
 {
     if (framing == NULL)
         return output_write(out, data, len);
@@ -213,7 +211,7 @@ static void show_totals(const struct app_client_session *cs, const secsock_conn 
 /* Reads the reply: for HTTP until the response's end, else until the peer
  * closes. A redirect to follow is left in r. */
 static enum app_exit read_reply(const struct app_options *o, struct app_client_session *cs,
-                      secsock_conn *c, struct output *out, int http, struct redirect *r)
+                                secsock_conn *c, struct output *out, int http, struct redirect *r)
 {
     struct http_framing *framing = NULL;
     if (http) {
@@ -228,7 +226,7 @@ static enum app_exit read_reply(const struct app_options *o, struct app_client_s
         framing->on_body_arg = &body;
     }
     struct holdback h = { 0 };
-    struct http_show show;      /* -v: the response head, "< " line by line */
+    struct http_show show; /* -v: the response head, "< " line by line */
     http_show_init(&show);
     unsigned char buf[16384];
     enum app_exit rc = APP_EXIT_OK;
@@ -285,8 +283,8 @@ static enum app_exit read_reply(const struct app_options *o, struct app_client_s
     return rc;
 }
 
-static enum app_exit send_file(const struct app_options *o, struct app_client_session *cs, secsock_conn *c,
-                     int fd, struct output *out)
+static enum app_exit send_file(const struct app_options *o, struct app_client_session *cs,
+                               secsock_conn *c, int fd, struct output *out)
 {
     char err[256];
     out->flush_each = 1; /* a stream: what comes back shows as it comes */
@@ -388,8 +386,8 @@ oom:
 }
 
 /* The request: HTTP by default, or the --send bytes. */
-static char *make_request(const struct app_options *o, const char *port, size_t *len,
-                          char *err, size_t errlen)
+static char *make_request(const struct app_options *o, const char *port, size_t *len, char *err,
+                          size_t errlen)
 {
     if (o->send_string != NULL) {
         *len = strlen(o->send_string);
@@ -424,7 +422,7 @@ static char *make_request(const struct app_options *o, const char *port, size_t 
 /* One request and its reply over a new connection. A redirect to follow
  * is left in r (else r->url is empty). */
 static enum app_exit exchange(const struct app_options *o, const secsock_transport *t,
-                    struct output *out, int in_fd, struct redirect *r)
+                              struct output *out, int in_fd, struct redirect *r)
 {
     const char *port = o->port ? o->port : (o->secure ? "443" : "80");
     char err[APP_ERR_LEN];
@@ -482,7 +480,7 @@ static enum app_exit exchange(const struct app_options *o, const secsock_transpo
  * become a GET without body), --servername and --pin only for the same
  * host. Returns 0, or an exit code after saying why. */
 static enum app_exit next_hop(const struct app_options *cur, const char *url, int status,
-                    struct app_options *next)
+                              struct app_options *next)
 {
     *next = *cur;
     char err[256];
@@ -506,8 +504,10 @@ static enum app_exit next_hop(const struct app_options *cur, const char *url, in
         next->ndata = 0;
     }
     if (cur->secure && !next->secure)
-        fprintf(stderr, "%s: warning: the redirect to %s leaves TLS: what follows is sent in "
-                        "plaintext\n", cur->name, url);
+        fprintf(stderr,
+                "%s: warning: the redirect to %s leaves TLS: what follows is sent in "
+                "plaintext\n",
+                cur->name, url);
     return APP_EXIT_OK;
 }
 
@@ -556,8 +556,9 @@ static enum app_exit run(const struct app_options *first, const secsock_transpor
     if (in_fd > STDIN_FILENO)
         close(in_fd);
     if (out.held > 0) {
-        fprintf(stderr, "%s: %llu bytes of binary output held back from the terminal: use "
-                        "-o FILE or a pipe, or -o - to see them escaped\n",
+        fprintf(stderr,
+                "%s: %llu bytes of binary output held back from the terminal: use "
+                "-o FILE or a pipe, or -o - to see them escaped\n",
                 first->name, out.held);
         if (rc == APP_EXIT_OK)
             rc = APP_EXIT_WRITE;

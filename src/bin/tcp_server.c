@@ -15,7 +15,7 @@
 #include "secsock/transport.h"
 #include "server.h"
 
-#define REQUEST_MAX 4096    /* the seed's recv(4096) */
+#define REQUEST_MAX 4096 /* the seed's recv(4096) */
 #define HTTP_HEAD_MAX 16384
 
 /* The seed's behaviour: one read, print it, one reply. */
@@ -42,8 +42,7 @@ static enum secsock_status serve_echo(secsock_conn *c)
         ssize_t n = secsock_read(c, buf, sizeof buf);
         if (n <= 0) {
             if (n == 0)
-                app_log_client(stdout, "[*] %s: echoed %llu bytes", secsock_conn_peer(c),
-                               total);
+                app_log_client(stdout, "[*] %s: echoed %llu bytes", secsock_conn_peer(c), total);
             return n == 0 ? SECSOCK_OK : (enum secsock_status)n;
         }
         enum secsock_status rc = secsock_write_all(c, buf, (size_t)n);
@@ -54,8 +53,8 @@ static enum secsock_status serve_echo(secsock_conn *c)
 }
 
 /* Answers a request head that cannot be served, and says why. */
-static enum secsock_status refuse_http(secsock_conn *c, const char *status, char *why, size_t whylen,
-                       const char *what)
+static enum secsock_status refuse_http(secsock_conn *c, const char *status, char *why,
+                                       size_t whylen, const char *what)
 {
     char answer[160];
     int n = snprintf(answer, sizeof answer,
@@ -118,7 +117,8 @@ static size_t http_head_length(const char *head, size_t len)
 }
 
 /* --http: read the request head, answer 200 with the reply text. */
-static enum secsock_status serve_http(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
+static enum secsock_status serve_http(struct app_server *s, secsock_conn *c, char *why,
+                                      size_t whylen)
 {
     char *head = malloc(HTTP_HEAD_MAX);
     if (head == NULL)
@@ -141,7 +141,8 @@ static enum secsock_status serve_http(struct app_server *s, secsock_conn *c, cha
     char top[160];
     int tl = snprintf(top, sizeof top,
                       "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                      "Content-Length: %zu\r\nConnection: close\r\n\r\n", body);
+                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                      body);
     int head_only = line >= 5 && memcmp(head, "HEAD ", 5) == 0; /* no body for HEAD */
     /* One write: one TLS record and one segment for the whole answer. The
      * request is logged, so its buffer can hold the answer if it fits. */
@@ -170,9 +171,8 @@ static enum secsock_status serve_sink(secsock_conn *c)
     unsigned int mdlen = 0;
     unsigned long long total = 0;
     EVP_MD_CTX *sha = EVP_MD_CTX_new();
-    enum secsock_status rc = sha != NULL && EVP_DigestInit_ex(sha, EVP_sha256(), NULL)
-                                 ? SECSOCK_OK
-                                 : SECSOCK_ERR_NOMEM;
+    enum secsock_status rc =
+        sha != NULL && EVP_DigestInit_ex(sha, EVP_sha256(), NULL) ? SECSOCK_OK : SECSOCK_ERR_NOMEM;
     ssize_t n;
     while (rc == SECSOCK_OK && (n = secsock_read(c, buf, sizeof buf)) != 0) {
         if (n < 0)
@@ -198,7 +198,7 @@ static enum secsock_status serve_sink(secsock_conn *c)
 static enum secsock_status serve(struct app_server *s, secsock_conn *c, char *why, size_t whylen)
 {
     const struct app_options *o = s->o;
-    return o->echo ? serve_echo(c)
+    return o->echo   ? serve_echo(c)
            : o->sink ? serve_sink(c)
            : o->http ? serve_http(s, c, why, whylen)
                      : serve_once(s, c);

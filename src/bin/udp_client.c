@@ -46,7 +46,6 @@ static int catch_interrupt(void)
     return sigaction(SIGINT, &sa, NULL);
 }
 
-
 /* MESSAGE, the seed's default, or stdin for "-". */
 static char *load_message(const struct app_options *o, size_t *len, char *err, size_t errlen)
 {
@@ -76,7 +75,7 @@ static char *load_message(const struct app_options *o, size_t *len, char *err, s
 
 /* A message is never cut: one that does not fit is refused (exit 2). */
 static enum app_exit refuse_too_big(const struct app_options *o, struct app_client_session *cs,
-                                     size_t len, size_t max)
+                                    size_t len, size_t max)
 {
     char msg[200];
     snprintf(msg, sizeof msg, "a message of %s%zu bytes does not fit in one %s (at most %zu%s)",
@@ -110,7 +109,7 @@ struct peer {
     const struct app_options *o;
     struct app_client_session *cs;
     secsock_conn *c;
-    int cancel_fd;              /* every wait's (SIGINT during --count), or -1 */
+    int cancel_fd; /* every wait's (SIGINT during --count), or -1 */
 };
 
 /* An ICMP refusal from p->c's address: the name's next address, if any.
@@ -130,8 +129,8 @@ static enum secsock_status move_on(struct peer *p, char *err, size_t errlen)
  * hands over to the next, which gets the message at once, within the same
  * try's -t. Returns SECSOCK_OK with *got the reply's length in buf (0 when
  * none came), or the failure with the reason in err. */
-static enum secsock_status exchange(struct peer *p, const char *msg, size_t len,
-                                    unsigned char *buf, size_t *got, char *err, size_t errlen)
+static enum secsock_status exchange(struct peer *p, const char *msg, size_t len, unsigned char *buf,
+                                    size_t *got, char *err, size_t errlen)
 {
     *got = 0;
     const struct app_options *o = p->o;
@@ -271,7 +270,7 @@ static enum app_exit interactive(struct peer *p)
     }
     if (rc == APP_EXIT_OK && awaiting) {
         secsock_conn_set_timeout(p->c, o->timeout_ms < EOF_REPLY_WAIT_MS ? o->timeout_ms
-                                                                          : EOF_REPLY_WAIT_MS);
+                                                                         : EOF_REPLY_WAIT_MS);
         ssize_t n = secsock_read(p->c, buf, MESSAGE_MAX);
         if (n > 0 && print_reply(buf, (size_t)n) != 0)
             rc = app_client_fail(o, p->cs, SECSOCK_ERR_IO, "cannot write to stdout");
@@ -281,8 +280,8 @@ static enum app_exit interactive(struct peer *p)
     return rc;
 }
 
-static enum app_exit run(const struct app_options *o, const secsock_transport *t,
-                        const char *msg, size_t len)
+static enum app_exit run(const struct app_options *o, const secsock_transport *t, const char *msg,
+                         size_t len)
 {
     const char *port = o->port ? o->port : "8080";
     char err[APP_ERR_LEN];
@@ -348,12 +347,15 @@ static enum app_exit run(const struct app_options *o, const secsock_transport *t
         if (st != SECSOCK_OK) {
             rc = app_client_fail(o, &cs, st, err);
         } else if (got > 0) {
-            rtt[received++] = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+            rtt[received++] =
+                (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
             if (o->count == 1 && print_reply(buf, got) != 0)
                 rc = app_client_fail(o, &cs, SECSOCK_ERR_IO, "cannot write to stdout");
             if (secsock_datagram_truncated(p.c)) {
-                snprintf(err, sizeof err, "reply truncated: the datagram was longer than %d bytes "
-                         "(see --max-reply)", o->max_reply);
+                snprintf(err, sizeof err,
+                         "reply truncated: the datagram was longer than %d bytes "
+                         "(see --max-reply)",
+                         o->max_reply);
                 rc = app_client_fail(o, &cs, SECSOCK_ERR_TRUNCATED, err);
             }
         }
@@ -366,8 +368,8 @@ static enum app_exit run(const struct app_options *o, const secsock_transport *t
         snprintf(cs.error, sizeof cs.error, "no reply to any of %d exchanges", made);
     } else if (rc == APP_EXIT_OK && received == 0) {
         if (o->retries == 0)
-            snprintf(err, sizeof err, "no reply from %s within %d ms (-t)",
-                     secsock_conn_peer(p.c), o->timeout_ms);
+            snprintf(err, sizeof err, "no reply from %s within %d ms (-t)", secsock_conn_peer(p.c),
+                     o->timeout_ms);
         else
             snprintf(err, sizeof err, "no reply from %s after %d tries of %d ms",
                      secsock_conn_peer(p.c), o->retries + 1, o->timeout_ms);

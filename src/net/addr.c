@@ -129,7 +129,8 @@ int net_resolve(const char *host, const char *port, const char *connect_addr, in
 {
     const char *target = connect_addr != NULL ? connect_addr : host;
     /* No AI_ADDRCONFIG: on a host whose only IPv6 is loopback it hides ::1. */
-    struct addrinfo hints = { .ai_family = family, .ai_socktype = socktype,
+    struct addrinfo hints = { .ai_family = family,
+                              .ai_socktype = socktype,
                               .ai_flags = connect_addr != NULL ? AI_NUMERICHOST : 0 };
     /* What the resolver says, then for a localhost name the two loopbacks
      * (duplicates are dropped below). */
@@ -185,16 +186,17 @@ int net_resolve(const char *host, const char *port, const char *connect_addr, in
     return 0;
 }
 
-int net_listen(const char *bind_addr, const char *port, int socktype, int backlog,
-               int *fd_out, char *bound, size_t boundlen, char *err, size_t errlen)
+int net_listen(const char *bind_addr, const char *port, int socktype, int backlog, int *fd_out,
+               char *bound, size_t boundlen, char *err, size_t errlen)
 {
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = socktype,
+    struct addrinfo hints = { .ai_family = AF_UNSPEC,
+                              .ai_socktype = socktype,
                               .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
     struct addrinfo *res = NULL;
     int gai = getaddrinfo(bind_addr, port, &hints, &res);
     if (gai != 0) {
-        snprintf(err, errlen, "cannot use bind address %s port %s: %s",
-                 bind_addr ? bind_addr : "*", port, gai_strerror(gai));
+        snprintf(err, errlen, "cannot use bind address %s port %s: %s", bind_addr ? bind_addr : "*",
+                 port, gai_strerror(gai));
         return SECSOCK_ERR_CONFIG;
     }
     int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
@@ -216,7 +218,7 @@ int net_listen(const char *bind_addr, const char *port, int socktype, int backlo
         return SECSOCK_ERR_CONNECT;
     }
     freeaddrinfo(res);
-    struct sockaddr_storage ss = {0};
+    struct sockaddr_storage ss = { 0 };
     socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
         net_format_addr((struct sockaddr *)&ss, sl, bound, boundlen);

@@ -91,8 +91,7 @@ static int failure(const char *name, const struct net_addr *addrs, size_t n, con
             sep = ";";
         }
     if (tried < n && len < sizeof all)
-        len += (size_t)snprintf(all + len, sizeof all - len, " (%zu more not tried)",
-                                n - tried);
+        len += (size_t)snprintf(all + len, sizeof all - len, " (%zu more not tried)", n - tried);
     if (len < errlen && len < sizeof all)
         snprintf(err, errlen, "%s", all);
     else
@@ -103,8 +102,8 @@ static int failure(const char *name, const struct net_addr *addrs, size_t n, con
 }
 
 int net_connect_race(const char *name, const struct net_addr *addrs, size_t n, int socktype,
-                     long long deadline, const struct net_observer *obs, int *fd_out,
-                     size_t *won, char *err, size_t errlen)
+                     long long deadline, const struct net_observer *obs, int *fd_out, size_t *won,
+                     char *err, size_t errlen)
 {
     struct pollfd *pfd = calloc(n, sizeof *pfd); /* the attempts in flight */
     size_t *idx = calloc(n, sizeof *idx);        /* ... and their addresses */
@@ -118,7 +117,7 @@ int net_connect_race(const char *name, const struct net_addr *addrs, size_t n, i
     }
     size_t next = 0, live = 0, last = 0;
     long long next_at = 0; /* when the next address may start */
-    int rc = 1; /* 1 while undecided */
+    int rc = 1;            /* 1 while undecided */
     while (rc == 1) {
         long long now = net_now_ms();
         /* Start what is due: the first address, the next once the last

@@ -53,13 +53,13 @@ struct net_observer {
  * with err naming each address tried and why ("the last, and the count"
  * when that does not fit). name is the host, for the message. */
 int net_connect_race(const char *name, const struct net_addr *addrs, size_t n, int socktype,
-                     long long deadline, const struct net_observer *obs, int *fd_out,
-                     size_t *won, char *err, size_t errlen);
+                     long long deadline, const struct net_observer *obs, int *fd_out, size_t *won,
+                     char *err, size_t errlen);
 
 /* Binds (SO_REUSEADDR) and, for streams, listens. Writes "ADDR:PORT" of the
  * bound socket to bound (port 0 resolved to the real one). */
-int net_listen(const char *bind_addr, const char *port, int socktype, int backlog,
-               int *fd_out, char *bound, size_t boundlen, char *err, size_t errlen);
+int net_listen(const char *bind_addr, const char *port, int socktype, int backlog, int *fd_out,
+               char *bound, size_t boundlen, char *err, size_t errlen);
 
 /* "1.2.3.4:80" or "[::1]:80". */
 void net_format_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t outlen);

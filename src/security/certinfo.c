@@ -53,8 +53,7 @@ int security_spki_digest(X509 *cert, unsigned char md[32])
     unsigned char *der = NULL;
     int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
     unsigned int mdlen = 0;
-    int ok = len > 0 && EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) &&
-             mdlen == 32;
+    int ok = len > 0 && EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32;
     OPENSSL_free(der);
     return ok;
 }
@@ -134,7 +133,8 @@ char *security_san_alloc(X509 *cert)
             int n = ASN1_STRING_length(gn->d.iPAddress);
             int af = n == 4 ? AF_INET : n == 16 ? AF_INET6 : 0;
             char buf[INET6_ADDRSTRLEN];
-            if (af && inet_ntop(af, ASN1_STRING_get0_data(gn->d.iPAddress), buf, sizeof buf) != NULL)
+            if (af &&
+                inet_ntop(af, ASN1_STRING_get0_data(gn->d.iPAddress), buf, sizeof buf) != NULL)
                 append(out, &first, "IP", buf);
         }
     }

@@ -62,7 +62,10 @@ static int take_vector(struct cursor *c, size_t prefix, struct cursor *inner)
     return 0;
 }
 
-static unsigned be16(const unsigned char *b) { return (unsigned)b[0] << 8 | b[1]; }
+static unsigned be16(const unsigned char *b)
+{
+    return (unsigned)b[0] << 8 | b[1];
+}
 
 int hello_is_grease(unsigned v)
 {
@@ -78,11 +81,9 @@ unsigned hello_value(const struct hello_values *v, size_t i)
 static int values_of(struct cursor body, size_t prefix, int width, struct hello_values *out)
 {
     struct cursor list;
-    if (take_vector(&body, prefix, &list) != 0 || body.left != 0 ||
-        list.left % (size_t)width != 0)
+    if (take_vector(&body, prefix, &list) != 0 || body.left != 0 || list.left % (size_t)width != 0)
         return -1;
-    *out = (struct hello_values){ .p = list.p, .count = list.left / (size_t)width,
-                                  .width = width };
+    *out = (struct hello_values){ .p = list.p, .count = list.left / (size_t)width, .width = width };
     return 0;
 }
 
@@ -109,24 +110,19 @@ static int alpn_of(struct cursor body, struct client_hello *ch)
 static int read_extension(unsigned type, struct cursor body, struct client_hello *ch)
 {
     switch (type) {
-    case EXT_SERVER_NAME:
-        ch->has_sni = 1;
-        return 0;
-    case EXT_SUPPORTED_GROUPS:
-        return ch->groups.p != NULL ? 0 : values_of(body, 2, 2, &ch->groups);
+    case EXT_SERVER_NAME: ch->has_sni = 1; return 0;
+    case EXT_SUPPORTED_GROUPS: return ch->groups.p != NULL ? 0 : values_of(body, 2, 2, &ch->groups);
     case EXT_EC_POINT_FORMATS:
         return ch->point_formats.p != NULL ? 0 : values_of(body, 1, 1, &ch->point_formats);
     case EXT_SIGNATURE_ALGORITHMS:
         return ch->sigalgs.p != NULL ? 0 : values_of(body, 2, 2, &ch->sigalgs);
-    case EXT_ALPN:
-        return ch->has_alpn ? 0 : alpn_of(body, ch);
+    case EXT_ALPN: return ch->has_alpn ? 0 : alpn_of(body, ch);
     case EXT_SUPPORTED_VERSIONS:
         if (ch->has_supported_versions)
             return 0;
         ch->has_supported_versions = 1;
         return values_of(body, 1, 2, &ch->supported_versions);
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -159,8 +155,7 @@ static int read_body(struct cursor body, struct client_hello *ch)
         take_vector(&body, 1, &compression) != 0)
         return -1;
     ch->legacy_version = (unsigned)version;
-    ch->ciphers = (struct hello_values){ .p = ciphers.p, .count = ciphers.left / 2,
-                                         .width = 2 };
+    ch->ciphers = (struct hello_values){ .p = ciphers.p, .count = ciphers.left / 2, .width = 2 };
     if (body.left == 0)
         return 0; /* no extensions at all: an old client */
     if (take_vector(&body, 2, &extensions) != 0 || body.left != 0)

@@ -18,12 +18,12 @@ struct hello_values {
 };
 
 struct client_hello {
-    int dtls;                        /* 1 for DTLS, 0 for TLS */
-    unsigned legacy_version;         /* the ClientHello's own version field */
+    int dtls;                /* 1 for DTLS, 0 for TLS */
+    unsigned legacy_version; /* the ClientHello's own version field */
     struct hello_values ciphers;
     const unsigned char *extensions; /* the extension block: type, length, data... */
     size_t extensions_len;
-    size_t extension_count;          /* GREASE included */
+    size_t extension_count; /* GREASE included */
     int has_sni;
     int has_supported_versions;
     struct hello_values supported_versions;

@@ -56,7 +56,10 @@ void secsock_config_free(secsock_config *cfg)
     free(cfg);
 }
 
-const char *secsock_config_error(const secsock_config *cfg) { return cfg->error; }
+const char *secsock_config_error(const secsock_config *cfg)
+{
+    return cfg->error;
+}
 
 static enum secsock_status set_string(secsock_config *cfg, char **field, const char *value)
 {
@@ -70,7 +73,7 @@ static enum secsock_status set_string(secsock_config *cfg, char **field, const c
 
 /* A file option must name a readable file: say which one when it does not. */
 static enum secsock_status set_readable_file(secsock_config *cfg, char **field, const char *what,
-                             const char *path)
+                                             const char *path)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
@@ -203,9 +206,11 @@ enum secsock_status secsock_config_set_pin(secsock_config *cfg, const char *pin)
     enum secsock_pin_kind kind = SECSOCK_PIN_CERT;
     /* A bad pin leaves an earlier one as it was. */
     if (secsock_parse_pin(pin, cfg->pin, &kind) != SECSOCK_OK)
-        return config_fail(cfg, "invalid pin '%s': want sha256: and 64 hex digits (the "
-                                "certificate's fingerprint), or sha256// and 44 base64 "
-                                "characters (its public key's)", pin);
+        return config_fail(cfg,
+                           "invalid pin '%s': want sha256: and 64 hex digits (the "
+                           "certificate's fingerprint), or sha256// and 44 base64 "
+                           "characters (its public key's)",
+                           pin);
     cfg->has_pin = 1;
     cfg->pin_kind = kind;
     return 0;
@@ -302,8 +307,7 @@ static enum secsock_status check_cipher_elements(secsock_config *cfg, const char
             ok = found;
         }
         if (!ok)
-            rc = config_fail(cfg, "unknown %s '%s'", tls13 ? "TLS 1.3 cipher suite" : "cipher",
-                             el);
+            rc = config_fail(cfg, "unknown %s '%s'", tls13 ? "TLS 1.3 cipher suite" : "cipher", el);
     }
     ERR_clear_error();
     free(copy);

@@ -14,8 +14,7 @@
 #include "security/security_internal.h"
 
 /* "WHAT 'ARG': OpenSSL's reason" (ARG may be NULL). */
-static SSL_CTX *ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *what,
-                         const char *arg)
+static SSL_CTX *ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *what, const char *arg)
 {
     char why[160];
     security_ssl_error_text(why, sizeof why);
@@ -64,8 +63,9 @@ static int load_own_certificate(SSL_CTX *ctx, const secsock_config *cfg,
 {
     if (cfg->self_signed && (cfg->cert_file != NULL || cfg->key_file != NULL)) {
         /* Which one was meant? Using either silently would surprise. */
-        snprintf(err, errlen, "a self-signed certificate and a certificate file contradict "
-                              "each other");
+        snprintf(err, errlen,
+                 "a self-signed certificate and a certificate file contradict "
+                 "each other");
         return -1;
     }
     if (cfg->self_signed) {
@@ -218,8 +218,8 @@ void security_ctx_state_clear(struct security_ctx_state *state)
 }
 
 SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
-                              const SSL_METHOD *method, struct security_ctx_state *state,
-                              char *err, size_t errlen)
+                              const SSL_METHOD *method, struct security_ctx_state *state, char *err,
+                              size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(method);
     if (ctx == NULL)
@@ -233,8 +233,7 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
 #ifdef SECSOCK_HAVE_DTLS1_3
         dtls_max = DTLS1_3_VERSION;
 #else
-        snprintf(err, errlen,
-                 "DTLS 1.3 needs OpenSSL 4.1 or later; this is %s",
+        snprintf(err, errlen, "DTLS 1.3 needs OpenSSL 4.1 or later; this is %s",
                  OpenSSL_version(OPENSSL_VERSION));
         SSL_CTX_free(ctx);
         return NULL;
@@ -287,8 +286,7 @@ SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
     if (load_own_certificate(ctx, cfg, state, err, errlen) != 0 ||
         setup_verification(ctx, cfg, role, state, err, errlen) != 0 ||
         setup_alpn(ctx, cfg, role, state, err, errlen) != 0 ||
-        ech_context_setup(ctx, &cfg->ech, cfg->max_version, role, &state->ech, err,
-                          errlen) != 0) {
+        ech_context_setup(ctx, &cfg->ech, cfg->max_version, role, &state->ech, err, errlen) != 0) {
         SSL_CTX_free(ctx);
         return NULL;
     }

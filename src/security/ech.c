@@ -51,8 +51,8 @@ static void unsupported_text(char *out, size_t outlen)
 {
     snprintf(out, outlen,
              "Encrypted Client Hello (ECH) needs OpenSSL 4.0 or later; this secsock was built "
-             "with OpenSSL %d.%d.%d", OPENSSL_VERSION_MAJOR, OPENSSL_VERSION_MINOR,
-             OPENSSL_VERSION_PATCH);
+             "with OpenSSL %d.%d.%d",
+             OPENSSL_VERSION_MAJOR, OPENSSL_VERSION_MINOR, OPENSSL_VERSION_PATCH);
 }
 
 static enum secsock_status unsupported(secsock_config *cfg)
@@ -147,8 +147,9 @@ static OSSL_ECHSTORE *client_store(const char *text, char *why, size_t whylen)
     int n = 0;
     if (ok && (OSSL_ECHSTORE_num_entries(es, &n) != 1 || n < 1)) {
         ok = 0;
-        snprintf(why, whylen, "no ECH config this OpenSSL can use (version 0xfe0d, a known "
-                              "HPKE suite)");
+        snprintf(why, whylen,
+                 "no ECH config this OpenSSL can use (version 0xfe0d, a known "
+                 "HPKE suite)");
     } else if (!ok) {
         why_text(why, whylen, "not an ECHConfigList");
     }
@@ -164,8 +165,7 @@ static OSSL_ECHSTORE *client_store(const char *text, char *why, size_t whylen)
 /* A server's keys: the PEM file's, or a fresh one for the public name.
  * Their configs go into retry_configs, so a client holding an old config
  * learns the current one. */
-static OSSL_ECHSTORE *server_store(const struct security_ech_config *ech, char *why,
-                                   size_t whylen)
+static OSSL_ECHSTORE *server_store(const struct security_ech_config *ech, char *why, size_t whylen)
 {
     OSSL_ECHSTORE *es = OSSL_ECHSTORE_new(NULL, NULL);
     OSSL_ECHSTORE *fresh = NULL;
@@ -256,8 +256,10 @@ enum secsock_status secsock_config_set_ech_key_file(secsock_config *cfg, const c
     char why[160];
     OSSL_ECHSTORE *es = server_store(&probe, why, sizeof why);
     if (es == NULL)
-        return ech_fail(cfg, "cannot use ECH key file '%s': %s (make one with: openssl ech "
-                             "-public_name NAME -out FILE)", path, why);
+        return ech_fail(cfg,
+                        "cannot use ECH key file '%s': %s (make one with: openssl ech "
+                        "-public_name NAME -out FILE)",
+                        path, why);
     OSSL_ECHSTORE_free(es);
     return replace(cfg, &cfg->ech.key_file, strdup(path));
 #else
@@ -270,8 +272,10 @@ enum secsock_status secsock_config_set_ech_public_name(secsock_config *cfg, cons
 {
 #ifdef SECSOCK_HAVE_ECH
     if (!valid_public_name(name))
-        return ech_fail(cfg, "invalid ECH public name '%.253s': want a DNS name such as "
-                             "public.example.com", name);
+        return ech_fail(cfg,
+                        "invalid ECH public name '%.253s': want a DNS name such as "
+                        "public.example.com",
+                        name);
     return replace(cfg, &cfg->ech.public_name, strdup(name));
 #else
     (void)name;
@@ -363,13 +367,15 @@ int ech_context_setup(SSL_CTX *ctx, const struct security_ech_config *ech, int m
         return -1;
     }
     if (ech->key_file != NULL && ech->public_name != NULL) {
-        snprintf(err, errlen, "an ECH key file and a public name to make a key for contradict "
-                              "each other");
+        snprintf(err, errlen,
+                 "an ECH key file and a public name to make a key for contradict "
+                 "each other");
         return -1;
     }
     if (ech->config_list != NULL && ech->grease) {
-        snprintf(err, errlen, "an ECHConfigList and ECH GREASE contradict each other (GREASE "
-                              "is for a client without a config)");
+        snprintf(err, errlen,
+                 "an ECHConfigList and ECH GREASE contradict each other (GREASE "
+                 "is for a client without a config)");
         return -1;
     }
     char why[160];
@@ -380,8 +386,7 @@ int ech_context_setup(SSL_CTX *ctx, const struct security_ech_config *ech, int m
             if (ech->key_file != NULL)
                 snprintf(err, errlen, "cannot use ECH key file '%s': %s", ech->key_file, why);
             else
-                snprintf(err, errlen, "cannot make an ECH key for '%s': %s", ech->public_name,
-                         why);
+                snprintf(err, errlen, "cannot make an ECH key for '%s': %s", ech->public_name, why);
             return -1;
         }
         state->config_list = store_config_list(es);
@@ -422,21 +427,13 @@ void ech_session_info(SSL *ssl, struct security_ech_facts *info)
     switch (status) {
     case SSL_ECH_STATUS_SUCCESS:
     case SSL_ECH_STATUS_BAD_NAME: /* ECH worked; the certificate is another matter */
-    case SSL_ECH_STATUS_BACKEND:
-        info->status = SECSOCK_ECH_ACCEPTED;
-        break;
+    case SSL_ECH_STATUS_BACKEND: info->status = SECSOCK_ECH_ACCEPTED; break;
     case SSL_ECH_STATUS_GREASE:
-    case SSL_ECH_STATUS_GREASE_ECH:
-        info->status = SECSOCK_ECH_GREASE;
-        break;
+    case SSL_ECH_STATUS_GREASE_ECH: info->status = SECSOCK_ECH_GREASE; break;
     case SSL_ECH_STATUS_FAILED:
     case SSL_ECH_STATUS_FAILED_ECH:
-    case SSL_ECH_STATUS_FAILED_ECH_BAD_NAME:
-        info->status = SECSOCK_ECH_REJECTED;
-        break;
-    default:
-        info->status = SECSOCK_ECH_NONE;
-        break;
+    case SSL_ECH_STATUS_FAILED_ECH_BAD_NAME: info->status = SECSOCK_ECH_REJECTED; break;
+    default: info->status = SECSOCK_ECH_NONE; break;
     }
     snprintf(info->inner_name, sizeof info->inner_name, "%s", inner != NULL ? inner : "");
     snprintf(info->outer_name, sizeof info->outer_name, "%s", outer != NULL ? outer : "");

@@ -93,9 +93,8 @@ static const char *ja4_version(const struct client_hello *ch)
         unsigned v;
         const char *s;
     } names[] = {
-        { 0x0304, "13" }, { 0x0303, "12" }, { 0x0302, "11" }, { 0x0301, "10" },
-        { 0x0300, "s3" }, { 0x0002, "s2" }, { 0xfeff, "d1" }, { 0xfefd, "d2" },
-        { 0xfefc, "d3" },
+        { 0x0304, "13" }, { 0x0303, "12" }, { 0x0302, "11" }, { 0x0301, "10" }, { 0x0300, "s3" },
+        { 0x0002, "s2" }, { 0xfeff, "d1" }, { 0xfefd, "d2" }, { 0xfefc, "d3" },
     };
     unsigned v = ch->legacy_version;
     int found = 0;
@@ -139,7 +138,10 @@ static void ja4_alpn(const struct client_hello *ch, char out[3])
     out[2] = '\0';
 }
 
-static size_t cap99(size_t n) { return n > 99 ? 99 : n; }
+static size_t cap99(size_t n)
+{
+    return n > 99 ? 99 : n;
+}
 
 int fingerprint_ja4(const struct client_hello *ch, char ja4[40], char *raw, size_t rawlen)
 {
@@ -211,8 +213,8 @@ static size_t decimal_list(char *s, const struct hello_values *v)
 int fingerprint_ja3(const struct client_hello *ch, char *ja3, size_t ja3len, char hash[33])
 {
     /* At most 5 digits and a separator per value, and the version. */
-    size_t values = ch->ciphers.count + ch->extension_count + ch->groups.count +
-                    ch->point_formats.count;
+    size_t values =
+        ch->ciphers.count + ch->extension_count + ch->groups.count + ch->point_formats.count;
     char *s = malloc(6 * values + 16);
     uint16_t *types = malloc((ch->extension_count + 1) * sizeof *types);
     if (s == NULL || types == NULL) {
@@ -246,7 +248,7 @@ int fingerprint_ja3(const struct client_hello *ch, char *ja3, size_t ja3len, cha
 }
 
 enum secsock_status secsock_fingerprint_client_hello(const void *hello, size_t len,
-                                     struct secsock_fingerprint *fp)
+                                                     struct secsock_fingerprint *fp)
 {
     memset(fp, 0, sizeof *fp);
     struct client_hello ch;

@@ -34,7 +34,10 @@ static int library_has_group(const char *group)
     return ok;
 }
 
-int security_has_hybrid_group(void) { return library_has_group(HYBRID_GROUP); }
+int security_has_hybrid_group(void)
+{
+    return library_has_group(HYBRID_GROUP);
+}
 
 const char *security_default_groups(int dtls)
 {
@@ -49,9 +52,8 @@ const char *security_default_groups(int dtls)
  * not typos, and the error says which version has them. */
 static int is_post_quantum_name(const char *name)
 {
-    static const char *const pq[] = { "X25519MLKEM768", "SecP256r1MLKEM768",
-                                      "SecP384r1MLKEM1024", "MLKEM512", "MLKEM768",
-                                      "MLKEM1024" };
+    static const char *const pq[] = { "X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024",
+                                      "MLKEM512",       "MLKEM768",          "MLKEM1024" };
     for (size_t i = 0; i < sizeof pq / sizeof pq[0]; i++)
         if (strcasecmp(name, pq[i]) == 0)
             return 1;
@@ -82,9 +84,8 @@ int security_check_groups(const char *list, char *err, size_t errlen)
         if (library_has_group(el))
             continue;
         if (is_post_quantum_name(el))
-            snprintf(err, errlen,
-                     "key-exchange group '%s' needs OpenSSL 3.5 or later; this is %s", el,
-                     OpenSSL_version(OPENSSL_VERSION));
+            snprintf(err, errlen, "key-exchange group '%s' needs OpenSSL 3.5 or later; this is %s",
+                     el, OpenSSL_version(OPENSSL_VERSION));
         else
             snprintf(err, errlen,
                      "unknown key-exchange group '%s' (known: X25519, P-256, P-384, X448, "

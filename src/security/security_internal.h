@@ -11,14 +11,14 @@
 #include "security/ech_internal.h"
 
 /* Mozilla "intermediate": forward-secret AEAD suites only, for TLS 1.2. */
-#define SECSOCK_DEFAULT_CIPHERS                                                      \
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                     \
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                     \
+#define SECSOCK_DEFAULT_CIPHERS                                                                    \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 /* Mozilla "intermediate" order for TLS 1.3: AES-128-GCM first, the
  * cheapest with AES-NI (OpenSSL's own default puts AES-256 first). */
-#define SECSOCK_DEFAULT_CIPHERSUITES \
+#define SECSOCK_DEFAULT_CIPHERSUITES                                                               \
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 /* "sha256:" and 32 colon-separated hex pairs, with its NUL. */
@@ -29,16 +29,16 @@
 /* What an SSL's callbacks report to its connection; the SSL's app data
  * points to one (clients and accepted servers; not a DTLS listening SSL). */
 struct security_ssl_report {
-    int hello_verify;                  /* DTLS: a HelloVerifyRequest went by */
+    int hello_verify; /* DTLS: a HelloVerifyRequest went by */
 };
 
 /* What the SSL_CTX's callbacks read. It is owned by the transport and
  * outlives the SSL_CTX. */
 struct security_ctx_state {
     int has_pin;
-    int pin_kind;             /* enum secsock_pin_kind */
+    int pin_kind; /* enum secsock_pin_kind */
     unsigned char pin[32];
-    unsigned char *alpn;      /* server: the protocols we accept, wire format */
+    unsigned char *alpn; /* server: the protocols we accept, wire format */
     size_t alpn_len;
     /* A self-signed server: its certificate's fingerprint, public-key pin
      * and PEM text (malloc'd). */
@@ -58,8 +58,8 @@ int security_check_groups(const char *list, char *err, size_t errlen);
 
 /* Builds the SSL_CTX for a role from the config (context.c), filling state. */
 SSL_CTX *security_context_new(const secsock_config *cfg, enum secsock_role role,
-                              const SSL_METHOD *method, struct security_ctx_state *state,
-                              char *err, size_t errlen);
+                              const SSL_METHOD *method, struct security_ctx_state *state, char *err,
+                              size_t errlen);
 void security_ctx_state_clear(struct security_ctx_state *state);
 
 /* What a transport takes from a configuration besides its SSL_CTX: the
@@ -67,10 +67,10 @@ void security_ctx_state_clear(struct security_ctx_state *state);
  * the config's shape stays the security layer's (config.c). The strings
  * are cfg's: copy them to keep them past it. */
 struct security_transport_params {
-    const char *keylog_file;  /* NULL: no key log */
-    const char *servername;   /* client: overrides the host for SNI and verification */
-    int mtu;                  /* DTLS path MTU, 0 for the default */
-    int keep_client_hello;    /* keep each connection's ClientHello */
+    const char *keylog_file; /* NULL: no key log */
+    const char *servername;  /* client: overrides the host for SNI and verification */
+    int mtu;                 /* DTLS path MTU, 0 for the default */
+    int keep_client_hello;   /* keep each connection's ClientHello */
 };
 void security_transport_params(const secsock_config *cfg, struct security_transport_params *p);
 
@@ -89,12 +89,12 @@ char *selfsigned_pem(X509 *cert);
  * peer's, of any length: allocated, never cut (NULL only when out of
  * memory). */
 struct security_cert_text {
-    char *subject;            /* RFC 2253 */
+    char *subject; /* RFC 2253 */
     char *issuer;
-    char *san;                /* "DNS:localhost, IP:127.0.0.1" */
-    char not_before[32];      /* "2026-12-02T10:00:00Z" */
+    char *san;           /* "DNS:localhost, IP:127.0.0.1" */
+    char not_before[32]; /* "2026-12-02T10:00:00Z" */
     char not_after[32];
-    char fingerprint[SECSOCK_FP_LEN];  /* "sha256:AB:CD:..." */
+    char fingerprint[SECSOCK_FP_LEN];    /* "sha256:AB:CD:..." */
     char spki_pin[SECSOCK_SPKI_PIN_LEN]; /* "sha256//BASE64" */
 };
 void security_cert_text(X509 *cert, struct security_cert_text *out);
@@ -123,15 +123,15 @@ int security_peer_cert_count(SSL *ssl);
  * the ABI; the sizes are the protocols' own limits (an ALPN name and a
  * host name are at most 255 bytes), so nothing is cut. */
 struct security_session {
-    char protocol[16];        /* "TLSv1.3"; "" before a session exists */
+    char protocol[16]; /* "TLSv1.3"; "" before a session exists */
     char cipher[64];
-    char group[32];           /* key-exchange group, e.g. "x25519" */
+    char group[32]; /* key-exchange group, e.g. "x25519" */
     char alpn[256];
-    char sni[256];            /* sent (client) or received (server) */
+    char sni[256]; /* sent (client) or received (server) */
     int resumed;
-    int verified;             /* verification was performed and passed */
-    char verify_result[128];  /* "ok", or the reason it failed */
-    int cookie_exchange;      /* DTLS: a HelloVerifyRequest was sent or received */
+    int verified;            /* verification was performed and passed */
+    char verify_result[128]; /* "ok", or the reason it failed */
+    int cookie_exchange;     /* DTLS: a HelloVerifyRequest was sent or received */
 };
 /* Fills s from an SSL object; the backend adds what only it knows. */
 void security_session_facts(SSL *ssl, struct security_session *s);

@@ -48,11 +48,10 @@ int selfsigned_make(X509 **cert_out, EVP_PKEY **key_out, char *err, size_t errle
          X509_gmtime_adj(X509_getm_notAfter(cert), 30L * 24 * 3600) &&
          X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                                     (const unsigned char *)"secsock self-signed", -1, -1, 0) &&
-         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                    (const unsigned char *)"localhost", -1, -1, 0) &&
+         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
+                                    -1, -1, 0) &&
          X509_set_subject_name(cert, name) && X509_set_issuer_name(cert, name) &&
-         X509_set_pubkey(cert, key) &&
-         add_ext(cert, NID_basic_constraints, "critical,CA:FALSE") &&
+         X509_set_pubkey(cert, key) && add_ext(cert, NID_basic_constraints, "critical,CA:FALSE") &&
          add_ext(cert, NID_key_usage, "critical,digitalSignature") &&
          add_ext(cert, NID_ext_key_usage, "serverAuth") &&
          add_ext(cert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1") &&

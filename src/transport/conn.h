@@ -19,10 +19,10 @@
 /* What generic code needs to know of a backend is here, as data or a
  * function: transport.c never asks which backend it is. */
 struct secsock_backend {
-    const char *name;           /* secsock_transport_new's name for it */
+    const char *name; /* secsock_transport_new's name for it */
     int secure;
     int socktype;
-    const char *protocol;       /* "TLS", "DTLS" in messages; NULL for plaintext */
+    const char *protocol; /* "TLS", "DTLS" in messages; NULL for plaintext */
     /* Datagram backends that size records to the path MTU: the bytes a
      * record adds around the application's; 0 when a message is the
      * datagram (plain UDP leaves fragmentation to IP). */
@@ -33,8 +33,8 @@ struct secsock_backend {
      * overtake the alert saying why. */
     int linger_on_refusal;
     /* Builds the transport's shared state (the SSL_CTX) from the config. */
-    int (*transport_init)(secsock_transport *t, const secsock_config *cfg,
-                          char *err, size_t errlen);
+    int (*transport_init)(secsock_transport *t, const secsock_config *cfg, char *err,
+                          size_t errlen);
     void (*transport_free)(secsock_transport *t);
     /* Allocates a connection around a connected socket. verify_name is the
      * name a client checks the server against (NULL on the server). */
@@ -72,36 +72,36 @@ struct secsock_backend {
 struct secsock_transport {
     const struct secsock_backend *backend;
     enum secsock_role role;
-    SSL_CTX *ssl_ctx;           /* TLS/DTLS: the process's one context */
-    char *servername;           /* client: overrides the host for SNI/verification */
+    SSL_CTX *ssl_ctx;              /* TLS/DTLS: the process's one context */
+    char *servername;              /* client: overrides the host for SNI/verification */
     struct security_ctx_state sec; /* what the SSL_CTX's callbacks read */
-    int keylog;                 /* holds a reference on the key-log file */
-    int mtu;                    /* DTLS: the path MTU records are sized for */
-    int keep_hello;             /* keep each connection's ClientHello (clients, DTLS servers) */
-    unsigned trace_kinds;       /* the events the observer wants (0: none, no cost) */
+    int keylog;                    /* holds a reference on the key-log file */
+    int mtu;                       /* DTLS: the path MTU records are sized for */
+    int keep_hello;                /* keep each connection's ClientHello (clients, DTLS servers) */
+    unsigned trace_kinds;          /* the events the observer wants (0: none, no cost) */
     secsock_trace_fn trace_fn;
     void *trace_arg;
-    char error[512];            /* why secsock_transport_new() failed */
+    char error[512]; /* why secsock_transport_new() failed */
 };
 
 struct secsock_conn {
     const struct secsock_backend *backend;
     const secsock_transport *transport;
     int fd;
-    int owns_fd;                /* 0 for a UDP peer answered from the listening socket */
-    int cancel_fd;              /* -1, or waits end when it is readable */
+    int owns_fd;                    /* 0 for a UDP peer answered from the listening socket */
+    int cancel_fd;                  /* -1, or waits end when it is readable */
     long long next_cancel_check_ms; /* reads and writes that never wait look then */
     int timeout_ms;
     int datagram_truncated;
     unsigned long long bytes_sent, bytes_received; /* application data */
-    int wrote_shutdown;         /* our direction has been ended */
+    int wrote_shutdown;                            /* our direction has been ended */
     int handshake_done;
-    int lingering;              /* half-closed after a refused handshake, draining */
-    int plaintext_peer;         /* the handshake failed on the peer's plaintext */
+    int lingering;      /* half-closed after a refused handshake, draining */
+    int plaintext_peer; /* the handshake failed on the peer's plaintext */
     enum secsock_verify_failure verify_failure; /* which check refused the peer */
     /* The peer's certificates as text, built on the first question. */
     struct security_cert_text *peer_certs;
-    int n_peer_certs;           /* 0 until built */
+    int n_peer_certs; /* 0 until built */
     /* What the handshake negotiated, refreshed on each question (conn_facts.c). */
     struct security_session *session;
     struct security_ech_facts *ech; /* likewise, for ECH */
@@ -119,8 +119,8 @@ struct secsock_listener {
     struct sockaddr_storage local;
     socklen_t local_len;
     char address[64];
-    void *state;                /* the backend's (DTLS: listen SSL, cookie secrets) */
-    char error[512];            /* why the listener, or its last accept, failed */
+    void *state;     /* the backend's (DTLS: listen SSL, cookie secrets) */
+    char error[512]; /* why the listener, or its last accept, failed */
 };
 
 /* Waits (transport.c, the one module that waits) until c's socket is

@@ -51,30 +51,69 @@ static const struct security_ech_facts *ech(const secsock_conn *cc)
     return c->ech;
 }
 
-enum secsock_ech_status secsock_conn_ech_status(const secsock_conn *c) { return ech(c)->status; }
-const char *secsock_conn_ech_outer_name(const secsock_conn *c) { return ech(c)->outer_name; }
-const char *secsock_conn_ech_inner_name(const secsock_conn *c) { return ech(c)->inner_name; }
+enum secsock_ech_status secsock_conn_ech_status(const secsock_conn *c)
+{
+    return ech(c)->status;
+}
+const char *secsock_conn_ech_outer_name(const secsock_conn *c)
+{
+    return ech(c)->outer_name;
+}
+const char *secsock_conn_ech_inner_name(const secsock_conn *c)
+{
+    return ech(c)->inner_name;
+}
 const char *secsock_conn_ech_retry_config_list(const secsock_conn *c)
 {
     return ech(c)->retry_config_list;
 }
 
-int secsock_conn_is_secure(const secsock_conn *c) { return c->backend->secure; }
-const char *secsock_conn_protocol(const secsock_conn *c) { return session(c)->protocol; }
-const char *secsock_conn_cipher(const secsock_conn *c) { return session(c)->cipher; }
-const char *secsock_conn_group(const secsock_conn *c) { return session(c)->group; }
-const char *secsock_conn_alpn(const secsock_conn *c) { return session(c)->alpn; }
-const char *secsock_conn_sni(const secsock_conn *c) { return session(c)->sni; }
-int secsock_conn_resumed(const secsock_conn *c) { return session(c)->resumed; }
-int secsock_conn_verified(const secsock_conn *c) { return session(c)->verified; }
-int secsock_conn_cookie_exchange(const secsock_conn *c) { return session(c)->cookie_exchange; }
+int secsock_conn_is_secure(const secsock_conn *c)
+{
+    return c->backend->secure;
+}
+const char *secsock_conn_protocol(const secsock_conn *c)
+{
+    return session(c)->protocol;
+}
+const char *secsock_conn_cipher(const secsock_conn *c)
+{
+    return session(c)->cipher;
+}
+const char *secsock_conn_group(const secsock_conn *c)
+{
+    return session(c)->group;
+}
+const char *secsock_conn_alpn(const secsock_conn *c)
+{
+    return session(c)->alpn;
+}
+const char *secsock_conn_sni(const secsock_conn *c)
+{
+    return session(c)->sni;
+}
+int secsock_conn_resumed(const secsock_conn *c)
+{
+    return session(c)->resumed;
+}
+int secsock_conn_verified(const secsock_conn *c)
+{
+    return session(c)->verified;
+}
+int secsock_conn_cookie_exchange(const secsock_conn *c)
+{
+    return session(c)->cookie_exchange;
+}
 
 const char *secsock_conn_verify_result(const secsock_conn *c)
 {
     return c->backend->secure ? session(c)->verify_result : "";
 }
 
-unsigned long long secsock_conn_bytes_sent(const secsock_conn *c) { return c->bytes_sent; }
+unsigned long long secsock_conn_bytes_sent(const secsock_conn *c)
+{
+    return c->bytes_sent;
+}
 unsigned long long secsock_conn_bytes_received(const secsock_conn *c)
 {
     return c->bytes_received;

@@ -28,7 +28,7 @@
 #include "transport/ossl_conn.h"
 #include "transport/tracing.h"
 
-#define DTLS_DEFAULT_MTU 1280     /* IPv6's minimum: every path carries it */
+#define DTLS_DEFAULT_MTU 1280 /* IPv6's minimum: every path carries it */
 #define COOKIE_ROTATE_MS 60000
 
 static void set_mtu(SSL *ssl, const secsock_transport *t)
@@ -49,8 +49,8 @@ static int cookie_for(SSL *ssl, const unsigned char *secret, unsigned char *out,
         msg[0] = (unsigned char)BIO_ADDR_family(peer);
         unsigned short port = BIO_ADDR_rawport(peer);
         memcpy(msg + 1 + addrlen, &port, 2);
-        ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, 32, msg, 1 + addrlen + 2,
-                       out, 32, outlen) != NULL;
+        ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, 32, msg, 1 + addrlen + 2, out,
+                       32, outlen) != NULL;
     }
     BIO_ADDR_free(peer);
     return ok;
@@ -102,7 +102,6 @@ static int dtls_transport_init(secsock_transport *t, const secsock_config *cfg, 
     return 0;
 }
 
-
 /* A client: the socket is connected already. */
 static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const char *verify_name)
 {
@@ -117,8 +116,7 @@ static secsock_conn *dtls_conn_new(const secsock_transport *t, int fd, const cha
     /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): ss is set when ok */
     if (ok && ss.ss_family == AF_INET) {
         const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
-        ok = BIO_ADDR_rawmake(peer, AF_INET, &sin->sin_addr, sizeof sin->sin_addr,
-                              sin->sin_port);
+        ok = BIO_ADDR_rawmake(peer, AF_INET, &sin->sin_addr, sizeof sin->sin_addr, sin->sin_port);
     } else if (ok) {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
         ok = BIO_ADDR_rawmake(peer, AF_INET6, &sin6->sin6_addr, sizeof sin6->sin6_addr,
@@ -171,8 +169,8 @@ static int not_dtls_failure(struct ossl_conn *tc)
     }
     tc->base.plaintext_peer = 1;
     return conn_fail(&tc->base, SECSOCK_ERR_HANDSHAKE,
-                     "the peer answered with a %zu-byte datagram that is not DTLS (\"%s%s\")",
-                     len, shown, len > NOT_DTLS_SHOWN ? "..." : "");
+                     "the peer answered with a %zu-byte datagram that is not DTLS (\"%s%s\")", len,
+                     shown, len > NOT_DTLS_SHOWN ? "..." : "");
 }
 
 static int dtls_handshake(secsock_conn *c)
@@ -354,8 +352,7 @@ static int junk_report_due(struct dtls_listen_state *st, const struct sockaddr_s
  * cookie exchange would drop it without a word): SECSOCK_ERR_PROTOCOL with
  * err when it is to be reported, SECSOCK_WANT_READ otherwise, 0 when the
  * next datagram may be DTLS. */
-static int drop_junk(secsock_listener *l, struct dtls_listen_state *st, char *err,
-                     size_t errlen)
+static int drop_junk(secsock_listener *l, struct dtls_listen_state *st, char *err, size_t errlen)
 {
     unsigned char head[16];
     struct sockaddr_storage peer;
@@ -370,8 +367,10 @@ static int drop_junk(secsock_listener *l, struct dtls_listen_state *st, char *er
         return SECSOCK_WANT_READ;
     char who[64];
     net_format_addr((struct sockaddr *)&peer, plen, who, sizeof who);
-    snprintf(err, errlen, "%s: a %zd-byte datagram that is not DTLS (a plaintext client?); "
-             "more from it are dropped silently for a minute", who, n);
+    snprintf(err, errlen,
+             "%s: a %zd-byte datagram that is not DTLS (a plaintext client?); "
+             "more from it are dropped silently for a minute",
+             who, n);
     return SECSOCK_ERR_PROTOCOL;
 }
 

@@ -145,8 +145,7 @@ void dtls_listen_msg(int write_p, int version, int content_type, const void *buf
 {
     const secsock_listener *l = arg;
     const unsigned char *h = buf;
-    int hello_verify = write_p && content_type == SSL3_RT_HEADER &&
-                       len == DTLS1_RT_HEADER_LENGTH &&
+    int hello_verify = write_p && content_type == SSL3_RT_HEADER && len == DTLS1_RT_HEADER_LENGTH &&
                        h[0] == SSL3_RT_HANDSHAKE; /* all DTLSv1_listen ever writes */
     if (!hello_verify && content_type == SSL3_RT_HEADER)
         return; /* a record read: its WIRE event shows it */

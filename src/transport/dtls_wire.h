@@ -27,14 +27,14 @@ struct junk_seen {
 };
 
 struct dtls_listen_state {
-    SSL *ssl;                     /* waiting in DTLSv1_listen */
-    unsigned char secret[2][32];  /* current and previous cookie secrets */
+    SSL *ssl;                    /* waiting in DTLSv1_listen */
+    unsigned char secret[2][32]; /* current and previous cookie secrets */
     long long rotated_ms;
     const secsock_listener *listener; /* whose transport says what to trace */
-    unsigned char *seen;          /* keep_hello: the last datagram DTLSv1_listen read */
+    unsigned char *seen;              /* keep_hello: the last datagram DTLSv1_listen read */
     size_t seen_len;
     struct junk_seen junk[JUNK_PEERS]; /* who was reported, by a hash of the address */
-    long long junk_minute_ms;     /* the minute JUNK_LINES counts in */
+    long long junk_minute_ms;          /* the minute JUNK_LINES counts in */
     int junk_lines;
 };
 

@@ -10,11 +10,11 @@
 #include <stddef.h>
 
 struct hello_capture {
-    unsigned char *bytes;  /* NULL until the first bytes come */
+    unsigned char *bytes; /* NULL until the first bytes come */
     size_t len;
-    size_t want;           /* the whole record's length, once its header is in */
-    int dtls;              /* record headers of 13 bytes, not 5 */
-    int done;              /* the record is whole, or will never be kept */
+    size_t want; /* the whole record's length, once its header is in */
+    int dtls;    /* record headers of 13 bytes, not 5 */
+    int done;    /* the record is whole, or will never be kept */
 };
 
 /* Appends bytes as they go over the wire, until the first record is whole;

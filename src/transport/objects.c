@@ -92,9 +92,18 @@ void secsock_transport_free(secsock_transport *t)
     free(t);
 }
 
-const char *secsock_transport_error(const secsock_transport *t) { return t->error; }
-const char *secsock_transport_name(const secsock_transport *t) { return t->backend->name; }
-int secsock_transport_is_secure(const secsock_transport *t) { return t->backend->secure; }
+const char *secsock_transport_error(const secsock_transport *t)
+{
+    return t->error;
+}
+const char *secsock_transport_name(const secsock_transport *t)
+{
+    return t->backend->name;
+}
+int secsock_transport_is_secure(const secsock_transport *t)
+{
+    return t->backend->secure;
+}
 
 size_t secsock_transport_max_message(const secsock_transport *t)
 {
@@ -117,9 +126,8 @@ void secsock_transport_set_trace(secsock_transport *t, unsigned kinds, secsock_t
     /* OpenSSL hands out secrets only to a context's key-log callback: set
      * while anyone wants them (it costs a formatted line per secret). */
     if (t->ssl_ctx != NULL)
-        SSL_CTX_set_keylog_callback(t->ssl_ctx, t->keylog || tracing(t, SECSOCK_TRACE_SECRET)
-                                                    ? ossl_keylog_line
-                                                    : NULL);
+        SSL_CTX_set_keylog_callback(
+            t->ssl_ctx, t->keylog || tracing(t, SECSOCK_TRACE_SECRET) ? ossl_keylog_line : NULL);
 }
 
 const char *secsock_transport_fingerprint(const secsock_transport *t)
@@ -132,7 +140,10 @@ const char *secsock_transport_spki_pin(const secsock_transport *t)
     return t->sec.spki_pin[0] != '\0' ? t->sec.spki_pin : NULL;
 }
 
-const char *secsock_transport_cert_pem(const secsock_transport *t) { return t->sec.cert_pem; }
+const char *secsock_transport_cert_pem(const secsock_transport *t)
+{
+    return t->sec.cert_pem;
+}
 
 const char *secsock_transport_ech_config_list(const secsock_transport *t)
 {
@@ -164,16 +175,15 @@ secsock_conn *conn_wrap(const secsock_transport *t, int fd, const char *verify_n
     return c;
 }
 
-int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
-                   int backlog, int *listen_fd, char *bound, size_t boundlen, char *err,
-                   size_t errlen)
+int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port, int backlog,
+                   int *listen_fd, char *bound, size_t boundlen, char *err, size_t errlen)
 {
-    return net_listen(bind_addr, port, t->backend->socktype, backlog, listen_fd, bound,
-                      boundlen, err, errlen);
+    return net_listen(bind_addr, port, t->backend->socktype, backlog, listen_fd, bound, boundlen,
+                      err, errlen);
 }
 
-secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
-                                   const struct sockaddr *peer, socklen_t peerlen)
+secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd, const struct sockaddr *peer,
+                                   socklen_t peerlen)
 {
     if (net_set_nonblocking(fd) < 0) {
         close(fd);
@@ -183,8 +193,7 @@ secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
 }
 
 enum secsock_status secsock_listener_new(const secsock_transport *t, const char *bind_addr,
-                                         const char *port, int backlog,
-                                         secsock_listener **out)
+                                         const char *port, int backlog, secsock_listener **out)
 {
     secsock_listener *l = calloc(1, sizeof *l);
     *out = l;
@@ -214,9 +223,18 @@ enum secsock_status secsock_listener_new(const secsock_transport *t, const char 
     return SECSOCK_OK;
 }
 
-const char *secsock_listener_address(const secsock_listener *l) { return l->address; }
-int secsock_listener_fd(const secsock_listener *l) { return l->fd; }
-void secsock_listener_set_cancel_fd(secsock_listener *l, int fd) { l->cancel_fd = fd; }
+const char *secsock_listener_address(const secsock_listener *l)
+{
+    return l->address;
+}
+int secsock_listener_fd(const secsock_listener *l)
+{
+    return l->fd;
+}
+void secsock_listener_set_cancel_fd(secsock_listener *l, int fd)
+{
+    l->cancel_fd = fd;
+}
 
 void secsock_listener_free(secsock_listener *l)
 {
@@ -229,14 +247,35 @@ void secsock_listener_free(secsock_listener *l)
     free(l);
 }
 
-int secsock_conn_fd(const secsock_conn *c) { return c->fd; }
-int secsock_conn_plaintext_peer(const secsock_conn *c) { return c->plaintext_peer; }
+int secsock_conn_fd(const secsock_conn *c)
+{
+    return c->fd;
+}
+int secsock_conn_plaintext_peer(const secsock_conn *c)
+{
+    return c->plaintext_peer;
+}
 
-void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms) { c->timeout_ms = timeout_ms; }
-void secsock_conn_set_cancel_fd(secsock_conn *c, int fd) { c->cancel_fd = fd; }
-const char *secsock_conn_error(const secsock_conn *c) { return c->error; }
-const char *secsock_conn_peer(const secsock_conn *c) { return c->peer_text; }
-int secsock_datagram_truncated(const secsock_conn *c) { return c->datagram_truncated; }
+void secsock_conn_set_timeout(secsock_conn *c, int timeout_ms)
+{
+    c->timeout_ms = timeout_ms;
+}
+void secsock_conn_set_cancel_fd(secsock_conn *c, int fd)
+{
+    c->cancel_fd = fd;
+}
+const char *secsock_conn_error(const secsock_conn *c)
+{
+    return c->error;
+}
+const char *secsock_conn_peer(const secsock_conn *c)
+{
+    return c->peer_text;
+}
+int secsock_datagram_truncated(const secsock_conn *c)
+{
+    return c->datagram_truncated;
+}
 
 const unsigned char *secsock_conn_client_hello(const secsock_conn *c, size_t *len)
 {

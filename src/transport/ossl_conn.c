@@ -41,8 +41,8 @@ void ossl_keylog_line(const SSL *ssl, const char *line)
         trace_secret(&tc->base, line);
 }
 
-int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
-                        const SSL_METHOD *method, char *err, size_t errlen)
+int ossl_transport_init(secsock_transport *t, const secsock_config *cfg, const SSL_METHOD *method,
+                        char *err, size_t errlen)
 {
     if (cfg == NULL) {
         snprintf(err, errlen, "TLS and DTLS need a security configuration");
@@ -88,9 +88,8 @@ static int set_verify_host(SSL *ssl, const char *name)
 #endif
 }
 
-struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
-                                const secsock_transport *t, int fd, const char *verify_name,
-                                SSL *ssl)
+struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend, const secsock_transport *t,
+                                int fd, const char *verify_name, SSL *ssl)
 {
     struct ossl_conn *tc = calloc(1, sizeof *tc);
     if (tc == NULL) {
@@ -155,7 +154,10 @@ void ossl_msg_callback(int write_p, int version, int content_type, const void *b
 }
 
 /* "TLS" or "DTLS", for messages. */
-static const char *proto(const secsock_conn *c) { return c->backend->protocol; }
+static const char *proto(const secsock_conn *c)
+{
+    return c->backend->protocol;
+}
 
 /* Whether a failed handshake's first bytes from the peer were text (an
  * HTTP status line, a banner), not a TLS record: a plaintext server. */
@@ -181,8 +183,8 @@ int ossl_plaintext_failure(secsock_conn *c, const unsigned char *b, size_t len, 
     shown[n] = '\0';
     int cut = !whole || n < len;
     c->plaintext_peer = 1;
-    return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "the peer sent plaintext (\"%s%s\"), not %s",
-                     shown, cut ? "..." : "", proto(c));
+    return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "the peer sent plaintext (\"%s%s\"), not %s", shown,
+                     cut ? "..." : "", proto(c));
 }
 
 enum ossl_op { OSSL_HANDSHAKE, OSSL_READ, OSSL_WRITE, OSSL_SHUTDOWN };
@@ -229,8 +231,8 @@ static void dates_of(SSL *ssl, int expired, char *out, size_t outlen)
         if (i == 0)
             snprintf(out, outlen, "%s %s", what, date);
         else
-            snprintf(out, outlen, "CA certificate %s %s %s", text.subject ? text.subject : "",
-                     what, date);
+            snprintf(out, outlen, "CA certificate %s %s %s", text.subject ? text.subject : "", what,
+                     date);
         security_cert_text_free(&text);
         return;
     }
@@ -288,12 +290,9 @@ static int verify_failure(struct ossl_conn *tc)
         dates_of(tc->ssl, expired, facts, sizeof facts);
         if (facts[0] == '\0')
             break;
-        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s: %s", facts,
-                         why);
+        return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s: %s", facts, why);
     }
-    default:
-        c->verify_failure = SECSOCK_VERIFY_OTHER;
-        break;
+    default: c->verify_failure = SECSOCK_VERIFY_OTHER; break;
     }
     return conn_fail(c, SECSOCK_ERR_VERIFY, "certificate verify failed: %s", why);
 }
@@ -309,10 +308,8 @@ static int peer_refused_certificate(int reason)
     case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
     case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
     case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-        return 1;
-    default:
-        return 0;
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED: return 1;
+    default: return 0;
     }
 }
 
@@ -325,15 +322,11 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
     char why[160];
 
     switch (e) {
-    case SSL_ERROR_WANT_READ:
-        return SECSOCK_WANT_READ;
-    case SSL_ERROR_WANT_WRITE:
-        return SECSOCK_WANT_WRITE;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0; /* close_notify: a clean end of the peer's stream */
+    case SSL_ERROR_WANT_READ: return SECSOCK_WANT_READ;
+    case SSL_ERROR_WANT_WRITE: return SECSOCK_WANT_WRITE;
+    case SSL_ERROR_ZERO_RETURN: return 0; /* close_notify: a clean end of the peer's stream */
     case SSL_ERROR_SYSCALL:
-    case SSL_ERROR_SSL:
-        break;
+    case SSL_ERROR_SSL: break;
     default:
         ERR_clear_error();
         return conn_fail(c, SECSOCK_ERR_PROTOCOL, "unexpected TLS state %d", e);
@@ -362,11 +355,10 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
             return SECSOCK_WANT_READ;
         }
         if (saved_errno == ECONNRESET || saved_errno == EPIPE)
-            return conn_fail(c, op == OSSL_HANDSHAKE ? SECSOCK_ERR_HANDSHAKE : SECSOCK_ERR_IO,
-                             "connection reset by peer%s%s%s",
-                             op == OSSL_HANDSHAKE ? " during the " : "",
-                             op == OSSL_HANDSHAKE ? proto(c) : "",
-                             op == OSSL_HANDSHAKE ? " handshake" : "");
+            return conn_fail(
+                c, op == OSSL_HANDSHAKE ? SECSOCK_ERR_HANDSHAKE : SECSOCK_ERR_IO,
+                "connection reset by peer%s%s%s", op == OSSL_HANDSHAKE ? " during the " : "",
+                op == OSSL_HANDSHAKE ? proto(c) : "", op == OSSL_HANDSHAKE ? " handshake" : "");
         return conn_fail(c, SECSOCK_ERR_IO, "%s i/o: %s", proto(c), strerror(saved_errno));
     }
     if (op == OSSL_HANDSHAKE && reason == SSL_R_CERTIFICATE_VERIFY_FAILED &&
@@ -380,8 +372,7 @@ static int ossl_result(struct ossl_conn *tc, int ret, enum ossl_op op, int saved
     if (reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
         ERR_clear_error();
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
-                         "%s handshake failed: the server requires a client certificate",
-                         proto(c));
+                         "%s handshake failed: the server requires a client certificate", proto(c));
     }
     if (op == OSSL_HANDSHAKE && plaintext_answer(tc)) {
         ERR_clear_error();

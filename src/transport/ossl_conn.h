@@ -6,9 +6,9 @@
 #include "transport/sockbio.h"
 
 struct ossl_conn {
-    secsock_conn base;   /* first: an ossl_conn is a secsock_conn */
+    secsock_conn base; /* first: an ossl_conn is a secsock_conn */
     SSL *ssl;
-    int fatal;           /* after a fatal error OpenSSL forbids SSL_shutdown */
+    int fatal; /* after a fatal error OpenSSL forbids SSL_shutdown */
     char verify_name[256];
     struct security_ssl_report report; /* what the SSL's callbacks found */
     struct sockbio_state sock;         /* TLS: the socket BIO's state */
@@ -22,16 +22,15 @@ struct ossl_conn {
 };
 
 /* The transport's SSL_CTX (and key log) from the config. */
-int ossl_transport_init(secsock_transport *t, const secsock_config *cfg,
-                        const SSL_METHOD *method, char *err, size_t errlen);
+int ossl_transport_init(secsock_transport *t, const secsock_config *cfg, const SSL_METHOD *method,
+                        char *err, size_t errlen);
 void ossl_transport_free(secsock_transport *t);
 
 /* A connection with its SSL (ssl, or a new one when NULL; owned either
  * way) in the role's state, and for a client the SNI and the name or
  * address to verify. The caller attaches the BIO. */
-struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend,
-                                const secsock_transport *t, int fd, const char *verify_name,
-                                SSL *ssl);
+struct ossl_conn *ossl_conn_new(const struct secsock_backend *backend, const secsock_transport *t,
+                                int fd, const char *verify_name, SSL *ssl);
 
 /* OpenSSL's message callback for a connection's SSL (its arg: the
  * ossl_conn): a DTLS client notes a HelloVerifyRequest, and a traced

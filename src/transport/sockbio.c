@@ -76,29 +76,25 @@ static long sockbio_ctrl(BIO *b, int cmd, long num, void *ptr)
     (void)num;
     struct sockbio_state *st = BIO_get_data(b);
     switch (cmd) {
-    case BIO_CTRL_FLUSH:
-        return 1;
-    case BIO_CTRL_EOF:
-        return st != NULL && st->eof;
+    case BIO_CTRL_FLUSH: return 1;
+    case BIO_CTRL_EOF: return st != NULL && st->eof;
     case BIO_C_GET_FD:
         if (st == NULL)
             return -1;
         if (ptr != NULL)
             *(int *)ptr = st->fd;
         return st->fd;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
 static void sockbio_make_method(void)
 {
-    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
-                                     BIO_TYPE_DESCRIPTOR,
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
                                  "secsock socket");
-    if (m != NULL && (!BIO_meth_set_write_ex(m, sockbio_write) ||
-                      !BIO_meth_set_read_ex(m, sockbio_read) ||
-                      !BIO_meth_set_ctrl(m, sockbio_ctrl))) {
+    if (m != NULL &&
+        (!BIO_meth_set_write_ex(m, sockbio_write) || !BIO_meth_set_read_ex(m, sockbio_read) ||
+         !BIO_meth_set_ctrl(m, sockbio_ctrl))) {
         BIO_meth_free(m);
         m = NULL;
     }

@@ -8,7 +8,7 @@
 
 struct sockbio_state {
     int fd;
-    int eof; /* the peer closed: OpenSSL asks, to tell truncation from a reset */
+    int eof;                 /* the peer closed: OpenSSL asks, to tell truncation from a reset */
     unsigned char first[16]; /* the peer's first bytes: a failed handshake */
     size_t first_len;        /* tells a plaintext answer by them */
     struct hello_capture *capture; /* NULL, or where our first record is kept */

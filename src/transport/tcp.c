@@ -86,7 +86,10 @@ static int tcp_shutdown_write(secsock_conn *c)
     return 0;
 }
 
-static void tcp_conn_free(secsock_conn *c) { free(c); }
+static void tcp_conn_free(secsock_conn *c)
+{
+    free(c);
+}
 
 const struct secsock_backend secsock_backend_tcp = {
     .name = "tcp",

@@ -16,14 +16,13 @@
  * Returns 0, or a negative status with the reason in err
  * (SECSOCK_ERR_CONFIG: the address does not resolve; SECSOCK_ERR_CONNECT:
  * it cannot be bound). A test's own accept loop uses it. */
-int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port,
-                   int backlog, int *listen_fd, char *bound, size_t boundlen, char *err,
-                   size_t errlen);
+int secsock_listen(const secsock_transport *t, const char *bind_addr, const char *port, int backlog,
+                   int *listen_fd, char *bound, size_t boundlen, char *err, size_t errlen);
 /* Wraps a stream socket the caller accepted (made non-blocking here) as a
  * server connection; peer (may be NULL) names the client. Takes ownership
  * of fd: secsock_close() closes it, and so does a failure. Returns the
  * connection (run secsock_handshake() next), or NULL. */
-secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd,
-                                   const struct sockaddr *peer, socklen_t peerlen);
+secsock_conn *secsock_conn_from_fd(const secsock_transport *t, int fd, const struct sockaddr *peer,
+                                   socklen_t peerlen);
 
 #endif

@@ -52,7 +52,7 @@ static secsock_conn *tls_conn_new(const secsock_transport *t, int fd, const char
  * of two recvs for each (header, then body). Larger buffers measured
  * slower: OpenSSL moves the rest of the buffer to its front before each
  * record, so the copying grows with the square of the records it holds. */
-#define TLS_RECORD_MAX \
+#define TLS_RECORD_MAX                                                                             \
     ((size_t)SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD)
 #define TLS_READ_AHEAD (2 * TLS_RECORD_MAX)
 
@@ -83,7 +83,8 @@ static int ech_refused(secsock_conn *c, int rc)
     if (ech.status == SECSOCK_ECH_REJECTED && ech.retry_config_list[0] != '\0')
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
                          "the server did not accept ECH; it offers this ECHConfigList "
-                         "instead: %s", ech.retry_config_list);
+                         "instead: %s",
+                         ech.retry_config_list);
     if (ech.status == SECSOCK_ECH_REJECTED && rc == SECSOCK_ERR_VERIFY)
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
                          "the server did not accept ECH (it has none, or not this key), and "
@@ -92,8 +93,8 @@ static int ech_refused(secsock_conn *c, int rc)
     if (ech.status == SECSOCK_ECH_REJECTED)
         return conn_fail(c, SECSOCK_ERR_HANDSHAKE,
                          "the server did not accept ECH (it has none, or not this key), and "
-                         "sent no config to use instead%s%s", rc != 0 ? ": " : "",
-                         rc != 0 ? before : "");
+                         "sent no config to use instead%s%s",
+                         rc != 0 ? ": " : "", rc != 0 ? before : "");
     return conn_fail(c, SECSOCK_ERR_HANDSHAKE, "ECH required, but it was %s",
                      ech.status == SECSOCK_ECH_GREASE ? "only GREASE" : "not offered");
 }

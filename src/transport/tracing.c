@@ -126,32 +126,51 @@ static void emit(const secsock_transport *t, struct secsock_trace_event *ev)
 
 void trace_connect(const secsock_conn *c, const char *host)
 {
-    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_CONNECT, .sent = 1, .conn = c,
-                                      .peer = c->peer_text, .host = host, .message_type = -1 };
+    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_CONNECT,
+                                      .sent = 1,
+                                      .conn = c,
+                                      .peer = c->peer_text,
+                                      .host = host,
+                                      .message_type = -1 };
     emit(c->transport, &ev);
 }
 
 /* An event about c's life: only its kind and a reset. */
 static void trace_life(const secsock_conn *c, enum secsock_trace_kind kind, int sent, int reset)
 {
-    struct secsock_trace_event ev = { .kind = kind, .sent = sent, .conn = c,
-                                      .peer = c->peer_text, .message_type = -1,
+    struct secsock_trace_event ev = { .kind = kind,
+                                      .sent = sent,
+                                      .conn = c,
+                                      .peer = c->peer_text,
+                                      .message_type = -1,
                                       .reset = reset };
     emit(c->transport, &ev);
 }
 
-void trace_accept(const secsock_conn *c) { trace_life(c, SECSOCK_TRACE_ACCEPT, 0, 0); }
-void trace_handshake(const secsock_conn *c) { trace_life(c, SECSOCK_TRACE_HANDSHAKE, 0, 0); }
+void trace_accept(const secsock_conn *c)
+{
+    trace_life(c, SECSOCK_TRACE_ACCEPT, 0, 0);
+}
+void trace_handshake(const secsock_conn *c)
+{
+    trace_life(c, SECSOCK_TRACE_HANDSHAKE, 0, 0);
+}
 void trace_end(const secsock_conn *c, int sent, int reset)
 {
     trace_life(c, SECSOCK_TRACE_END, sent, reset);
 }
-void trace_close(const secsock_conn *c, int reset) { trace_life(c, SECSOCK_TRACE_CLOSE, 1, reset); }
+void trace_close(const secsock_conn *c, int reset)
+{
+    trace_life(c, SECSOCK_TRACE_CLOSE, 1, reset);
+}
 
 void trace_secret(const secsock_conn *c, const char *line)
 {
-    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_SECRET, .sent = 1, .conn = c,
-                                      .peer = c->peer_text, .message_type = -1,
+    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_SECRET,
+                                      .sent = 1,
+                                      .conn = c,
+                                      .peer = c->peer_text,
+                                      .message_type = -1,
                                       .data = (const unsigned char *)line,
                                       .len = strlen(line) };
     emit(c->transport, &ev);
@@ -159,8 +178,12 @@ void trace_secret(const secsock_conn *c, const char *line)
 
 void trace_data(const secsock_conn *c, int sent, const void *data, size_t len)
 {
-    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_DATA, .sent = sent, .conn = c,
-                                      .peer = c->peer_text, .message_type = -1, .data = data,
+    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_DATA,
+                                      .sent = sent,
+                                      .conn = c,
+                                      .peer = c->peer_text,
+                                      .message_type = -1,
+                                      .data = data,
                                       .len = len };
     emit(c->transport, &ev);
 }
@@ -172,14 +195,18 @@ static const unsigned char hello_retry_random[32] = {
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
-void trace_message(const secsock_transport *t, const secsock_conn *c, const char *peer,
-                   int sent, int version, int content_type, const unsigned char *msg,
-                   size_t len)
+void trace_message(const secsock_transport *t, const secsock_conn *c, const char *peer, int sent,
+                   int version, int content_type, const unsigned char *msg, size_t len)
 {
-    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_MESSAGE, .sent = sent, .conn = c,
-                                      .peer = peer, .version = version,
-                                      .content_type = content_type, .message_type = -1,
-                                      .data = msg, .len = len };
+    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_MESSAGE,
+                                      .sent = sent,
+                                      .conn = c,
+                                      .peer = peer,
+                                      .version = version,
+                                      .content_type = content_type,
+                                      .message_type = -1,
+                                      .data = msg,
+                                      .len = len };
     if (content_type == 22 && len >= 1) {
         ev.message_type = msg[0];
         ev.message_name = handshake_name(msg[0]);
@@ -199,9 +226,13 @@ void trace_message(const secsock_transport *t, const secsock_conn *c, const char
 
 void trace_hello_verify(const secsock_transport *t, const char *peer, int version, size_t len)
 {
-    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_MESSAGE, .sent = 1, .peer = peer,
-                                      .version = version, .content_type = 22,
-                                      .message_type = 3, .message_name = handshake_name(3),
+    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_MESSAGE,
+                                      .sent = 1,
+                                      .peer = peer,
+                                      .version = version,
+                                      .content_type = 22,
+                                      .message_type = 3,
+                                      .message_name = handshake_name(3),
                                       .len = len };
     emit(t, &ev);
 }
@@ -213,14 +244,18 @@ void trace_hello_verify(const secsock_transport *t, const char *peer, int versio
 /* The most a record can carry (RFC 5246 6.2.3: 2^14 + 2048), header included. */
 #define RECORD_MAX (DTLS_HEADER + 16384 + 2048)
 
-static void emit_wire(const secsock_transport *t, const secsock_conn *c, const char *peer,
-                      int sent, int version, int content_type, const unsigned char *data,
-                      size_t len)
+static void emit_wire(const secsock_transport *t, const secsock_conn *c, const char *peer, int sent,
+                      int version, int content_type, const unsigned char *data, size_t len)
 {
-    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_WIRE, .sent = sent, .conn = c,
-                                      .peer = peer, .version = version,
-                                      .content_type = content_type, .message_type = -1,
-                                      .data = data, .len = len };
+    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_WIRE,
+                                      .sent = sent,
+                                      .conn = c,
+                                      .peer = peer,
+                                      .version = version,
+                                      .content_type = content_type,
+                                      .message_type = -1,
+                                      .data = data,
+                                      .len = len };
     emit(t, &ev);
 }
 
@@ -232,8 +267,7 @@ static int record_header(const unsigned char *h, int datagram, size_t *total)
     size_t header = datagram ? DTLS_HEADER : TLS_HEADER;
     size_t body = (size_t)h[header - 2] << 8 | h[header - 1];
     *total = header + body;
-    return h[0] >= 20 && h[0] <= 24 && h[1] == (datagram ? 0xfe : 0x03) &&
-           *total <= RECORD_MAX;
+    return h[0] >= 20 && h[0] <= 24 && h[1] == (datagram ? 0xfe : 0x03) && *total <= RECORD_MAX;
 }
 
 static void emit_record(const secsock_conn *c, int sent, const unsigned char *rec, size_t len)
@@ -242,14 +276,14 @@ static void emit_record(const secsock_conn *c, int sent, const unsigned char *re
 }
 
 struct trace_stream {
-    int raw;                    /* the bytes stopped looking like records */
-    size_t have;                /* bytes of the record being collected */
-    size_t want;                /* its size, once its header is in (else 0) */
+    int raw;     /* the bytes stopped looking like records */
+    size_t have; /* bytes of the record being collected */
+    size_t want; /* its size, once its header is in (else 0) */
     unsigned char rec[RECORD_MAX];
 };
 
-void trace_stream_bytes(const secsock_conn *c, struct trace_stream **stp,
-                        int sent, const unsigned char *data, size_t len)
+void trace_stream_bytes(const secsock_conn *c, struct trace_stream **stp, int sent,
+                        const unsigned char *data, size_t len)
 {
     if (*stp == NULL && (*stp = calloc(1, sizeof **stp)) == NULL) {
         emit_wire(c->transport, c, c->peer_text, sent, 0, -1, data, len); /* no memory: as is */
@@ -267,8 +301,7 @@ void trace_stream_bytes(const secsock_conn *c, struct trace_stream **stp,
         st->have += take;
         data += take;
         len -= take;
-        if (st->want == 0 && st->have == TLS_HEADER &&
-            !record_header(st->rec, 0, &st->want)) {
+        if (st->want == 0 && st->have == TLS_HEADER && !record_header(st->rec, 0, &st->want)) {
             st->raw = 1;
             st->want = 0;
             emit_wire(c->transport, c, c->peer_text, sent, 0, -1, st->rec, st->have);
@@ -289,8 +322,8 @@ void trace_stream_end(const secsock_conn *c, struct trace_stream *st, int sent)
     free(st);
 }
 
-void trace_datagram(const secsock_transport *t, const secsock_conn *c, const char *peer,
-                    int sent, const unsigned char *data, size_t len)
+void trace_datagram(const secsock_transport *t, const secsock_conn *c, const char *peer, int sent,
+                    const unsigned char *data, size_t len)
 {
     while (len > 0) {
         size_t total = 0;

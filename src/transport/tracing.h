@@ -37,9 +37,8 @@ void trace_data(const secsock_conn *c, int sent, const void *data, size_t len);
  * alerts and change_cipher_spec become events, the rest (record headers,
  * TLS 1.3's inner content type) is left out. c is NULL before a
  * connection exists (a DTLS listener's cookie exchange). */
-void trace_message(const secsock_transport *t, const secsock_conn *c, const char *peer,
-                   int sent, int version, int content_type, const unsigned char *msg,
-                   size_t len);
+void trace_message(const secsock_transport *t, const secsock_conn *c, const char *peer, int sent,
+                   int version, int content_type, const unsigned char *msg, size_t len);
 
 /* A DTLS listener's HelloVerifyRequest, of which OpenSSL shows only the
  * record header: the message is named, without its bytes (data NULL). */
@@ -57,7 +56,7 @@ void trace_stream_end(const secsock_conn *c, struct trace_stream *st, int sent);
 
 /* One datagram that crossed the socket: each DTLS record in it is one WIRE
  * event. c is NULL for a DTLS listener's peer before it is a connection. */
-void trace_datagram(const secsock_transport *t, const secsock_conn *c, const char *peer,
-                    int sent, const unsigned char *data, size_t len);
+void trace_datagram(const secsock_transport *t, const secsock_conn *c, const char *peer, int sent,
+                    const unsigned char *data, size_t len);
 
 #endif

@@ -19,7 +19,7 @@
 #include "transport/conn.h"
 #include "transport/tracing.h"
 
-#define LINGER_MS 500         /* how long a refused client may drain */
+#define LINGER_MS 500 /* how long a refused client may drain */
 
 int conn_wait(secsock_conn *c, int want_write, long long deadline)
 {
@@ -153,8 +153,8 @@ static int connect_to(const secsock_transport *t, const struct secsock_connect_o
     for (size_t from = 0;;) {
         int fd = -1;
         size_t won = 0;
-        rc = net_connect_race(opts->host, addrs + from, n - from, t->backend->socktype,
-                              deadline, &obs, &fd, &won, err, errlen);
+        rc = net_connect_race(opts->host, addrs + from, n - from, t->backend->socktype, deadline,
+                              &obs, &fd, &won, err, errlen);
         if (rc != 0) {
             if (refused[0] != '\0') { /* say what came before */
                 char later[512];
@@ -175,7 +175,10 @@ static int connect_to(const secsock_transport *t, const struct secsock_connect_o
         if (tracing(t, SECSOCK_TRACE_CONNECT))
             trace_connect(c, opts->host);
         long long left = deadline - net_now_ms();
-        rc = handshake_for(c, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left,
+        rc = handshake_for(c,
+                           left <= 0        ? 0
+                           : left > INT_MAX ? INT_MAX
+                                            : (int)left,
                            opts->timeout_ms);
         if (rc != SECSOCK_ERR_CONNECT || t->backend->socktype != SOCK_DGRAM) {
             if (rc != 0)
@@ -239,8 +242,7 @@ static int stream_accept(secsock_listener *l, secsock_conn **out, char *err, siz
     socklen_t len = sizeof peer;
     int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-            errno == ECONNABORTED)
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
             return SECSOCK_WANT_READ; /* that client is gone: wait for the next */
         snprintf(err, errlen, "accept: %s", strerror(errno));
         return errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS
@@ -489,4 +491,3 @@ void secsock_abort(secsock_conn *c)
     }
     conn_destroy(c, c->owns_fd && c->backend->socktype == SOCK_STREAM);
 }
-

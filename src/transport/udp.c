@@ -91,12 +91,12 @@ static ssize_t udp_write(secsock_conn *c, const void *buf, size_t len)
 {
     if (len > udp_max_message(c))
         return conn_fail(c, SECSOCK_ERR_TOO_BIG,
-                         "a message of %zu bytes does not fit in one datagram (at most %zu)",
-                         len, udp_max_message(c));
+                         "a message of %zu bytes does not fit in one datagram (at most %zu)", len,
+                         udp_max_message(c));
     for (int tries = 0;; tries++) {
         ssize_t n = c->owns_fd ? send(c->fd, buf, len, MSG_NOSIGNAL)
-                               : sendto(c->fd, buf, len, MSG_NOSIGNAL,
-                                        (struct sockaddr *)&c->peer, c->peer_len);
+                               : sendto(c->fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&c->peer,
+                                        c->peer_len);
         if (n >= 0)
             return n;
         if (errno == EINTR || (errno == ECONNREFUSED && tries == 0))
@@ -116,7 +116,10 @@ static int udp_shutdown_write(secsock_conn *c)
     return 0; /* datagrams have no end of stream */
 }
 
-static void udp_conn_free(secsock_conn *c) { free(c); }
+static void udp_conn_free(secsock_conn *c)
+{
+    free(c);
+}
 
 static int udp_pending(const secsock_conn *c)
 {

@@ -27,7 +27,10 @@ static ssize_t no_write(secsock_conn *c, const void *buf, size_t len)
     return SECSOCK_ERR_IO;
 }
 
-static void unconnected_free(secsock_conn *c) { free(c); }
+static void unconnected_free(secsock_conn *c)
+{
+    free(c);
+}
 
 static const struct secsock_backend unconnected = {
     .name = "unconnected",

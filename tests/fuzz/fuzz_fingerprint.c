@@ -37,8 +37,7 @@ static void check_well_formed(const struct secsock_fingerprint *fp)
         fail("JA4 is not a_b_c", fp);
     memcpy(a, j, 10);
     a[10] = '\0';
-    if ((a[0] != 't' && a[0] != 'd') || (a[3] != 'd' && a[3] != 'i') ||
-        strspn(a + 4, digits) < 4)
+    if ((a[0] != 't' && a[0] != 'd') || (a[3] != 'd' && a[3] != 'i') || strspn(a + 4, digits) < 4)
         fail("JA4's first part", fp);
     char b[13], c[13];
     memcpy(b, j + 11, 12);

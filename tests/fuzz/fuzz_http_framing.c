@@ -39,7 +39,7 @@ struct outcome {
     size_t consumed;
     struct http_framing f; /* after the feed, before EOF */
     struct body body;
-    char error[128];       /* after EOF */
+    char error[128]; /* after EOF */
 };
 
 /* Feeds resp to a fresh parser in pieces of the given sizes (none: all at
@@ -93,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char *b1 = malloc(len + 1), *b2 = malloc(len + 1);
     if (b1 == NULL || b2 == NULL)
         abort();
-    whole.body = (struct body){b1, 0, len};
-    split.body = (struct body){b2, 0, len};
+    whole.body = (struct body){ b1, 0, len };
+    split.body = (struct body){ b2, 0, len };
     run(&whole, head, resp, len, NULL, 0);
     run(&split, head, resp, len, pieces, 3);
 
@@ -113,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         same(whole.f.remaining == 0, "a DONE response has nothing left");
 
     /* The header lookups tcp-client and its tests make, on both. */
-    static const char *const names[] = {"content-type", "Location", "content-length",
-                                        "transfer-encoding", "x"};
+    static const char *const names[] = { "content-type", "Location", "content-length",
+                                         "transfer-encoding", "x" };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char v1[64], v2[64];
         int r1 = http_response_header(&whole.f, names[i], v1, sizeof v1);

@@ -21,12 +21,12 @@
 
 #include "http_request.h"
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                             \
-        }                                                                        \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define MAX_FIELDS (5 + 64)
@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data + 1, size - 1);
     text[size - 1] = '\0';
 
-    const char *field[MAX_FIELDS] = {0};
+    const char *field[MAX_FIELDS] = { 0 };
     size_t nfields = 0;
     for (char *p = text; nfields < MAX_FIELDS; p += strlen(p) + 1) {
         field[nfields++] = p;

@@ -27,12 +27,12 @@
 #include "app/pcapng_packet.h"
 #include "pcapng_read.h"
 
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-            abort();                                                                    \
-        }                                                                               \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define SLOTS 4
@@ -45,7 +45,7 @@ struct model {
     int reset, fin[2];
     unsigned char *bytes[2]; /* [dir]: expected payload, concatenated */
     size_t len[2], cap[2];
-    size_t got[2];           /* what the file holds, while checking */
+    size_t got[2]; /* what the file holds, while checking */
 };
 
 static struct model models[MAX_CONNS];
@@ -90,8 +90,7 @@ static void next_time(void *arg, struct timespec *now)
     }
 }
 
-static void begin(struct pcapng *pc, struct pcapng_conn **slot, size_t *model_ix,
-                  struct input *in)
+static void begin(struct pcapng *pc, struct pcapng_conn **slot, size_t *model_ix, struct input *in)
 {
     unsigned how = take(in);
     if (nmodels == MAX_CONNS)
@@ -100,7 +99,7 @@ static void begin(struct pcapng *pc, struct pcapng_conn **slot, size_t *model_ix
     enum pcapng_opener who = how & 2 ? PCAPNG_PEER_OPENED : PCAPNG_WE_OPENED;
     int kind = (how >> 2) % 3; /* IPv4, IPv6, IPv4-mapped */
     uint16_t lport = (uint16_t)(BASE_PORT + nmodels), pport = 443;
-    struct sockaddr_storage l = {0}, p = {0};
+    struct sockaddr_storage l = { 0 }, p = { 0 };
     socklen_t len;
     if (kind == 0) {
         struct sockaddr_in *a = (struct sockaddr_in *)&l, *b = (struct sockaddr_in *)&p;
@@ -125,8 +124,8 @@ static void begin(struct pcapng *pc, struct pcapng_conn **slot, size_t *model_ix
         len = sizeof *a;
     }
     pcapng_conn_end(*slot, PCAPNG_FIN); /* the slot's old one, if any */
-    *slot = pcapng_conn_begin(pc, proto, who, (struct sockaddr *)&l, len, (struct sockaddr *)&p,
-                              len);
+    *slot =
+        pcapng_conn_begin(pc, proto, who, (struct sockaddr *)&l, len, (struct sockaddr *)&p, len);
     *model_ix = nmodels;
     struct model *m = &models[nmodels++];
     m->proto = proto;
@@ -191,12 +190,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
     char err[256];
     struct pcapng *pc = pcapng_open(path, err, sizeof err);
     CHECK(pc != NULL);
-    struct timespec t = {1700000000, 0};
+    struct timespec t = { 1700000000, 0 };
     pcapng_set_clock(pc, next_time, &t);
 
-    struct input in = {d, size};
-    struct pcapng_conn *slots[SLOTS] = {0};
-    size_t slot_ix[SLOTS] = {0};
+    struct input in = { d, size };
+    struct pcapng_conn *slots[SLOTS] = { 0 };
+    size_t slot_ix[SLOTS] = { 0 };
     int closed = 0;
     nmodels = 0;
     secrets_len = 0;
@@ -206,15 +205,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
         struct model *m = slot_model(slots, slot, slot_ix);
         switch (op & 15) {
         case 0:
-        case 1:
-            begin(pc, slot, &slot_ix[slot - slots], &in);
-            break;
+        case 1: begin(pc, slot, &slot_ix[slot - slots], &in); break;
         case 2:
         case 3:
         case 4:
-        case 5:
-            data(*slot, m, op & 1 ? PCAPNG_SENT : PCAPNG_RECEIVED, &in, closed);
-            break;
+        case 5: data(*slot, m, op & 1 ? PCAPNG_SENT : PCAPNG_RECEIVED, &in, closed); break;
         case 6:
         case 7: {
             unsigned how = take(&in);
@@ -229,12 +224,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
             pcapng_conn_end(*slot, take(&in) & 1 ? PCAPNG_RST : PCAPNG_FIN);
             *slot = NULL;
             break;
-        case 9:
-            pcapng_conn_hold(*slot);
-            break;
-        case 10:
-            pcapng_conn_release(*slot);
-            break;
+        case 9: pcapng_conn_hold(*slot); break;
+        case 10: pcapng_conn_release(*slot); break;
         case 11:
         case 12: {
             /* A key-log line of the input's bytes (up to its first NUL). */
@@ -262,8 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
             pc = NULL;
             closed = 1;
             break;
-        default:
-            break; /* no call: the input's bytes move on */
+        default: break; /* no call: the input's bytes move on */
         }
     }
     for (int i = 0; i < SLOTS; i++)

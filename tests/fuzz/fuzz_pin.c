@@ -23,8 +23,7 @@ static void format_hex(const unsigned char pin[32], int upper, int colons, char 
 {
     size_t n = (size_t)sprintf(out, "%s", upper ? "SHA256:" : "sha256:");
     for (int i = 0; i < 32; i++)
-        n += (size_t)sprintf(out + n, upper ? "%s%02X" : "%s%02x", colons && i ? ":" : "",
-                             pin[i]);
+        n += (size_t)sprintf(out + n, upper ? "%s%02X" : "%s%02x", colons && i ? ":" : "", pin[i]);
 }
 
 /* "sha256//" + 32 bytes in base64, with or without its "=", + NUL. */
@@ -55,12 +54,10 @@ static void check_round_trip(const char *text, enum secsock_pin_kind kind,
         }
         /* A key pin is compared as text by curl: only its canonical
          * spelling may be accepted (the "=" and the prefix's case aside). */
-        int canonical = strncasecmp(text, again, 8) == 0 &&
-                        strncmp(text + 8, again + 8, 43) == 0 &&
+        int canonical = strncasecmp(text, again, 8) == 0 && strncmp(text + 8, again + 8, 43) == 0 &&
                         (text[51] == '\0' || strcmp(text + 51, "=") == 0);
         if (kind == SECSOCK_PIN_SPKI && form == 2 && !canonical) {
-            fprintf(stderr, "a non-canonical key pin parsed: '%s' (canonical '%s')\n", text,
-                    again);
+            fprintf(stderr, "a non-canonical key pin parsed: '%s' (canonical '%s')\n", text, again);
             abort();
         }
     }
@@ -76,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     unsigned char pin[32];
     memset(pin, 0, sizeof pin);
-    enum secsock_pin_kind kind = (enum secsock_pin_kind)-1;
+    enum secsock_pin_kind kind = (enum secsock_pin_kind) - 1;
     enum secsock_status rc = secsock_parse_pin(text, pin, &kind);
     if (rc == SECSOCK_OK && kind != SECSOCK_PIN_CERT && kind != SECSOCK_PIN_SPKI) {
         fprintf(stderr, "unknown pin kind %d for '%s'\n", kind, text);

@@ -13,12 +13,12 @@
 #include "net/net.h"
 #include "options.h"
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                             \
-        }                                                                        \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static int inside(const char *p, const char *buf, size_t buflen)
@@ -40,8 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *host = NULL, *port = NULL, *addr = NULL;
     if (buf != NULL && app_parse_resolve(arg, buf, buflen, &host, &port, &addr) == 0) {
         CHECK(strlen(arg) < buflen);
-        CHECK(inside(host, buf, buflen) && inside(port, buf, buflen) &&
-              inside(addr, buf, buflen));
+        CHECK(inside(host, buf, buflen) && inside(port, buf, buflen) && inside(addr, buf, buflen));
         /* HOST is everything before the first ':', non-empty. */
         CHECK(host[0] != '\0' && strchr(host, ':') == NULL);
         CHECK(strncmp(arg, host, strlen(host)) == 0 && arg[strlen(host)] == ':');

@@ -36,12 +36,12 @@
 
 #include "transport/ossl_conn.h"
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                             \
-        }                                                                        \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static secsock_transport *server_t, *client_t[2];
@@ -247,7 +247,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (mode == 1) {
         hostile_peer(&client, 1, data, size);
     } else {
-        struct script sc = {data, size};
+        struct script sc = { data, size };
         int moved = 1;
         for (int round = 0; round < 64 && moved; round++) {
             moved = side_step(&client, 1) | side_step(&server, 0);

@@ -43,7 +43,6 @@ void cert_server_join(struct server *s)
 {
     pthread_join(s->thread, NULL);
     secsock_listener_free(s->l);
-
 };
 
 void cert_connect_to(struct seen *w, const char *backend, secsock_config *scfg,
@@ -52,13 +51,15 @@ void cert_connect_to(struct seen *w, const char *backend, secsock_config *scfg,
     memset(w, 0, sizeof *w);
     cert_server_start(&w->srv, backend, scfg);
     secsock_transport *t = testutil_transport(backend, SECSOCK_CLIENT, ccfg);
-    struct secsock_connect_opts o = { .host = host, .port = w->srv.port,
+    struct secsock_connect_opts o = { .host = host,
+                                      .port = w->srv.port,
                                       .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
     w->rc = testutil_connect(t, &o, &c, w->err, sizeof w->err);
     ck_assert_msg(c != NULL, "no connection object: %d (%s)", w->rc, w->err);
     w->count = secsock_conn_peer_cert_count(c);
-    snprintf(w->subject, sizeof w->subject, "%s", secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SUBJECT));
+    snprintf(w->subject, sizeof w->subject, "%s",
+             secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SUBJECT));
     snprintf(w->issuer, sizeof w->issuer, "%s", secsock_conn_peer_cert(c, 0, SECSOCK_CERT_ISSUER));
     snprintf(w->san, sizeof w->san, "%s", secsock_conn_peer_cert(c, 0, SECSOCK_CERT_SAN));
     snprintf(w->not_after, sizeof w->not_after, "%s",

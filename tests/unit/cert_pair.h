@@ -20,8 +20,8 @@ struct server {
     pthread_t thread;
     const char *port;
     int handshake_rc;
-    int peer_certs_before;   /* asked before the handshake */
-    int peer_certs;          /* what it saw of the client's */
+    int peer_certs_before; /* asked before the handshake */
+    int peer_certs;        /* what it saw of the client's */
     char peer_subject[256];
 };
 

@@ -20,7 +20,7 @@ int dg_is_secure(const char *backend)
 secsock_transport *dg_server_transport(const char *backend, const char *cert, int mtu)
 {
     return testutil_transport(backend, SECSOCK_SERVER,
-                     dg_is_secure(backend) ? testutil_server_cfg(cert, mtu) : NULL);
+                              dg_is_secure(backend) ? testutil_server_cfg(cert, mtu) : NULL);
 }
 
 /* "127.0.0.1:PORT" of a socket's local end. */
@@ -71,8 +71,7 @@ void dg_free_port(int socktype, char *port, size_t portlen)
 void dg_port_of(const char *address, char *port, size_t portlen)
 {
     const char *colon = strrchr(address, ':');
-    ck_assert_msg(colon != NULL && strncmp(address, "127.0.0.1:", 10) == 0, "bound '%s'",
-                  address);
+    ck_assert_msg(colon != NULL && strncmp(address, "127.0.0.1:", 10) == 0, "bound '%s'", address);
     snprintf(port, portlen, "%s", colon + 1);
     ck_assert_int_ne(atoi(port), 0);
 }
@@ -109,8 +108,7 @@ static void dserve(struct dserver *s, secsock_conn *c, unsigned char *buf)
         int rc = secsock_write_all(c, buf, (size_t)n);
         if (rc != 0) {
             s->write_errors++;
-            snprintf(s->write_error, sizeof s->write_error, "%d %s", rc,
-                     secsock_conn_error(c));
+            snprintf(s->write_error, sizeof s->write_error, "%d %s", rc, secsock_conn_error(c));
         }
     }
     if (s->nend < MAX_SEEN)
@@ -175,8 +173,7 @@ static void *dserver_main(void *arg)
 }
 
 /* Starts an echo server on 127.0.0.1, any port. Takes the transport. */
-void dserver_start_opts(struct dserver *s, secsock_transport *t, size_t read_cap,
-                        int peek)
+void dserver_start_opts(struct dserver *s, secsock_transport *t, size_t read_cap, int peek)
 {
     memset(s, 0, sizeof *s);
     s->t = t;
@@ -208,7 +205,8 @@ void dserver_start(struct dserver *s, secsock_transport *t)
  * ready), then stops it. */
 void dserver_stop(struct dserver *s)
 {
-    for (int i = 0; i < TESTUTIL_WAIT_MS / 10 && atomic_load(&s->ended_now) < atomic_load(&s->accepted_now);
+    for (int i = 0;
+         i < TESTUTIL_WAIT_MS / 10 && atomic_load(&s->ended_now) < atomic_load(&s->accepted_now);
          i++)
         usleep(10 * 1000);
     ck_assert_int_eq(write(s->stop[1], "x", 1), 1);
@@ -228,7 +226,10 @@ int dclient_connect_to(struct dclient *cl, const char *backend, secsock_config *
     memset(cl, 0, sizeof *cl);
     cl->t = testutil_transport(backend, SECSOCK_CLIENT, cfg);
     struct secsock_connect_opts o = {
-        .host = host, .port = port, .family = AF_UNSPEC, .timeout_ms = timeout_ms,
+        .host = host,
+        .port = port,
+        .family = AF_UNSPEC,
+        .timeout_ms = timeout_ms,
     };
     cl->rc = testutil_connect(cl->t, &o, &cl->c, cl->err, sizeof cl->err);
     return cl->rc;
@@ -247,7 +248,10 @@ const struct variant dvariants[] = {
 _Static_assert(sizeof dvariants / sizeof dvariants[0] == N_DVARIANTS,
                "N_DVARIANTS in datagram_talk.h must be the table's length");
 
-int dg_is_dtls(const struct variant *v) { return strcmp(v->backend, "dtls") == 0; }
+int dg_is_dtls(const struct variant *v)
+{
+    return strcmp(v->backend, "dtls") == 0;
+}
 
 void dg_start_echo(struct dserver *s, const struct variant *v)
 {
@@ -258,8 +262,7 @@ void dg_connect_echo(struct dclient *cl, const struct variant *v, const struct d
 {
     int rc = dclient_connect_to(cl, v->backend, dg_is_dtls(v) ? testutil_client_cfg(0) : NULL,
                                 v->host, s->port, TESTUTIL_WAIT_MS);
-    ck_assert_msg(rc == 0, "%s connect to %s:%s: %d %s", v->backend, v->host, s->port, rc,
-                  cl->err);
+    ck_assert_msg(rc == 0, "%s connect to %s:%s: %d %s", v->backend, v->host, s->port, rc, cl->err);
     ck_assert_ptr_nonnull(cl->c);
     secsock_conn_set_timeout(cl->c, TESTUTIL_WAIT_MS);
 }
@@ -287,7 +290,5 @@ void dg_assert_clean_ends(const struct dserver *s, int conns)
     ck_assert_int_eq(s->conns, conns);
     ck_assert_int_eq(s->nend, conns);
     for (int i = 0; i < s->nend; i++)
-        ck_assert_msg(s->end_rc[i] == 0, "connection %d ended with %lld, not 0", i,
-                      s->end_rc[i]);
+        ck_assert_msg(s->end_rc[i] == 0, "connection %d ended with %lld, not 0", i, s->end_rc[i]);
 }
-

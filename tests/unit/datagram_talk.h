@@ -25,25 +25,25 @@ struct dserver {
     secsock_transport *t;
     secsock_listener *l;
     char port[16];
-    int stop[2];      /* written by dserver_stop: the cancel descriptor of everything */
-    size_t read_cap;  /* the server's read buffer */
+    int stop[2];     /* written by dserver_stop: the cancel descriptor of everything */
+    size_t read_cap; /* the server's read buffer */
     pthread_t thread;
     atomic_int accepted_now, ended_now; /* for dserver_stop, while it runs */
     /* Results, read after dserver_stop(). */
-    int conns;                   /* connections accepted */
-    int accept_errors;           /* failed clients (secsock_accept's other errors) */
-    int accept_end;              /* the accept that ended the loop (CANCELLED) */
-    int handshake_rc;            /* the last handshake (1: none ran) */
+    int conns;         /* connections accepted */
+    int accept_errors; /* failed clients (secsock_accept's other errors) */
+    int accept_end;    /* the accept that ended the loop (CANCELLED) */
+    int handshake_rc;  /* the last handshake (1: none ran) */
     int handshake_failures;
-    char error[256];             /* the last accept or handshake error */
-    char peer[64];               /* the first connection's peer */
-    size_t max_message;          /* the first connection's, after the handshake */
+    char error[256];              /* the last accept or handshake error */
+    char peer[64];                /* the first connection's peer */
+    size_t max_message;           /* the first connection's, after the handshake */
     struct testutil_session info; /* the first connection's */
     int nseen;
-    size_t seen[MAX_SEEN];       /* each datagram read: its length */
+    size_t seen[MAX_SEEN];        /* each datagram read: its length */
     int seen_truncated[MAX_SEEN]; /* and secsock_datagram_truncated() after it */
     int nend;
-    long long end_rc[MAX_SEEN];  /* per connection: the read that ended it */
+    long long end_rc[MAX_SEEN]; /* per connection: the read that ended it */
     int write_errors;
     char write_error[256];
     /* With peek set: before each read, a peek (waiting) and a second one;

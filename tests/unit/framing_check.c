@@ -77,7 +77,6 @@ const struct outcome *parse_all_ways(const char *data, size_t len, int head, int
     return &whole;
 }
 
-
 void ck_body(const struct outcome *o, const char *expected)
 {
     ck_assert_uint_eq(o->body_len, strlen(expected));

@@ -33,7 +33,6 @@ void hello_vec_end(struct buf *b, size_t at, int prefix)
         b->b[at + (size_t)i] = (unsigned char)n;
 }
 
-
 struct ext hello_ext_list(unsigned type, int prefix, int width, const unsigned *v, size_t n)
 {
     struct ext e = { .type = type };
@@ -93,7 +92,6 @@ struct ext hello_ext_sni(const char *host)
     return e;
 }
 
-
 /* The ClientHello handshake message (header included) appended to b. */
 void hello_build_message(struct buf *b, const struct hello *h)
 {
@@ -101,9 +99,9 @@ void hello_build_message(struct buf *b, const struct hello *h)
     size_t len_at = b->len;
     hello_put(b, 0, 3);
     if (h->dtls) {
-        hello_put(b, 0, 2);           /* message_seq */
-        hello_put(b, 0, 3);           /* fragment_offset */
-        hello_put(b, 0, 3);           /* fragment_length: set below */
+        hello_put(b, 0, 2); /* message_seq */
+        hello_put(b, 0, 3); /* fragment_offset */
+        hello_put(b, 0, 3); /* fragment_length: set below */
     }
     size_t body = b->len;
     hello_put(b, h->version, 2);
@@ -111,17 +109,17 @@ void hello_build_message(struct buf *b, const struct hello *h)
         hello_put(b, (unsigned)i, 1); /* random */
     hello_put(b, 32, 1);
     for (int i = 0; i < 32; i++)
-        hello_put(b, 0xee, 1);        /* session_id */
+        hello_put(b, 0xee, 1); /* session_id */
     if (h->dtls) {
         hello_put(b, 4, 1);
-        hello_put(b, 0xc00c1e, 4);    /* cookie: not part of any fingerprint */
+        hello_put(b, 0xc00c1e, 4); /* cookie: not part of any fingerprint */
     }
     size_t at = hello_vec_begin(b, 2);
     for (size_t i = 0; i < h->nciphers; i++)
         hello_put(b, h->ciphers[i], 2);
     hello_vec_end(b, at, 2);
     hello_put(b, 1, 1);
-    hello_put(b, 0, 1);               /* compression: null */
+    hello_put(b, 0, 1); /* compression: null */
     if (!h->no_extension_block) {
         at = hello_vec_begin(b, 2);
         for (size_t i = 0; i < h->nexts; i++) {
@@ -146,12 +144,12 @@ void hello_build_record(struct buf *b, const struct hello *h)
     b->len = 0;
     hello_put(b, 22, 1);
     if (h->dtls) {
-        hello_put(b, 0xfeff, 2);      /* DTLS 1.0 on the record, as OpenSSL sends it */
-        hello_put(b, 0, 2);           /* epoch */
+        hello_put(b, 0xfeff, 2); /* DTLS 1.0 on the record, as OpenSSL sends it */
+        hello_put(b, 0, 2);      /* epoch */
         hello_put(b, 0, 2);
-        hello_put(b, 0, 4);           /* sequence number: 48 bits */
+        hello_put(b, 0, 4); /* sequence number: 48 bits */
     } else {
-        hello_put(b, 0x0301, 2);      /* TLS 1.0 on the record: ignored by JA4 */
+        hello_put(b, 0x0301, 2); /* TLS 1.0 on the record: ignored by JA4 */
     }
     size_t at = hello_vec_begin(b, 2);
     hello_build_message(b, h);

@@ -13,7 +13,6 @@ struct buf {
     size_t len;
 };
 
-
 struct ext {
     unsigned type;
     unsigned char data[512];
@@ -25,12 +24,12 @@ struct ext {
 
 struct hello {
     int dtls;
-    unsigned version;           /* legacy_version */
+    unsigned version; /* legacy_version */
     const unsigned *ciphers;
     size_t nciphers;
     const struct ext *exts;
     size_t nexts;
-    int no_extension_block;     /* an old client's hello ends after compression */
+    int no_extension_block; /* an old client's hello ends after compression */
 };
 
 /* v as a big-endian number of 1 to 4 bytes, appended. */

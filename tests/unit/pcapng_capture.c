@@ -24,7 +24,6 @@ void capture_teardown(void)
     rmdir(capture_dir);
 }
 
-
 static void collect(void *arg, const struct pcapng_read_packet *p)
 {
     struct capture *c = arg;
@@ -88,14 +87,14 @@ struct pcapng *capture_open(void)
 
 struct sockaddr_in capture_v4(const char *a, int port)
 {
-    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     ck_assert_int_eq(inet_pton(AF_INET, a, &in.sin_addr), 1);
     return in;
 }
 
 struct sockaddr_in6 capture_v6(const char *a, int port)
 {
-    struct sockaddr_in6 in = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+    struct sockaddr_in6 in = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
     ck_assert_int_eq(inet_pton(AF_INET6, a, &in.sin6_addr), 1);
     return in;
 }

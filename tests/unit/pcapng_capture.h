@@ -26,7 +26,6 @@ extern char capture_path[128];
 void capture_setup(void);
 void capture_teardown(void);
 
-
 struct pkt {
     struct pcapng_read_packet p;
     unsigned char *data; /* a copy of the payload */

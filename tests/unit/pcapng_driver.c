@@ -61,7 +61,7 @@ static int parse_addr(const char *addr, const char *port, struct sockaddr_storag
 
 static int hexval(int c)
 {
-    return c >= '0' && c <= '9' ? c - '0'
+    return c >= '0' && c <= '9'   ? c - '0'
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
            : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                   : -1;
@@ -109,7 +109,7 @@ static int run_line(struct pcapng *pc, struct pcapng_conn **conns, char *line)
     long id = ids != NULL ? strtol(ids, NULL, 10) : -1;
     if (id < 0 || id >= MAX_CONNS)
         return -1;
-    char *a[6] = {0};
+    char *a[6] = { 0 };
     for (int i = 0; i < 6; i++)
         a[i] = strtok_r(NULL, " \t", &save);
 
@@ -120,8 +120,7 @@ static int run_line(struct pcapng *pc, struct pcapng_conn **conns, char *line)
             parse_addr(a[4], a[5], &peer, &plen) != 0)
             return -1;
         int proto = strcmp(a[0], "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
-        enum pcapng_opener who = strcmp(a[1], "peer") == 0 ? PCAPNG_PEER_OPENED
-                                                            : PCAPNG_WE_OPENED;
+        enum pcapng_opener who = strcmp(a[1], "peer") == 0 ? PCAPNG_PEER_OPENED : PCAPNG_WE_OPENED;
         conns[id] = pcapng_conn_begin(pc, proto, who, (struct sockaddr *)&local, llen,
                                       (struct sockaddr *)&peer, plen);
         return conns[id] != NULL ? 0 : -1;

@@ -15,12 +15,12 @@
 #define TH_ACK 0x10
 
 struct side {
-    int started;       /* its SYN seen */
-    uint32_t next;     /* the sequence number it must send next */
+    int started;   /* its SYN seen */
+    uint32_t next; /* the sequence number it must send next */
     int has_acked;
-    uint32_t acked;    /* its last acknowledgement */
-    uint16_t window;   /* its last window field */
-    int wscale;        /* from its SYN, -1 if none */
+    uint32_t acked;  /* its last acknowledgement */
+    uint16_t window; /* its last window field */
+    int wscale;      /* from its SYN, -1 if none */
     int sent_non_syn;
     int fin;
 };
@@ -28,7 +28,7 @@ struct side {
 struct conv {
     int family;
     unsigned char addr[2][16];
-    uint16_t port[2];  /* [0]: the SYN's sender */
+    uint16_t port[2]; /* [0]: the SYN's sender */
     struct side side[2];
     int reset;
 };
@@ -48,8 +48,8 @@ static int fail(struct reader *r, const char *fmt, ...)
     if (r->res->error[0] == '\0') {
         va_list ap;
         va_start(ap, fmt);
-        int n = r->frame ? snprintf(r->res->error, sizeof r->res->error, "frame %zu: ", r->frame)
-                         : 0;
+        int n =
+            r->frame ? snprintf(r->res->error, sizeof r->res->error, "frame %zu: ", r->frame) : 0;
         vsnprintf(r->res->error + n, sizeof r->res->error - (size_t)n, fmt, ap);
         va_end(ap);
     }
@@ -238,8 +238,7 @@ static int track_tcp(struct reader *r, const struct pcapng_read_packet *p)
 }
 
 /* The IP packet of one EPB. */
-static int packet(struct reader *r, struct pcapng_read_packet *p, const unsigned char *d,
-                  size_t n)
+static int packet(struct reader *r, struct pcapng_read_packet *p, const unsigned char *d, size_t n)
 {
     size_t ip;
     size_t alen;
@@ -346,7 +345,7 @@ static int block(struct reader *r, uint32_t type, const unsigned char *body, siz
         for (size_t i = cap; i < padded; i++)
             if (body[20 + i] != 0)
                 return fail(r, "packet padding not zero");
-        struct pcapng_read_packet p = {0};
+        struct pcapng_read_packet p = { 0 };
         p.frame = r->frame;
         p.ts_ns = (uint64_t)le32(body + 4) << 32 | le32(body + 8);
         const unsigned char *o = body + 20 + padded;
@@ -378,8 +377,7 @@ static int block(struct reader *r, uint32_t type, const unsigned char *body, siz
         s[res->secrets_len] = '\0';
         return options(r, body + 8 + padded, end, "DSB", NULL);
     }
-    default:
-        return fail(r, "a block of type 0x%08x", type);
+    default: return fail(r, "a block of type 0x%08x", type);
     }
 }
 
@@ -388,7 +386,7 @@ int pcapng_read(const unsigned char *buf, size_t len, pcapng_read_fn fn, void *a
 {
     memset(res, 0, sizeof *res);
     res->tsresol = -1;
-    struct reader r = {res, fn, arg, NULL, 0, 0, 0};
+    struct reader r = { res, fn, arg, NULL, 0, 0, 0 };
     size_t off = 0;
     int rc = 0;
     if (len == 0)

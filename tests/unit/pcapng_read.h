@@ -23,14 +23,14 @@
 #include <stdint.h>
 
 struct pcapng_read_packet {
-    size_t frame;          /* 1-based, as Wireshark numbers them */
-    uint64_t ts_ns;        /* in the interface's resolution: ns */
-    int outbound;          /* epb_flags: 1 outbound, 0 inbound */
-    int family;            /* AF_INET or AF_INET6 */
-    int proto;             /* IPPROTO_TCP or IPPROTO_UDP */
+    size_t frame;   /* 1-based, as Wireshark numbers them */
+    uint64_t ts_ns; /* in the interface's resolution: ns */
+    int outbound;   /* epb_flags: 1 outbound, 0 inbound */
+    int family;     /* AF_INET or AF_INET6 */
+    int proto;      /* IPPROTO_TCP or IPPROTO_UDP */
     unsigned char src[16], dst[16];
     uint16_t sport, dport;
-    uint32_t seq, ack;     /* TCP only */
+    uint32_t seq, ack; /* TCP only */
     uint8_t flags;
     uint16_t window;
     const unsigned char *tcp_options;
@@ -41,11 +41,11 @@ struct pcapng_read_packet {
 
 struct pcapng_read_result {
     size_t blocks, interfaces, packets, secrets_blocks;
-    int tsresol;           /* if_tsresol of interface 0, or -1 */
+    int tsresol; /* if_tsresol of interface 0, or -1 */
     uint32_t linktype;
-    char *secrets;         /* every key-log text, in order; malloc'd */
+    char *secrets; /* every key-log text, in order; malloc'd */
     size_t secrets_len;
-    char error[256];       /* the first problem, "" if none */
+    char error[256]; /* the first problem, "" if none */
 };
 
 typedef void (*pcapng_read_fn)(void *arg, const struct pcapng_read_packet *p);

@@ -15,11 +15,16 @@
 
 #include "transport/testing.h"
 
-secsock_config *talk_server_cfg(const char *name) { return testutil_server_cfg(name, 0); }
-secsock_config *talk_client_cfg(void) { return testutil_client_cfg(0); }
+secsock_config *talk_server_cfg(const char *name)
+{
+    return testutil_server_cfg(name, 0);
+}
+secsock_config *talk_client_cfg(void)
+{
+    return testutil_client_cfg(0);
+}
 
-void talk_cert_pin(const char *name, char *plain, size_t plainlen, char *colons,
-                   size_t colonslen)
+void talk_cert_pin(const char *name, char *plain, size_t plainlen, char *colons, size_t colonslen)
 {
     FILE *f = fopen(testutil_pki_file(name), "r");
     ck_assert_msg(f != NULL, "cannot open %s", name);
@@ -38,7 +43,6 @@ void talk_cert_pin(const char *name, char *plain, size_t plainlen, char *colons,
         q += (size_t)snprintf(colons + q, colonslen - q, i ? ":%02X" : "%02X", md[i]);
     }
 }
-
 
 static void serve(struct server *s, secsock_conn *c)
 {
@@ -67,9 +71,7 @@ static void serve(struct server *s, secsock_conn *c)
         if (n == 0)
             (void)secsock_write_all(c, buf, used);
         break;
-    case SRV_SEND_CLOSE:
-        (void)secsock_write_all(c, s->payload, strlen(s->payload));
-        break;
+    case SRV_SEND_CLOSE: (void)secsock_write_all(c, s->payload, strlen(s->payload)); break;
     case SRV_SILENT:
         while ((n = secsock_read(c, buf, cap)) > 0)
             ;
@@ -83,8 +85,7 @@ static void serve(struct server *s, secsock_conn *c)
         free(buf);
         secsock_abort(c); /* still no close_notify */
         return;
-    case SRV_CLOSE:
-        break;
+    case SRV_CLOSE: break;
     case SRV_PEEK:
         s->peek1 = n = testutil_peek_wait(c, s->peeked1, sizeof s->peeked1 - 1, TESTUTIL_WAIT_MS);
         if (n > 0) {
@@ -183,8 +184,8 @@ void talk_server_start_with(struct server *s, secsock_transport *t, enum srv_mod
         ck_assert_ptr_nonnull(s->l);
         snprintf(bound, sizeof bound, "%s", secsock_listener_address(s->l));
     } else {
-        int rc = secsock_listen(t, "127.0.0.1", "0", 16, &s->lfd, bound, sizeof bound, err,
-                                sizeof err);
+        int rc =
+            secsock_listen(t, "127.0.0.1", "0", 16, &s->lfd, bound, sizeof bound, err, sizeof err);
         ck_assert_msg(rc == 0, "secsock_listen: %s", err);
     }
     const char *colon = strrchr(bound, ':');
@@ -209,8 +210,6 @@ void talk_server_join(struct server *s)
     secsock_transport_free(s->t);
 }
 
-
-
 /* Connects with a new client transport (takes cfg). */
 int talk_client_connect(struct client *cl, const char *backend, secsock_config *cfg,
                         const char *host, const char *port)
@@ -218,7 +217,10 @@ int talk_client_connect(struct client *cl, const char *backend, secsock_config *
     memset(cl, 0, sizeof *cl);
     cl->t = testutil_transport(backend, SECSOCK_CLIENT, cfg);
     struct secsock_connect_opts o = {
-        .host = host, .port = port, .family = AF_UNSPEC, .timeout_ms = TESTUTIL_WAIT_MS,
+        .host = host,
+        .port = port,
+        .family = AF_UNSPEC,
+        .timeout_ms = TESTUTIL_WAIT_MS,
     };
     cl->rc = testutil_connect(cl->t, &o, &cl->c, cl->err, sizeof cl->err);
     return cl->rc;

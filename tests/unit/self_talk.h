@@ -29,14 +29,14 @@ struct server {
     secsock_transport *t;
     enum srv_mode mode;
     const char *payload;
-    int lfd;                /* -1 when l is used */
-    secsock_listener *l;    /* the listener API: secsock_accept */
+    int lfd;             /* -1 when l is used */
+    secsock_listener *l; /* the listener API: secsock_accept */
     char port[16];
     pthread_t thread;
     /* Results, read after server_join(). */
     int accepted;
     int accept_rc;
-    char peer[64];          /* secsock_conn_peer of the accepted connection */
+    char peer[64]; /* secsock_conn_peer of the accepted connection */
     int handshake_rc;
     char error[256];
     struct testutil_session info;
@@ -80,7 +80,6 @@ secsock_config *talk_client_cfg(void);
 /* "sha256:" and the certificate's SHA-256, computed here with OpenSSL:
  * lower-case hex without colons (plain) and upper-case with colons (colons),
  * the two spellings a user may give and the library prints. */
-void talk_cert_pin(const char *name, char *plain, size_t plainlen, char *colons,
-                   size_t colonslen);
+void talk_cert_pin(const char *name, char *plain, size_t plainlen, char *colons, size_t colonslen);
 
 #endif

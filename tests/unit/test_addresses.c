@@ -117,9 +117,9 @@ END_TEST
 /* ---- secsock_connect over both loopbacks ---------------------------------- */
 
 enum kind {
-    LISTENS,   /* a listener: the kernel completes the handshake */
-    REFUSES,   /* bound, not listening: a reset at once */
-    SILENT,    /* a listener whose backlog is full: the SYN is dropped */
+    LISTENS, /* a listener: the kernel completes the handshake */
+    REFUSES, /* bound, not listening: a reset at once */
+    SILENT,  /* a listener whose backlog is full: the SYN is dropped */
 };
 
 /* A socket on 127.0.0.1 and one on ::1 with the same port. */
@@ -154,7 +154,8 @@ static int bind_loopback(int family, int *port)
     socklen_t len;
     if (family == AF_INET) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        *sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)*port),
+        *sin = (struct sockaddr_in){ .sin_family = AF_INET,
+                                     .sin_port = htons((uint16_t)*port),
                                      .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         len = sizeof *sin;
     } else {
@@ -239,8 +240,8 @@ static void on_attempt(void *arg, enum secsock_attempt_event ev, const char *add
     const char *what = ev == SECSOCK_ATTEMPT_TRYING   ? "trying"
                        : ev == SECSOCK_ATTEMPT_FAILED ? "failed"
                                                       : "connected";
-    snprintf(h->line[h->n++], sizeof h->line[0], "%s %s%s%s", what, address,
-             reason[0] ? ": " : "", reason);
+    snprintf(h->line[h->n++], sizeof h->line[0], "%s %s%s%s", what, address, reason[0] ? ": " : "",
+             reason);
 }
 
 /* Expects exactly the lines given (NULL-terminated), with PORT for the port. */
@@ -263,21 +264,25 @@ static void expect_heard(const struct heard *h, const char *port, const char *co
 struct attempt {
     int rc;
     char err[512];
-    char peer[64];              /* on success: the address connected to */
+    char peer[64]; /* on success: the address connected to */
     long long ms;
     struct heard heard;
 };
 
-static void connect_to(struct attempt *a, const char *backend, const char *host,
-                       const char *port, int timeout_ms, const char *const *exclude,
-                       size_t n_exclude)
+static void connect_to(struct attempt *a, const char *backend, const char *host, const char *port,
+                       int timeout_ms, const char *const *exclude, size_t n_exclude)
 {
     memset(a, 0, sizeof *a);
     secsock_transport *t = testutil_transport(backend, SECSOCK_CLIENT, NULL);
     struct secsock_connect_opts o = {
-        .host = host, .port = port, .family = AF_UNSPEC, .timeout_ms = timeout_ms,
-        .on_attempt = on_attempt, .on_attempt_arg = &a->heard,
-        .exclude = exclude, .n_exclude = n_exclude,
+        .host = host,
+        .port = port,
+        .family = AF_UNSPEC,
+        .timeout_ms = timeout_ms,
+        .on_attempt = on_attempt,
+        .on_attempt_arg = &a->heard,
+        .exclude = exclude,
+        .n_exclude = n_exclude,
     };
     secsock_conn *c = NULL;
     long long t0 = testutil_now_ms();
@@ -317,9 +322,9 @@ START_TEST(localhost_reaches_a_listener_on_ipv4_only)
     char want[64];
     snprintf(want, sizeof want, "127.0.0.1:%s", p.port);
     ck_assert_str_eq(a.peer, want);
-    expect_heard(&a.heard, p.port,
-                 (const char *const[]){ "trying 127.0.0.1:PORT", "connected 127.0.0.1:PORT",
-                                        NULL });
+    expect_heard(
+        &a.heard, p.port,
+        (const char *const[]){ "trying 127.0.0.1:PORT", "connected 127.0.0.1:PORT", NULL });
     pair_close(&p);
 }
 END_TEST
@@ -352,7 +357,8 @@ START_TEST(every_address_refusing_names_each)
     char want[256];
     snprintf(want, sizeof want,
              "connection to localhost failed: 127.0.0.1:%s: Connection refused; "
-             "[::1]:%s: Connection refused", p.port, p.port);
+             "[::1]:%s: Connection refused",
+             p.port, p.port);
     ck_assert_str_eq(a.err, want);
     pair_close(&p);
 }
@@ -427,14 +433,14 @@ START_TEST(udp_refusal_then_the_next_address_answers)
     for (int tries = 0; srv < 0 && tries < 100; tries++) {
         srv = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         ck_assert_int_ge(srv, 0);
-        struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
-                                     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+        struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
         socklen_t sl = sizeof sin6;
         ck_assert_int_eq(bind(srv, (struct sockaddr *)&sin6, sizeof sin6), 0);
         ck_assert_int_eq(getsockname(srv, (struct sockaddr *)&sin6, &sl), 0);
         /* Nothing may hold that port on 127.0.0.1 (checked by binding it). */
         int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = sin6.sin6_port,
+        struct sockaddr_in sin = { .sin_family = AF_INET,
+                                   .sin_port = sin6.sin6_port,
                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         if (probe < 0 || bind(probe, (struct sockaddr *)&sin, sizeof sin) != 0) {
             close(srv);
@@ -447,8 +453,9 @@ START_TEST(udp_refusal_then_the_next_address_answers)
     ck_assert_msg(srv >= 0, "no UDP port free on both loopbacks in 100 tries");
 
     secsock_transport *t = testutil_transport("udp", SECSOCK_CLIENT, NULL);
-    struct secsock_connect_opts o = { .host = "localhost", .port = port, .family = AF_UNSPEC,
-                                      .timeout_ms = TESTUTIL_WAIT_MS };
+    struct secsock_connect_opts o = {
+        .host = "localhost", .port = port, .family = AF_UNSPEC, .timeout_ms = TESTUTIL_WAIT_MS
+    };
     char err[256];
     secsock_conn *c = NULL;
     ck_assert_int_eq(testutil_connect(t, &o, &c, err, sizeof err), 0);

@@ -25,14 +25,14 @@
 struct seen {
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    int ready;                   /* on_ready calls */
-    int served;                  /* clients the workers served */
-    int gate;                    /* workers wait while 0 (when gated) */
+    int ready;  /* on_ready calls */
+    int served; /* clients the workers served */
+    int gate;   /* workers wait while 0 (when gated) */
     int gated;
     int nreports;
-    int status[MAX_REPORTS];     /* the reports, in order */
-    int screened;                /* screen calls */
-    int screen_rc;               /* what the screen answers */
+    int status[MAX_REPORTS]; /* the reports, in order */
+    int screened;            /* screen calls */
+    int screen_rc;           /* what the screen answers */
 };
 
 /* One server: the loops run in their own thread until stop() . */
@@ -74,7 +74,10 @@ static void add_served(struct seen *s, int unused)
     s->served++;
 }
 
-static void open_gate(struct seen *s, int n) { s->gate += n; }
+static void open_gate(struct seen *s, int n)
+{
+    s->gate += n;
+}
 
 /* Waits (at most TESTUTIL_WAIT_MS) until *counter reaches n. */
 static int wait_count(struct seen *s, const int *counter, int n)
@@ -149,8 +152,8 @@ struct setup {
     int workers;
     int idle_timeout_ms;
     int grace_ms;
-    int screen_rc;               /* with a screen that answers this, if nonzero */
-    int gated;                   /* workers wait for open_gate */
+    int screen_rc; /* with a screen that answers this, if nonzero */
+    int gated;     /* workers wait for open_gate */
 };
 
 static void start(struct server *sv, const struct setup *su)
@@ -167,13 +170,19 @@ static void start(struct server *sv, const struct setup *su)
     sv->port = atoi(strrchr(secsock_listener_address(l), ':') + 1);
     ck_assert_int_eq(pipe2(sv->stop, O_CLOEXEC | O_NONBLOCK), 0);
     ck_assert_int_eq(workers_init(&sv->w, su->workers, 0, serve, &sv->seen), 0);
-    sv->ax = (struct admission_ctx){
-        .policy = { .handshake_timeout_ms = TESTUTIL_WAIT_MS,
-                    .idle_timeout_ms = su->idle_timeout_ms, .grace_ms = su->grace_ms,
-                    .protocol = "TLS" },
-        .hooks = { .arg = &sv->seen, .report = on_report, .on_ready = on_ready,
-                   .screen = su->screen_rc != 0 ? screen : NULL, .screen_arg = &sv->seen },
-        .w = &sv->w, .l = l, .stop_fd = sv->stop[0], .cut_fd = -1 };
+    sv->ax = (struct admission_ctx){ .policy = { .handshake_timeout_ms = TESTUTIL_WAIT_MS,
+                                                 .idle_timeout_ms = su->idle_timeout_ms,
+                                                 .grace_ms = su->grace_ms,
+                                                 .protocol = "TLS" },
+                                     .hooks = { .arg = &sv->seen,
+                                                .report = on_report,
+                                                .on_ready = on_ready,
+                                                .screen = su->screen_rc != 0 ? screen : NULL,
+                                                .screen_arg = &sv->seen },
+                                     .w = &sv->w,
+                                     .l = l,
+                                     .stop_fd = sv->stop[0],
+                                     .cut_fd = -1 };
     ck_assert_int_eq(pthread_create(&sv->thread, NULL, run_loops, sv), 0);
     ck_assert_int_eq(wait_count(&sv->seen, &sv->seen.ready, 1), 1);
 }
@@ -240,8 +249,8 @@ static ssize_t read_to_end(int fd, char *buf, size_t len)
 START_TEST(client_that_sends_is_served_by_a_worker)
 {
     struct server sv;
-    start(&sv, &(struct setup){ .workers = 2, .idle_timeout_ms = TESTUTIL_WAIT_MS,
-                                .grace_ms = 1000 });
+    start(&sv,
+          &(struct setup){ .workers = 2, .idle_timeout_ms = TESTUTIL_WAIT_MS, .grace_ms = 1000 });
     int fd = client(sv.port);
     ck_assert_int_eq(send(fd, "hi", 2, 0), 2);
     char buf[8];
@@ -275,8 +284,10 @@ END_TEST
 START_TEST(screen_can_refuse_a_client)
 {
     struct server sv;
-    start(&sv, &(struct setup){ .workers = 2, .idle_timeout_ms = TESTUTIL_WAIT_MS,
-                                .grace_ms = 1000, .screen_rc = SECSOCK_ERR_HANDSHAKE });
+    start(&sv, &(struct setup){ .workers = 2,
+                                .idle_timeout_ms = TESTUTIL_WAIT_MS,
+                                .grace_ms = 1000,
+                                .screen_rc = SECSOCK_ERR_HANDSHAKE });
     int fd = client(sv.port);
     ck_assert_int_eq(send(fd, "hi", 2, 0), 2);
     char buf[8];
@@ -295,8 +306,9 @@ END_TEST
 START_TEST(client_waits_for_a_busy_pool)
 {
     struct server sv;
-    start(&sv, &(struct setup){ .workers = 1, .idle_timeout_ms = TESTUTIL_WAIT_MS,
-                                .grace_ms = 1000, .gated = 1 });
+    start(&sv,
+          &(struct setup){
+              .workers = 1, .idle_timeout_ms = TESTUTIL_WAIT_MS, .grace_ms = 1000, .gated = 1 });
     int first = client(sv.port);
     ck_assert_int_eq(send(first, "a", 1, 0), 1);
     int second = client(sv.port);
@@ -320,8 +332,8 @@ END_TEST
 START_TEST(stop_cuts_off_a_waiting_client_after_the_grace_period)
 {
     struct server sv;
-    start(&sv, &(struct setup){ .workers = 2, .idle_timeout_ms = TESTUTIL_WAIT_MS,
-                                .grace_ms = 100 });
+    start(&sv,
+          &(struct setup){ .workers = 2, .idle_timeout_ms = TESTUTIL_WAIT_MS, .grace_ms = 100 });
     int fd = client(sv.port);
     /* Once accepted, the client counts as admitted: then the stop. */
     long long until = testutil_now_ms() + TESTUTIL_WAIT_MS;

@@ -44,8 +44,7 @@ END_TEST
 START_TEST(transport_failure_keeps_its_reason)
 {
     secsock_transport *t = NULL;
-    ck_assert_int_eq(secsock_transport_new("quic", SECSOCK_CLIENT, NULL, &t),
-                     SECSOCK_ERR_CONFIG);
+    ck_assert_int_eq(secsock_transport_new("quic", SECSOCK_CLIENT, NULL, &t), SECSOCK_ERR_CONFIG);
     ck_assert_ptr_nonnull(t);
     ck_assert_msg(strstr(secsock_transport_error(t), "quic") != NULL, "'%s'",
                   secsock_transport_error(t));
@@ -86,7 +85,8 @@ START_TEST(connect_failure_is_a_connection_with_a_reason)
     secsock_transport *t = testutil_transport("tls", SECSOCK_CLIENT, testutil_client_cfg(0));
     char port[8];
     int fd = refusing_port(port, sizeof port);
-    struct secsock_connect_opts o = { .host = "127.0.0.1", .port = port,
+    struct secsock_connect_opts o = { .host = "127.0.0.1",
+                                      .port = port,
                                       .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
     ck_assert_int_eq(secsock_connect(t, &o, &c), SECSOCK_ERR_CONNECT);
@@ -134,8 +134,7 @@ START_TEST(listener_failures_keep_their_reason)
     ck_assert_str_eq(secsock_listener_error(l), "");
     const char *port = strrchr(secsock_listener_address(l), ':') + 1;
     secsock_listener *again = NULL; /* the port is taken */
-    ck_assert_int_eq(secsock_listener_new(t, "127.0.0.1", port, 4, &again),
-                     SECSOCK_ERR_CONNECT);
+    ck_assert_int_eq(secsock_listener_new(t, "127.0.0.1", port, 4, &again), SECSOCK_ERR_CONNECT);
     ck_assert_str_ne(secsock_listener_error(again), "");
     secsock_listener_free(again);
 

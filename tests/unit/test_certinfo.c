@@ -76,9 +76,14 @@ static void pki_spki(const char *name, char out[64])
     X509_free(x);
 }
 
-
-static secsock_config *server_cfg(const char *name) { return testutil_server_cfg(name, 0); }
-static secsock_config *client_cfg(void) { return testutil_client_cfg(0); }
+static secsock_config *server_cfg(const char *name)
+{
+    return testutil_server_cfg(name, 0);
+}
+static secsock_config *client_cfg(void)
+{
+    return testutil_client_cfg(0);
+}
 
 static secsock_config *pinned_cfg(const char *pin)
 {
@@ -87,7 +92,7 @@ static secsock_config *pinned_cfg(const char *pin)
     return c;
 }
 
-#define ASSERT_HAS(haystack, needle)                                                           \
+#define ASSERT_HAS(haystack, needle)                                                               \
     ck_assert_msg(strstr((haystack), (needle)) != NULL, "'%s' lacks '%s'", (haystack), (needle))
 
 /* The leaf of the PKI's NAME.crt is what the client saw. */
@@ -241,7 +246,8 @@ START_TEST(plaintext_has_no_certificates)
     struct server srv;
     cert_server_start(&srv, "tcp", NULL);
     secsock_transport *t = testutil_transport("tcp", SECSOCK_CLIENT, NULL);
-    struct secsock_connect_opts o = { .host = "127.0.0.1", .port = srv.port,
+    struct secsock_connect_opts o = { .host = "127.0.0.1",
+                                      .port = srv.port,
                                       .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
     char err[256];
@@ -311,7 +317,8 @@ START_TEST(self_signed_pem_as_a_ca_file)
         secsock_config *c = testutil_cfg_new();
         TESTUTIL_CFG_OK(c, secsock_config_set_cafile(c, path));
         secsock_transport *t = testutil_transport("tls", SECSOCK_CLIENT, c);
-        struct secsock_connect_opts o = { .host = hosts[k], .port = srv.port,
+        struct secsock_connect_opts o = { .host = hosts[k],
+                                          .port = srv.port,
                                           .timeout_ms = TESTUTIL_WAIT_MS };
         secsock_conn *conn = NULL;
         char err[512];
@@ -365,7 +372,10 @@ static void write_hostile_cert(const char *dir)
     GENERAL_NAMES *sans = GENERAL_NAMES_new();
     GENERAL_NAME *gn = GENERAL_NAME_new();
     ASN1_IA5STRING *dns = ASN1_IA5STRING_new();
-    ASN1_STRING_set(dns, "a\x1b[31mb\x9b" "c.example", -1);
+    ASN1_STRING_set(dns,
+                    "a\x1b[31mb\x9b"
+                    "c.example",
+                    -1);
     GENERAL_NAME_set0_value(gn, GEN_DNS, dns);
     sk_GENERAL_NAME_push(sans, gn);
     ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_alt_name, sans, 0, 0), 1);
@@ -443,10 +453,12 @@ static void write_long_cert(const char *dir)
     for (int i = 0; i < 8; i++) {
         snprintf(text, sizeof text, "unit%d-%053d", i, 0);
         ck_assert_int_eq(X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
-                                                    (const unsigned char *)text, -1, -1, 0), 1);
+                                                    (const unsigned char *)text, -1, -1, 0),
+                         1);
     }
     ck_assert_int_eq(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                                (const unsigned char *)"the-end", -1, -1, 0), 1);
+                                                (const unsigned char *)"the-end", -1, -1, 0),
+                     1);
     X509_set_subject_name(x, name);
     X509_set_issuer_name(x, name);
     X509_NAME_free(name);
@@ -492,7 +504,8 @@ START_TEST(long_names_come_whole)
     struct server srv;
     cert_server_start(&srv, "tls", scfg);
     secsock_transport *t = testutil_transport("tls", SECSOCK_CLIENT, client_cfg());
-    struct secsock_connect_opts o = { .host = "localhost", .port = srv.port,
+    struct secsock_connect_opts o = { .host = "localhost",
+                                      .port = srv.port,
                                       .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
     ck_assert_int_eq(secsock_connect(t, &o, &c), SECSOCK_ERR_VERIFY); /* unknown CA */

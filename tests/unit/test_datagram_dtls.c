@@ -45,7 +45,8 @@ START_TEST(dtls_mtu_9000)
     struct dserver s;
     struct dclient cl;
     dserver_start(&s, dg_server_transport("dtls", "server", 9000));
-    int rc = dclient_connect_to(&cl, "dtls", testutil_client_cfg(9000), "localhost", s.port, TESTUTIL_WAIT_MS);
+    int rc = dclient_connect_to(&cl, "dtls", testutil_client_cfg(9000), "localhost", s.port,
+                                TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == 0, "connect: %d (%s)", rc, cl.err);
     size_t max = secsock_max_message(cl.c);
     ck_assert_msg(max > 8000 && max < 9000, "max message %zu at MTU 9000", max);
@@ -54,8 +55,7 @@ START_TEST(dtls_mtu_9000)
     testutil_fill_pattern(msg, max + 1, 6);
     dg_echo_once(cl.c, msg, max);
     rc = secsock_write_all(cl.c, msg, max + 1);
-    ck_assert_msg(rc == SECSOCK_ERR_TOO_BIG, "write max+1: %d (%s)", rc,
-                  secsock_conn_error(cl.c));
+    ck_assert_msg(rc == SECSOCK_ERR_TOO_BIG, "write max+1: %d (%s)", rc, secsock_conn_error(cl.c));
     ck_assert_msg(strstr(secsock_conn_error(cl.c), "9000") != NULL, "error '%s' lacks the MTU",
                   secsock_conn_error(cl.c));
     free(msg);
@@ -73,7 +73,8 @@ static void dtls_refused(const char *cert, const char *host, const char *text)
     struct dserver s;
     struct dclient cl;
     dserver_start(&s, dg_server_transport("dtls", cert, 0));
-    int rc = dclient_connect_to(&cl, "dtls", testutil_client_cfg(0), host, s.port, TESTUTIL_WAIT_MS);
+    int rc =
+        dclient_connect_to(&cl, "dtls", testutil_client_cfg(0), host, s.port, TESTUTIL_WAIT_MS);
     ck_assert_msg(rc == SECSOCK_ERR_VERIFY, "%s cert, connect to %s: %d (%s)", cert, host, rc,
                   cl.err);
     ck_assert_msg(strstr(cl.err, text) != NULL, "error '%s' lacks '%s'", cl.err, text);
@@ -152,15 +153,16 @@ START_TEST(dtls_listener_survives_garbage)
     dg_start_echo(&s, &v);
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(fd, 0);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    struct sockaddr_in sin = { .sin_family = AF_INET,
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                                .sin_port = htons((unsigned short)atoi(s.port)) };
     unsigned char junk[300];
     testutil_fill_pattern(junk, sizeof junk, 7);
     junk[0] = 22; /* a handshake record's type, then nonsense */
     const char *texts[] = { "hello", "GET / HTTP/1.1\r\n\r\n", "" };
     for (int i = 0; i < 3; i++)
-        ck_assert_int_ge(sendto(fd, texts[i], strlen(texts[i]), 0, (struct sockaddr *)&sin,
-                                sizeof sin), 0);
+        ck_assert_int_ge(
+            sendto(fd, texts[i], strlen(texts[i]), 0, (struct sockaddr *)&sin, sizeof sin), 0);
     ck_assert_int_eq(sendto(fd, junk, sizeof junk, 0, (struct sockaddr *)&sin, sizeof sin),
                      (ssize_t)sizeof junk);
     close(fd);
@@ -252,7 +254,10 @@ static void *pclient_main(void *arg)
     struct pclient *p = arg;
     secsock_conn *c = NULL;
     struct secsock_connect_opts o = {
-        .host = "localhost", .port = p->port, .family = AF_UNSPEC, .timeout_ms = TESTUTIL_WAIT_MS,
+        .host = "localhost",
+        .port = p->port,
+        .family = AF_UNSPEC,
+        .timeout_ms = TESTUTIL_WAIT_MS,
     };
     p->rc = testutil_connect(p->t, &o, &c, p->err, sizeof p->err);
     if (p->rc == 0) {
@@ -303,8 +308,8 @@ START_TEST(dtls_parallel_clients)
         if (p[i].rc == 0 && p[i].ok_rounds == ROUNDS)
             ok++;
         else
-            fprintf(stderr, "client %d: connect %d, %d rounds: %s\n", i, p[i].rc,
-                    p[i].ok_rounds, p[i].err);
+            fprintf(stderr, "client %d: connect %d, %d rounds: %s\n", i, p[i].rc, p[i].ok_rounds,
+                    p[i].err);
     }
     ck_assert_msg(ok == N_PARALLEL, "%d of %d clients got their echoes", ok, N_PARALLEL);
     ck_assert_msg(s->accept_errors == 0, "accept: %s", s->error);

@@ -21,7 +21,10 @@ static void setup(void)
     ck_assert_int_eq(secsock_config_new(&cfg), SECSOCK_OK);
 }
 
-static void teardown(void) { secsock_config_free(cfg); }
+static void teardown(void)
+{
+    secsock_config_free(cfg);
+}
 
 /* The call fails naming the culprit, or succeeds (testutil.h). */
 #define REFUSED(call, culprit) TESTUTIL_CONFIG_REFUSED(cfg, call, culprit)
@@ -65,9 +68,9 @@ START_TEST(public_names)
 {
     if (!secsock_ech_supported())
         return;
-    static const char *const bad[] = { "", ".public.example", "public.example.", "a..b",
-                                       "192.0.2.1", "under_score.example", "*.example",
-                                       "sp ace.example" };
+    static const char *const bad[] = { "",          ".public.example", "public.example.",
+                                       "a..b",      "192.0.2.1",       "under_score.example",
+                                       "*.example", "sp ace.example" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         REFUSED(secsock_config_set_ech_public_name(cfg, bad[i]), "invalid ECH public name");
     char longname[300];
@@ -113,7 +116,8 @@ START_TEST(server_config_list_feeds_a_client)
     /* One line of base64 (a client reads it, below). */
     ck_assert_uint_ge(strlen(ecl), 40);
     ck_assert_uint_eq(strspn(ecl, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                  "0123456789+/="), strlen(ecl));
+                                  "0123456789+/="),
+                      strlen(ecl));
 
     secsock_config *client = NULL;
     ck_assert_int_eq(secsock_config_new(&client), SECSOCK_OK);

@@ -34,8 +34,8 @@
  * Chrome puts it --- */
 
 static const unsigned spec_ciphers[] = {
-    0x5a5a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9,
-    0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
+    0x5a5a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030,
+    0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
 };
 static const unsigned spec_ext_order[] = {
     0x1a1a, 0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d,
@@ -58,9 +58,10 @@ static size_t spec_exts(struct ext *out, int with_sigalgs)
         unsigned t = spec_ext_order[i];
         switch (t) {
         case 0x0000: out[i] = hello_ext_sni("example.com"); break;
-        case 0x0010: out[i] = hello_ext_alpn(
-                         (const char *const[]){ "h2", "http/1.1" }, (const size_t[]){ 2, 8 }, 2);
-                     break;
+        case 0x0010:
+            out[i] = hello_ext_alpn((const char *const[]){ "h2", "http/1.1" },
+                                    (const size_t[]){ 2, 8 }, 2);
+            break;
         case 0x000d:
             out[i] = hello_ext_list(t, 2, 2, spec_sigalgs, with_sigalgs ? N(spec_sigalgs) : 0);
             break;
@@ -75,8 +76,10 @@ static size_t spec_exts(struct ext *out, int with_sigalgs)
 
 static struct hello spec_hello(struct ext *exts, int with_sigalgs)
 {
-    return (struct hello){ .version = 0x0303, .ciphers = spec_ciphers,
-                           .nciphers = N(spec_ciphers), .exts = exts,
+    return (struct hello){ .version = 0x0303,
+                           .ciphers = spec_ciphers,
+                           .nciphers = N(spec_ciphers),
+                           .exts = exts,
                            .nexts = spec_exts(exts, with_sigalgs) };
 }
 
@@ -147,8 +150,8 @@ START_TEST(ja4_foxio_chrome_with_grease_sigalg)
         0x002b, 0x000b, 0xca34, 0x002d, 0x0000, 0x0005, 0x001b, 0x0012, 0x0a0a,
     };
     static const unsigned sigalgs[] = {
-        0x0a0a, 0x0904, 0x0905, 0x0906, 0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501,
-        0x0806, 0x0601,
+        0x0a0a, 0x0904, 0x0905, 0x0906, 0x0403, 0x0804,
+        0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
     };
     static const unsigned versions[] = { 0x0304, 0x0303 };
     static const unsigned groups[] = { 0x0a0a, 0x11ec, 0x001d, 0x0017, 0x0018 };
@@ -165,8 +168,11 @@ START_TEST(ja4_foxio_chrome_with_grease_sigalg)
         default: exts[i] = hello_ext_raw(order[i], "", 0); break;
         }
     }
-    struct hello h = { .version = 0x0303, .ciphers = spec_ciphers,
-                       .nciphers = N(spec_ciphers), .exts = exts, .nexts = N(exts) };
+    struct hello h = { .version = 0x0303,
+                       .ciphers = spec_ciphers,
+                       .nciphers = N(spec_ciphers),
+                       .exts = exts,
+                       .nexts = N(exts) };
     struct buf *b = hello_new_buf();
     hello_build_record(b, &h);
     ck_assert_str_eq(fingerprint_of(b).ja4, "t13d1517h2_8daaf6152771_cb7bf5808d99");
@@ -180,8 +186,12 @@ static const char *ja4_with(int dtls, unsigned version, const unsigned *ciphers,
                             const struct ext *exts, size_t nexts, int first_only)
 {
     static char out[40];
-    struct hello h = { .dtls = dtls, .version = version, .ciphers = ciphers,
-                       .nciphers = nciphers, .exts = exts, .nexts = nexts };
+    struct hello h = { .dtls = dtls,
+                       .version = version,
+                       .ciphers = ciphers,
+                       .nciphers = nciphers,
+                       .exts = exts,
+                       .nexts = nexts };
     struct buf *b = hello_new_buf();
     hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
@@ -275,8 +285,7 @@ START_TEST(ja4_counts_stop_at_99_and_empty_lists_hash_to_zeros)
                      "t12i000000_000000000000_000000000000");
     /* Only SNI and ALPN: counted, but nothing is left to hash. */
     struct ext e[2] = { hello_ext_sni("a.example"), hello_ext_alpn1("h2", 2) };
-    ck_assert_str_eq(ja4_with(0, 0x0303, NULL, 0, e, 2, 0),
-                     "t12d0002h2_000000000000_000000000000");
+    ck_assert_str_eq(ja4_with(0, 0x0303, NULL, 0, e, 2, 0), "t12d0002h2_000000000000_000000000000");
     /* Only GREASE: nothing is counted. */
     static const unsigned grease[] = { 0x0a0a, 0xfafa };
     struct ext g[1] = { hello_ext_raw(0xdada, "", 0) };
@@ -287,8 +296,9 @@ END_TEST
 
 START_TEST(ja4_old_hello_without_extension_block)
 {
-    struct hello h = { .version = 0x0301, .ciphers = one_cipher, .nciphers = 1,
-                       .no_extension_block = 1 };
+    struct hello h = {
+        .version = 0x0301, .ciphers = one_cipher, .nciphers = 1, .no_extension_block = 1
+    };
     struct buf *b = hello_new_buf();
     hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
@@ -301,18 +311,19 @@ END_TEST
 /* [JA3]: the README's example string and hash. */
 START_TEST(ja3_salesforce_example)
 {
-    static const unsigned ciphers[] = { 47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56,
-                                        19, 4 };
+    static const unsigned ciphers[] = { 47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4 };
     static const unsigned groups[] = { 23, 24, 25 };
     static const unsigned points[] = { 0 };
     struct ext e[3] = { hello_ext_sni("example.com"), hello_ext_list(10, 2, 2, groups, N(groups)),
                         hello_ext_list(11, 1, 1, points, N(points)) };
-    struct hello h = { .version = 769, .ciphers = ciphers, .nciphers = N(ciphers), .exts = e,
-                       .nexts = N(e) };
+    struct hello h = {
+        .version = 769, .ciphers = ciphers, .nciphers = N(ciphers), .exts = e, .nexts = N(e)
+    };
     struct buf *b = hello_new_buf();
     hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
-    ck_assert_str_eq(fp.ja3, "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0");
+    ck_assert_str_eq(fp.ja3,
+                     "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0");
     ck_assert_str_eq(fp.ja3_hash, "ada70206e40642a3e4461f35503241d5");
     free(b);
 }
@@ -360,8 +371,9 @@ START_TEST(dtls_record_with_cookie)
 {
     static const unsigned ciphers[] = { 0xc02b, 0xc02f };
     struct ext e[1] = { hello_ext_sni("localhost") };
-    struct hello h = { .dtls = 1, .version = 0xfefd, .ciphers = ciphers, .nciphers = 2,
-                       .exts = e, .nexts = 1 };
+    struct hello h = {
+        .dtls = 1, .version = 0xfefd, .ciphers = ciphers, .nciphers = 2, .exts = e, .nexts = 1
+    };
     struct buf *b = hello_new_buf();
     hello_build_record(b, &h);
     struct secsock_fingerprint fp = fingerprint_of(b);
@@ -462,12 +474,12 @@ START_TEST(parse_refuses_bad_inner_lengths)
     const struct ext *cases[] = { &bad_groups, &bad_alpn, &bad_versions };
     struct buf *b = hello_new_buf();
     for (size_t i = 0; i < N(cases); i++) {
-        struct hello h = { .version = 0x0303, .ciphers = one_cipher, .nciphers = 1,
-                           .exts = cases[i], .nexts = 1 };
+        struct hello h = {
+            .version = 0x0303, .ciphers = one_cipher, .nciphers = 1, .exts = cases[i], .nexts = 1
+        };
         hello_build_record(b, &h);
         struct secsock_fingerprint fp;
-        ck_assert_int_eq(secsock_fingerprint_client_hello(b->b, b->len, &fp),
-                         SECSOCK_ERR_PROTOCOL);
+        ck_assert_int_eq(secsock_fingerprint_client_hello(b->b, b->len, &fp), SECSOCK_ERR_PROTOCOL);
     }
     free(b);
 }

@@ -32,8 +32,7 @@ static void pair_init(struct pair *p, const char *backend, int keep)
     TESTUTIL_CFG_OK(ccfg, secsock_config_keep_client_hello(ccfg, keep));
     p->tc = testutil_transport(backend, SECSOCK_CLIENT, ccfg);
     char err[256];
-    ck_assert_int_eq(testutil_listener_new(p->ts, "127.0.0.1", "0", 8, &p->l, err, sizeof err),
-                     0);
+    ck_assert_int_eq(testutil_listener_new(p->ts, "127.0.0.1", "0", 8, &p->l, err, sizeof err), 0);
     p->o = (struct secsock_connect_opts){ .host = "localhost",
                                           .port = strrchr(secsock_listener_address(p->l), ':') + 1,
                                           .connect_addr = "127.0.0.1",
@@ -151,7 +150,6 @@ START_TEST(dtls_server_sees_what_the_client_sent)
     pair_free(&p);
 }
 END_TEST
-
 
 static Suite *fingerprint_conn_suite(void)
 {

@@ -250,7 +250,6 @@ START_TEST(framing_feed_after_done)
 }
 END_TEST
 
-
 START_TEST(framing_without_callback)
 {
     static struct http_framing f;

@@ -14,8 +14,8 @@
 START_TEST(framing_malformed_status_line)
 {
     static const char *const bad[] = {
-        "HTTP/1.1 20 OK\r\n\r\n",     "HTTP/1.1 200OK\r\n\r\n",  "HTTP/1.1  200 OK\r\n\r\n",
-        "HTTP/1.1 099 Low\r\n\r\n",   "HTTP/1.1 600 High\r\n\r\n", "HTTP/1.x 200 OK\r\n\r\n",
+        "HTTP/1.1 20 OK\r\n\r\n",   "HTTP/1.1 200OK\r\n\r\n",    "HTTP/1.1  200 OK\r\n\r\n",
+        "HTTP/1.1 099 Low\r\n\r\n", "HTTP/1.1 600 High\r\n\r\n", "HTTP/1.x 200 OK\r\n\r\n",
         "HTTP/1.1\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -35,8 +35,8 @@ START_TEST(framing_not_http_runs_to_close)
     /* The seed's server answers a GET with plain text: that is the reply,
      * up to the close, decided without waiting for a line end. */
     static const char *const raw[] = {
-        "tcp-server over TCP is working", "SSH-2.0-OpenSSH_9.2", "ICY 200 OK\r\n\r\n",
-        "http/1.1 200 OK\r\n\r\n", " HTTP/1.1 200 OK\r\n\r\n", "HTTP/2 200\r\n\r\n",
+        "tcp-server over TCP is working", "SSH-2.0-OpenSSH_9.2",      "ICY 200 OK\r\n\r\n",
+        "http/1.1 200 OK\r\n\r\n",        " HTTP/1.1 200 OK\r\n\r\n", "HTTP/2 200\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
         const struct outcome *o = parse_all_ways(raw[i], strlen(raw[i]), 0, 0);
@@ -95,7 +95,7 @@ START_TEST(framing_content_length_values)
     const char conflict_list[] = "HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nab";
     ck_error_starts(PARSE(conflict_list, 0, 0), "conflicting Content-Length");
 
-    static const char *const bad[] = {"abc", "-1", "+5", "", "5,", "0x10", "5 5", "1e3"};
+    static const char *const bad[] = { "abc", "-1", "+5", "", "5,", "0x10", "5 5", "1e3" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char r[128];
         snprintf(r, sizeof r, "HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\n", bad[i]);
@@ -132,7 +132,7 @@ END_TEST
 
 START_TEST(framing_bad_chunk_size)
 {
-    static const char *const bad[] = {"zz", "", "-1", "0x5", "5 x", " 5", "5\r\r"};
+    static const char *const bad[] = { "zz", "", "-1", "0x5", "5 x", " 5", "5\r\r" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char r[128];
         snprintf(r, sizeof r, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s\r\n",

@@ -33,11 +33,11 @@ static char *build_ok(const struct http_request_spec *spec)
     return req;
 }
 
-#define ck_request_eq(spec, expected)                                                          \
-    do {                                                                                       \
-        char *req_ = build_ok(spec);                                                           \
-        ck_assert_str_eq(req_, expected);                                                      \
-        free(req_);                                                                            \
+#define ck_request_eq(spec, expected)                                                              \
+    do {                                                                                           \
+        char *req_ = build_ok(spec);                                                               \
+        ck_assert_str_eq(req_, expected);                                                          \
+        free(req_);                                                                                \
     } while (0)
 
 /* The reason spec is refused for; it must be one line. */
@@ -192,7 +192,7 @@ END_TEST
 
 START_TEST(request_header_replaces_default_in_place)
 {
-    const char *h[] = {"accept: text/html", "USER-AGENT: probe/2", "Host: other.example:1"};
+    const char *h[] = { "accept: text/html", "USER-AGENT: probe/2", "Host: other.example:1" };
     struct http_request_spec spec = base_spec();
     spec.headers = h;
     spec.nheaders = 3;
@@ -207,7 +207,7 @@ END_TEST
 
 START_TEST(request_empty_header_removes_default)
 {
-    const char *h[] = {"Accept:", "connection: \t ", "User-Agent:"};
+    const char *h[] = { "Accept:", "connection: \t ", "User-Agent:" };
     struct http_request_spec spec = base_spec();
     spec.headers = h;
     spec.nheaders = 3;
@@ -217,8 +217,7 @@ END_TEST
 
 START_TEST(request_other_headers_appended_in_order)
 {
-    const char *h[] = {"X-B:  2 ", "Connection: keep-alive", "X-A:1", "X-Tab: a\tb",
-                       "X-Gone:"};
+    const char *h[] = { "X-B:  2 ", "Connection: keep-alive", "X-A:1", "X-Tab: a\tb", "X-Gone:" };
     struct http_request_spec spec = base_spec();
     spec.headers = h;
     spec.nheaders = 5;
@@ -237,7 +236,7 @@ END_TEST
 START_TEST(request_repeated_default_header)
 {
     /* The first takes the default's place, the next is sent as asked. */
-    const char *h[] = {"Accept: a/b", "X: 1", "Accept: c/d"};
+    const char *h[] = { "Accept: a/b", "X: 1", "Accept: c/d" };
     struct http_request_spec spec = base_spec();
     spec.headers = h;
     spec.nheaders = 3;
@@ -248,11 +247,11 @@ END_TEST
 
 START_TEST(request_rejects_header_name_not_token)
 {
-    const char *h[] = {"X-Ok: 1", "Foo bar: x"};
+    const char *h[] = { "X-Ok: 1", "Foo bar: x" };
     ck_assert_str_eq(with_headers_err(h, 2), "invalid header \"Foo bar: x\": name is not a token");
-    const char *h2[] = {"Foo : x"};
+    const char *h2[] = { "Foo : x" };
     ck_assert_str_eq(with_headers_err(h2, 1), "invalid header \"Foo : x\": name is not a token");
-    const char *h3[] = {"F\xc3\xb6o: x"};
+    const char *h3[] = { "F\xc3\xb6o: x" };
     ck_assert_str_eq(with_headers_err(h3, 1),
                      "invalid header \"F\\xc3\\xb6o: x\": name is not a token");
 }
@@ -260,7 +259,7 @@ END_TEST
 
 START_TEST(request_rejects_header_crlf)
 {
-    const char *h[] = {"X-Evil: a\r\nInjected: yes"};
+    const char *h[] = { "X-Evil: a\r\nInjected: yes" };
     ck_assert_str_eq(with_headers_err(h, 1),
                      "invalid header \"X-Evil: a\\r\\nInjected: yes\": value contains CR or LF");
 }
@@ -268,14 +267,14 @@ END_TEST
 
 START_TEST(request_rejects_other_header_forms)
 {
-    const char *nocolon[] = {"X-Foo"};
+    const char *nocolon[] = { "X-Foo" };
     ck_assert_str_eq(with_headers_err(nocolon, 1), "invalid header \"X-Foo\": missing ':'");
-    const char *noname[] = {": x"};
+    const char *noname[] = { ": x" };
     ck_assert_str_eq(with_headers_err(noname, 1), "invalid header \": x\": empty name");
-    const char *ctl[] = {"X: a\x1b[2Jb"};
+    const char *ctl[] = { "X: a\x1b[2Jb" };
     ck_assert_str_eq(with_headers_err(ctl, 1),
                      "invalid header \"X: a\\x1b[2Jb\": value contains a control character");
-    const char *nul[] = {NULL};
+    const char *nul[] = { NULL };
     ck_assert_str_eq(with_headers_err(nul, 1), "invalid header: none given");
 }
 END_TEST
@@ -310,7 +309,7 @@ START_TEST(request_rejects_bad_host_port_agent)
     ck_assert_str_eq(build_err(&spec), "invalid host \"\": empty");
 
     spec = base_spec();
-    const char *ports[] = {"http", "0", "65536", "-1", "80x"};
+    const char *ports[] = { "http", "0", "65536", "-1", "80x" };
     for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
         spec.port = ports[i];
         ck_assert_ptr_nonnull(strstr(build_err(&spec), "invalid port"));
@@ -330,7 +329,7 @@ START_TEST(request_long_culprit_is_cut)
     h[sizeof h - 1] = '\0';
     h[10] = ' ';
     h[200] = ':';
-    const char *hs[] = {h};
+    const char *hs[] = { h };
     const char *err = with_headers_err(hs, 1);
     ck_assert_ptr_nonnull(strstr(err, "...\": name is not a token"));
     ck_assert_uint_lt(strlen(err), 120);
@@ -363,7 +362,6 @@ START_TEST(header_check)
     ck_assert_int_eq(http_header_check("X: a\x7f", err, sizeof err), -1);
 }
 END_TEST
-
 
 static Suite *http_request_suite(void)
 {

@@ -20,8 +20,14 @@ static char *written(void (*write_fn)(FILE *, const void *), const void *arg)
     return buf;
 }
 
-static void write_listening(FILE *f, const void *arg) { json_write_listening(f, arg); }
-static void write_session(FILE *f, const void *arg) { json_write_session(f, arg); }
+static void write_listening(FILE *f, const void *arg)
+{
+    json_write_listening(f, arg);
+}
+static void write_session(FILE *f, const void *arg)
+{
+    json_write_session(f, arg);
+}
 
 /* One line: only its last byte is a line end, and every byte is printable ASCII. */
 static void assert_one_ascii_line(const char *s)
@@ -30,14 +36,14 @@ static void assert_one_ascii_line(const char *s)
     ck_assert_uint_gt(n, 1);
     ck_assert_int_eq(s[n - 1], '\n');
     for (size_t i = 0; i + 1 < n; i++)
-        ck_assert_msg(s[i] >= 0x20 && s[i] <= 0x7e, "byte %zu is 0x%02x", i,
-                      (unsigned char)s[i]);
+        ck_assert_msg(s[i] >= 0x20 && s[i] <= 0x7e, "byte %zu is 0x%02x", i, (unsigned char)s[i]);
 }
 
 START_TEST(listening_line_is_exact)
 {
-    struct json_listening jl = { .program = "tcp-server", .address = "127.0.0.1", .port = 4433,
-                                 .protocol = "tls" };
+    struct json_listening jl = {
+        .program = "tcp-server", .address = "127.0.0.1", .port = 4433, .protocol = "tls"
+    };
     char *s = written(write_listening, &jl);
     ck_assert_str_eq(s, "{\"event\":\"listening\",\"program\":\"tcp-server\","
                         "\"address\":\"127.0.0.1\",\"port\":4433,\"protocol\":\"tls\"}\n");
@@ -47,8 +53,11 @@ END_TEST
 
 START_TEST(listening_line_has_the_self_signed_pins)
 {
-    struct json_listening jl = { .program = "tcp-server", .address = "::1", .port = 1,
-                                 .protocol = "tls", .fingerprint = "sha256:ab",
+    struct json_listening jl = { .program = "tcp-server",
+                                 .address = "::1",
+                                 .port = 1,
+                                 .protocol = "tls",
+                                 .fingerprint = "sha256:ab",
                                  .spki_pin = "sha256//cd" };
     char *s = written(write_listening, &jl);
     ck_assert_ptr_nonnull(strstr(s, ",\"fingerprint\":\"sha256:ab\",\"spki_pin\":\"sha256//cd\"}"));
@@ -61,9 +70,13 @@ END_TEST
 START_TEST(session_without_a_connection)
 {
     secsock_transport *t = testutil_transport("tcp", SECSOCK_CLIENT, NULL);
-    struct json_session js = { .program = "tcp-client", .t = t, .peer = "example.test:80",
-                               .handshake_ms = -1, .total_ms = 12.5,
-                               .status = SECSOCK_ERR_CONNECT, .error = "connection refused" };
+    struct json_session js = { .program = "tcp-client",
+                               .t = t,
+                               .peer = "example.test:80",
+                               .handshake_ms = -1,
+                               .total_ms = 12.5,
+                               .status = SECSOCK_ERR_CONNECT,
+                               .error = "connection refused" };
     char *s = written(write_session, &js);
     assert_one_ascii_line(s);
     ck_assert_ptr_nonnull(strstr(s, "{\"program\":\"tcp-client\",\"peer\":\"example.test:80\","
@@ -81,8 +94,12 @@ END_TEST
 START_TEST(session_success_has_a_null_error)
 {
     secsock_transport *t = testutil_transport("tcp", SECSOCK_CLIENT, NULL);
-    struct json_session js = { .program = "tcp-client", .t = t, .peer = "h:1",
-                               .handshake_ms = 0.25, .total_ms = 1, .status = 0,
+    struct json_session js = { .program = "tcp-client",
+                               .t = t,
+                               .peer = "h:1",
+                               .handshake_ms = 0.25,
+                               .total_ms = 1,
+                               .status = 0,
                                .error = "stale text" };
     char *s = written(write_session, &js);
     ck_assert_ptr_nonnull(strstr(s, "\"handshake_ms\":0.250"));
@@ -98,10 +115,13 @@ END_TEST
 START_TEST(strings_are_escaped)
 {
     secsock_transport *t = testutil_transport("tcp", SECSOCK_CLIENT, NULL);
-    struct json_session js = { .program = "tcp-client", .t = t,
+    struct json_session js = { .program = "tcp-client",
+                               .t = t,
                                .peer = "a\"b\\c\nd\x1b[31m\xc3\xa9",
-                               .handshake_ms = -1, .total_ms = 0,
-                               .status = SECSOCK_ERR_IO, .error = "x\r\"}{\"forged\":1" };
+                               .handshake_ms = -1,
+                               .total_ms = 0,
+                               .status = SECSOCK_ERR_IO,
+                               .error = "x\r\"}{\"forged\":1" };
     char *s = written(write_session, &js);
     assert_one_ascii_line(s);
     ck_assert_ptr_nonnull(strstr(s, "\"peer\":\"a\\\"b\\\\c\\nd\\u001b[31m\\u00c3\\u00a9\""));

@@ -30,10 +30,10 @@ struct blocked {
     char port[16];
     int cancel[2];
     pthread_t thread;
-    atomic_int reading;     /* set just before the blocking read */
+    atomic_int reading; /* set just before the blocking read */
     int accept_rc, handshake_rc;
     long long read_rc;
-    long long returned_ms;  /* when the read returned */
+    long long returned_ms; /* when the read returned */
     char error[256];
 };
 
@@ -91,8 +91,7 @@ START_TEST(cancel_blocked_read)
     long long t0 = testutil_now_ms();
     ck_assert_int_eq(write(b.cancel[1], "x", 1), 1);
     pthread_join(b.thread, NULL);
-    ck_assert_msg(b.read_rc == SECSOCK_ERR_CANCELLED, "server read: %lld (%s)", b.read_rc,
-                  b.error);
+    ck_assert_msg(b.read_rc == SECSOCK_ERR_CANCELLED, "server read: %lld (%s)", b.read_rc, b.error);
     ck_assert_msg(b.returned_ms - t0 < 1000, "the read returned %lld ms after the cancel",
                   b.returned_ms - t0);
     ck_assert_msg(strstr(b.error, "cancel") != NULL, "error '%s'", b.error);
@@ -147,7 +146,7 @@ START_TEST(listener_accept_cancelled)
     struct delayed_write d = { p[1], 100 };
     pthread_t th;
     secsock_conn *c = (secsock_conn *)&d; /* must be reset */
-    long long t0 = testutil_now_ms(); /* the write comes at least 100 ms after this */
+    long long t0 = testutil_now_ms();     /* the write comes at least 100 ms after this */
     ck_assert_int_eq(pthread_create(&th, NULL, write_later, &d), 0);
     int rc = testutil_accept(l, TESTUTIL_WAIT_MS, &c, err, sizeof err);
     long long waited = testutil_now_ms() - t0;
@@ -165,8 +164,7 @@ START_TEST(listener_accept_cancelled)
     /* Without the cancel descriptor: a plain timeout. */
     secsock_listener_set_cancel_fd(l, -1);
     rc = testutil_accept(l, 100, &c, err, sizeof err);
-    ck_assert_msg(rc == SECSOCK_ERR_TIMEOUT, "%s accept without cancel: %d (%s)", backend, rc,
-                  err);
+    ck_assert_msg(rc == SECSOCK_ERR_TIMEOUT, "%s accept without cancel: %d (%s)", backend, rc, err);
     secsock_listener_free(l);
     secsock_transport_free(t);
     close(p[0]);

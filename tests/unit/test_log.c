@@ -43,8 +43,7 @@ static size_t ck_stamp(const char *s)
                   "no .mmmZ after the seconds in [%s]", s);
     time_t when = timegm(&tm);
     time_t now = time(NULL);
-    ck_assert_msg(when <= now + 1 && when >= now - 60, "stamp %ld, now %ld", (long)when,
-                  (long)now);
+    ck_assert_msg(when <= now + 1 && when >= now - 60, "stamp %ld, now %ld", (long)when, (long)now);
     return (size_t)(rest + 6 - s);
 }
 

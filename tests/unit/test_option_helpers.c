@@ -78,9 +78,9 @@ START_TEST(parse_resolve)
         ck_assert_msg(resolve(bad[i], &h, &p, &a) == -1, "accepted '%s'", bad[i]);
 
     char small[8];
-    ck_assert_int_eq(app_parse_resolve("example.org:443:127.0.0.1", small, sizeof small, &h, &p,
-                                       &a),
-                     -1); /* does not fit */
+    ck_assert_int_eq(
+        app_parse_resolve("example.org:443:127.0.0.1", small, sizeof small, &h, &p, &a),
+        -1); /* does not fit */
 }
 END_TEST
 
@@ -108,7 +108,6 @@ START_TEST(exit_codes)
     ck_assert_int_eq(APP_EXIT_TIMEOUT, 5);
 }
 END_TEST
-
 
 static Suite *option_helpers_suite(void)
 {

@@ -20,8 +20,10 @@ static int parse_argv(struct app_options *o, enum app_program p, char **argv)
     return app_options_parse(o, p, argc, argv);
 }
 
-#define CLIENT(o, ...) parse_argv((o), APP_TCP_CLIENT, (char *[]){ "tcp-client", __VA_ARGS__, NULL })
-#define SERVER(o, ...) parse_argv((o), APP_TCP_SERVER, (char *[]){ "tcp-server", __VA_ARGS__, NULL })
+#define CLIENT(o, ...)                                                                             \
+    parse_argv((o), APP_TCP_CLIENT, (char *[]){ "tcp-client", __VA_ARGS__, NULL })
+#define SERVER(o, ...)                                                                             \
+    parse_argv((o), APP_TCP_SERVER, (char *[]){ "tcp-server", __VA_ARGS__, NULL })
 #define SERVER0(o) parse_argv((o), APP_TCP_SERVER, (char *[]){ "/usr/bin/tcp-server", NULL })
 
 /* Usage errors and --help print; keep the test output clean. */
@@ -121,9 +123,9 @@ END_TEST
 START_TEST(client_tls_options)
 {
     struct app_options o;
-    ck_assert_int_eq(CLIENT(&o, "--tls", "--cafile", "ca.pem", "--cert", "c.pem", "--key",
-                            "k.pem", "--servername", "sni.example", "--alpn", "h2,http/1.1",
-                            "--tls-min", "1.2", "--tls-max", "1.3", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256",
+    ck_assert_int_eq(CLIENT(&o, "--tls", "--cafile", "ca.pem", "--cert", "c.pem", "--key", "k.pem",
+                            "--servername", "sni.example", "--alpn", "h2,http/1.1", "--tls-min",
+                            "1.2", "--tls-max", "1.3", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256",
                             "--ciphersuites", "TLS_AES_128_GCM_SHA256", "--keylog", "keys.log",
                             "host"),
                      -1);
@@ -154,8 +156,8 @@ START_TEST(server_options)
 {
     struct app_options o;
     ck_assert_int_eq(SERVER(&o, "-b", "::1", "-p", "0", "--backlog", "7", "--max-clients", "3",
-                            "--handshake-timeout", "0.25", "--grace", "2", "-t", "4",
-                            "--reply", "hi there", "--echo", "-v"),
+                            "--handshake-timeout", "0.25", "--grace", "2", "-t", "4", "--reply",
+                            "hi there", "--echo", "-v"),
                      -1);
     ck_assert_str_eq(o.bind, "::1");
     ck_assert_str_eq(o.port, "0");
@@ -186,8 +188,8 @@ END_TEST
 START_TEST(server_tls_options)
 {
     struct app_options o;
-    ck_assert_int_eq(SERVER(&o, "--tls", "--cert", "s.pem", "--key", "s.key", "--cafile",
-                            "ca.pem", "--verify-client", "--alpn", "http/1.1", "--tls-max", "1.2"),
+    ck_assert_int_eq(SERVER(&o, "--tls", "--cert", "s.pem", "--key", "s.key", "--cafile", "ca.pem",
+                            "--verify-client", "--alpn", "http/1.1", "--tls-max", "1.2"),
                      -1);
     ck_assert_int_eq(o.secure, 1);
     ck_assert_str_eq(o.cert, "s.pem");
@@ -215,9 +217,8 @@ START_TEST(server_accept_threads_and_tickets)
     ck_assert_int_eq(o.accept_threads, 1);
     ck_assert_int_eq(SERVER(&o, "--accept-threads", "64"), -1);
     ck_assert_int_eq(o.accept_threads, 64);
-    ck_assert_int_eq(SERVER(&o, "--accept-threads", "2", "--tls", "--self-signed", "--tickets",
-                            "0"),
-                     -1);
+    ck_assert_int_eq(
+        SERVER(&o, "--accept-threads", "2", "--tls", "--self-signed", "--tickets", "0"), -1);
     ck_assert_int_eq(o.accept_threads, 2);
     ck_assert_int_eq(o.tickets, 0);
     ck_assert_int_eq(SERVER(&o, "--tls", "--self-signed", "--tickets", "10"), -1);
@@ -255,26 +256,30 @@ START_TEST(server_accept_threads_and_tickets_errors)
         const char *opt, *value;
         int tls;
     } bad[] = {
-        { "--accept-threads", "0", 0 },   { "--accept-threads", "65", 0 },
-        { "--accept-threads", "-1", 0 },  { "--accept-threads", "x", 0 },
-        { "--accept-threads", "", 0 },    { "--accept-threads", "2x", 0 },
+        { "--accept-threads", "0", 0 },
+        { "--accept-threads", "65", 0 },
+        { "--accept-threads", "-1", 0 },
+        { "--accept-threads", "x", 0 },
+        { "--accept-threads", "", 0 },
+        { "--accept-threads", "2x", 0 },
         { "--accept-threads", "99999999999999999999", 0 },
-        { "--tickets", "11", 1 },         { "--tickets", "-1", 1 },
-        { "--tickets", "two", 1 },        { "--tickets", "", 1 },
+        { "--tickets", "11", 1 },
+        { "--tickets", "-1", 1 },
+        { "--tickets", "two", 1 },
+        { "--tickets", "", 1 },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[1024];
         char *argv_plain[] = { "tcp-server", (char *)bad[i].opt, (char *)bad[i].value, NULL };
-        char *argv_tls[] = { "tcp-server", "--tls", "--self-signed", (char *)bad[i].opt,
+        char *argv_tls[] = { "tcp-server",         "--tls", "--self-signed", (char *)bad[i].opt,
                              (char *)bad[i].value, NULL };
-        int rc = parse_stderr(APP_TCP_SERVER, bad[i].tls ? argv_tls : argv_plain, text,
-                              sizeof text);
+        int rc =
+            parse_stderr(APP_TCP_SERVER, bad[i].tls ? argv_tls : argv_plain, text, sizeof text);
         ck_assert_msg(rc == 2, "%s '%s': status %d", bad[i].opt, bad[i].value, rc);
         size_t len = strlen(text);
         ck_assert_msg(len > 0 && text[len - 1] == '\n' && strchr(text, '\n') == text + len - 1,
                       "%s '%s': not one line: [%s]", bad[i].opt, bad[i].value, text);
-        ck_assert_msg(strstr(text, bad[i].opt) != NULL, "[%s] does not name %s", text,
-                      bad[i].opt);
+        ck_assert_msg(strstr(text, bad[i].opt) != NULL, "[%s] does not name %s", text, bad[i].opt);
         char quoted[64];
         snprintf(quoted, sizeof quoted, "'%s'", bad[i].value);
         ck_assert_msg(strstr(text, quoted) != NULL, "[%s] does not name %s", text, quoted);
@@ -290,8 +295,9 @@ START_TEST(server_accept_threads_and_tickets_errors)
                                   text, sizeof text),
                      2);
     /* --tickets is a TLS setting. */
-    ck_assert_int_eq(parse_stderr(APP_TCP_SERVER, (char *[]){ "tcp-server", "--tickets", "2", NULL },
-                                  text, sizeof text),
+    ck_assert_int_eq(parse_stderr(APP_TCP_SERVER,
+                                  (char *[]){ "tcp-server", "--tickets", "2", NULL }, text,
+                                  sizeof text),
                      2);
     ck_assert_msg(strstr(text, "--tickets") != NULL, "[%s]", text);
 }
@@ -309,17 +315,17 @@ START_TEST(client_usage_errors)
     ck_assert_int_eq(CLIENT(&o, "-t", "abc", "host"), 2);
     ck_assert_int_eq(CLIENT(&o, "-t", "0", "host"), 2);
     ck_assert_int_eq(CLIENT(&o, "--timeout", "", "host"), 2);
-    ck_assert_int_eq(CLIENT(&o, "host", "-t"), 2);  /* an option after HOST is an argument */
+    ck_assert_int_eq(CLIENT(&o, "host", "-t"), 2); /* an option after HOST is an argument */
     ck_assert_int_eq(CLIENT(&o, "--nope", "host"), 2);
     ck_assert_int_eq(CLIENT(&o, "-x", "host"), 2);
-    ck_assert_int_eq(CLIENT(&o, "--echo", "host"), 2);   /* a server option */
-    ck_assert_int_eq(CLIENT(&o, "-t"), 2);               /* missing value */
+    ck_assert_int_eq(CLIENT(&o, "--echo", "host"), 2); /* a server option */
+    ck_assert_int_eq(CLIENT(&o, "-t"), 2);             /* missing value */
     ck_assert_int_eq(CLIENT(&o, "--path"), 2);
     ck_assert_int_eq(parse_argv(&o, APP_TCP_CLIENT, (char *[]){ "tcp-client", NULL }), 2);
-    ck_assert_int_eq(CLIENT(&o, "-v"), 2);               /* missing HOST */
-    ck_assert_int_eq(CLIENT(&o, ""), 2);                 /* empty HOST */
+    ck_assert_int_eq(CLIENT(&o, "-v"), 2); /* missing HOST */
+    ck_assert_int_eq(CLIENT(&o, ""), 2);   /* empty HOST */
     ck_assert_int_eq(CLIENT(&o, "host", "80", "extra"), 2);
-    ck_assert_int_eq(CLIENT(&o, "--cafile", "ca.pem", "host"), 2);  /* needs --tls */
+    ck_assert_int_eq(CLIENT(&o, "--cafile", "ca.pem", "host"), 2); /* needs --tls */
     ck_assert_int_eq(CLIENT(&o, "--pin", "sha256:00", "host"), 2);
     ck_assert_int_eq(CLIENT(&o, "-k", "host"), 2);
     ck_assert_int_eq(CLIENT(&o, "--tls", "--insecure", "--pin", "sha256:00", "host"), 2);
@@ -347,16 +353,16 @@ START_TEST(server_usage_errors)
     ck_assert_int_eq(SERVER(&o, "--max-clients", "0"), 2);
     ck_assert_int_eq(SERVER(&o, "--backlog", "x"), 2);
     ck_assert_int_eq(SERVER(&o, "--nope"), 2);
-    ck_assert_int_eq(SERVER(&o, "--path", "/"), 2);          /* a client option */
-    ck_assert_int_eq(SERVER(&o, "extra"), 2);                /* no positional arguments */
-    ck_assert_int_eq(SERVER(&o, "--tls"), 2);                /* no certificate */
+    ck_assert_int_eq(SERVER(&o, "--path", "/"), 2); /* a client option */
+    ck_assert_int_eq(SERVER(&o, "extra"), 2);       /* no positional arguments */
+    ck_assert_int_eq(SERVER(&o, "--tls"), 2);       /* no certificate */
     ck_assert_int_eq(SERVER(&o, "--tls", "--key", "k.pem"), 2);
     ck_assert_int_eq(SERVER(&o, "--tls", "--cert", "c.pem"), 2);
-    ck_assert_int_eq(SERVER(&o, "--self-signed"), 2);        /* needs --tls */
+    ck_assert_int_eq(SERVER(&o, "--self-signed"), 2); /* needs --tls */
     ck_assert_int_eq(SERVER(&o, "--tls", "--self-signed", "--cert", "c", "--key", "k"), 2);
     ck_assert_int_eq(SERVER(&o, "--echo", "--http"), 2);
     ck_assert_int_eq(SERVER(&o, "-q", "-v"), 2);
-    ck_assert_int_eq(CLIENT(&o, "-q", "host"), 2);            /* servers only */
+    ck_assert_int_eq(CLIENT(&o, "-q", "host"), 2); /* servers only */
     ck_assert_int_eq(CLIENT(&o, "--timestamps", "host"), 2);
 }
 END_TEST
@@ -387,14 +393,16 @@ static const char *usage_line(enum app_program p, char **argv)
 
 #define CLIENT_ERR(...) usage_line(APP_TCP_CLIENT, (char *[]){ "tcp-client", __VA_ARGS__, NULL })
 #define SERVER_ERR(...) usage_line(APP_TCP_SERVER, (char *[]){ "tcp-server", __VA_ARGS__, NULL })
-#define UDP_SERVER_ERR(...) \
+#define UDP_SERVER_ERR(...)                                                                        \
     usage_line(APP_UDP_SERVER, (char *[]){ "udp-server", __VA_ARGS__, NULL })
-#define ck_line(line, text) ck_assert_msg(strstr((line), (text)) != NULL, "[%s] lacks [%s]", (line), (text))
+#define ck_line(line, text)                                                                        \
+    ck_assert_msg(strstr((line), (text)) != NULL, "[%s] lacks [%s]", (line), (text))
 
 /* The line names the culprit as the user typed it, and what is wrong with it. */
 START_TEST(usage_messages_name_the_cause)
 {
-    ck_line(CLIENT_ERR("--nope", "host"), "tcp-client: unknown option '--nope' (see tcp-client --help)");
+    ck_line(CLIENT_ERR("--nope", "host"),
+            "tcp-client: unknown option '--nope' (see tcp-client --help)");
     ck_line(CLIENT_ERR("-x", "host"), "unknown option '-x'");
     ck_line(CLIENT_ERR("-vx", "host"), "unknown option '-x'");
     ck_line(CLIENT_ERR("-t"), "option '-t' needs a value");
@@ -403,13 +411,17 @@ START_TEST(usage_messages_name_the_cause)
     ck_line(CLIENT_ERR("--time"), "option '--time' needs a value"); /* getopt's abbreviation */
     ck_line(CLIENT_ERR("--tls=yes", "host"), "option '--tls=yes' takes no value");
     /* An option of another program says whose it is (it said "needs a value"). */
-    ck_line(CLIENT_ERR("--echo", "host"), "option '--echo' is for tcp-server and udp-server, not tcp-client");
-    ck_line(CLIENT_ERR("-p", "80", "host"), "option '-p' is for tcp-server and udp-server, not tcp-client");
+    ck_line(CLIENT_ERR("--echo", "host"),
+            "option '--echo' is for tcp-server and udp-server, not tcp-client");
+    ck_line(CLIENT_ERR("-p", "80", "host"),
+            "option '-p' is for tcp-server and udp-server, not tcp-client");
     ck_line(CLIENT_ERR("--sink=1", "host"), "option '--sink=1' is for tcp-server, not tcp-client");
     ck_line(SERVER_ERR("--path", "/"), "option '--path' is for tcp-client, not tcp-server");
-    ck_line(SERVER_ERR("--dtls"), "option '--dtls' is for udp-client and udp-server, not tcp-server");
+    ck_line(SERVER_ERR("--dtls"),
+            "option '--dtls' is for udp-client and udp-server, not tcp-server");
     ck_line(UDP_SERVER_ERR("--timeout", "x"), "invalid timeout 'x'");
-    ck_line(UDP_SERVER_ERR("--tls"), "option '--tls' is for tcp-client and tcp-server, not udp-server");
+    ck_line(UDP_SERVER_ERR("--tls"),
+            "option '--tls' is for tcp-client and tcp-server, not udp-server");
     ck_line(UDP_SERVER_ERR("--cafile", "ca"), "--cafile needs --dtls");
     ck_line(UDP_SERVER_ERR("-v", "--quiet"), "--quiet and --verbose contradict each other");
 }
@@ -478,7 +490,7 @@ END_TEST
 
 /* GNU order: options may follow the operands; only "--" makes a word that
  * looks like an option an operand. A word naming an option is never data. */
-#define UDPCLIENT(o, ...)                                                                      \
+#define UDPCLIENT(o, ...)                                                                          \
     parse_argv((o), APP_UDP_CLIENT, (char *[]){ "udp-client", __VA_ARGS__, NULL })
 
 START_TEST(options_after_operands)

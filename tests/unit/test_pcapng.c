@@ -154,7 +154,7 @@ START_TEST(syns_announce_mss_and_window_scale)
     pcapng_close(pc);
     /* The reader drops options pointers: find them in the raw SYN. */
     struct capture *cap = capture_read_back();
-    const unsigned char mss_ws[] = {2, 4, PCAPNG_TCP_MSS >> 8, PCAPNG_TCP_MSS & 0xff, 1, 3, 3, 7};
+    const unsigned char mss_ws[] = { 2, 4, PCAPNG_TCP_MSS >> 8, PCAPNG_TCP_MSS & 0xff, 1, 3, 3, 7 };
     const unsigned char *at = memmem(cap->file, cap->len, mss_ws, sizeof mss_ws);
     ck_assert_ptr_nonnull(at);
     ck_assert_ptr_nonnull(memmem(at + 1, cap->len - (size_t)(at + 1 - cap->file), mss_ws,
@@ -254,7 +254,7 @@ START_TEST(the_first_write_after_the_handshake_respects_the_unscaled_window)
 {
     /* The SYN/ACK's window is never scaled: 65535 bytes right after it
      * would fill it exactly. */
-    unsigned char buf[65535] = {0};
+    unsigned char buf[65535] = { 0 };
     struct pcapng *pc = capture_open();
     struct pcapng_conn *c = capture_conn4(pc, IPPROTO_TCP, PCAPNG_WE_OPENED);
     pcapng_data(c, PCAPNG_SENT, buf, sizeof buf);
@@ -411,16 +411,16 @@ START_TEST(ipv6_and_ipv4_mapped_addresses)
 {
     struct pcapng *pc = capture_open();
     struct sockaddr_in6 l = capture_v6("2001:db8::1", 5000), p = capture_v6("2001:db8::2", 443);
-    struct pcapng_conn *c = pcapng_conn_begin(pc, IPPROTO_TCP, PCAPNG_WE_OPENED,
-                                              (struct sockaddr *)&l, sizeof l,
-                                              (struct sockaddr *)&p, sizeof p);
+    struct pcapng_conn *c =
+        pcapng_conn_begin(pc, IPPROTO_TCP, PCAPNG_WE_OPENED, (struct sockaddr *)&l, sizeof l,
+                          (struct sockaddr *)&p, sizeof p);
     pcapng_data(c, PCAPNG_SENT, "six", 3);
     pcapng_conn_end(c, PCAPNG_FIN);
     /* A dual-stack server's IPv4 client: written as IPv4. */
     struct sockaddr_in6 ml = capture_v6("::ffff:127.0.0.1", 443),
                         mp = capture_v6("::ffff:127.0.0.9", 6000);
-    c = pcapng_conn_begin(pc, IPPROTO_TCP, PCAPNG_PEER_OPENED, (struct sockaddr *)&ml,
-                          sizeof ml, (struct sockaddr *)&mp, sizeof mp);
+    c = pcapng_conn_begin(pc, IPPROTO_TCP, PCAPNG_PEER_OPENED, (struct sockaddr *)&ml, sizeof ml,
+                          (struct sockaddr *)&mp, sizeof mp);
     pcapng_data(c, PCAPNG_RECEIVED, "four", 4);
     pcapng_conn_end(c, PCAPNG_FIN);
     pcapng_close(pc);
@@ -441,7 +441,7 @@ START_TEST(addresses_that_cannot_be_written_are_refused)
     struct pcapng *pc = capture_open();
     struct sockaddr_in a = capture_v4("127.0.0.1", 1);
     struct sockaddr_in6 b = capture_v6("::1", 2);
-    struct sockaddr_un u = {.sun_family = AF_UNIX, .sun_path = "/tmp/x"};
+    struct sockaddr_un u = { .sun_family = AF_UNIX, .sun_path = "/tmp/x" };
     struct sockaddr *sa = (struct sockaddr *)&a, *sb = (struct sockaddr *)&b;
     ck_assert_ptr_null(pcapng_conn_begin(pc, IPPROTO_TCP, 0, sa, sizeof a, sb, sizeof b));
     ck_assert_ptr_null(pcapng_conn_begin(pc, IPPROTO_TCP, 0, (struct sockaddr *)&u, sizeof u,
@@ -470,13 +470,13 @@ END_TEST
 START_TEST(checksum_matches_rfc1071_example)
 {
     /* RFC 1071's example bytes sum to 0xddf2 (before complement). */
-    const unsigned char b[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+    const unsigned char b[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
     ck_assert_uint_eq(pcapng_checksum_finish(pcapng_checksum_add(0, b, sizeof b)),
                       (uint16_t)~0xddf2);
     /* An odd length pads with a zero byte. */
-    const unsigned char odd[] = {0x12, 0x34, 0x56};
+    const unsigned char odd[] = { 0x12, 0x34, 0x56 };
     ck_assert_uint_eq(pcapng_checksum_finish(pcapng_checksum_add(0, odd, 3)),
-                      (uint16_t)~(0x1234 + 0x5600));
+                      (uint16_t) ~(0x1234 + 0x5600));
 }
 END_TEST
 
@@ -484,11 +484,11 @@ START_TEST(udp_checksum_is_never_zero_on_the_wire)
 {
     /* A payload that sums to exactly what makes the checksum 0: it must
      * be written 0xffff, since 0 means "no checksum". Search for one. */
-    struct pcapng_flow f = {.family = AF_INET6, .sport = 1, .dport = 2};
+    struct pcapng_flow f = { .family = AF_INET6, .sport = 1, .dport = 2 };
     unsigned char out[PCAPNG_PACKET_MAX_HEADERS + 2];
     int found = 0;
     for (unsigned v = 0; v <= 0xffff && !found; v++) {
-        unsigned char d[2] = {(unsigned char)(v >> 8), (unsigned char)v};
+        unsigned char d[2] = { (unsigned char)(v >> 8), (unsigned char)v };
         size_t n = pcapng_packet_udp(out, &f, 0, d, 2);
         ck_assert_uint_eq(n, 40 + 8 + 2);
         uint16_t sum = (uint16_t)(out[46] << 8 | out[47]);
@@ -498,7 +498,6 @@ START_TEST(udp_checksum_is_never_zero_on_the_wire)
     ck_assert(found);
 }
 END_TEST
-
 
 static Suite *pcapng_suite(void)
 {

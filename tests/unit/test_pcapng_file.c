@@ -126,7 +126,7 @@ static void fixed_clock(void *arg, struct timespec *now)
 
 START_TEST(timestamps_are_the_clock_in_nanoseconds)
 {
-    struct timespec t = {1700000000, 123456789};
+    struct timespec t = { 1700000000, 123456789 };
     struct pcapng *pc = capture_open();
     pcapng_set_clock(pc, fixed_clock, &t);
     struct pcapng_conn *c = capture_conn4(pc, IPPROTO_TCP, PCAPNG_WE_OPENED);
@@ -164,9 +164,9 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct sockaddr_in l = capture_v4("127.0.0.1", 443), p = capture_v4("127.0.0.1", 50000 + w->id);
-    struct pcapng_conn *c = pcapng_conn_begin(w->pc, IPPROTO_TCP, PCAPNG_PEER_OPENED,
-                                              (struct sockaddr *)&l, sizeof l,
-                                              (struct sockaddr *)&p, sizeof p);
+    struct pcapng_conn *c =
+        pcapng_conn_begin(w->pc, IPPROTO_TCP, PCAPNG_PEER_OPENED, (struct sockaddr *)&l, sizeof l,
+                          (struct sockaddr *)&p, sizeof p);
     char line[64];
     for (int i = 0; i < WRITES; i++) {
         unsigned char b[64];
@@ -188,14 +188,14 @@ START_TEST(every_thread_of_a_server_writes_into_one_file)
     pthread_t t[THREADS];
     struct worker w[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        w[i] = (struct worker){pc, i};
+        w[i] = (struct worker){ pc, i };
         ck_assert_int_eq(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
     }
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
     ck_assert_int_eq(pcapng_close(pc), 0);
     struct capture *cap = capture_read_back(); /* each connection consistent on its own */
-    size_t bytes[THREADS] = {0}, expect[THREADS] = {0};
+    size_t bytes[THREADS] = { 0 }, expect[THREADS] = { 0 };
     for (size_t i = 0; i < cap->n; i++) {
         struct pkt *k = &cap->pkts[i];
         int id = (k->p.outbound ? k->p.dport : k->p.sport) - 50000;
@@ -227,12 +227,12 @@ START_TEST(a_write_error_is_reported_once_and_the_file_keeps_whole_blocks)
     ck_assert_int_ge(efd, 0);
     ck_assert_int_ge(dup2(efd, STDERR_FILENO), 0);
     signal(SIGXFSZ, SIG_IGN);
-    struct rlimit lim = {10000, 10000};
+    struct rlimit lim = { 10000, 10000 };
     ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
 
     struct pcapng *pc = capture_open();
     struct pcapng_conn *c = capture_conn4(pc, IPPROTO_TCP, PCAPNG_WE_OPENED);
-    unsigned char b[3000] = {0};
+    unsigned char b[3000] = { 0 };
     for (int i = 0; i < 20; i++) /* 60 kB: far past the limit */
         pcapng_data(c, PCAPNG_SENT, b, sizeof b);
     pcapng_keylog(pc, "CLIENT_RANDOM 00 11");
@@ -325,7 +325,7 @@ START_TEST(the_reader_finds_what_is_wrong)
     char why[256];
     ck_assert_int_eq(reads(good, len, why, sizeof why), 0);
     /* Offsets of the blocks: SHB, IDB, SYN, SYN/ACK, ACK, data, ... */
-    size_t off[16] = {0}, n = 0;
+    size_t off[16] = { 0 }, n = 0;
     for (size_t o = 0; o < len && n < 16; o += capture_le32(good + o + 4))
         off[n++] = o;
     ck_assert_uint_ge(n, 7);
@@ -333,20 +333,20 @@ START_TEST(the_reader_finds_what_is_wrong)
 
     struct {
         size_t at;
-        unsigned char xor;
+        unsigned char xor ;
         const char *want;
     } cases[] = {
-        {off[2] + 4, 4, "length"},              /* a block's length */
-        {off[3] - 4, 1, "trailing"},            /* its trailing copy */
-        {8, 0xff, "magic"},                     /* the byte-order magic */
-        {data + 10, 1, "IPv4 header checksum"}, /* IP checksum */
-        {data + 3, 1, "IPv4 lengths"},          /* IP total length */
-        {data + 20 + 4, 1, "sequence"},         /* TCP seq: checksum first */
-        {data + 40, 1, "TCP checksum"},         /* a payload byte */
+        { off[2] + 4, 4, "length" },              /* a block's length */
+        { off[3] - 4, 1, "trailing" },            /* its trailing copy */
+        { 8, 0xff, "magic" },                     /* the byte-order magic */
+        { data + 10, 1, "IPv4 header checksum" }, /* IP checksum */
+        { data + 3, 1, "IPv4 lengths" },          /* IP total length */
+        { data + 20 + 4, 1, "sequence" },         /* TCP seq: checksum first */
+        { data + 40, 1, "TCP checksum" },         /* a payload byte */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         memcpy(bad, good, len);
-        bad[cases[i].at] ^= cases[i].xor;
+        bad[cases[i].at] ^= cases[i].xor ;
         ck_assert_msg(reads(bad, len, why, sizeof why) != 0, "case %zu passed", i);
         if (i != 5)
             ck_assert_msg(strstr(why, cases[i].want) != NULL, "case %zu: %s", i, why);
@@ -377,7 +377,6 @@ START_TEST(close_writes_what_held_connections_keep)
     capture_free(cap);
 }
 END_TEST
-
 
 static Suite *pcapng_file_suite(void)
 {

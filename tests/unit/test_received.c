@@ -24,11 +24,11 @@ static char *logged(const char *s, size_t len)
     return copy;
 }
 
-#define ck_logged(in, expected)                                                                \
-    do {                                                                                       \
-        char *got_ = logged(in, sizeof(in) - 1);                                               \
-        ck_assert_str_eq(got_, expected);                                                      \
-        free(got_);                                                                            \
+#define ck_logged(in, expected)                                                                    \
+    do {                                                                                           \
+        char *got_ = logged(in, sizeof(in) - 1);                                                   \
+        ck_assert_str_eq(got_, expected);                                                          \
+        free(got_);                                                                                \
     } while (0)
 
 /* Every byte of a log entry is printable ASCII or the line break, and
@@ -105,8 +105,8 @@ END_TEST
 START_TEST(binary_is_one_line)
 {
     /* A TLS record's start, with a 0x0a byte in it: not a line break. */
-    ck_logged("\x16\x03\x01\x00\x0a\x01\x00\n", "[*] Received from " PEER
-                                                  ": \\x16\\x03\\x01\\x00\\n\\x01\\x00\\n\n");
+    ck_logged("\x16\x03\x01\x00\x0a\x01\x00\n",
+              "[*] Received from " PEER ": \\x16\\x03\\x01\\x00\\n\\x01\\x00\\n\n");
 }
 END_TEST
 
@@ -141,8 +141,10 @@ START_TEST(long_line_is_cut_with_a_note)
     memcpy(in + 1500, "\r\nB", 3);
     char *got = logged(in, 1503);
     char want[2048];
-    snprintf(want, sizeof want, "[*] Received from " PEER " (1503 bytes):\n  | %.*s\n"
-             "  + (line cut: 476 more bytes)\n  | B\n", RECEIVED_LINE_MAX, in);
+    snprintf(want, sizeof want,
+             "[*] Received from " PEER " (1503 bytes):\n  | %.*s\n"
+             "  + (line cut: 476 more bytes)\n  | B\n",
+             RECEIVED_LINE_MAX, in);
     ck_assert_str_eq(got, want);
     free(got);
 }

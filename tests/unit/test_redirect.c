@@ -30,8 +30,7 @@ START_TEST(refused)
 {
     ck_assert_int_eq(redirect_resolve(0, "h", "80", "/", "", out, sizeof out), -1);
     char small[16];
-    ck_assert_int_eq(redirect_resolve(0, "h", "80", "/", "/a-long-path-here", small,
-                                      sizeof small),
+    ck_assert_int_eq(redirect_resolve(0, "h", "80", "/", "/a-long-path-here", small, sizeof small),
                      -1);
 }
 END_TEST

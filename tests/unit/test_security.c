@@ -21,7 +21,10 @@ static void setup(void)
     ck_assert_ptr_nonnull(cfg);
 }
 
-static void teardown(void) { secsock_config_free(cfg); }
+static void teardown(void)
+{
+    secsock_config_free(cfg);
+}
 
 /* The call fails naming the culprit, or succeeds (testutil.h). */
 #define REFUSED(call, culprit) TESTUTIL_CONFIG_REFUSED(cfg, call, culprit)
@@ -82,12 +85,12 @@ START_TEST(pin_rejects_bad_forms)
     static const char *const bad[] = {
         "",
         "sha256:",
-        HEX64,                                    /* no prefix */
-        "sha1:" HEX64,                            /* another digest */
-        "sha256" HEX64,                           /* no colon after the prefix */
-        "sha256:" HEX64 "00",                     /* 33 bytes */
-        "sha256:" HEX64 "0",                      /* an odd digit at the end */
-        "sha256:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e", /* 31 */
+        HEX64,                /* no prefix */
+        "sha1:" HEX64,        /* another digest */
+        "sha256" HEX64,       /* no colon after the prefix */
+        "sha256:" HEX64 "00", /* 33 bytes */
+        "sha256:" HEX64 "0",  /* an odd digit at the end */
+        "sha256:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e",   /* 31 */
         "sha256:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1",  /* 63 */
         "sha256:g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", /* bad hex */
         "sha256:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1z",
@@ -138,10 +141,10 @@ START_TEST(pin_spki_rejects_bad_forms)
 {
     static const char *const bad[] = {
         "sha256//",
-        "sha256/" B64_32,                                      /* one slash */
-        "sha256//" B64_32 "=",                                 /* two "=" */
-        "sha256//" B64_32 "A",                                 /* too long */
-        "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh=", /* 42 characters */
+        "sha256/" B64_32,                                       /* one slash */
+        "sha256//" B64_32 "=",                                  /* two "=" */
+        "sha256//" B64_32 "A",                                  /* too long */
+        "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh=",  /* 42 characters */
         "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=", /* bits beyond byte 32 */
         "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdH-8=", /* base64url's "-" */
         "sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdH_8=", /* and "_" */
@@ -222,8 +225,8 @@ END_TEST
 START_TEST(ciphersuites)
 {
     ACCEPTED(secsock_config_set_ciphersuites(cfg, "TLS_AES_128_GCM_SHA256"));
-    ACCEPTED(secsock_config_set_ciphersuites(cfg,
-                                             "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"));
+    ACCEPTED(secsock_config_set_ciphersuites(
+        cfg, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"));
     REFUSED(secsock_config_set_ciphersuites(cfg, "TLS_NOPE"), "TLS_NOPE");
     REFUSED(secsock_config_set_ciphersuites(cfg, "TLS_AES_128_GCM_SHA256:TLS_NOPE"), "TLS_NOPE");
 }
@@ -301,7 +304,8 @@ START_TEST(alpn_lists)
     char longname[300];
     memset(longname, 'x', 256);
     longname[256] = '\0';
-    ck_assert_int_eq(secsock_config_set_alpn(cfg, longname), SECSOCK_ERR_CONFIG); /* a name is at most 255 */
+    ck_assert_int_eq(secsock_config_set_alpn(cfg, longname),
+                     SECSOCK_ERR_CONFIG); /* a name is at most 255 */
 }
 END_TEST
 
@@ -333,8 +337,7 @@ static void transport_refused(const char *backend, enum secsock_role role, const
     if (t != NULL)
         secsock_transport_free(t);
     ck_assert_msg(t == NULL, "transport created");
-    ck_assert_msg(strstr(err, culprit1) != NULL, "error '%s' does not name '%s'", err,
-                  culprit1);
+    ck_assert_msg(strstr(err, culprit1) != NULL, "error '%s' does not name '%s'", err, culprit1);
     if (culprit2 != NULL)
         ck_assert_msg(strstr(err, culprit2) != NULL, "error '%s' does not name '%s'", err,
                       culprit2);

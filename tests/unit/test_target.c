@@ -80,9 +80,9 @@ END_TEST
 
 START_TEST(errors_name_the_word)
 {
-    const char *bad[] = { "ftp://h/", "http://", "http://u:p@h/", "http://h:0/",
-                          "http://h:65536/", "h:x", "[::1", "[1.2.3.4]", "[::1]x",
-                          "http://h/a b", ":80", "a\nb", "host name" };
+    const char *bad[] = { "ftp://h/", "http://", "http://u:p@h/", "http://h:0/", "http://h:65536/",
+                          "h:x",      "[::1",    "[1.2.3.4]",     "[::1]x",      "http://h/a b",
+                          ":80",      "a\nb",    "host name" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(parse(bad[i], 1) == -1, "'%s' accepted", bad[i]);
         ck_assert_msg(err[0] != '\0', "'%s': no reason", bad[i]);

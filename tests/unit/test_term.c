@@ -44,11 +44,11 @@ static char *stream(const char *s, size_t len)
     return stream_split(s, len, NULL, 0);
 }
 
-#define ck_stream_eq(in, expected)                                                             \
-    do {                                                                                       \
-        char *got_ = stream(in, sizeof(in) - 1);                                               \
-        ck_assert_str_eq(got_, expected);                                                      \
-        free(got_);                                                                            \
+#define ck_stream_eq(in, expected)                                                                 \
+    do {                                                                                           \
+        char *got_ = stream(in, sizeof(in) - 1);                                                   \
+        ck_assert_str_eq(got_, expected);                                                          \
+        free(got_);                                                                                \
     } while (0)
 
 START_TEST(line_keeps_printable_ascii)
@@ -103,7 +103,7 @@ END_TEST
 
 START_TEST(line_empty)
 {
-    char out[1] = {'Z'};
+    char out[1] = { 'Z' };
     ck_assert_uint_eq(term_escape_line((const unsigned char *)"", 0, out), 0);
     ck_assert_int_eq(out[0], '\0');
 }
@@ -111,7 +111,8 @@ END_TEST
 
 START_TEST(stream_keeps_lines_and_tabs)
 {
-    ck_stream_eq("HTTP/1.1 200 OK\r\nA:\tb\r\n\r\nbody\n", "HTTP/1.1 200 OK\r\nA:\tb\r\n\r\nbody\n");
+    ck_stream_eq("HTTP/1.1 200 OK\r\nA:\tb\r\n\r\nbody\n",
+                 "HTTP/1.1 200 OK\r\nA:\tb\r\n\r\nbody\n");
 }
 END_TEST
 
@@ -165,7 +166,7 @@ END_TEST
 START_TEST(stream_cr_survives_empty_write)
 {
     const char s[] = "a\r\n";
-    size_t cuts[] = {2, 2, 2}; /* two empty writes between "\r" and "\n" */
+    size_t cuts[] = { 2, 2, 2 }; /* two empty writes between "\r" and "\n" */
     char *got = stream_split(s, sizeof s - 1, cuts, 3);
     ck_assert_str_eq(got, "a\r\n");
     free(got);

@@ -71,8 +71,7 @@ static void observer_init(struct observer *o)
 }
 
 /* How many events of kind, sent or not (-1: either), named name (NULL: any). */
-static int count(const struct observer *o, enum secsock_trace_kind kind, int sent,
-                 const char *name)
+static int count(const struct observer *o, enum secsock_trace_kind kind, int sent, const char *name)
 {
     int n = 0;
     for (int i = 0; i < o->n; i++)
@@ -81,8 +80,8 @@ static int count(const struct observer *o, enum secsock_trace_kind kind, int sen
     return n;
 }
 
-static const struct seen *find(const struct observer *o, enum secsock_trace_kind kind,
-                               int sent, const char *name)
+static const struct seen *find(const struct observer *o, enum secsock_trace_kind kind, int sent,
+                               const char *name)
 {
     for (int i = 0; i < o->n; i++)
         if (o->ev[i].kind == kind && o->ev[i].sent == sent &&
@@ -95,9 +94,9 @@ static const struct seen *find(const struct observer *o, enum secsock_trace_kind
 
 struct pair {
     const char *backend;
-    const char *tls_max;        /* "1.2" for TLS 1.2, else NULL */
+    const char *tls_max; /* "1.2" for TLS 1.2, else NULL */
     unsigned client_kinds, server_kinds;
-    int keep_hello;             /* secsock_config_keep_client_hello on both sides */
+    int keep_hello; /* secsock_config_keep_client_hello on both sides */
     struct observer client, server;
     secsock_transport *ct, *st;
     secsock_listener *l;
@@ -169,7 +168,8 @@ static void run_pair(struct pair *p)
     ck_assert_int_eq(testutil_listener_new(p->st, "127.0.0.1", "0", 4, &p->l, err, sizeof err), 0);
     const char *port = strrchr(secsock_listener_address(p->l), ':') + 1;
     ck_assert_int_eq(pthread_create(&p->thread, NULL, echo_once, p), 0);
-    struct secsock_connect_opts opts = { .host = "localhost", .port = port,
+    struct secsock_connect_opts opts = { .host = "localhost",
+                                         .port = port,
                                          .connect_addr = "127.0.0.1",
                                          .timeout_ms = TESTUTIL_WAIT_MS };
     secsock_conn *c = NULL;
@@ -188,7 +188,7 @@ static void run_pair(struct pair *p)
     secsock_transport_free(p->st);
 }
 
-#define ALL_KINDS \
+#define ALL_KINDS                                                                                  \
     (SECSOCK_TRACE_CONNECT | SECSOCK_TRACE_MESSAGE | SECSOCK_TRACE_DATA | SECSOCK_TRACE_WIRE)
 
 /* Every WIRE event is one whole record: its header's length and the event's agree. */
@@ -283,8 +283,7 @@ START_TEST(dtls_cookie_exchange)
     ck_assert_int_eq(count(c, SECSOCK_TRACE_MESSAGE, 1, "ClientHello"), 2);
     ck_assert_int_eq(count(c, SECSOCK_TRACE_MESSAGE, 0, "HelloVerifyRequest"), 1);
     ck_assert_ptr_nonnull(find(c, SECSOCK_TRACE_MESSAGE, 0, "Certificate"));
-    ck_assert_str_eq(find(c, SECSOCK_TRACE_MESSAGE, 0, "ServerHello")->version_name,
-                     "DTLS 1.2");
+    ck_assert_str_eq(find(c, SECSOCK_TRACE_MESSAGE, 0, "ServerHello")->version_name, "DTLS 1.2");
     /* The server's listener: both ClientHellos once each, and its
      * HelloVerifyRequest, before any connection exists. */
     ck_assert_int_eq(count(s, SECSOCK_TRACE_MESSAGE, 0, "ClientHello"), 2);
@@ -314,8 +313,10 @@ START_TEST(traced_and_keeping_the_client_hello)
     const char *backends[] = { "dtls", "tls" };
     for (int i = 0; i < 2; i++) {
         int dtls = i == 0;
-        struct pair p = { .backend = backends[i], .client_kinds = ALL_KINDS,
-                          .server_kinds = ALL_KINDS, .keep_hello = 1 };
+        struct pair p = { .backend = backends[i],
+                          .client_kinds = ALL_KINDS,
+                          .server_kinds = ALL_KINDS,
+                          .keep_hello = 1 };
         run_pair(&p);
         ck_assert_str_eq(p.reply, "hello trace");
         const struct observer *c = &p.client, *s = &p.server;
@@ -350,7 +351,8 @@ START_TEST(plaintext_data_only)
 {
     const char *backends[] = { "tcp", "udp" };
     for (int i = 0; i < 2; i++) {
-        struct pair p = { .backend = backends[i], .client_kinds = ALL_KINDS,
+        struct pair p = { .backend = backends[i],
+                          .client_kinds = ALL_KINDS,
                           .server_kinds = ALL_KINDS };
         run_pair(&p);
         const struct observer *c = &p.client;
@@ -406,8 +408,8 @@ static void fake_init(struct fake *f)
 
 START_TEST(stream_records_from_any_pieces)
 {
-    static const unsigned char two[] = { 0x16, 0x03, 0x01, 0x00, 0x02, 0x01, 0x02,
-                                         0x17, 0x03, 0x03, 0x00, 0x03, 0xaa, 0xbb, 0xcc };
+    static const unsigned char two[] = { 0x16, 0x03, 0x01, 0x00, 0x02, 0x01, 0x02, 0x17,
+                                         0x03, 0x03, 0x00, 0x03, 0xaa, 0xbb, 0xcc };
     for (size_t piece = 1; piece <= sizeof two; piece++) {
         struct fake f;
         fake_init(&f);
@@ -506,10 +508,10 @@ START_TEST(message_names)
     ck_assert_str_eq(f.o.ev[3].name, "");
     /* TLS 1.3's HelloRetryRequest is a ServerHello with a special random. */
     unsigned char hrr[38] = { 2, 0, 0, 34, 3, 3 };
-    static const unsigned char magic[32] = {
-        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
-        0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
-        0x33, 0x9c };
+    static const unsigned char magic[32] = { 0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
+                                             0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+                                             0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
+                                             0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c };
     memcpy(hrr + 6, magic, 32);
     trace_message(&f.t, &f.c, "p", 0, 0x0304, 22, hrr, sizeof hrr);
     ck_assert_str_eq(f.o.ev[4].name, "HelloRetryRequest");

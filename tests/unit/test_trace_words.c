@@ -16,29 +16,37 @@ START_TEST(describe_for_verbose)
 {
     char out[256];
     unsigned char hello[517] = { 1 };
-    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_MESSAGE, .sent = 1,
-                                      .version_name = "TLS 1.3", .content_type = 22,
-                                      .content_name = "handshake", .message_type = 1,
-                                      .message_name = "ClientHello", .data = hello,
+    struct secsock_trace_event ev = { .kind = SECSOCK_TRACE_MESSAGE,
+                                      .sent = 1,
+                                      .version_name = "TLS 1.3",
+                                      .content_type = 22,
+                                      .content_name = "handshake",
+                                      .message_type = 1,
+                                      .message_name = "ClientHello",
+                                      .data = hello,
                                       .len = sizeof hello };
     app_describe_message(&ev, out, sizeof out);
     ck_assert_str_eq(out, "TLS 1.3 (OUT), handshake, ClientHello (517 bytes)");
-    ev = (struct secsock_trace_event){ .kind = SECSOCK_TRACE_MESSAGE, .version_name = "TLS 1.2",
-                                       .content_type = 21, .content_name = "alert",
-                                       .message_type = 48, .message_name = "unknown_ca",
-                                       .alert_level = 2, .len = 2 };
+    ev = (struct secsock_trace_event){ .kind = SECSOCK_TRACE_MESSAGE,
+                                       .version_name = "TLS 1.2",
+                                       .content_type = 21,
+                                       .content_name = "alert",
+                                       .message_type = 48,
+                                       .message_name = "unknown_ca",
+                                       .alert_level = 2,
+                                       .len = 2 };
     app_describe_message(&ev, out, sizeof out);
     ck_assert_str_eq(out, "TLS 1.2 (IN), alert, unknown_ca (fatal)");
     ev.content_type = 22, ev.content_name = "handshake", ev.message_type = 77,
     ev.message_name = "unknown", ev.len = 4;
     app_describe_message(&ev, out, sizeof out);
     ck_assert_str_eq(out, "TLS 1.2 (IN), handshake, unknown type 77 (4 bytes)");
-    ev.content_type = 20, ev.content_name = "change_cipher_spec", ev.message_name = "",
-    ev.len = 1;
+    ev.content_type = 20, ev.content_name = "change_cipher_spec", ev.message_name = "", ev.len = 1;
     app_describe_message(&ev, out, sizeof out);
     ck_assert_str_eq(out, "TLS 1.2 (IN), change_cipher_spec (1 byte)");
 
-    ev = (struct secsock_trace_event){ .kind = SECSOCK_TRACE_CONNECT, .peer = "[::1]:8443",
+    ev = (struct secsock_trace_event){ .kind = SECSOCK_TRACE_CONNECT,
+                                       .peer = "[::1]:8443",
                                        .host = "lm3nitro.com" };
     app_describe_connect(&ev, out, sizeof out);
     ck_assert_str_eq(out, "Connected to lm3nitro.com (::1) port 8443");
@@ -65,9 +73,12 @@ START_TEST(trace_blocks)
     ck_assert_str_eq(head, "=> Send data, 78 bytes (0x4e)");
     tracefile_header(&ev, 1, head, sizeof head);
     ck_assert_str_eq(head, "=> Send data (plaintext: as on the wire), 78 bytes (0x4e)");
-    ev = (struct secsock_trace_event){ .kind = SECSOCK_TRACE_WIRE, .version = 0x0303,
-                                       .version_name = "TLS 1.2", .content_type = 23,
-                                       .content_name = "application_data", .len = 127 };
+    ev = (struct secsock_trace_event){ .kind = SECSOCK_TRACE_WIRE,
+                                       .version = 0x0303,
+                                       .version_name = "TLS 1.2",
+                                       .content_type = 23,
+                                       .content_name = "application_data",
+                                       .len = 127 };
     tracefile_header(&ev, 0, head, sizeof head);
     ck_assert_str_eq(head, "<= Recv TLS record, application_data, TLS 1.2, 127 bytes (0x7f)");
     ev.version = 0xfefd, ev.version_name = "DTLS 1.2";
@@ -78,7 +89,6 @@ START_TEST(trace_blocks)
     ck_assert_str_eq(head, "<= Recv bytes that are not a record, 3 bytes (0x3)");
 }
 END_TEST
-
 
 static Suite *trace_words_suite(void)
 {

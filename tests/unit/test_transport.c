@@ -49,7 +49,10 @@ static const struct variant variants[] = {
 #define N_VARIANTS ((int)(sizeof variants / sizeof variants[0]))
 #define N_FD_VARIANTS 4 /* the first ones: for bodies that start no server */
 
-static int is_tls(const struct variant *v) { return strcmp(v->backend, "tls") == 0; }
+static int is_tls(const struct variant *v)
+{
+    return strcmp(v->backend, "tls") == 0;
+}
 
 static void start_variant_server(struct server *s, const struct variant *v, enum srv_mode mode,
                                  const char *payload)
@@ -62,10 +65,9 @@ static void start_variant_server(struct server *s, const struct variant *v, enum
 
 static void connect_variant(struct client *cl, const struct variant *v, const struct server *s)
 {
-    int rc = talk_client_connect(cl, v->backend, is_tls(v) ? talk_client_cfg() : NULL, v->host,
-                                 s->port);
-    ck_assert_msg(rc == 0, "%s connect to %s:%s: %d %s", v->backend, v->host, s->port, rc,
-                  cl->err);
+    int rc =
+        talk_client_connect(cl, v->backend, is_tls(v) ? talk_client_cfg() : NULL, v->host, s->port);
+    ck_assert_msg(rc == 0, "%s connect to %s:%s: %d %s", v->backend, v->host, s->port, rc, cl->err);
     ck_assert_ptr_nonnull(cl->c);
 }
 
@@ -267,8 +269,8 @@ START_TEST(connection_refused)
     snprintf(port, sizeof port, "%d", ntohs(sin.sin_port));
 
     struct client cl;
-    int rc = talk_client_connect(&cl, v->backend, is_tls(v) ? talk_client_cfg() : NULL, v->host,
-                                 port);
+    int rc =
+        talk_client_connect(&cl, v->backend, is_tls(v) ? talk_client_cfg() : NULL, v->host, port);
     ck_assert_msg(rc == SECSOCK_ERR_CONNECT, "connect: %d (%s)", rc, cl.err);
     ck_assert_ptr_null(cl.c);
     ck_assert_ptr_nonnull(strstr(cl.err, port));
@@ -295,7 +297,7 @@ START_TEST(server_handshake_times_out)
 {
     const struct variant *v = &variants[_i];
     secsock_transport *t = testutil_transport(v->backend, SECSOCK_SERVER,
-                                     is_tls(v) ? talk_server_cfg("server") : NULL);
+                                              is_tls(v) ? talk_server_cfg("server") : NULL);
     int lfd = -1;
     secsock_listener *l = NULL;
     char bound[64], err[256] = "";
@@ -304,10 +306,12 @@ START_TEST(server_handshake_times_out)
                       "listener: %s", err);
         snprintf(bound, sizeof bound, "%s", secsock_listener_address(l));
     } else {
-        ck_assert_msg(secsock_listen(t, "127.0.0.1", "0", 4, &lfd, bound, sizeof bound, err,
-                                     sizeof err) == 0, "listen: %s", err);
+        ck_assert_msg(
+            secsock_listen(t, "127.0.0.1", "0", 4, &lfd, bound, sizeof bound, err, sizeof err) == 0,
+            "listen: %s", err);
     }
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    struct sockaddr_in sin = { .sin_family = AF_INET,
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                                .sin_port = htons((unsigned short)atoi(strrchr(bound, ':') + 1)) };
     int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sin, sizeof sin), 0);

@@ -32,16 +32,15 @@
 /* One TLS exchange: a server with scfg that sends "hello" and closes, and
  * a client with ccfg connecting to host. */
 struct attempt {
-    int rc;                           /* secsock_connect */
+    int rc; /* secsock_connect */
     char err[512];
     struct testutil_session info; /* the client's, when rc == 0 */
-    long long read_rc;                /* the client's first read, when rc == 0 */
+    long long read_rc;            /* the client's first read, when rc == 0 */
     char got[16];
     struct server srv;
 };
 
-static int attempt(struct attempt *a, secsock_config *scfg, secsock_config *ccfg,
-                   const char *host)
+static int attempt(struct attempt *a, secsock_config *scfg, secsock_config *ccfg, const char *host)
 {
     memset(a, 0, sizeof *a);
     talk_server_start(&a->srv, testutil_transport("tls", SECSOCK_SERVER, scfg), SRV_SEND_CLOSE,
@@ -62,21 +61,19 @@ static int attempt(struct attempt *a, secsock_config *scfg, secsock_config *ccfg
     return a->rc;
 }
 
-#define ASSERT_CONNECTED(a)                                                                    \
-    do {                                                                                       \
-        ck_assert_msg((a).rc == 0, "connect: %d (%s); server: %d (%s)", (a).rc, (a).err,       \
-                      (a).srv.handshake_rc, (a).srv.error);                                    \
-        ck_assert_msg((a).read_rc == 5 && strcmp((a).got, "hello") == 0, "read: %lld (%s)",    \
-                      (a).read_rc, (a).err);                                                   \
+#define ASSERT_CONNECTED(a)                                                                        \
+    do {                                                                                           \
+        ck_assert_msg((a).rc == 0, "connect: %d (%s); server: %d (%s)", (a).rc, (a).err,           \
+                      (a).srv.handshake_rc, (a).srv.error);                                        \
+        ck_assert_msg((a).read_rc == 5 && strcmp((a).got, "hello") == 0, "read: %lld (%s)",        \
+                      (a).read_rc, (a).err);                                                       \
     } while (0)
 
-#define ASSERT_REFUSED(a, status, text)                                                        \
-    do {                                                                                       \
-        ck_assert_msg((a).rc == (status), "connect: %d, want %d (%s)", (a).rc, (status),       \
-                      (a).err);                                                                \
-        ck_assert_msg(strstr((a).err, (text)) != NULL, "error '%s' lacks '%s'", (a).err,       \
-                      (text));                                                                 \
-        ck_assert_int_ne((a).srv.handshake_rc, 0);                                             \
+#define ASSERT_REFUSED(a, status, text)                                                            \
+    do {                                                                                           \
+        ck_assert_msg((a).rc == (status), "connect: %d, want %d (%s)", (a).rc, (status), (a).err); \
+        ck_assert_msg(strstr((a).err, (text)) != NULL, "error '%s' lacks '%s'", (a).err, (text));  \
+        ck_assert_int_ne((a).srv.handshake_rc, 0);                                                 \
     } while (0)
 
 START_TEST(tls12_with_max_12)
@@ -321,8 +318,7 @@ START_TEST(mutual_tls_without_client_cert)
         ck_assert_msg(a.srv.handshake_rc != 0, "the server accepted a client without a cert");
         ck_assert_str_ne(a.srv.error, "");
         if (tls12)
-            ck_assert_msg(a.rc == SECSOCK_ERR_HANDSHAKE, "TLS 1.2 connect: %d (%s)", a.rc,
-                          a.err);
+            ck_assert_msg(a.rc == SECSOCK_ERR_HANDSHAKE, "TLS 1.2 connect: %d (%s)", a.rc, a.err);
         else
             ck_assert_msg(a.rc != 0 || (a.read_rc < 0 && a.read_rc != SECSOCK_ERR_TIMEOUT),
                           "connect %d, read %lld (%s)", a.rc, a.read_rc, a.err);
@@ -424,9 +420,11 @@ START_TEST(plaintext_to_tls_port)
     secsock_transport *t = testutil_transport("tls", SECSOCK_SERVER, talk_server_cfg("server"));
     int lfd = -1;
     char bound[64], err[256] = "";
-    ck_assert_msg(secsock_listen(t, "127.0.0.1", "0", 4, &lfd, bound, sizeof bound, err,
-                                 sizeof err) == 0, "listen: %s", err);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    ck_assert_msg(
+        secsock_listen(t, "127.0.0.1", "0", 4, &lfd, bound, sizeof bound, err, sizeof err) == 0,
+        "listen: %s", err);
+    struct sockaddr_in sin = { .sin_family = AF_INET,
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                                .sin_port = htons((unsigned short)atoi(strrchr(bound, ':') + 1)) };
     int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sin, sizeof sin), 0);

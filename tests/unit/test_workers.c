@@ -18,11 +18,11 @@
 struct ctx {
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    int gate;          /* blocking handler: items allowed to finish */
-    int running;       /* blocking handler: items inside the handler */
-    int done;          /* items finished */
-    int counts[MANY];  /* counting handler: times each item was handled */
-    int sleep_ms;      /* sleeping handler */
+    int gate;         /* blocking handler: items allowed to finish */
+    int running;      /* blocking handler: items inside the handler */
+    int done;         /* items finished */
+    int counts[MANY]; /* counting handler: times each item was handled */
+    int sleep_ms;     /* sleeping handler */
 };
 
 static void ctx_init(struct ctx *c)
@@ -258,10 +258,10 @@ struct submitter {
     pthread_barrier_t *start; /* all submit at once */
     int attempts;             /* submits to make */
     int item;
-    int accepted;             /* returned 0 */
-    int refused;              /* returned 1 */
-    int other;                /* anything else (-1 or garbage) */
-    int max_busy;             /* w->busy seen right after its submits */
+    int accepted; /* returned 0 */
+    int refused;  /* returned 1 */
+    int other;    /* anything else (-1 or garbage) */
+    int max_busy; /* w->busy seen right after its submits */
 };
 
 static void *submitter_main(void *arg)
@@ -315,8 +315,7 @@ START_TEST(concurrent_submit_takes_at_most_max)
         run_submitters(&w, sb, 1);
         int accepted = 0, refused = 0;
         for (int i = 0; i < SUBMITTERS; i++) {
-            ck_assert_msg(sb[i].other == 0, "round %d: a submit returned neither 0 nor 1",
-                          round);
+            ck_assert_msg(sb[i].other == 0, "round %d: a submit returned neither 0 nor 1", round);
             ck_assert_msg(sb[i].max_busy <= POOL_MAX, "round %d: busy %d > max %d", round,
                           sb[i].max_busy, POOL_MAX);
             accepted += sb[i].accepted;
@@ -386,8 +385,7 @@ START_TEST(concurrent_submit_stress)
     for (int i = 0; i < SUBMITTERS; i++) {
         ck_assert_msg(sb[i].other == 0, "submitter %d: %d submits returned neither 0 nor 1", i,
                       sb[i].other);
-        ck_assert_msg(sb[i].max_busy <= POOL_MAX, "submitter %d saw busy %d", i,
-                      sb[i].max_busy);
+        ck_assert_msg(sb[i].max_busy <= POOL_MAX, "submitter %d saw busy %d", i, sb[i].max_busy);
         accepted += sb[i].accepted;
         refused += sb[i].refused;
     }

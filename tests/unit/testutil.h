@@ -33,7 +33,7 @@ ssize_t testutil_peek_wait(secsock_conn *c, void *buf, size_t len, int wait_ms);
 /* A new configuration (the test fails if there is none). */
 secsock_config *testutil_cfg_new(void);
 /* Asserts that a configuration call returned 0, showing cfg's error. */
-#define TESTUTIL_CFG_OK(cfg, call)                                                             \
+#define TESTUTIL_CFG_OK(cfg, call)                                                                 \
     ck_assert_msg((call) == 0, "%s: %s", #call, secsock_config_error(cfg))
 /* A server configuration with the PKI's NAME.crt and NAME.key; mtu 0 is
  * the default. */
@@ -83,13 +83,13 @@ void testutil_fill_pattern(unsigned char *buf, size_t len, unsigned seed);
 
 /* A config setter's refusal: SECSOCK_ERR_CONFIG, and an error that names
  * culprit; or its success, the error shown if not. */
-#define TESTUTIL_CONFIG_REFUSED(cfg, call, culprit)                                           \
-    do {                                                                                       \
-        ck_assert_int_eq((call), SECSOCK_ERR_CONFIG);                                          \
-        ck_assert_msg(strstr(secsock_config_error(cfg), (culprit)) != NULL,                    \
-                      "error '%s' does not name '%s'", secsock_config_error(cfg), (culprit));  \
+#define TESTUTIL_CONFIG_REFUSED(cfg, call, culprit)                                                \
+    do {                                                                                           \
+        ck_assert_int_eq((call), SECSOCK_ERR_CONFIG);                                              \
+        ck_assert_msg(strstr(secsock_config_error(cfg), (culprit)) != NULL,                        \
+                      "error '%s' does not name '%s'", secsock_config_error(cfg), (culprit));      \
     } while (0)
-#define TESTUTIL_CONFIG_ACCEPTED(cfg, call)                                                    \
+#define TESTUTIL_CONFIG_ACCEPTED(cfg, call)                                                        \
     ck_assert_msg((call) == SECSOCK_OK, "%s: %s", #call, secsock_config_error(cfg))
 
 #endif
