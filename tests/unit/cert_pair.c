@@ -43,7 +43,8 @@ void cert_server_join(struct server *s)
 {
     pthread_join(s->thread, NULL);
     secsock_listener_free(s->l);
-};
+    secsock_transport_free(s->t);
+}
 
 void cert_connect_to(struct seen *w, const char *backend, secsock_config *scfg,
                      secsock_config *ccfg, const char *host)
