@@ -119,37 +119,9 @@ static secsock_conn *server_accept_listener(struct server *s)
     return c;
 }
 
-static void *server_main(void *arg)
+/* An accepted connection, either way: the handshake, then serve(). */
+static void *handshake_and_serve(struct server *s, secsock_conn *c)
 {
-    struct server *s = arg;
-    if (s->l != NULL) {
-        secsock_conn *c = server_accept_listener(s);
-        if (c == NULL)
-            return NULL;
-        s->accepted = 1;
-        snprintf(s->peer, sizeof s->peer, "%s", secsock_conn_peer(c));
-        secsock_conn_set_timeout(c, TESTUTIL_WAIT_MS);
-        s->handshake_rc = secsock_handshake(c, TESTUTIL_WAIT_MS);
-        if (s->handshake_rc != 0) {
-            snprintf(s->error, sizeof s->error, "%s", secsock_conn_error(c));
-            secsock_close(c);
-            return NULL;
-        }
-        testutil_session(c, &s->info);
-        serve(s, c);
-        return NULL;
-    }
-    struct pollfd pfd = { .fd = s->lfd, .events = POLLIN };
-    if (poll(&pfd, 1, TESTUTIL_WAIT_MS) != 1)
-        return NULL;
-    struct sockaddr_storage peer;
-    socklen_t peerlen = sizeof peer;
-    int fd = accept4(s->lfd, (struct sockaddr *)&peer, &peerlen, SOCK_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    secsock_conn *c = secsock_conn_from_fd(s->t, fd, (struct sockaddr *)&peer, peerlen);
-    if (c == NULL)
-        return NULL;
     s->accepted = 1;
     snprintf(s->peer, sizeof s->peer, "%s", secsock_conn_peer(c));
     secsock_conn_set_timeout(c, TESTUTIL_WAIT_MS);
@@ -162,6 +134,29 @@ static void *server_main(void *arg)
     testutil_session(c, &s->info);
     serve(s, c);
     return NULL;
+}
+
+static void *server_main(void *arg)
+{
+    struct server *s = arg;
+    if (s->l != NULL) {
+        secsock_conn *c = server_accept_listener(s);
+        if (c == NULL)
+            return NULL;
+        return handshake_and_serve(s, c);
+    }
+    struct pollfd pfd = { .fd = s->lfd, .events = POLLIN };
+    if (poll(&pfd, 1, TESTUTIL_WAIT_MS) != 1)
+        return NULL;
+    struct sockaddr_storage peer;
+    socklen_t peerlen = sizeof peer;
+    int fd = accept4(s->lfd, (struct sockaddr *)&peer, &peerlen, SOCK_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    secsock_conn *c = secsock_conn_from_fd(s->t, fd, (struct sockaddr *)&peer, peerlen);
+    if (c == NULL)
+        return NULL;
+    return handshake_and_serve(s, c);
 }
 
 /* Listens on 127.0.0.1, any port, and serves one connection in a thread:
